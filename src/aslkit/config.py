@@ -1,0 +1,87 @@
+"""The documented defaults (defaults.toml) as typed settings objects."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from importlib import resources
+from typing import Any
+
+import tomllib
+
+from aslkit.errors import AslkitError
+
+
+def load_defaults() -> dict[str, dict[str, Any]]:
+    """The parsed defaults.toml shipped inside the package."""
+    return tomllib.loads(resources.files("aslkit").joinpath("defaults.toml").read_text(encoding="utf-8"))
+
+
+def _section(name: str) -> dict[str, Any]:
+    return dict(load_defaults().get(name, {}))
+
+
+@dataclass
+class AugmentConfig:
+    """Landmark augmentation ranges (see defaults.toml [augment])."""
+
+    rotate_deg: float = 15.0
+    tilt_deg: float = 12.0
+    scale_xy: float = 0.08
+    jitter: float = 0.012
+    mirror_p: float = 0.1
+
+    @classmethod
+    def defaults(cls) -> AugmentConfig:
+        return cls(**_section("augment"))
+
+
+@dataclass
+class TrainConfig:
+    """Training hyperparameters (see defaults.toml [train])."""
+
+    model: str = "landmark-mlp"
+    epochs: int = 300
+    batch_size: int = 256
+    lr: float = 0.003
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.05
+    grad_clip: float = 1.0
+    patience: int = 30
+    class_weights: bool = True
+    split: str = "0.7,0.2,0.1"
+    group_pattern: str = ""
+    holdout: str = ""
+    seed: int = 0
+    workers: int = 0
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    @classmethod
+    def from_defaults(cls, **overrides: Any) -> TrainConfig:
+        """Defaults from defaults.toml, then overrides; unknown keys raise a clear error."""
+        base = _section("train")
+        aug = AugmentConfig.defaults()
+        names = {f.name for f in fields(cls)}
+        aug_names = {f.name for f in fields(AugmentConfig)}
+        for k, v in overrides.items():
+            if v is None:
+                continue
+            if k in names:
+                base[k] = v
+            elif k in aug_names:
+                setattr(aug, k, type(getattr(aug, k))(v))
+            else:
+                raise AslkitError(f"unknown training option {k!r}; options: {sorted(names | aug_names)}")
+        cfg = cls(**{k: v for k, v in base.items() if k in names})
+        cfg.augment = aug
+        return cfg
+
+    def split_ratios(self) -> tuple[float, ...]:
+        try:
+            r = tuple(float(x) for x in str(self.split).split(","))
+        except ValueError:
+            raise AslkitError(f"split must look like 0.7,0.2,0.1, got {self.split!r}") from None
+        return r
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,84 @@
+"""Safe image loading: every way a file can be bad becomes one clear ImageError."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from aslkit.errors import ImageError
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+MAX_PIXELS = 64_000_000  # decompression-bomb guard: a 8000x8000 photo is fine, a 50k x 50k PNG is not
+MIN_SIDE = 16  # MediaPipe cannot find a hand in fewer pixels than this
+ALPHA_BACKGROUND = (114, 114, 114)  # neutral grey under transparent pixels
+
+
+def is_image_path(path: Path) -> bool:
+    """True for file names with a common image extension (case-insensitive)."""
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """Read a file's bytes, turning OS problems into ImageError."""
+    p = Path(path)
+    if not p.exists():
+        raise ImageError(f"{p}: no such file")
+    if p.is_dir():
+        raise ImageError(f"{p}: is a folder, not an image file")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if not data:
+        raise ImageError(f"{p}: empty file (0 bytes)")
+    return data
+
+
+def decode_image(data: bytes, name: str = "image", max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode bytes to an RGB uint8 array (H, W, 3), honouring EXIF rotation.
+
+    Alpha is composited on grey, grayscale/16-bit/palette images are converted, and
+    truncated files, non-images and oversized images raise ImageError.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if w * h > max_pixels:
+                raise ImageError(
+                    f"{name}: image too large ({w}x{h} = {w * h / 1e6:.0f} MP; limit {max_pixels / 1e6:.0f} MP)"
+                )
+            img.load()
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name}: image too large (decompression-bomb guard)") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image file (unrecognized format)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{name}: corrupt or truncated image ({exc})") from None
+    if min(w, h) < MIN_SIDE:
+        raise ImageError(f"{name}: image too small ({w}x{h} pixels; need at least {MIN_SIDE}x{MIN_SIDE})")
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the image
+        pass
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (*ALPHA_BACKGROUND, 255))
+        img = Image.alpha_composite(bg, rgba)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        hi = arr.max() if arr.size and arr.max() > 0 else 1.0
+        img = Image.fromarray((arr / hi * 255).astype(np.uint8))
+    return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+
+
+def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Load an image file as RGB uint8 (H, W, 3); raise ImageError with a one-line reason."""
+    return decode_image(read_bytes(path), str(path), max_pixels)

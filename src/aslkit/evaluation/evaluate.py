@@ -1,0 +1,66 @@
+"""Evaluate a trained model on a labelled image set, end to end (hand detection included)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aslkit.data.dataset import load_dataset
+from aslkit.data.landmark_set import landmarks_for
+from aslkit.errors import DatasetError
+from aslkit.evaluation.metrics import end_to_end_metrics
+from aslkit.evaluation.report import plot_confusion, write_markdown
+from aslkit.inference.recognizer import Recognizer
+from aslkit.landmarks.features import featurize
+from aslkit.models.io import TrainedModel
+
+
+def evaluate(
+    data: str | Path,
+    model: str | Path | TrainedModel | None = None,
+    report_dir: str | Path | None = None,
+    cache_dir: str | Path | None = "default",
+    workers: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Metrics of ``model`` (default: the shipped ``letters``) on a folder-per-class or box-CSV set.
+
+    Classes the model does not know are counted in ``unknown_labels`` and left out. Unreadable
+    files are listed in ``errors`` and left out. Returns the metrics dict (also written to
+    ``report_dir/metrics.json`` with a confusion-matrix PNG and report.md when report_dir is given).
+    """
+    rec = Recognizer(model, cache_dir=cache_dir)
+    ds = load_dataset(data)
+    known = set(rec.labels) | {rec.no_hand_label}
+    unknown = Counter(s.label for s in ds.samples if s.label not in known)
+    ds.samples = [s for s in ds.samples if s.label in known]
+    if not ds.samples:
+        raise DatasetError(f"{data}: none of its classes ({', '.join(sorted(unknown))}) are known to the model")
+    lm = landmarks_for(ds, cache_dir=cache_dir, workers=workers, progress=progress)
+    ok = np.flatnonzero(lm.readable)
+    d = lm.subset(ok)
+    preds = np.array([rec.no_hand_label] * len(d), dtype=object)
+    if d.has_hand.any():
+        probs = rec.model.predict_proba(featurize(d.pts[d.has_hand], d.world[d.has_hand]))
+        preds[d.has_hand] = np.array(rec.labels, dtype=object)[probs.argmax(1)]
+    metrics = end_to_end_metrics(d.labels, list(preds), d.has_hand, rec.labels)
+    metrics["data"] = str(data)
+    metrics["model"] = rec.model.source or rec.model.architecture
+    metrics["unknown_labels"] = dict(sorted(unknown.items()))
+    metrics["errors"] = [e for e in lm.errors if e is not None]
+    if report_dir is not None:
+        out = Path(report_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        cm = metrics["confusion_matrix"]
+        plot_confusion(cm["matrix"], cm["labels"], out / "confusion_matrix.png", f"{Path(data).name}")
+        write_markdown(metrics, out / "report.md", f"Evaluation on {data}",
+                       {"confusion matrix": "confusion_matrix.png"})
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        mistakes = [{"path": p, "label": t, "predicted": str(q), "hand": bool(h)}
+                    for p, t, q, h in zip(d.paths, d.labels, preds, d.has_hand, strict=True) if t != q]
+        (out / "mistakes.json").write_text(json.dumps(mistakes, indent=1), encoding="utf-8")
+    return metrics

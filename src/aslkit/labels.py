@@ -1,0 +1,45 @@
+"""One canonical label set across datasets, without renaming anyone's files.
+
+Public ASL sets spell the same class differently (``Del``/``del``/``delete``, ``a``/``A``,
+``Nothing``/``nothing``). Everything inside aslkit uses the canonical spelling below.
+"""
+
+from __future__ import annotations
+
+LETTERS: tuple[str, ...] = tuple(chr(c) for c in range(ord("A"), ord("Z") + 1))
+DEL, NOTHING, SPACE = "Del", "Nothing", "Space"
+LETTER_CLASSES: tuple[str, ...] = (*LETTERS, DEL, NOTHING, SPACE)
+
+_ALIASES: dict[str, str] = {
+    "del": DEL,
+    "delete": DEL,
+    "backspace": DEL,
+    "nothing": NOTHING,
+    "none": NOTHING,
+    "blank": NOTHING,
+    "empty": NOTHING,
+    "no_sign": NOTHING,
+    "space": SPACE,
+    "spacebar": SPACE,
+}
+
+
+def canonical_label(name: str) -> str:
+    """Map a folder or CSV class name to aslkit's spelling; unknown names are kept (trimmed).
+
+    Single letters become upper case; known aliases of Del/Nothing/Space are unified;
+    anything else (a user's own word classes, say) passes through unchanged.
+    """
+    raw = name.strip()
+    key = raw.lower().replace("-", "_").replace(" ", "_")
+    if key in _ALIASES:
+        return _ALIASES[key]
+    if len(raw) == 1 and raw.isalpha():
+        return raw.upper()
+    return raw
+
+
+def sort_labels(labels: set[str] | list[str]) -> list[str]:
+    """Letters A..Z first, then Del/Nothing/Space, then any other classes alphabetically."""
+    order = {lab: i for i, lab in enumerate(LETTER_CLASSES)}
+    return sorted(set(labels), key=lambda s: (order.get(s, len(order)), s))

@@ -1,0 +1,47 @@
+"""Landmark augmentation for training: small rotations, viewpoint tilt, stretch, noise, mirroring.
+
+Applied to canonical points in memory (never to files). Ranges are small on purpose: letters such
+as H/U or G/Q differ by the hand's orientation, so large rotations would teach the model to
+confuse them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aslkit.config import AugmentConfig
+from aslkit.landmarks.features import _normalize
+
+
+def _rot(ax: str, a: np.ndarray) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    if ax == "z":
+        m = [[c, -s, z], [s, c, z], [z, z, o]]
+    elif ax == "x":
+        m = [[o, z, z], [z, c, -s], [z, s, c]]
+    else:
+        m = [[c, z, s], [z, o, z], [-s, z, c]]
+    return np.moveaxis(np.array(m, dtype=np.float32), -1, 0)  # (N, 3, 3)
+
+
+def augment(pts: np.ndarray, world: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator):
+    """Randomly transformed copies of (pts, world), each (N, 21, 3); the same transform for both."""
+    n = len(pts)
+    p, w = _normalize(pts), _normalize(world)
+    deg = np.pi / 180
+    r = (
+        _rot("z", rng.uniform(-cfg.rotate_deg, cfg.rotate_deg, n) * deg)
+        @ _rot("x", rng.uniform(-cfg.tilt_deg, cfg.tilt_deg, n) * deg)
+        @ _rot("y", rng.uniform(-cfg.tilt_deg, cfg.tilt_deg, n) * deg)
+    )
+    s = np.ones((n, 1, 3), np.float32)
+    s[:, 0, :2] = rng.uniform(1 - cfg.scale_xy, 1 + cfg.scale_xy, (n, 2))
+    p = np.einsum("nij,nkj->nki", r, p) * s
+    w = np.einsum("nij,nkj->nki", r, w) * s
+    p = p + rng.normal(0, cfg.jitter, p.shape).astype(np.float32)
+    w = w + rng.normal(0, cfg.jitter, w.shape).astype(np.float32)
+    flip = rng.random(n) < cfg.mirror_p
+    p[flip, :, 0] *= -1
+    w[flip, :, 0] *= -1
+    return p.astype(np.float32), w.astype(np.float32)

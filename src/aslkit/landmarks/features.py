@@ -1,0 +1,76 @@
+"""Hand landmarks -> a feature vector that ignores where the hand is, how big it is, and which hand.
+
+Choices, and why:
+- Position and scale: centre on the palm (wrist + four knuckles) and divide by palm size measured
+  in 3D, which changes little as fingers bend or the hand turns.
+- Left vs right: every hand is mirrored to one canonical hand (MediaPipe's "Left" label, i.e. a
+  right hand in an unmirrored photo), so left-handed signers and selfie cameras look the same.
+- In-plane rotation is deliberately KEPT. Several letter pairs differ only by the hand's
+  orientation (H/U, G/Q, K/P, I/J-end, N/M seen sideways) and photos are taken upright, so full
+  rotation invariance would merge them. Training adds small random rotations (+-15 deg) instead,
+  so a tilted camera or wrist still works.
+- Besides the normalized image landmarks, the features hold MediaPipe's 3D world landmarks
+  (metric, less perspective-distorted), pairwise joint distances (rotation-invariant finger shape)
+  and unit bone directions (finger orientation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aslkit.landmarks.extractor import Hand
+
+FEATURE_SET = "hand-v1"
+CANONICAL_HANDEDNESS = "Left"
+_PALM = (0, 5, 9, 13, 17)
+_BONES = (
+    (0, 1), (1, 2), (2, 3), (3, 4),
+    (0, 5), (5, 6), (6, 7), (7, 8),
+    (5, 9), (9, 10), (10, 11), (11, 12),
+    (9, 13), (13, 14), (14, 15), (15, 16),
+    (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),
+)  # fmt: skip
+_IU = np.triu_indices(21, k=1)
+
+
+def canonical_points(hand: Hand, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """(image points, world points), each (21, 3) float32, mirrored to the canonical hand.
+
+    Image points are in pixels (x*W, y*H, z*W) so that non-square images keep true proportions.
+    """
+    pts = hand.landmarks.astype(np.float32) * np.array([width, height, width], np.float32)
+    world = hand.world.astype(np.float32).copy()
+    if hand.handedness != CANONICAL_HANDEDNESS:
+        pts[:, 0] *= -1
+        world[:, 0] *= -1
+    return pts, world
+
+
+def _normalize(p: np.ndarray) -> np.ndarray:
+    """Centre on the palm and divide by palm size; p is (N, 21, 3)."""
+    centre = p[:, _PALM].mean(1, keepdims=True)
+    q = p - centre
+    d = np.linalg.norm(p[:, [5, 9, 13, 17]] - p[:, [0]], axis=-1).mean(1)
+    d = d + np.linalg.norm(p[:, 5] - p[:, 17], axis=-1)
+    return q / np.maximum(d, 1e-6)[:, None, None]
+
+
+def featurize(pts: np.ndarray, world: np.ndarray) -> np.ndarray:
+    """Features (N, F) from canonical image and world points, each (N, 21, 3) or (21, 3)."""
+    single = pts.ndim == 2
+    if single:
+        pts, world = pts[None], world[None]
+    p = _normalize(pts.astype(np.float32))
+    w = _normalize(world.astype(np.float32))
+    dist = np.linalg.norm(w[:, :, None, :] - w[:, None, :, :], axis=-1)[:, _IU[0], _IU[1]]
+    a, b = zip(*_BONES, strict=True)
+    bones = p[:, list(b)] - p[:, list(a)]
+    bones = bones / np.maximum(np.linalg.norm(bones, axis=-1, keepdims=True), 1e-6)
+    f = np.concatenate(
+        [p.reshape(len(p), -1), w.reshape(len(w), -1), dist, bones.reshape(len(p), -1)], axis=1
+    ).astype(np.float32)
+    return f[0] if single else f
+
+
+def feature_dim() -> int:
+    return 63 + 63 + 210 + 3 * len(_BONES)

@@ -1,0 +1,112 @@
+"""Landmark MLP: a small ensemble of multilayer perceptrons over hand-landmark features.
+
+Why an ensemble of small MLPs: hand-shape features are low-dimensional, so each member trains
+in seconds on a CPU, and averaging a few independently initialised members smooths the
+decision boundary between look-alike letters (M/N, R/U, K/V) on hands the model has not seen.
+Inference also runs in NumPy (no torch import), which keeps `aslkit predict` cold start short.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from aslkit.models.registry import register_model
+
+
+def _build_torch(in_features: int, num_classes: int, hidden: int, depth: int, dropout: float, members: int):
+    import torch
+    from torch import nn
+
+    class _Member(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            layers: list[nn.Module] = []
+            d = in_features
+            for _ in range(depth):
+                layers += [nn.Linear(d, hidden), nn.LayerNorm(hidden), nn.GELU(approximate="tanh"), nn.Dropout(dropout)]
+                d = hidden
+            layers.append(nn.Linear(d, num_classes))
+            self.net = nn.Sequential(*layers)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.net(x)
+
+    class LandmarkMLP(nn.Module):
+        """Standardize features, run each member; returns member logits (members, N, classes)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("feature_mean", torch.zeros(in_features))
+            self.register_buffer("feature_std", torch.ones(in_features))
+            self.members = nn.ModuleList(_Member() for _ in range(members))
+
+        def set_normalization(self, mean: np.ndarray, std: np.ndarray) -> None:
+            self.feature_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+            self.feature_std.copy_(torch.as_tensor(np.maximum(std, 1e-4), dtype=torch.float32))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            z = (x - self.feature_mean) / self.feature_std
+            return torch.stack([m(z) for m in self.members])
+
+    return LandmarkMLP()
+
+
+def _gelu_tanh(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(-1, keepdims=True)
+
+
+def numpy_predict(tensors: dict[str, np.ndarray], kwargs: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """Class probabilities (N, C), the members' softmax averaged, computed with NumPy only."""
+    z = (x.astype(np.float32) - tensors["feature_mean"]) / tensors["feature_std"]
+    probs = 0.0
+    for m in range(kwargs["members"]):
+        h = z
+        i = 0
+        for _ in range(kwargs["depth"]):
+            p = f"members.{m}.net."
+            h = h @ tensors[f"{p}{i}.weight"].T + tensors[f"{p}{i}.bias"]
+            mu = h.mean(-1, keepdims=True)
+            var = h.var(-1, keepdims=True)
+            h = (h - mu) / np.sqrt(var + 1e-5) * tensors[f"{p}{i + 1}.weight"] + tensors[f"{p}{i + 1}.bias"]
+            h = _gelu_tanh(h)
+            i += 4
+        p = f"members.{m}.net."
+        logits = h @ tensors[f"{p}{i}.weight"].T + tensors[f"{p}{i}.bias"]
+        probs = probs + _softmax(logits)
+    return np.asarray(probs / kwargs["members"], dtype=np.float32)
+
+
+@register_model(
+    "landmark-mlp",
+    input="hand-landmarks",
+    description="ensemble of 4 MLPs (2x192) over hand-landmark features; the default letter model",
+    numpy_predict=numpy_predict,
+    hidden=192,
+    depth=2,
+    dropout=0.2,
+    members=4,
+)
+def landmark_mlp(in_features: int, num_classes: int, **kw: Any):
+    return _build_torch(in_features, num_classes, **kw)
+
+
+@register_model(
+    "landmark-mlp-tiny",
+    input="hand-landmarks",
+    description="one MLP (1x64) over hand-landmark features; fastest, for small datasets and tests",
+    numpy_predict=numpy_predict,
+    hidden=64,
+    depth=1,
+    dropout=0.1,
+    members=1,
+)
+def landmark_mlp_tiny(in_features: int, num_classes: int, **kw: Any):
+    return _build_torch(in_features, num_classes, **kw)

@@ -1,0 +1,74 @@
+"""One registry of model architectures, found by name (``create_model("landmark-mlp", ...)``).
+
+Each architecture file registers its variants with ``@register_model``; importing
+``aslkit.models`` imports every architecture file. The registry itself does not import torch,
+so that prediction with models that offer a NumPy forward pass starts fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aslkit.errors import ModelError
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the registry knows about one architecture variant."""
+
+    name: str
+    build: Callable[..., Any]  # (in_features, num_classes, **kwargs) -> torch.nn.Module
+    input: str  # what the model reads: "hand-landmarks", later "image" or "sequence"
+    description: str
+    defaults: dict[str, Any] = field(default_factory=dict)
+    # Optional torch-free inference: (tensors, kwargs, features) -> probabilities (N, C)
+    numpy_predict: Callable[..., Any] | None = None
+
+
+_REGISTRY: dict[str, ModelInfo] = {}
+
+
+def register_model(
+    name: str,
+    *,
+    input: str,
+    description: str,
+    numpy_predict: Callable[..., Any] | None = None,
+    **defaults: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: register a builder ``fn(in_features, num_classes, **kwargs) -> nn.Module``."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} registered twice")
+        _REGISTRY[name] = ModelInfo(name, fn, input, description, dict(defaults), numpy_predict)
+        return fn
+
+    return deco
+
+
+def list_models() -> list[str]:
+    """Names of every registered architecture, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_model_info(name: str) -> ModelInfo:
+    if name not in _REGISTRY:
+        raise ModelError(f"unknown model architecture {name!r}; registered: {', '.join(list_models())}")
+    return _REGISTRY[name]
+
+
+def model_kwargs(name: str, **overrides: Any) -> dict[str, Any]:
+    """The registered defaults of a variant with overrides applied (unknown keys rejected)."""
+    info = get_model_info(name)
+    bad = set(overrides) - set(info.defaults)
+    if bad:
+        raise ModelError(f"model {name!r} has no option(s) {sorted(bad)}; options: {sorted(info.defaults)}")
+    return {**info.defaults, **overrides}
+
+
+def create_model(name: str, in_features: int, num_classes: int, **kwargs: Any):
+    """Build a fresh torch module of a registered architecture."""
+    return get_model_info(name).build(in_features, num_classes, **model_kwargs(name, **kwargs))
