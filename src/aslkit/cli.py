@@ -65,8 +65,14 @@ def cmd_predict(args) -> int:
 def cmd_evaluate(args) -> int:
     from aslkit.evaluation.evaluate import evaluate
 
-    m = evaluate(args.data, model=args.model, report_dir=args.report, cache_dir=_cache(args),
-                 workers=args.workers or None, progress=_progress_wanted(args))
+    m = evaluate(
+        args.data,
+        model=args.model,
+        report_dir=args.report,
+        cache_dir=_cache(args),
+        workers=args.workers or None,
+        progress=_progress_wanted(args),
+    )
     if args.json:
         print(json.dumps(m))
         return 0
@@ -88,13 +94,16 @@ def cmd_train(args, extra: dict) -> int:
     from aslkit.training.trainer import train
 
     command = "aslkit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    res = train(args.data, args.out, model=args.model, cache_dir=_cache(args), progress=not args.quiet,
-                command=command, **extra)
+    res = train(
+        args.data, args.out, model=args.model, cache_dir=_cache(args), progress=not args.quiet, command=command, **extra
+    )
     m = res.metrics
     split = "test" if "test" in m else "valid"
     print(f"run folder: {res.run_dir}")
-    print(f"{split} end-to-end accuracy: {100 * m[split]['accuracy']:.2f}%  "
-          f"(detected hands: {100 * m[split]['accuracy_detected']:.2f}%, macro F1 {m[split]['macro_f1']:.4f})")
+    print(
+        f"{split} end-to-end accuracy: {100 * m[split]['accuracy']:.2f}%  "
+        f"(detected hands: {100 * m[split]['accuracy_detected']:.2f}%, macro F1 {m[split]['macro_f1']:.4f})"
+    )
     print(f"trained in {m['train_seconds']} s, best epoch {m['best_epoch']}")
     return 0
 
@@ -103,13 +112,22 @@ def cmd_models(args) -> int:
     from aslkit.models import get_model_info, list_models
     from aslkit.models.io import DEFAULT_MODEL, load_model, shipped_models
 
-    arch = [{"name": n, "input": get_model_info(n).input, "description": get_model_info(n).description}
-            for n in list_models()]
+    arch = [
+        {"name": n, "input": get_model_info(n).input, "description": get_model_info(n).description}
+        for n in list_models()
+    ]
     trained = []
     for name in shipped_models():
         m = load_model(name)
-        trained.append({"name": name, "architecture": m.architecture, "classes": len(m.labels),
-                        "default": name == DEFAULT_MODEL, "labels": m.labels})
+        trained.append(
+            {
+                "name": name,
+                "architecture": m.architecture,
+                "classes": len(m.labels),
+                "default": name == DEFAULT_MODEL,
+                "labels": m.labels,
+            }
+        )
     if args.json:
         print(json.dumps({"architectures": arch, "trained": trained}))
         return 0
@@ -177,8 +195,9 @@ def _train_extras(extra: list[str]) -> dict:
     for k, v in out.items():
         ref = getattr(defaults, k, getattr(defaults.augment, k, None))
         if ref is None and k not in defaults.to_dict() and k not in defaults.augment.__dict__:
-            raise AslkitError(f"unknown training option --{k.replace('_', '-')}; see `aslkit train --help` "
-                              "and defaults.toml")
+            raise AslkitError(
+                f"unknown training option --{k.replace('_', '-')}; see `aslkit train --help` and defaults.toml"
+            )
         try:
             if isinstance(ref, bool):
                 typed[k] = str(v).lower() in ("1", "true", "yes", "on")
@@ -226,8 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
         if debug:
             raise
-        print(f"aslkit: unexpected error: {type(exc).__name__}: {exc} (set ASLKIT_DEBUG=1 for details)",
-              file=sys.stderr)
+        print(
+            f"aslkit: unexpected error: {type(exc).__name__}: {exc} (set ASLKIT_DEBUG=1 for details)", file=sys.stderr
+        )
         return 3
     return 0
 

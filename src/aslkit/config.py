@@ -29,6 +29,7 @@ class AugmentConfig:
     scale_xy: float = 0.08
     jitter: float = 0.012
     mirror_p: float = 0.1
+    bone_scale: float = 0.1
 
     @classmethod
     def defaults(cls) -> AugmentConfig:

@@ -29,8 +29,14 @@ class LandmarkSet:
         return len(self.labels)
 
     def subset(self, idx: np.ndarray) -> LandmarkSet:
-        return LandmarkSet(self.pts[idx], self.world[idx], self.has_hand[idx], [self.labels[i] for i in idx],
-                           [self.paths[i] for i in idx], [self.errors[i] for i in idx])
+        return LandmarkSet(
+            self.pts[idx],
+            self.world[idx],
+            self.has_hand[idx],
+            [self.labels[i] for i in idx],
+            [self.paths[i] for i in idx],
+            [self.errors[i] for i in idx],
+        )
 
     @property
     def readable(self) -> np.ndarray:
@@ -54,17 +60,26 @@ def from_results(results: list[HandsResult | ImageError], labels: list[str], pat
     return LandmarkSet(pts, world, has, list(labels), list(paths), errors)
 
 
-def landmarks_for(ds: ImageDataset, cache_dir="default", workers: int | None = None,
-                  progress: bool = True) -> LandmarkSet:
+def landmarks_for(
+    ds: ImageDataset, cache_dir="default", workers: int | None = None, progress: bool = True
+) -> LandmarkSet:
     """Run (or read cached) hand landmarks for every sample of a dataset."""
-    results = extract_sources([ImageSource(s.path, s.crop) for s in ds.samples], cache_dir=cache_dir,
-                              workers=workers, progress=progress, desc=f"landmarks {Path(ds.root).name}")
+    results = extract_sources(
+        [ImageSource(s.path, s.crop) for s in ds.samples],
+        cache_dir=cache_dir,
+        workers=workers,
+        progress=progress,
+        desc=f"landmarks {Path(ds.root).name}",
+    )
     return from_results(results, [s.label for s in ds.samples], [str(s.path) for s in ds.samples])
 
 
 def concat(sets: list[LandmarkSet]) -> LandmarkSet:
     return LandmarkSet(
-        np.concatenate([s.pts for s in sets]), np.concatenate([s.world for s in sets]),
-        np.concatenate([s.has_hand for s in sets]), sum((s.labels for s in sets), []),
-        sum((s.paths for s in sets), []), sum((s.errors for s in sets), []),
+        np.concatenate([s.pts for s in sets]),
+        np.concatenate([s.world for s in sets]),
+        np.concatenate([s.has_hand for s in sets]),
+        sum((s.labels for s in sets), []),
+        sum((s.paths for s in sets), []),
+        sum((s.errors for s in sets), []),
     )

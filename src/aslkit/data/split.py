@@ -69,8 +69,9 @@ def groups_from_pattern(names: Sequence[str], pattern: str) -> list[str]:
     return out
 
 
-def group_split(groups: Sequence[str], holdout: Sequence[str] | None = None, valid_fraction: float = 0.2,
-                seed: int = 0):
+def group_split(
+    groups: Sequence[str], holdout: Sequence[str] | None = None, valid_fraction: float = 0.2, seed: int = 0
+):
     """(train, valid, test) index arrays where test holds whole groups and no group is split.
 
     holdout: groups for the test side (default: the last group in sorted order). Valid takes whole

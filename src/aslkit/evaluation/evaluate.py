@@ -57,10 +57,14 @@ def evaluate(
         out.mkdir(parents=True, exist_ok=True)
         cm = metrics["confusion_matrix"]
         plot_confusion(cm["matrix"], cm["labels"], out / "confusion_matrix.png", f"{Path(data).name}")
-        write_markdown(metrics, out / "report.md", f"Evaluation on {data}",
-                       {"confusion matrix": "confusion_matrix.png"})
+        write_markdown(
+            metrics, out / "report.md", f"Evaluation on {data}", {"confusion matrix": "confusion_matrix.png"}
+        )
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-        mistakes = [{"path": p, "label": t, "predicted": str(q), "hand": bool(h)}
-                    for p, t, q, h in zip(d.paths, d.labels, preds, d.has_hand, strict=True) if t != q]
+        mistakes = [
+            {"path": p, "label": t, "predicted": str(q), "hand": bool(h)}
+            for p, t, q, h in zip(d.paths, d.labels, preds, d.has_hand, strict=True)
+            if t != q
+        ]
         (out / "mistakes.json").write_text(json.dumps(mistakes, indent=1), encoding="utf-8")
     return metrics

@@ -43,8 +43,12 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], labels:
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     present = support > 0
     per_class = {
-        lab: {"f1": float(f1[i]), "precision": float(precision[i]), "recall": float(recall[i]),
-              "support": int(support[i])}
+        lab: {
+            "f1": float(f1[i]),
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "support": int(support[i]),
+        }
         for i, lab in enumerate(labels)
         if present[i]
     }

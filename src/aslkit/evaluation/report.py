@@ -34,8 +34,15 @@ def plot_confusion(cm: np.ndarray | list, labels: list[str], path: str | Path, t
     for i in range(n):
         for j in range(n):
             if cm[i, j] > 0:
-                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=6,
-                        color="white" if norm[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    int(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if norm[i, j] > 0.5 else "black",
+                )
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class")
     if title:
         ax.set_title(title)
@@ -76,8 +83,14 @@ def _pct(x: float) -> str:
 def write_markdown(metrics: dict, path: str | Path, title: str, images: dict[str, str] | None = None) -> Path:
     """A Markdown report: headline figures, per-class table, and links to the PNGs."""
     lines = [f"# {title}", ""]
-    keys = [("n", "images"), ("accuracy", "end-to-end accuracy"), ("accuracy_detected", "accuracy on detected hands"),
-            ("detection_rate", "hand detection rate"), ("weighted_f1", "weighted F1"), ("macro_f1", "macro F1")]
+    keys = [
+        ("n", "images"),
+        ("accuracy", "end-to-end accuracy"),
+        ("accuracy_detected", "accuracy on detected hands"),
+        ("detection_rate", "hand detection rate"),
+        ("weighted_f1", "weighted F1"),
+        ("macro_f1", "macro F1"),
+    ]
     lines += ["| metric | value |", "|---|---|"]
     for k, name in keys:
         if k in metrics:

@@ -48,8 +48,9 @@ class Recognizer:
     >>> rec.predict("photo.jpg").label     # or an RGB numpy array
     """
 
-    def __init__(self, model: str | Path | TrainedModel | None = None, top_k: int = 5,
-                 cache_dir: str | Path | None = "default") -> None:
+    def __init__(
+        self, model: str | Path | TrainedModel | None = None, top_k: int = 5, cache_dir: str | Path | None = "default"
+    ) -> None:
         self.model = model if isinstance(model, TrainedModel) else load_model(model)
         if self.model.preprocessing.get("input") != "hand-landmarks":
             raise AslkitError(f"model {self.model.architecture!r} does not read hand landmarks")
@@ -93,11 +94,13 @@ class Recognizer:
             raise ImageError("expected an RGB uint8 image array of shape (H, W, 3)")
         return self.predict_hands(self.landmarker(arr), path)
 
-    def predict_paths(self, paths: Sequence[str | Path], workers: int | None = None,
-                      progress: bool = False) -> list[Prediction]:
+    def predict_paths(
+        self, paths: Sequence[str | Path], workers: int | None = None, progress: bool = False
+    ) -> list[Prediction]:
         """Predict many files (landmarks cached and run in parallel); bad files get an error entry."""
-        results = extract_sources(list(paths), cache_dir=self.cache_dir, workers=workers, progress=progress,
-                                  landmarker=self.landmarker)
+        results = extract_sources(
+            list(paths), cache_dir=self.cache_dir, workers=workers, progress=progress, landmarker=self.landmarker
+        )
         out = []
         for p, r in zip(paths, results, strict=True):
             if isinstance(r, Exception):

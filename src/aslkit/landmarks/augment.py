@@ -10,7 +10,20 @@ from __future__ import annotations
 import numpy as np
 
 from aslkit.config import AugmentConfig
-from aslkit.landmarks.features import _normalize
+from aslkit.landmarks.features import CHAINS, _normalize
+
+
+def _reshape_hand(p: np.ndarray, w: np.ndarray, amount: float, rng: np.random.Generator):
+    """Scale each bone's length by its own random factor along the finger chains: other people's
+    hands have other proportions (long palm, short thumb), and the model should not rely on one."""
+    n = len(p)
+    s = rng.uniform(1 - amount, 1 + amount, (n, 21, 1)).astype(np.float32)
+    p2, w2 = p.copy(), w.copy()
+    for chain in CHAINS:
+        for parent, j in zip(chain[:-1], chain[1:], strict=True):
+            p2[:, j] = p2[:, parent] + s[:, j] * (p[:, j] - p[:, parent])
+            w2[:, j] = w2[:, parent] + s[:, j] * (w[:, j] - w[:, parent])
+    return p2, w2
 
 
 def _rot(ax: str, a: np.ndarray) -> np.ndarray:
@@ -29,6 +42,8 @@ def augment(pts: np.ndarray, world: np.ndarray, cfg: AugmentConfig, rng: np.rand
     """Randomly transformed copies of (pts, world), each (N, 21, 3); the same transform for both."""
     n = len(pts)
     p, w = _normalize(pts), _normalize(world)
+    if cfg.bone_scale > 0:
+        p, w = _reshape_hand(p, w, cfg.bone_scale, rng)
     deg = np.pi / 180
     r = (
         _rot("z", rng.uniform(-cfg.rotate_deg, cfg.rotate_deg, n) * deg)

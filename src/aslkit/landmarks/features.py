@@ -31,6 +31,9 @@ _BONES = (
     (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),
 )  # fmt: skip
 _IU = np.triu_indices(21, k=1)
+# Finger chains from the wrist: thumb, index, middle, ring, little.
+CHAINS = ((0, 1, 2, 3, 4), (0, 5, 6, 7, 8), (0, 9, 10, 11, 12), (0, 13, 14, 15, 16), (0, 17, 18, 19, 20))
+_JOINTS = tuple((c[i - 1], c[i], c[i + 1]) for c in CHAINS for i in range(1, 4))
 
 
 def canonical_points(hand: Hand, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,10 +70,36 @@ def featurize(pts: np.ndarray, world: np.ndarray) -> np.ndarray:
     bones = p[:, list(b)] - p[:, list(a)]
     bones = bones / np.maximum(np.linalg.norm(bones, axis=-1, keepdims=True), 1e-6)
     f = np.concatenate(
-        [p.reshape(len(p), -1), w.reshape(len(w), -1), dist, bones.reshape(len(p), -1)], axis=1
+        [
+            p.reshape(len(p), -1),
+            w.reshape(len(w), -1),
+            dist,
+            bones.reshape(len(p), -1),
+            _joint_cosines(w),
+            _palm_normal(p),
+            _palm_normal(w),
+        ],
+        axis=1,
     ).astype(np.float32)
     return f[0] if single else f
 
 
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-6)
+
+
+def _joint_cosines(w: np.ndarray) -> np.ndarray:
+    """Bend of each finger joint (cosine between the bones meeting there): independent of hand size,
+    proportions and orientation, so it transfers between people better than raw coordinates."""
+    a, b, c = (np.array(x) for x in zip(*_JOINTS, strict=True))
+    u, v = _unit(w[:, b] - w[:, a]), _unit(w[:, c] - w[:, b])
+    return (u * v).sum(-1)
+
+
+def _palm_normal(p: np.ndarray) -> np.ndarray:
+    """Which way the palm faces (towards the camera, sideways, down): separates K/P, G/Q, H/U."""
+    return _unit(np.cross(p[:, 5] - p[:, 0], p[:, 17] - p[:, 0]))
+
+
 def feature_dim() -> int:
-    return 63 + 63 + 210 + 3 * len(_BONES)
+    return 63 + 63 + 210 + 3 * len(_BONES) + len(_JOINTS) + 6

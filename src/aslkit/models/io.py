@@ -121,8 +121,16 @@ class TrainedModel:
         return d / f"{name}.json"
 
     @classmethod
-    def from_torch(cls, module, architecture: str, kwargs: dict, labels: list[str], in_features: int,
-                   preprocessing: dict, meta: dict | None = None) -> TrainedModel:
+    def from_torch(
+        cls,
+        module,
+        architecture: str,
+        kwargs: dict,
+        labels: list[str],
+        in_features: int,
+        preprocessing: dict,
+        meta: dict | None = None,
+    ) -> TrainedModel:
         tensors = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in module.state_dict().items()}
         return cls(architecture, dict(kwargs), list(labels), in_features, dict(preprocessing), tensors, meta or {})
 
@@ -148,7 +156,7 @@ def resolve_model_path(name_or_path: str | Path | None) -> Path:
 
 def load_model(name_or_path: str | Path | None = None) -> TrainedModel:
     """Load a shipped model by name, or a trained one from its run folder or JSON file."""
-    from safetensors import SafetensorsError
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     jpath = resolve_model_path(name_or_path)
@@ -161,7 +169,7 @@ def load_model(name_or_path: str | Path | None = None) -> TrainedModel:
     wpath = jpath.with_suffix(".safetensors")
     try:
         tensors = load_file(str(wpath))
-    except (OSError, SafetensorsError) as exc:
+    except (OSError, SafetensorError) as exc:
         raise ModelError(f"{wpath}: cannot read weights ({exc})") from None
     try:
         get_model_info(spec["architecture"])

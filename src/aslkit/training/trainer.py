@@ -82,8 +82,14 @@ def _evaluate_split(model: TrainedModel, data: LandmarkSet) -> dict:
     return end_to_end_metrics(d.labels, list(preds), d.has_hand, model.labels)
 
 
-def fit_landmark_model(train: LandmarkSet, valid: LandmarkSet, labels: list[str], cfg: TrainConfig,
-                       run_dir: Path | None = None, progress: bool = True) -> tuple[TrainedModel, list[dict]]:
+def fit_landmark_model(
+    train: LandmarkSet,
+    valid: LandmarkSet,
+    labels: list[str],
+    cfg: TrainConfig,
+    run_dir: Path | None = None,
+    progress: bool = True,
+) -> tuple[TrainedModel, list[dict]]:
     """Train a registered landmark model on samples with a hand; early-stop on validation loss."""
     import torch
     from torch import nn
@@ -116,8 +122,7 @@ def fit_landmark_model(train: LandmarkSet, valid: LandmarkSet, labels: list[str]
     eval_loss = nn.CrossEntropyLoss(weight=weight)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = max(1, int(np.ceil(len(tr) / cfg.batch_size)))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps,
-                                                pct_start=0.15)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps, pct_start=0.15)
     rng = np.random.default_rng(cfg.seed)
     writer = None
     if run_dir is not None:
@@ -138,8 +143,7 @@ def fit_landmark_model(train: LandmarkSet, valid: LandmarkSet, labels: list[str]
 
     history: list[dict] = []
     best = (float("inf"), None, 0)
-    bar = tqdm(range(1, cfg.epochs + 1), desc=f"train {cfg.model}", unit="epoch", disable=not progress,
-               file=sys.stderr)
+    bar = tqdm(range(1, cfg.epochs + 1), desc=f"train {cfg.model}", unit="epoch", disable=not progress, file=sys.stderr)
     for epoch in bar:
         model.train()
         p, w = augment(train.pts[tr], train.world[tr], cfg.augment, rng)
@@ -165,8 +169,14 @@ def fit_landmark_model(train: LandmarkSet, valid: LandmarkSet, labels: list[str]
                 vacc = float((_probs(lv).argmax(-1) == yva).float().mean())
             else:
                 vloss, vacc = tot / len(tr), correct / len(tr)
-        rec = {"epoch": epoch, "train_loss": tot / len(tr), "train_acc": correct / len(tr), "val_loss": vloss,
-               "val_acc": vacc, "lr": sched.get_last_lr()[0]}
+        rec = {
+            "epoch": epoch,
+            "train_loss": tot / len(tr),
+            "train_acc": correct / len(tr),
+            "val_loss": vloss,
+            "val_acc": vacc,
+            "lr": sched.get_last_lr()[0],
+        }
         history.append(rec)
         if writer is not None:
             for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
@@ -181,8 +191,15 @@ def fit_landmark_model(train: LandmarkSet, valid: LandmarkSet, labels: list[str]
         writer.close()
     if best[1] is not None:
         model.load_state_dict(best[1])
-    trained = TrainedModel.from_torch(model, cfg.model, kwargs, labels, feature_dim(), preprocessing_spec(),
-                                      {"best_epoch": best[2], "epochs_run": len(history)})
+    trained = TrainedModel.from_torch(
+        model,
+        cfg.model,
+        kwargs,
+        labels,
+        feature_dim(),
+        preprocessing_spec(),
+        {"best_epoch": best[2], "epochs_run": len(history)},
+    )
     return trained, history
 
 
@@ -215,8 +232,7 @@ def train(
     if not paths:
         raise DatasetError("no training data given")
     datasets: list[ImageDataset] = [load_dataset(p) for p in paths]
-    sets = [landmarks_for(ds, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress)
-            for ds in datasets]
+    sets = [landmarks_for(ds, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress) for ds in datasets]
     all_data = concat(sets)
     labels = sort_labels(set(all_data.labels))
     if len(labels) < 2:
@@ -227,9 +243,14 @@ def train(
     train_set, valid_set = all_data.subset(tr_idx), all_data.subset(va_idx)
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    config = {"command": command, "data": [str(p) for p in paths], "train": cfg.to_dict(), "labels": labels,
-              "counts": {lab: all_data.labels.count(lab) for lab in labels},
-              "split_sizes": {"train": len(tr_idx), "valid": len(va_idx), "test": len(te_idx)}}
+    config = {
+        "command": command,
+        "data": [str(p) for p in paths],
+        "train": cfg.to_dict(),
+        "labels": labels,
+        "counts": {lab: all_data.labels.count(lab) for lab in labels},
+        "split_sizes": {"train": len(tr_idx), "valid": len(va_idx), "test": len(te_idx)},
+    }
     (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
 
     trained, history = fit_landmark_model(train_set, valid_set, labels, cfg, run_dir, progress)
@@ -243,8 +264,13 @@ def train(
         metrics["test"] = _evaluate_split(trained, all_data.subset(te_idx))
     metrics["train_seconds"] = round(time.time() - t0, 1)
     metrics["best_epoch"] = trained.meta["best_epoch"]
-    trained.meta.update({"command": command, "data": [str(p) for p in paths],
-                         "test_accuracy": metrics.get("test", metrics["valid"])["accuracy"]})
+    trained.meta.update(
+        {
+            "command": command,
+            "data": [str(p) for p in paths],
+            "test_accuracy": metrics.get("test", metrics["valid"])["accuracy"],
+        }
+    )
     trained.save(run_dir, "model")
     (run_dir / "history.json").write_text(json.dumps(history), encoding="utf-8")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
@@ -253,6 +279,10 @@ def train(
     split_name = "test" if "test" in metrics else "valid"
     cm = shown["confusion_matrix"]
     plot_confusion(cm["matrix"], cm["labels"], run_dir / "confusion_matrix.png", f"{split_name} split")
-    write_markdown(shown, run_dir / "report.md", f"Training run: {split_name} split",
-                   {"curves": "curves.png", "confusion matrix": "confusion_matrix.png"})
+    write_markdown(
+        shown,
+        run_dir / "report.md",
+        f"Training run: {split_name} split",
+        {"curves": "curves.png", "confusion matrix": "confusion_matrix.png"},
+    )
     return TrainResult(run_dir, trained, metrics)

@@ -1,0 +1,131 @@
+"""Evaluation end to end on real Massey images: metrics JSON, unknown classes left out, report files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHIPPED_LETTERS, link_subset, shared_dir, snapshot
+from PIL import Image
+
+from aslkit import cli
+from aslkit.errors import DatasetError
+from aslkit.evaluation.evaluate import evaluate
+from aslkit.models.io import load_model
+
+LETTERS = {"b": "b", "l": "l", "v": "v"}  # Massey folders are lower case; labels map to B, L, V
+PER_CLASS = 3
+N_UNKNOWN = 2
+KEYS = {
+    "n",
+    "accuracy",
+    "accuracy_detected",
+    "detection_rate",
+    "weighted_f1",
+    "macro_f1",
+    "per_class_f1",
+    "unknown_labels",
+    "confusion_matrix",
+    "errors",
+    "per_class_detection_rate",
+    "model",
+    "data",
+}
+
+
+@pytest.fixture
+def massey_subset(tmp_path: Path) -> Path:
+    """3 letters x 3 images plus an unknown class "hello" (2 images), all symlinks into ../shared/data."""
+    massey = shared_dir("massey-letters")
+    root = link_subset(tmp_path / "massey", massey, LETTERS, PER_CLASS)
+    link_subset(root, massey, {"a": "hello"}, N_UNKNOWN)
+    return root
+
+
+@pytest.fixture(params=["synthetic", "shipped"])
+def model_ref(request: pytest.FixtureRequest, synthetic_model_dir: Path) -> str:
+    if request.param == "shipped":
+        if not SHIPPED_LETTERS.is_file():
+            pytest.skip("no shipped weights yet: src/aslkit/weights/letters.json is absent")
+        return "letters"
+    return str(synthetic_model_dir)
+
+
+def test_evaluate_cli_json_and_report(
+    massey_subset: Path, model_ref: str, tmp_path: Path, real_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(massey_subset)
+    report = tmp_path / "report"
+    code = cli.main(
+        [
+            "evaluate",
+            str(massey_subset),
+            "--model",
+            model_ref,
+            "--json",
+            "--report",
+            str(report),
+            "--cache-dir",
+            str(real_cache),
+            "-q",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    m = json.loads(out)
+    assert set(m) >= KEYS
+    assert m["unknown_labels"] == {"hello": N_UNKNOWN}
+    assert m["n"] == PER_CLASS * len(LETTERS), "the unknown class is left out of n"
+    assert m["errors"] == []
+    assert set(m["per_class_f1"]) == {"B", "L", "V"}
+    cm = np.array(m["confusion_matrix"]["matrix"])
+    assert cm.sum() == m["n"]
+    assert m["accuracy"] == pytest.approx(np.trace(cm) / m["n"])
+    assert 0.5 <= m["detection_rate"] <= 1.0
+    # every true label is a letter, so an image without a hand is always wrong: accuracy <= accuracy_detected
+    assert m["accuracy"] <= m["accuracy_detected"] + 1e-9
+    assert m["accuracy"] == pytest.approx(m["accuracy_detected"] * m["detection_rate"])
+    for name in ("confusion_matrix.png", "report.md", "metrics.json", "mistakes.json"):
+        assert (report / name).is_file(), name
+    with Image.open(report / "confusion_matrix.png") as im:
+        assert im.format == "PNG" and im.width > 100
+    md = (report / "report.md").read_text()
+    assert "hello" in md and "confusion_matrix.png" in md
+    assert json.loads((report / "metrics.json").read_text())["n"] == m["n"]
+    mistakes = json.loads((report / "mistakes.json").read_text())
+    assert len(mistakes) == m["n"] - int(np.trace(cm))
+    assert snapshot(massey_subset) == before, "nothing is written into the data folder"
+    if model_ref == "letters":
+        assert m["accuracy_detected"] > 0.5, "the shipped model recognizes clear Massey letters"
+
+
+def test_evaluate_text_output(
+    massey_subset: Path, synthetic_model_dir: Path, real_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(
+        ["evaluate", str(massey_subset), "--model", str(synthetic_model_dir), "--cache-dir", str(real_cache), "-q"]
+    )
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert f"images: {PER_CLASS * len(LETTERS)}" in out
+    assert "left out (classes unknown to the model): {'hello': 2}" in out
+
+
+def test_evaluate_api_counts_unreadable_files(
+    massey_subset: Path, synthetic_model_dir: Path, real_cache: Path, tmp_path: Path
+) -> None:
+    (massey_subset / "v" / "broken.jpg").write_bytes(b"")
+    model = load_model(synthetic_model_dir)
+    m = evaluate(massey_subset, model=model, cache_dir=real_cache, workers=1, progress=False)
+    assert m["n"] == PER_CLASS * len(LETTERS), "unreadable files are left out of n"
+    assert len(m["errors"]) == 1 and "empty file" in m["errors"][0]
+    assert m["model"] == model.source
+
+
+def test_evaluate_api_no_known_class(tmp_path: Path, synthetic_model_dir: Path) -> None:
+    (tmp_path / "d" / "hello").mkdir(parents=True)
+    Image.new("RGB", (32, 32)).save(tmp_path / "d" / "hello" / "x.png")
+    with pytest.raises(DatasetError, match="none of its classes"):
+        evaluate(tmp_path / "d", model=str(synthetic_model_dir), cache_dir=None, progress=False)

@@ -1,0 +1,124 @@
+"""The recognizer: arrays and files in, one Prediction per image out; bad files never stop a batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHAPES, SYNTH_LABELS, make_hand, mirror_hand, shared_dir, snapshot, write_grey
+
+from aslkit.errors import AslkitError, ImageError
+from aslkit.inference.recognizer import Prediction, Recognizer, collect_image_paths
+from aslkit.landmarks.extractor import HandsResult
+from aslkit.models.io import load_model
+
+
+@pytest.fixture(scope="module")
+def rec(synthetic_model_dir: Path):
+    r = Recognizer(synthetic_model_dir, top_k=2, cache_dir=None)
+    yield r
+    r.close()
+
+
+def test_labels_and_no_hand_label(rec: Recognizer) -> None:
+    assert rec.labels == sorted(SYNTH_LABELS)
+    assert rec.no_hand_label == "Nothing"
+
+
+@pytest.mark.parametrize("label", sorted(SHAPES))
+def test_predict_hands_on_synthetic_landmarks(rec: Recognizer, label: str) -> None:
+    hand = make_hand(np.random.default_rng(5), SHAPES[label])
+    p = rec.predict_hands(HandsResult(224, 224, [hand]), "x.jpg")
+    assert p.label == label and p.hand and p.error is None and p.path == "x.jpg"
+    assert len(p.top) == 2 and p.top[0] == (p.label, p.confidence) and p.top[0][1] >= p.top[1][1]
+    assert p.box == hand.box
+    assert rec.predict_hands(HandsResult(224, 224, [mirror_hand(hand)])).label == label, "left or right hand"
+
+
+def test_no_hand_is_nothing(rec: Recognizer) -> None:
+    p = rec.predict(np.full((256, 256, 3), 128, np.uint8))
+    assert p.label == "Nothing" and p.hand is False and p.confidence == 1.0 and p.error is None
+    assert p.to_json() == {
+        "path": None,
+        "label": "Nothing",
+        "confidence": 1.0,
+        "top": [["Nothing", 1.0]],
+        "hand": False,
+        "error": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "bad", [np.zeros((32, 32), np.uint8), np.zeros((32, 32, 4), np.uint8), np.zeros((32, 32, 3), np.float32)]
+)
+def test_predict_rejects_wrong_arrays(rec: Recognizer, bad: np.ndarray) -> None:
+    with pytest.raises(ImageError, match="RGB uint8"):
+        rec.predict(bad)
+
+
+def test_predict_bad_file_raises_image_error(rec: Recognizer, bad_files: dict[str, Path]) -> None:
+    for path in bad_files.values():
+        with pytest.raises(ImageError):
+            rec.predict(path)
+
+
+def test_predict_paths_keeps_going_after_bad_files(
+    rec: Recognizer, bad_files: dict[str, Path], odd_files: dict[str, Path], tmp_path: Path
+) -> None:
+    grey = write_grey(tmp_path / "grey.png")
+    paths = [
+        bad_files["zero_byte"],
+        grey,
+        bad_files["truncated_jpeg"],
+        odd_files["alpha_png"],
+        bad_files["over_max_pixels"],
+    ]
+    folder_snaps = {d: snapshot(d) for d in {p.parent for p in paths}}
+    preds = rec.predict_paths(paths)
+    assert [p.path for p in preds] == [str(p) for p in paths]
+    assert [p.error is None for p in preds] == [False, True, False, True, False]
+    for p in preds:
+        assert isinstance(p, Prediction)
+        if p.error:
+            assert p.label is None and p.confidence == 0.0 and not p.hand and "\n" not in p.error
+        else:
+            assert p.label == "Nothing" and not p.hand
+    assert all(snapshot(d) == s for d, s in folder_snaps.items())
+
+
+def test_trained_model_object_is_accepted(synthetic_model_dir: Path) -> None:
+    m = load_model(synthetic_model_dir)
+    r = Recognizer(m, cache_dir=None)
+    assert r.model is m
+
+
+def test_model_that_does_not_read_landmarks(synthetic_model_dir: Path) -> None:
+    m = load_model(synthetic_model_dir)
+    m.preprocessing = {"input": "image"}
+    with pytest.raises(AslkitError, match="does not read hand landmarks"):
+        Recognizer(m)
+
+
+def test_collect_image_paths(tmp_path: Path) -> None:
+    d = tmp_path / "imgs"
+    (d / "sub").mkdir(parents=True)
+    for name in ("b.jpg", "a.PNG", "sub/c.jpeg", "notes.txt"):
+        (d / name).write_bytes(b"x")
+    explicit = tmp_path / "photo.dat"
+    explicit.write_bytes(b"x")
+    got = collect_image_paths([d, explicit])
+    assert got == [d / "a.PNG", d / "b.jpg", d / "sub" / "c.jpeg", explicit]
+    with pytest.raises(AslkitError, match="no such file or folder"):
+        collect_image_paths([tmp_path / "missing.jpg"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AslkitError, match="no images found"):
+        collect_image_paths([tmp_path / "empty"])
+
+
+def test_real_photo_gets_a_hand(rec: Recognizer) -> None:
+    f = sorted((shared_dir("asl-alphabet-photos") / "V").glob("*.jpg"))[0]
+    p = rec.predict(f)
+    assert p.hand and p.label in SYNTH_LABELS and p.path == str(f)
+    x0, y0, x1, y1 = p.box
+    assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1

@@ -1,0 +1,145 @@
+"""Every registered architecture (timm style): builds, runs forward/backward, and its NumPy path agrees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from aslkit.errors import ModelError
+from aslkit.landmarks.features import feature_dim
+from aslkit.models import create_model, get_model_info, list_models, register_model
+from aslkit.models.io import TrainedModel, load_model
+from aslkit.models.registry import model_kwargs
+
+NUM_CLASSES = 5
+ALL_MODELS = list_models()
+
+
+def _logits_to_probs(out: torch.Tensor) -> torch.Tensor:
+    probs = out.softmax(-1)
+    return probs.mean(0) if probs.dim() == 3 else probs
+
+
+def _loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if out.dim() == 3:
+        return sum(torch.nn.functional.cross_entropy(m, y) for m in out) / len(out)
+    return torch.nn.functional.cross_entropy(out, y)
+
+
+def test_registry_lists_the_documented_models() -> None:
+    assert "landmark-mlp" in ALL_MODELS and "landmark-mlp-tiny" in ALL_MODELS
+    assert sorted(ALL_MODELS) == ALL_MODELS
+    for name in ALL_MODELS:
+        info = get_model_info(name)
+        assert info.name == name and info.description and info.input
+
+
+def test_unknown_model_and_option() -> None:
+    with pytest.raises(ModelError, match="unknown model architecture 'resnet-9000'"):
+        create_model("resnet-9000", 10, 2)
+    name = ALL_MODELS[0]
+    with pytest.raises(ModelError, match="no option"):
+        model_kwargs(name, not_an_option=3)
+
+
+def test_registering_a_name_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="registered twice"):
+        register_model("landmark-mlp", input="hand-landmarks", description="dup")(lambda i, c: None)
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_forward_backward(name: str) -> None:
+    torch.manual_seed(0)
+    model = create_model(name, in_features=feature_dim(), num_classes=NUM_CLASSES)
+    x = torch.randn(12, feature_dim())
+    y = torch.arange(12) % NUM_CLASSES
+    out = model(x)
+    assert out.shape[-2:] == (12, NUM_CLASSES)
+    assert out.dim() in (2, 3)
+    model.train()
+    loss0 = _loss(model(x), y)
+    loss0.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert sum(float(g.abs().sum()) for g in grads) > 0
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.eval()
+    with torch.no_grad():
+        before = float(_loss(model(x), y))
+    model.train()
+    for _ in range(25):
+        opt.zero_grad()
+        _loss(model(x), y).backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        after = float(_loss(model(x), y))
+    assert after < before * 0.7, (before, after)
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_kwargs_override(name: str) -> None:
+    info = get_model_info(name)
+    kw = model_kwargs(name)
+    assert kw == info.defaults
+    if "hidden" in kw:
+        small = create_model(name, feature_dim(), NUM_CLASSES, hidden=8)
+        big = create_model(name, feature_dim(), NUM_CLASSES)
+        n = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+        assert n(small) < n(big)
+
+
+def _randomized(name: str, seed: int = 0) -> torch.nn.Module:
+    """A model whose every parameter and normalization buffer is far from its initial value."""
+    torch.manual_seed(seed)
+    model = create_model(name, in_features=feature_dim(), num_classes=NUM_CLASSES)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.3)
+    if hasattr(model, "set_normalization"):
+        rng = np.random.default_rng(seed)
+        model.set_normalization(rng.normal(0, 1, feature_dim()), rng.uniform(0.2, 3.0, feature_dim()))
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_save_load_round_trip_and_numpy_matches_torch(name: str, tmp_path: Path) -> None:
+    from safetensors import safe_open
+
+    model = _randomized(name)
+    labels = ["A", "B", "C", "Del", "hello"]
+    tm = TrainedModel.from_torch(
+        model, name, model_kwargs(name), labels, feature_dim(), {"input": "hand-landmarks"}, {"note": "test"}
+    )
+    jpath = tm.save(tmp_path / "run", "model")
+    assert jpath == tmp_path / "run" / "model.json"
+    spec = json.loads(jpath.read_text(encoding="utf-8"))  # plain JSON, no pickle
+    assert spec["architecture"] == name and spec["labels"] == labels and spec["in_features"] == feature_dim()
+    wpath = tmp_path / "run" / "model.safetensors"
+    with safe_open(str(wpath), framework="numpy") as f:
+        keys = set(f.keys())
+    assert keys == set(model.state_dict())
+    assert not wpath.read_bytes().startswith(b"\x80"), "not a pickle stream"
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["model.json", "model.safetensors"]
+
+    loaded = load_model(tmp_path / "run")
+    assert loaded.labels == labels and loaded.meta == {"note": "test"}
+    x = np.random.default_rng(1).normal(0, 2, (16, feature_dim())).astype(np.float32)
+    with torch.no_grad():
+        ref = _logits_to_probs(model(torch.from_numpy(x))).numpy()
+    got = loaded.predict_proba(x)
+    assert got.shape == (16, NUM_CLASSES)
+    np.testing.assert_allclose(got.sum(1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(got, ref, atol=1e-4)
+    assert np.abs(ref - 1 / NUM_CLASSES).max() > 0.05, "the check is meaningful: outputs are not uniform"
+    # the torch path of the loaded model agrees too
+    with torch.no_grad():
+        again = _logits_to_probs(loaded.torch_module()(torch.from_numpy(x))).numpy()
+    np.testing.assert_allclose(again, ref, atol=1e-5)
+    info = get_model_info(name)
+    if info.numpy_predict is not None:
+        np.testing.assert_allclose(info.numpy_predict(loaded.tensors, loaded.kwargs, x), ref, atol=1e-4)

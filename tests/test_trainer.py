@@ -1,0 +1,208 @@
+"""Training: config overrides, splits, fitting on synthetic landmarks, and a small real end-to-end run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHAPES, link_subset, make_landmark_set, shared_dir, snapshot
+
+from aslkit.config import TrainConfig, load_defaults
+from aslkit.data.landmark_set import concat
+from aslkit.errors import AslkitError, DatasetError, ModelError
+from aslkit.landmarks.features import feature_dim, featurize
+from aslkit.models.io import load_model
+from aslkit.training.trainer import _split, fit_landmark_model, preprocessing_spec, train
+
+
+# ---- configuration ------------------------------------------------------------------------------
+def test_defaults_file_and_dataclass_agree() -> None:
+    d = load_defaults()
+    cfg = TrainConfig.from_defaults()
+    for k, v in d["train"].items():
+        assert getattr(cfg, k) == v, k
+    for k, v in d["augment"].items():
+        assert getattr(cfg.augment, k) == v, k
+
+
+def test_overrides_and_unknown_option() -> None:
+    cfg = TrainConfig.from_defaults(epochs=7, lr=0.01, rotate_deg=3, model="landmark-mlp-tiny", seed=None)
+    assert cfg.epochs == 7 and cfg.lr == 0.01 and cfg.model == "landmark-mlp-tiny"
+    assert cfg.augment.rotate_deg == 3.0 and isinstance(cfg.augment.rotate_deg, float)
+    assert cfg.seed == TrainConfig.from_defaults().seed, "None means: keep the default"
+    with pytest.raises(AslkitError, match="unknown training option 'epoch'") as info:
+        TrainConfig.from_defaults(epoch=3)
+    assert "epochs" in str(info.value), "the message lists the valid options"
+
+
+@pytest.mark.parametrize(("split", "expected"), [("0.7,0.2,0.1", (0.7, 0.2, 0.1)), ("0.8,0.2", (0.8, 0.2))])
+def test_split_ratios(split: str, expected: tuple[float, ...]) -> None:
+    assert TrainConfig.from_defaults(split=split).split_ratios() == expected
+
+
+def test_bad_split_string() -> None:
+    with pytest.raises(AslkitError, match="split must look like"):
+        TrainConfig.from_defaults(split="70/30").split_ratios()
+
+
+def test_split_uses_group_pattern() -> None:
+    data = make_landmark_set(8)
+    cfg = TrainConfig.from_defaults(group_pattern=r"hand(\d+)", holdout="2")
+    tr, va, te = _split(data, cfg)
+    groups = [Path(p).name.split("_")[0] for p in data.paths]
+    assert {groups[i] for i in te} == {"hand2"}
+    assert not {groups[i] for i in tr} & {"hand2"} and not {groups[i] for i in va} & {"hand2"}
+    two = _split(data, TrainConfig.from_defaults(split="0.75,0.25"))
+    assert len(two[2]) == 0 and len(two[0]) + len(two[1]) == len(data)
+
+
+# ---- fitting on synthetic landmarks ----------------------------------------------------------------
+def test_fit_separates_three_synthetic_classes(tmp_path: Path) -> None:
+    train_set = concat([make_landmark_set(40, seed=1, no_hand=3)])  # no-hand samples must be ignored
+    valid_set = make_landmark_set(20, seed=2)
+    labels = sorted(SHAPES)
+    cfg = TrainConfig.from_defaults(model="landmark-mlp-tiny", epochs=30, batch_size=32, patience=100)
+    model, history = fit_landmark_model(train_set, valid_set, labels, cfg, tmp_path / "run", progress=False)
+    assert len(history) == 30 and [h["epoch"] for h in history] == list(range(1, 31))
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert set(history[0]) >= {"train_loss", "train_acc", "val_loss", "val_acc", "lr"}
+    probs = model.predict_proba(featurize(valid_set.pts, valid_set.world))
+    acc = float((np.array(labels)[probs.argmax(1)] == np.array(valid_set.labels)).mean())
+    assert acc > 0.9, acc
+    assert model.labels == labels and model.in_features == feature_dim()
+    assert model.architecture == "landmark-mlp-tiny" and model.preprocessing == preprocessing_spec()
+    assert 1 <= model.meta["best_epoch"] <= 30 and model.meta["epochs_run"] == 30
+    events = list((tmp_path / "run" / "tb").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 0, "TensorBoard logs are written"
+
+
+def test_fit_is_deterministic_for_a_seed() -> None:
+    data = make_landmark_set(10, seed=3)
+    cfg = TrainConfig.from_defaults(model="landmark-mlp-tiny", epochs=3, batch_size=16, seed=5)
+    a, _ = fit_landmark_model(data, data, sorted(SHAPES), cfg, progress=False)
+    b, _ = fit_landmark_model(data, data, sorted(SHAPES), cfg, progress=False)
+    for k in a.tensors:
+        np.testing.assert_array_equal(a.tensors[k], b.tensors[k])
+
+
+def test_early_stopping() -> None:
+    data = make_landmark_set(10, seed=4)
+    cfg = TrainConfig.from_defaults(model="landmark-mlp-tiny", epochs=200, batch_size=64, patience=3, lr=1e-6)
+    _, history = fit_landmark_model(data, data, sorted(SHAPES), cfg, progress=False)
+    assert len(history) < 200
+
+
+def test_fit_without_any_hand_is_a_clear_error() -> None:
+    data = make_landmark_set(0, no_hand=3)
+    cfg = TrainConfig.from_defaults(model="landmark-mlp-tiny", epochs=1)
+    with pytest.raises(DatasetError, match="no hand was found"):
+        fit_landmark_model(data, data, sorted(SHAPES), cfg, progress=False)
+
+
+# ---- train(): errors before any work -------------------------------------------------------------
+def _tiny_folder(root: Path) -> Path:
+    from PIL import Image
+
+    for lab in ("A", "B"):
+        (root / lab).mkdir(parents=True)
+        Image.new("RGB", (32, 32)).save(root / lab / "x.png")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "err", "match"),
+    [
+        ({"model": "nope"}, ModelError, "unknown model architecture 'nope'"),
+        ({"epochz": 3}, AslkitError, "unknown training option 'epochz'"),
+    ],
+)
+def test_train_rejects_bad_options_before_doing_anything(tmp_path: Path, kwargs: dict, err: type, match: str) -> None:
+    data = _tiny_folder(tmp_path / "data")
+    before = snapshot(data)
+    with pytest.raises(err, match=match):
+        train(data, tmp_path / "out", cache_dir=tmp_path / "cache", progress=False, **kwargs)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+    assert snapshot(data) == before
+
+
+def test_train_refuses_to_overwrite_a_model(tmp_path: Path, synthetic_model_dir: Path) -> None:
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(synthetic_model_dir, out)
+    before = snapshot(out)
+    with pytest.raises(AslkitError, match="already holds a trained model"):
+        train(_tiny_folder(tmp_path / "data"), out, cache_dir=None, progress=False)
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("which", ["missing", "empty", "no-class-folders"])
+def test_train_on_bad_data_folder(tmp_path: Path, which: str) -> None:
+    from PIL import Image
+
+    data = tmp_path / "data"
+    if which != "missing":
+        data.mkdir()
+    if which == "no-class-folders":
+        Image.new("RGB", (32, 32)).save(data / "a.jpg")
+    with pytest.raises(DatasetError):
+        train(data, tmp_path / "out", cache_dir=tmp_path / "cache", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+# ---- train(): a small real run ---------------------------------------------------------------------
+REAL_CLASSES = {"B": "B", "L": "L", "V": "V"}
+
+
+@pytest.fixture
+def real_subset(tmp_path: Path) -> Path:
+    """8 photos per class of B, L, V from ../shared/data, as symlinks (nothing is copied)."""
+    return link_subset(tmp_path / "photos", shared_dir("asl-alphabet-photos"), REAL_CLASSES, per_class=8)
+
+
+def test_train_end_to_end_on_a_real_subset(real_subset: Path, tmp_path: Path, real_cache: Path) -> None:
+    from aslkit.inference.recognizer import Recognizer
+
+    before = snapshot(real_subset)
+    out = tmp_path / "run"
+    res = train(
+        real_subset, out, model="landmark-mlp-tiny", cache_dir=real_cache, progress=False, epochs=5, command="pytest"
+    )
+    assert snapshot(real_subset) == before, "the data folder is only read"
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "model.json",
+        "metrics.json",
+        "history.json",
+        "curves.png",
+        "confusion_matrix.png",
+        "report.md",
+    ):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    assert any((out / "tb").iterdir())
+    assert (real_cache / "landmarks.sqlite").is_file()
+
+    config = json.loads((out / "config.json").read_text())
+    assert config["labels"] == ["B", "L", "V"] and config["train"]["epochs"] == 5
+    assert config["train"]["model"] == "landmark-mlp-tiny" and config["command"] == "pytest"
+    assert sum(config["split_sizes"].values()) == 24 and config["counts"] == {"B": 8, "L": 8, "V": 8}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) >= {"train", "valid", "test", "detection_rate_all", "unreadable", "best_epoch"}
+    assert metrics["unreadable"] == 0 and metrics["detection_rate_all"] > 0.9
+    assert metrics["test"]["n"] == config["split_sizes"]["test"]
+    assert len(json.loads((out / "history.json").read_text())) <= 5
+    assert "confusion_matrix.png" in (out / "report.md").read_text()
+
+    model = load_model(out)
+    assert model.labels == ["B", "L", "V"] and res.model.labels == model.labels
+    rec = Recognizer(out, cache_dir=None)
+    try:
+        pred = rec.predict(next((real_subset / "L").iterdir()))
+    finally:
+        rec.close()
+    assert pred.hand and pred.label in {"B", "L", "V"}
+    assert 0 < pred.confidence <= 1 and pred.top[0] == (pred.label, pred.confidence)
+    assert sorted(lab for lab, _ in pred.top) == ["B", "L", "V"]
