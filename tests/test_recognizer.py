@@ -107,13 +107,15 @@ def test_collect_image_paths(tmp_path: Path) -> None:
         (d / name).write_bytes(b"x")
     explicit = tmp_path / "photo.dat"
     explicit.write_bytes(b"x")
-    got = collect_image_paths([d, explicit])
+    got, problems = collect_image_paths([d, explicit])
     assert got == [d / "a.PNG", d / "b.jpg", d / "sub" / "c.jpeg", explicit]
-    with pytest.raises(AslkitError, match="no such file or folder"):
-        collect_image_paths([tmp_path / "missing.jpg"])
+    assert problems == []
     (tmp_path / "empty").mkdir()
-    with pytest.raises(AslkitError, match="no images found"):
-        collect_image_paths([tmp_path / "empty"])
+    got, problems = collect_image_paths([tmp_path / "missing.jpg", explicit, tmp_path / "empty"])
+    assert got == [explicit]
+    assert [p for p, _ in problems] == [str(tmp_path / "missing.jpg"), str(tmp_path / "empty")]
+    assert "no such file or folder" in problems[0][1]
+    assert "no images found" in problems[1][1]
 
 
 def test_real_photo_gets_a_hand(rec: Recognizer) -> None:

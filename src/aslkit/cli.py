@@ -42,9 +42,12 @@ def _cache(args):
 def cmd_predict(args) -> int:
     from aslkit.inference.recognizer import Recognizer, collect_image_paths
 
-    paths = collect_image_paths(args.paths)
+    from aslkit.inference.recognizer import Prediction
+
+    paths, problems = collect_image_paths(args.paths)
     rec = Recognizer(args.model, top_k=args.top_k, cache_dir=_cache(args))
-    preds = rec.predict_paths(paths, workers=args.workers or None, progress=_progress_wanted(args))
+    preds = [Prediction(p, None, 0.0, [], False, why) for p, why in problems]
+    preds += rec.predict_paths(paths, workers=args.workers or None, progress=_progress_wanted(args))
     n_ok = 0
     for p in preds:
         n_ok += p.error is None
@@ -148,9 +151,17 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage mistakes are one line (`aslkit: error: ...`) like every other error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"aslkit: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="aslkit", description="American Sign Language recognition toolkit.")
-    sub = ap.add_subparsers(dest="task", metavar="TASK")
+    ap = _Parser(prog="aslkit", description="American Sign Language recognition toolkit.")
+    sub = ap.add_subparsers(dest="task", metavar="TASK", parser_class=_Parser)
 
     p = sub.add_parser("predict", help="recognize the letter in photos (files or folders)")
     p.add_argument("paths", nargs="+", metavar="PATH")

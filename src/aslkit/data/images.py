@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from pathlib import Path
@@ -64,10 +65,8 @@ def decode_image(data: bytes, name: str = "image", max_pixels: int = MAX_PIXELS)
         raise ImageError(f"{name}: corrupt or truncated image ({exc})") from None
     if min(w, h) < MIN_SIDE:
         raise ImageError(f"{name}: image too small ({w}x{h} pixels; need at least {MIN_SIDE}x{MIN_SIDE})")
-    try:
+    with contextlib.suppress(Exception):  # a broken EXIF block must not lose the image
         img = ImageOps.exif_transpose(img)
-    except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the image
-        pass
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         bg = Image.new("RGBA", rgba.size, (*ALPHA_BACKGROUND, 255))

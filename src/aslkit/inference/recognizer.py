@@ -115,20 +115,22 @@ class Recognizer:
             self._landmarker = None
 
 
-def collect_image_paths(paths: Iterable[str | Path]) -> list[Path]:
+def collect_image_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Expand folders (recursively, image extensions only, sorted); files are kept whatever their name.
 
-    Raises AslkitError if a path does not exist or a folder holds no images.
+    Returns (files, problems): a missing path or a folder without images becomes a (path, reason)
+    problem instead of stopping the batch.
     """
     out: list[Path] = []
+    problems: list[tuple[str, str]] = []
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and is_image_path(f))
             if not found:
-                raise AslkitError(f"{p}: no images found in this folder")
+                problems.append((str(p), f"{p}: no images found in this folder"))
             out.extend(found)
         elif p.exists():
             out.append(p)
         else:
-            raise AslkitError(f"{p}: no such file or folder")
-    return out
+            problems.append((str(p), f"{p}: no such file or folder"))
+    return out, problems

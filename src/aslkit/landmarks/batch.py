@@ -80,18 +80,21 @@ def extract_sources(
     landmarker: reuse an in-process extractor for small batches (the recognizer keeps one warm).
     """
     srcs = [s if isinstance(s, ImageSource) else ImageSource(Path(s)) for s in sources]
-    cache = LandmarkCache(default_cache_dir() if cache_dir == "default" else cache_dir)
     out: list[HandsResult | ImageError | None] = [None] * len(srcs)
     sig = (landmarker or HandLandmarker(static=True)).signature
     keys: list[str | None] = [None] * len(srcs)
-    todo: list[int] = []
     for i, s in enumerate(srcs):
         try:
-            data = read_bytes(s.path)
+            keys[i] = content_key(read_bytes(s.path), sig + (f":crop={s.crop}" if s.crop else ""))
         except ImageError as exc:
             out[i] = exc
+    # Open (and so create) the cache only when there is something to look up.
+    any_readable = any(k is not None for k in keys)
+    cache = LandmarkCache((default_cache_dir() if cache_dir == "default" else cache_dir) if any_readable else None)
+    todo: list[int] = []
+    for i in range(len(srcs)):
+        if keys[i] is None:
             continue
-        keys[i] = content_key(data, sig + (f":crop={s.crop}" if s.crop else ""))
         hit = cache.get(keys[i])
         if hit is not None:
             out[i] = HandsResult.from_json(hit)

@@ -98,7 +98,7 @@ def fit_landmark_model(
     from aslkit.models.registry import create_model
 
     _seed_everything(cfg.seed)
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    torch.set_num_threads(1)  # small MLPs: one thread is as fast, and leaves the other core to MediaPipe
     lab_idx = {lab: i for i, lab in enumerate(labels)}
     tr = np.flatnonzero(train.has_hand)
     va = np.flatnonzero(valid.has_hand)
