@@ -254,12 +254,11 @@ def make_landmark_set(
     """A LandmarkSet of perturbed template hands (random position, size, tilt, left/right), plus
     ``no_hand`` samples per class where no hand was found."""
     rng = np.random.default_rng(seed)
-    pts, world, has, labels, paths = [], [], [], [], []
+    pts, has, labels, paths = [], [], [], []
     for label, ext in shapes.items():
         for i in range(n_per_class + no_hand):
             if i >= n_per_class:
                 pts.append(np.zeros((21, 3), np.float32))
-                world.append(np.zeros((21, 3), np.float32))
                 has.append(False)
             else:
                 h = make_hand(rng, ext, handedness=str(rng.choice(["Left", "Right"])))
@@ -270,15 +269,11 @@ def make_landmark_set(
                 s = rng.uniform(0.8, 1.2)
                 h.landmarks[:, :2] = ((h.landmarks[:, :2] - c) @ rot.T) * s + c + rng.uniform(-0.08, 0.08, 2)
                 h.landmarks[:, 2] *= s
-                p, w = canonical_points(h, width, height)
-                pts.append(p)
-                world.append(w)
+                pts.append(canonical_points(h, width, height))
                 has.append(True)
             labels.append(label)
             paths.append(f"synthetic/{label}/hand{i % 4 + 1}_{label.lower()}_{i:03d}.jpg")
-    return LandmarkSet(
-        np.array(pts, np.float32), np.array(world, np.float32), np.array(has, bool), labels, paths, [None] * len(labels)
-    )
+    return LandmarkSet(np.array(pts, np.float32), np.array(has, bool), labels, paths, [None] * len(labels))
 
 
 @pytest.fixture

@@ -28,13 +28,13 @@ class CountingLandmarker:
     def __call__(self, lm_self: HandLandmarker, image: np.ndarray) -> HandsResult:
         self.calls += 1
         hand = make_hand(np.random.default_rng(int(image.mean())))
-        return HandsResult(image.shape[1], image.shape[0], [hand], "plain")
+        return HandsResult(image.shape[1], image.shape[0], [hand], "plain", [list(lm_self.attempts[0])])
 
 
 @pytest.fixture
 def counting(monkeypatch: pytest.MonkeyPatch) -> CountingLandmarker:
     fake = CountingLandmarker()
-    monkeypatch.setattr(HandLandmarker, "__call__", lambda self, image: fake(self, image))
+    monkeypatch.setattr(HandLandmarker, "__call__", lambda self, image, start=0: fake(self, image))
     return fake
 
 
@@ -156,7 +156,21 @@ def test_signature_changes_with_settings() -> None:
     a = HandLandmarker(static=True).signature
     assert a == HandLandmarker(static=True).signature
     assert HandLandmarker(static=True, max_hands=1).signature != a
-    assert HandLandmarker(static=True, attempts=(("plain", 0.0, "", 1, 0.5),)).signature != a
+    # The retry ladder is not in the signature: results are reused across ladders via resume_from.
+    assert HandLandmarker(static=True, attempts=(("plain", 0.0, "", 1, 0.5),)).signature == a
+
+
+def test_resume_from_reuses_results_of_other_ladders() -> None:
+    short = (("plain", 0.0, "", 1, 0.5),)
+    longer = (*short, ("border50", 0.5, "mean", 1, 0.5))
+    other = (("lite", 0.0, "", 0, 0.5),)
+    found = HandsResult(10, 10, [make_hand(np.random.default_rng(0))], "plain", [list(short[0])])
+    missed = HandsResult(10, 10, [], None, [list(short[0])])
+    assert HandLandmarker(attempts=longer).resume_from(found) == -1, "found at a shared first step: reuse"
+    assert HandLandmarker(attempts=longer).resume_from(missed) == 1, "continue from the first untried step"
+    assert HandLandmarker(attempts=short).resume_from(missed) == -1, "same ladder, nothing found: reuse"
+    assert HandLandmarker(attempts=other).resume_from(found) is None, "different ladder: start over"
+    assert HandLandmarker(attempts=longer).resume_from(HandsResult(10, 10, [], None, [])) is None
 
 
 def test_parallel_workers_match_in_process(photos: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

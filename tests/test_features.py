@@ -17,7 +17,7 @@ W, H = 640, 480
 
 
 def feats(h: Hand, width: int = W, height: int = H) -> np.ndarray:
-    return featurize(*canonical_points(h, width, height))
+    return featurize(canonical_points(h, width, height))
 
 
 def _replace(h: Hand, landmarks: np.ndarray | None = None, world: np.ndarray | None = None) -> Hand:
@@ -38,7 +38,8 @@ def test_feature_dim_matches(hand: Hand) -> None:
     f = feats(hand)
     assert f.shape == (feature_dim(),) and f.dtype == np.float32
     assert np.isfinite(f).all()
-    batch = featurize(*(np.stack([a, a]) for a in canonical_points(hand, W, H)))
+    a = canonical_points(hand, W, H)
+    batch = featurize(np.stack([a, a]))
     assert batch.shape == (2, feature_dim())
     np.testing.assert_allclose(batch[0], f, atol=1e-6)
 
@@ -78,13 +79,11 @@ def test_mirrored_hand_gives_the_same_features(hand: Hand) -> None:
 
 def test_canonical_points_mirror_only_the_other_hand(hand: Hand) -> None:
     assert hand.handedness == CANONICAL_HANDEDNESS
-    pts, world = canonical_points(hand, W, H)
+    pts = canonical_points(hand, W, H)
     np.testing.assert_allclose(pts, hand.landmarks * np.array([W, H, W]), rtol=1e-6)
-    np.testing.assert_allclose(world, hand.world)
     other = Hand(hand.landmarks, hand.world, "Right", hand.score)
-    p2, w2 = canonical_points(other, W, H)
+    p2 = canonical_points(other, W, H)
     np.testing.assert_allclose(p2[:, 0], -pts[:, 0], rtol=1e-6)
-    np.testing.assert_allclose(w2[:, 0], -world[:, 0])
     np.testing.assert_allclose(p2[:, 1:], pts[:, 1:])
 
 
@@ -120,15 +119,14 @@ def test_small_rotation_changes_features_a_little(hand: Hand) -> None:
 
 
 def test_augment_shapes_and_ranges(hand: Hand, rng: np.random.Generator) -> None:
-    pts, world = canonical_points(hand, W, H)
+    pts = canonical_points(hand, W, H)
     p = np.repeat(pts[None], 64, 0)
-    w = np.repeat(world[None], 64, 0)
-    ap, aw = augment(p, w, AugmentConfig(), rng)
-    assert ap.shape == p.shape and aw.shape == w.shape and ap.dtype == np.float32
-    f = featurize(ap, aw)
+    ap = augment(p, AugmentConfig(), rng)
+    assert ap.shape == p.shape and ap.dtype == np.float32
+    f = featurize(ap)
     assert f.shape == (64, feature_dim()) and np.isfinite(f).all()
     assert f.std(0).max() > 0.01, "copies differ"
     none = AugmentConfig(**{f.name: 0.0 for f in fields(AugmentConfig)})  # every range zero: no change
-    bp, bw = augment(p, w, none, rng)
-    np.testing.assert_allclose(featurize(bp, bw), np.repeat(feats(hand)[None], 64, 0), atol=2e-4)
+    bp = augment(p, none, rng)
+    np.testing.assert_allclose(featurize(bp), np.repeat(feats(hand)[None], 64, 0), atol=2e-4)
     assert np.array_equal(p[:, :, :], np.repeat(pts[None], 64, 0)), "inputs are not modified in place"

@@ -68,7 +68,7 @@ def test_fit_separates_three_synthetic_classes(tmp_path: Path) -> None:
     assert len(history) == 30 and [h["epoch"] for h in history] == list(range(1, 31))
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert set(history[0]) >= {"train_loss", "train_acc", "val_loss", "val_acc", "lr"}
-    probs = model.predict_proba(featurize(valid_set.pts, valid_set.world))
+    probs = model.predict_proba(featurize(valid_set.pts))
     acc = float((np.array(labels)[probs.argmax(1)] == np.array(valid_set.labels)).mean())
     assert acc > 0.9, acc
     assert model.labels == labels and model.in_features == feature_dim()

@@ -40,9 +40,7 @@ def _cache(args):
 
 
 def cmd_predict(args) -> int:
-    from aslkit.inference.recognizer import Recognizer, collect_image_paths
-
-    from aslkit.inference.recognizer import Prediction
+    from aslkit.inference.recognizer import Prediction, Recognizer, collect_image_paths
 
     paths, problems = collect_image_paths(args.paths)
     rec = Recognizer(args.model, top_k=args.top_k, cache_dir=_cache(args))

@@ -29,7 +29,7 @@ class AugmentConfig:
     scale_xy: float = 0.08
     jitter: float = 0.012
     mirror_p: float = 0.1
-    bone_scale: float = 0.1
+    bone_scale: float = 0.0
 
     @classmethod
     def defaults(cls) -> AugmentConfig:
@@ -54,6 +54,7 @@ class TrainConfig:
     holdout: str = ""
     seed: int = 0
     workers: int = 0
+    landmark_stride: int = 1
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

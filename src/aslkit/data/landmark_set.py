@@ -16,10 +16,9 @@ from aslkit.landmarks.features import canonical_points
 
 @dataclass
 class LandmarkSet:
-    """Per sample: canonical image/world points (zeros without a hand), hand flag, label, path, error."""
+    """Per sample: canonical hand points (zeros without a hand), hand flag, label, path, error."""
 
     pts: np.ndarray
-    world: np.ndarray
     has_hand: np.ndarray
     labels: list[str]
     paths: list[str]
@@ -31,7 +30,6 @@ class LandmarkSet:
     def subset(self, idx: np.ndarray) -> LandmarkSet:
         return LandmarkSet(
             self.pts[idx],
-            self.world[idx],
             self.has_hand[idx],
             [self.labels[i] for i in idx],
             [self.paths[i] for i in idx],
@@ -46,7 +44,6 @@ class LandmarkSet:
 def from_results(results: list[HandsResult | ImageError], labels: list[str], paths: list[str]) -> LandmarkSet:
     n = len(results)
     pts = np.zeros((n, 21, 3), np.float32)
-    world = np.zeros((n, 21, 3), np.float32)
     has = np.zeros(n, bool)
     errors: list[str | None] = [None] * n
     for i, r in enumerate(results):
@@ -55,9 +52,9 @@ def from_results(results: list[HandsResult | ImageError], labels: list[str], pat
             continue
         h = r.main_hand()
         if h is not None:
-            pts[i], world[i] = canonical_points(h, r.width, r.height)
+            pts[i] = canonical_points(h, r.width, r.height)
             has[i] = True
-    return LandmarkSet(pts, world, has, list(labels), list(paths), errors)
+    return LandmarkSet(pts, has, list(labels), list(paths), errors)
 
 
 def landmarks_for(
@@ -77,7 +74,6 @@ def landmarks_for(
 def concat(sets: list[LandmarkSet]) -> LandmarkSet:
     return LandmarkSet(
         np.concatenate([s.pts for s in sets]),
-        np.concatenate([s.world for s in sets]),
         np.concatenate([s.has_hand for s in sets]),
         sum((s.labels for s in sets), []),
         sum((s.paths for s in sets), []),

@@ -45,7 +45,7 @@ def evaluate(
     d = lm.subset(ok)
     preds = np.array([rec.no_hand_label] * len(d), dtype=object)
     if d.has_hand.any():
-        probs = rec.model.predict_proba(featurize(d.pts[d.has_hand], d.world[d.has_hand]))
+        probs = rec.model.predict_proba(featurize(d.pts[d.has_hand]))
         preds[d.has_hand] = np.array(rec.labels, dtype=object)[probs.argmax(1)]
     metrics = end_to_end_metrics(d.labels, list(preds), d.has_hand, rec.labels)
     metrics["data"] = str(data)

@@ -74,8 +74,8 @@ class Recognizer:
         hand = result.main_hand()
         if hand is None:
             return Prediction(path, self.no_hand_label, 1.0, [(self.no_hand_label, 1.0)], False)
-        pts, world = canonical_points(hand, result.width, result.height)
-        probs = self.model.predict_proba(featurize(pts, world)[None])[0]
+        pts = canonical_points(hand, result.width, result.height)
+        probs = self.model.predict_proba(featurize(pts)[None])[0]
         return self._answer(probs, path, hand.box)
 
     def _answer(self, probs: np.ndarray, path: str | None, box=None) -> Prediction:

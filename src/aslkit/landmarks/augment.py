@@ -13,17 +13,16 @@ from aslkit.config import AugmentConfig
 from aslkit.landmarks.features import CHAINS, _normalize
 
 
-def _reshape_hand(p: np.ndarray, w: np.ndarray, amount: float, rng: np.random.Generator):
+def _reshape_hand(p: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:
     """Scale each bone's length by its own random factor along the finger chains: other people's
     hands have other proportions (long palm, short thumb), and the model should not rely on one."""
     n = len(p)
     s = rng.uniform(1 - amount, 1 + amount, (n, 21, 1)).astype(np.float32)
-    p2, w2 = p.copy(), w.copy()
+    p2 = p.copy()
     for chain in CHAINS:
         for parent, j in zip(chain[:-1], chain[1:], strict=True):
             p2[:, j] = p2[:, parent] + s[:, j] * (p[:, j] - p[:, parent])
-            w2[:, j] = w2[:, parent] + s[:, j] * (w[:, j] - w[:, parent])
-    return p2, w2
+    return p2
 
 
 def _rot(ax: str, a: np.ndarray) -> np.ndarray:
@@ -38,12 +37,12 @@ def _rot(ax: str, a: np.ndarray) -> np.ndarray:
     return np.moveaxis(np.array(m, dtype=np.float32), -1, 0)  # (N, 3, 3)
 
 
-def augment(pts: np.ndarray, world: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator):
-    """Randomly transformed copies of (pts, world), each (N, 21, 3); the same transform for both."""
+def augment(pts: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """Randomly transformed copies of canonical points (N, 21, 3)."""
     n = len(pts)
-    p, w = _normalize(pts), _normalize(world)
+    p = _normalize(pts)
     if cfg.bone_scale > 0:
-        p, w = _reshape_hand(p, w, cfg.bone_scale, rng)
+        p = _reshape_hand(p, cfg.bone_scale, rng)
     deg = np.pi / 180
     r = (
         _rot("z", rng.uniform(-cfg.rotate_deg, cfg.rotate_deg, n) * deg)
@@ -53,10 +52,7 @@ def augment(pts: np.ndarray, world: np.ndarray, cfg: AugmentConfig, rng: np.rand
     s = np.ones((n, 1, 3), np.float32)
     s[:, 0, :2] = rng.uniform(1 - cfg.scale_xy, 1 + cfg.scale_xy, (n, 2))
     p = np.einsum("nij,nkj->nki", r, p) * s
-    w = np.einsum("nij,nkj->nki", r, w) * s
     p = p + rng.normal(0, cfg.jitter, p.shape).astype(np.float32)
-    w = w + rng.normal(0, cfg.jitter, w.shape).astype(np.float32)
     flip = rng.random(n) < cfg.mirror_p
     p[flip, :, 0] *= -1
-    w[flip, :, 0] *= -1
-    return p.astype(np.float32), w.astype(np.float32)
+    return p.astype(np.float32)

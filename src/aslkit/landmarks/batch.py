@@ -51,12 +51,12 @@ def _worker_init() -> None:
     _WORKER = HandLandmarker(static=True)
 
 
-def _work(item: tuple[int, str, tuple | None]) -> tuple[int, dict | None, str | None]:
-    idx, path, crop = item
+def _work(item: tuple[int, str, tuple | None, int]) -> tuple[int, dict | None, str | None]:
+    idx, path, crop, start = item
     try:
         img = _crop(decode_image(read_bytes(path), path), crop)
         assert _WORKER is not None
-        return idx, _WORKER(img).to_json(), None
+        return idx, _WORKER(img, start).to_json(), None
     except ImageError as exc:
         return idx, None, str(exc)
 
@@ -81,7 +81,8 @@ def extract_sources(
     """
     srcs = [s if isinstance(s, ImageSource) else ImageSource(Path(s)) for s in sources]
     out: list[HandsResult | ImageError | None] = [None] * len(srcs)
-    sig = (landmarker or HandLandmarker(static=True)).signature
+    ref = landmarker or HandLandmarker(static=True)
+    sig = ref.signature
     keys: list[str | None] = [None] * len(srcs)
     for i, s in enumerate(srcs):
         try:
@@ -92,14 +93,17 @@ def extract_sources(
     any_readable = any(k is not None for k in keys)
     cache = LandmarkCache((default_cache_dir() if cache_dir == "default" else cache_dir) if any_readable else None)
     todo: list[int] = []
+    start: dict[int, int] = {}
     for i in range(len(srcs)):
         if keys[i] is None:
             continue
         hit = cache.get(keys[i])
-        if hit is not None:
+        resume = ref.resume_from(HandsResult.from_json(hit)) if hit is not None else None
+        if hit is not None and resume == -1:
             out[i] = HandsResult.from_json(hit)
         else:
             todo.append(i)
+            start[i] = resume or 0  # continue a shorter cached ladder instead of redoing it
 
     workers = default_workers() if workers is None else max(1, workers)
     bar = tqdm(total=len(todo), desc=desc, unit="img", disable=not progress or not todo, leave=False)
@@ -117,7 +121,7 @@ def extract_sources(
                 pending.clear()
         bar.update(1)
 
-    items = [(i, str(srcs[i].path), srcs[i].crop) for i in todo]
+    items = [(i, str(srcs[i].path), srcs[i].crop, start[i]) for i in todo]
     if workers > 1 and len(todo) >= PARALLEL_MIN:
         ctx = mp.get_context("spawn")
         with ctx.Pool(workers, initializer=_worker_init) as pool:
@@ -125,10 +129,10 @@ def extract_sources(
                 _store(i, res, err)
     else:
         lm = landmarker or HandLandmarker(static=True)
-        for i, path, crop in items:
+        for i, path, crop, k in items:
             try:
                 img = _crop(decode_image(read_bytes(path), path), crop)
-                _store(i, lm(img).to_json(), None)
+                _store(i, lm(img, k).to_json(), None)
             except ImageError as exc:
                 _store(i, None, str(exc))
         if landmarker is None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from aslkit.config import TrainConfig
 from aslkit.data.dataset import ImageDataset, load_dataset
+from aslkit.data.landmark_npz import is_landmark_file, load_landmark_npz
 from aslkit.data.landmark_set import LandmarkSet, concat, landmarks_for
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.errors import AslkitError, DatasetError
@@ -76,7 +77,7 @@ def _evaluate_split(model: TrainedModel, data: LandmarkSet) -> dict:
     d = data.subset(np.flatnonzero(ok))
     preds = np.array([NOTHING] * len(d), dtype=object)
     if d.has_hand.any():
-        x = featurize(d.pts[d.has_hand], d.world[d.has_hand])
+        x = featurize(d.pts[d.has_hand])
         probs = model.predict_proba(x)
         preds[d.has_hand] = np.array(model.labels, dtype=object)[probs.argmax(1)]
     return end_to_end_metrics(d.labels, list(preds), d.has_hand, model.labels)
@@ -105,9 +106,9 @@ def fit_landmark_model(
     if len(tr) == 0:
         raise DatasetError("no hand was found in any training image; nothing to train on")
     ytr = torch.tensor([lab_idx[train.labels[i]] for i in tr])
-    xva = torch.from_numpy(featurize(valid.pts[va], valid.world[va])) if len(va) else None
+    xva = torch.from_numpy(featurize(valid.pts[va])) if len(va) else None
     yva = torch.tensor([lab_idx[valid.labels[i]] for i in va]) if len(va) else None
-    base = featurize(train.pts[tr], train.world[tr])
+    base = featurize(train.pts[tr])
 
     kwargs = model_kwargs(cfg.model, **cfg.model_kwargs)
     model = create_model(cfg.model, feature_dim(), len(labels), **kwargs)
@@ -146,8 +147,7 @@ def fit_landmark_model(
     bar = tqdm(range(1, cfg.epochs + 1), desc=f"train {cfg.model}", unit="epoch", disable=not progress, file=sys.stderr)
     for epoch in bar:
         model.train()
-        p, w = augment(train.pts[tr], train.world[tr], cfg.augment, rng)
-        x = torch.from_numpy(featurize(p, w))
+        x = torch.from_numpy(featurize(augment(train.pts[tr], cfg.augment, rng)))
         perm = torch.from_numpy(rng.permutation(len(tr)))
         tot, correct = 0.0, 0
         for b in range(steps):
@@ -203,6 +203,14 @@ def fit_landmark_model(
     return trained, history
 
 
+def _load_source(path: str | Path, cfg: TrainConfig, cache_dir, progress: bool) -> LandmarkSet:
+    """Landmarks of one training source: an image folder, a box-CSV folder or a landmark .npz."""
+    if is_landmark_file(path):
+        return load_landmark_npz(path, stride=cfg.landmark_stride)
+    ds: ImageDataset = load_dataset(path)
+    return landmarks_for(ds, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress)
+
+
 def train(
     data: str | Path | list[str | Path],
     out: str | Path,
@@ -215,7 +223,7 @@ def train(
     """Train a letter model on one or more labelled image sets and write a run folder.
 
     Args:
-        data: folder(s) of class sub-folders, or folders holding a box annotations.csv.
+        data: folder(s) of class sub-folders, folders holding a box annotations.csv, or landmark .npz files.
         out: run folder to create (must not already hold a model).
         model: registered architecture name.
         overrides: any key of defaults.toml [train] or [augment] (lr=1e-3, epochs=50, ...).
