@@ -55,6 +55,7 @@ class TrainConfig:
     seed: int = 0
     workers: int = 0
     landmark_stride: int = 1
+    landmark_aspect: float = 0.0
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

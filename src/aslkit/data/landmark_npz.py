@@ -44,7 +44,7 @@ def load_landmark_npz(path: str | Path, stride: int = 1, aspect: float | None = 
     if len(labels) != len(lm):
         raise DatasetError(f"{p}: {len(lm)} landmark rows but {len(labels)} labels")
     idx = np.arange(0, len(lm), max(1, int(stride)))
-    a = float(aspect if aspect is not None else arrays.get("aspect", 1.0))
+    a = float(aspect) if aspect else float(arrays.get("aspect", 1.0))
     hand = arrays.get("handedness")
     pts = np.empty((len(idx), 21, 3), np.float32)
     for out_i, i in enumerate(idx):

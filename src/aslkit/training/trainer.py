@@ -144,7 +144,14 @@ def fit_landmark_model(
 
     history: list[dict] = []
     best = (float("inf"), None, 0)
-    bar = tqdm(range(1, cfg.epochs + 1), desc=f"train {cfg.model}", unit="epoch", disable=not progress, file=sys.stderr)
+    bar = tqdm(
+        range(1, cfg.epochs + 1),
+        desc=f"train {cfg.model}",
+        unit="epoch",
+        disable=not progress,
+        file=sys.stderr,
+        mininterval=0.5 if sys.stderr.isatty() else 15.0,  # logs and CI get a line every 15 s, not every epoch
+    )
     for epoch in bar:
         model.train()
         x = torch.from_numpy(featurize(augment(train.pts[tr], cfg.augment, rng)))
@@ -206,7 +213,7 @@ def fit_landmark_model(
 def _load_source(path: str | Path, cfg: TrainConfig, cache_dir, progress: bool) -> LandmarkSet:
     """Landmarks of one training source: an image folder, a box-CSV folder or a landmark .npz."""
     if is_landmark_file(path):
-        return load_landmark_npz(path, stride=cfg.landmark_stride)
+        return load_landmark_npz(path, stride=cfg.landmark_stride, aspect=cfg.landmark_aspect)
     ds: ImageDataset = load_dataset(path)
     return landmarks_for(ds, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress)
 
@@ -239,8 +246,7 @@ def train(
     paths = [data] if isinstance(data, (str, Path)) else list(data)
     if not paths:
         raise DatasetError("no training data given")
-    datasets: list[ImageDataset] = [load_dataset(p) for p in paths]
-    sets = [landmarks_for(ds, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress) for ds in datasets]
+    sets = [_load_source(p, cfg, cache_dir, progress) for p in paths]
     all_data = concat(sets)
     labels = sort_labels(set(all_data.labels))
     if len(labels) < 2:
