@@ -25,6 +25,8 @@ class AugmentConfig:
     """Landmark augmentation ranges (see defaults.toml [augment])."""
 
     rotate_deg: float = 15.0
+    motion_rotate_deg: float = 40.0
+    motion_labels: str = "J,Z"
     tilt_deg: float = 12.0
     scale_xy: float = 0.08
     jitter: float = 0.012

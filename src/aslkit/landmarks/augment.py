@@ -37,15 +37,21 @@ def _rot(ax: str, a: np.ndarray) -> np.ndarray:
     return np.moveaxis(np.array(m, dtype=np.float32), -1, 0)  # (N, 3, 3)
 
 
-def augment(pts: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    """Randomly transformed copies of canonical points (N, 21, 3)."""
+def augment(
+    pts: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator, rotate_deg: np.ndarray | None = None
+) -> np.ndarray:
+    """Randomly transformed copies of canonical points (N, 21, 3).
+
+    rotate_deg: optional per-sample in-plane rotation range (default cfg.rotate_deg for all).
+    """
     n = len(pts)
+    rng_deg = np.full(n, cfg.rotate_deg, np.float32) if rotate_deg is None else np.asarray(rotate_deg, np.float32)
     p = _normalize(pts)
     if cfg.bone_scale > 0:
         p = _reshape_hand(p, cfg.bone_scale, rng)
     deg = np.pi / 180
     r = (
-        _rot("z", rng.uniform(-cfg.rotate_deg, cfg.rotate_deg, n) * deg)
+        _rot("z", rng.uniform(-1.0, 1.0, n) * rng_deg * deg)
         @ _rot("x", rng.uniform(-cfg.tilt_deg, cfg.tilt_deg, n) * deg)
         @ _rot("y", rng.uniform(-cfg.tilt_deg, cfg.tilt_deg, n) * deg)
     )

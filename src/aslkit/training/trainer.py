@@ -109,6 +109,11 @@ def fit_landmark_model(
     xva = torch.from_numpy(featurize(valid.pts[va])) if len(va) else None
     yva = torch.tensor([lab_idx[valid.labels[i]] for i in va]) if len(va) else None
     base = featurize(train.pts[tr])
+    motion = {m.strip() for m in cfg.augment.motion_labels.split(",") if m.strip()}
+    rot_range = np.array(
+        [cfg.augment.motion_rotate_deg if train.labels[i] in motion else cfg.augment.rotate_deg for i in tr],
+        np.float32,
+    )
 
     kwargs = model_kwargs(cfg.model, **cfg.model_kwargs)
     model = create_model(cfg.model, feature_dim(), len(labels), **kwargs)
@@ -154,7 +159,7 @@ def fit_landmark_model(
     )
     for epoch in bar:
         model.train()
-        x = torch.from_numpy(featurize(augment(train.pts[tr], cfg.augment, rng)))
+        x = torch.from_numpy(featurize(augment(train.pts[tr], cfg.augment, rng, rot_range)))
         perm = torch.from_numpy(rng.permutation(len(tr)))
         tot, correct = 0.0, 0
         for b in range(steps):
