@@ -1,9 +1,11 @@
 """Hand landmarks from MediaPipe Hands (offline: the models ship inside the mediapipe wheel).
 
-Static photos go through a retry ladder: MediaPipe's palm detector misses hands that fill the
-frame or touch its edges, and adding a border around the photo finds most of them (measured on
-400 Massey images: 57% found as is, 99% after a 50% border, 99.8% with a 25% black border next).
-Video frames use MediaPipe's tracking mode instead, which follows a hand between frames.
+Static photos get a 25% border first and then go through a retry ladder: MediaPipe's palm
+detector misses hands that fill the frame or touch its edges, and a border finds most of them
+(400 Massey images: 57% found as is, 99% with a 50% border, 99.8% adding a 25% black border; all
+1815 with the full ladder). The border also places landmarks better: a photo-trained model scored
+95.1% on Massey with bordered landmarks against 93.2% without. Video frames use MediaPipe's
+tracking mode instead, which follows a hand between frames.
 """
 
 from __future__ import annotations
