@@ -124,3 +124,53 @@ def test_real_photo_gets_a_hand(rec: Recognizer) -> None:
     assert p.hand and p.label in SYNTH_LABELS and p.path == str(f)
     x0, y0, x1, y1 = p.box
     assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+
+
+def test_two_views_average_the_views_that_found_a_hand(rec: Recognizer) -> None:
+    a = make_hand(np.random.default_rng(1), SHAPES[sorted(SHAPES)[0]])
+    b = make_hand(np.random.default_rng(2), SHAPES[sorted(SHAPES)[1]])
+    pa, pb = (rec.predict_hands(HandsResult(224, 224, [h])) for h in (a, b))
+    both = rec.predict_hands([HandsResult(224, 224, [a]), HandsResult(224, 224, [b])])
+    expect = {lab: (dict(pa.top).get(lab, 0) + dict(pb.top).get(lab, 0)) / 2 for lab in rec.labels}
+    for lab, p in both.top:
+        assert p == pytest.approx(expect[lab], abs=1e-5)
+    only_a = rec.predict_hands([HandsResult(224, 224, [a]), HandsResult(224, 224, [])])
+    assert only_a.top == pa.top, "a view without a hand does not dilute the other"
+    none = rec.predict_hands([HandsResult(224, 224, []), HandsResult(224, 224, [])])
+    assert none.label == "Nothing" and not none.hand
+
+
+def test_views_setting(synthetic_model_dir: Path) -> None:
+    assert Recognizer(synthetic_model_dir, cache_dir=None).views == 1, "the model's own default"
+    assert Recognizer(synthetic_model_dir, cache_dir=None, views=2).views == 2
+    with pytest.raises(AslkitError, match="views must be 1 or 2"):
+        Recognizer(synthetic_model_dir, cache_dir=None, views=3)
+
+
+def test_two_views_of_real_photos_are_cached_separately(synthetic_model_dir: Path, tmp_path: Path) -> None:
+    files = sorted((shared_dir("asl-alphabet-photos") / "V").glob("*.jpg"))[:2]
+    cache = tmp_path / "cache"
+    r2 = Recognizer(synthetic_model_dir, cache_dir=cache, views=2)
+    preds = r2.predict_paths(files, workers=1)
+    assert all(p.hand and p.error is None for p in preds)
+    import sqlite3
+
+    with sqlite3.connect(cache / "landmarks.sqlite") as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM landmarks")]
+    assert len(keys) == 4 and sum(k.endswith(":mirror") for k in keys) == 2
+    single = Recognizer(synthetic_model_dir, cache_dir=cache, views=1).predict(files[0])
+    assert single.hand and preds[0].hand
+    r2.close()
+
+
+def test_view_probabilities(synthetic_model_dir: Path) -> None:
+    from conftest import make_landmark_set
+
+    from aslkit.inference.recognizer import view_probabilities
+
+    m = load_model(synthetic_model_dir)
+    s = make_landmark_set(n_per_class=3, no_hand=1)
+    probs, has = view_probabilities(m, [s, s])
+    assert (has == s.has_hand).all()
+    np.testing.assert_allclose(probs[has].sum(1), 1.0, atol=1e-5)
+    assert (probs[~has] == 0).all()

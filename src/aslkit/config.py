@@ -43,18 +43,19 @@ class TrainConfig:
     """Training hyperparameters (see defaults.toml [train])."""
 
     model: str = "landmark-mlp"
-    epochs: int = 300
+    epochs: int = 100
     batch_size: int = 256
     lr: float = 0.003
     weight_decay: float = 1e-4
     label_smoothing: float = 0.05
     grad_clip: float = 1.0
-    patience: int = 30
+    patience: int = 20
     class_weights: bool = True
     split: str = "0.7,0.2,0.1"
     group_pattern: str = ""
     holdout: str = ""
     seed: int = 0
+    views: int = 1
     workers: int = 0
     landmark_stride: int = 1
     landmark_aspect: float = 0.0

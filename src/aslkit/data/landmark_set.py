@@ -58,11 +58,11 @@ def from_results(results: list[HandsResult | ImageError], labels: list[str], pat
 
 
 def landmarks_for(
-    ds: ImageDataset, cache_dir="default", workers: int | None = None, progress: bool = True
+    ds: ImageDataset, cache_dir="default", workers: int | None = None, progress: bool = True, mirror: bool = False
 ) -> LandmarkSet:
-    """Run (or read cached) hand landmarks for every sample of a dataset."""
+    """Run (or read cached) hand landmarks for every sample of a dataset (of its mirror images if asked)."""
     results = extract_sources(
-        [ImageSource(s.path, s.crop) for s in ds.samples],
+        [ImageSource(s.path, s.crop, mirror) for s in ds.samples],
         cache_dir=cache_dir,
         workers=workers,
         progress=progress,

@@ -14,8 +14,7 @@ from aslkit.data.landmark_set import landmarks_for
 from aslkit.errors import DatasetError
 from aslkit.evaluation.metrics import end_to_end_metrics
 from aslkit.evaluation.report import plot_confusion, write_markdown
-from aslkit.inference.recognizer import Recognizer
-from aslkit.landmarks.features import featurize
+from aslkit.inference.recognizer import Recognizer, view_probabilities
 from aslkit.models.io import TrainedModel
 
 
@@ -26,28 +25,33 @@ def evaluate(
     cache_dir: str | Path | None = "default",
     workers: int | None = None,
     progress: bool = True,
+    views: int | None = None,
 ) -> dict[str, Any]:
     """Metrics of ``model`` (default: the shipped ``letters``) on a folder-per-class or box-CSV set.
 
     Classes the model does not know are counted in ``unknown_labels`` and left out. Unreadable
     files are listed in ``errors`` and left out. Returns the metrics dict (also written to
     ``report_dir/metrics.json`` with a confusion-matrix PNG and report.md when report_dir is given).
+    views: 1 or 2 (photo and its mirror image averaged); default: what the model's JSON says.
     """
-    rec = Recognizer(model, cache_dir=cache_dir)
+    rec = Recognizer(model, cache_dir=cache_dir, views=views)
     ds = load_dataset(data)
     known = set(rec.labels) | {rec.no_hand_label}
     unknown = Counter(s.label for s in ds.samples if s.label not in known)
     ds.samples = [s for s in ds.samples if s.label in known]
     if not ds.samples:
         raise DatasetError(f"{data}: none of its classes ({', '.join(sorted(unknown))}) are known to the model")
-    lm = landmarks_for(ds, cache_dir=cache_dir, workers=workers, progress=progress)
+    views_lm = [
+        landmarks_for(ds, cache_dir=cache_dir, workers=workers, progress=progress, mirror=m)
+        for m in (False, True)[: rec.views]
+    ]
+    lm = views_lm[0]
     ok = np.flatnonzero(lm.readable)
     d = lm.subset(ok)
-    preds = np.array([rec.no_hand_label] * len(d), dtype=object)
-    if d.has_hand.any():
-        probs = rec.model.predict_proba(featurize(d.pts[d.has_hand]))
-        preds[d.has_hand] = np.array(rec.labels, dtype=object)[probs.argmax(1)]
-    metrics = end_to_end_metrics(d.labels, list(preds), d.has_hand, rec.labels)
+    probs, has_hand = view_probabilities(rec.model, [v.subset(ok) for v in views_lm])
+    preds = np.where(has_hand, np.array(rec.labels, dtype=object)[probs.argmax(1)], rec.no_hand_label)
+    metrics = end_to_end_metrics(d.labels, list(preds), has_hand, rec.labels)
+    metrics["views"] = rec.views
     metrics["data"] = str(data)
     metrics["model"] = rec.model.source or rec.model.architecture
     metrics["unknown_labels"] = dict(sorted(unknown.items()))
@@ -63,7 +67,7 @@ def evaluate(
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
         mistakes = [
             {"path": p, "label": t, "predicted": str(q), "hand": bool(h)}
-            for p, t, q, h in zip(d.paths, d.labels, preds, d.has_hand, strict=True)
+            for p, t, q, h in zip(d.paths, d.labels, preds, has_hand, strict=True)
             if t != q
         ]
         (out / "mistakes.json").write_text(json.dumps(mistakes, indent=1), encoding="utf-8")

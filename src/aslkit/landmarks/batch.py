@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from aslkit.data.images import decode_image, read_bytes
@@ -24,10 +25,17 @@ PARALLEL_MIN = 16  # below this many uncached files, starting worker processes c
 
 @dataclass(frozen=True)
 class ImageSource:
-    """An image file, optionally with a pixel box (x0, y0, x1, y1) to crop before looking for the hand."""
+    """An image file, optionally with a pixel box (x0, y0, x1, y1) to crop before looking for the hand,
+    and optionally mirrored left-right (a second view of the same hand, see Recognizer views)."""
 
     path: Path
     crop: tuple[int, int, int, int] | None = None
+    mirror: bool = False
+
+
+def _prepare(img, crop, mirror: bool = False):
+    img = _crop(img, crop)
+    return np.ascontiguousarray(img[:, ::-1]) if mirror else img
 
 
 def _crop(img, crop):
@@ -51,10 +59,10 @@ def _worker_init() -> None:
     _WORKER = HandLandmarker(static=True)
 
 
-def _work(item: tuple[int, str, tuple | None, int]) -> tuple[int, dict | None, str | None]:
-    idx, path, crop, start = item
+def _work(item: tuple[int, str, tuple | None, bool, int]) -> tuple[int, dict | None, str | None]:
+    idx, path, crop, mirror, start = item
     try:
-        img = _crop(decode_image(read_bytes(path), path), crop)
+        img = _prepare(decode_image(read_bytes(path), path), crop, mirror)
         assert _WORKER is not None
         return idx, _WORKER(img, start).to_json(), None
     except ImageError as exc:
@@ -86,7 +94,8 @@ def extract_sources(
     keys: list[str | None] = [None] * len(srcs)
     for i, s in enumerate(srcs):
         try:
-            keys[i] = content_key(read_bytes(s.path), sig + (f":crop={s.crop}" if s.crop else ""))
+            extra = (f":crop={s.crop}" if s.crop else "") + (":mirror" if s.mirror else "")
+            keys[i] = content_key(read_bytes(s.path), sig + extra)
         except ImageError as exc:
             out[i] = exc
     # Open (and so create) the cache only when there is something to look up.
@@ -121,7 +130,7 @@ def extract_sources(
                 pending.clear()
         bar.update(1)
 
-    items = [(i, str(srcs[i].path), srcs[i].crop, start[i]) for i in todo]
+    items = [(i, str(srcs[i].path), srcs[i].crop, srcs[i].mirror, start[i]) for i in todo]
     if workers > 1 and len(todo) >= PARALLEL_MIN:
         ctx = mp.get_context("spawn")
         with ctx.Pool(workers, initializer=_worker_init) as pool:
@@ -129,9 +138,9 @@ def extract_sources(
                 _store(i, res, err)
     else:
         lm = landmarker or HandLandmarker(static=True)
-        for i, path, crop, k in items:
+        for i, path, crop, mirror, k in items:
             try:
-                img = _crop(decode_image(read_bytes(path), path), crop)
+                img = _prepare(decode_image(read_bytes(path), path), crop, mirror)
                 _store(i, lm(img, k).to_json(), None)
             except ImageError as exc:
                 _store(i, None, str(exc))

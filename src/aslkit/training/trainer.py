@@ -48,9 +48,10 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def preprocessing_spec() -> dict[str, Any]:
+def preprocessing_spec(views: int = 1) -> dict[str, Any]:
     """What a model needs to turn an image into its input; saved in model.json."""
     return {
+        "views": views,
         "input": "hand-landmarks",
         "features": FEATURE_SET,
         "canonical_handedness": CANONICAL_HANDEDNESS,
@@ -209,7 +210,7 @@ def fit_landmark_model(
         kwargs,
         labels,
         feature_dim(),
-        preprocessing_spec(),
+        preprocessing_spec(cfg.views),
         {"best_epoch": best[2], "epochs_run": len(history)},
     )
     return trained, history
@@ -245,6 +246,8 @@ def train(
     info = get_model_info(cfg.model)
     if info.input != "hand-landmarks":
         raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` on image folders cannot feed yet")
+    if cfg.views not in (1, 2):
+        raise AslkitError(f"views must be 1 or 2, got {cfg.views}")
     run_dir = Path(out)
     if (run_dir / "model.json").exists():
         raise AslkitError(f"{run_dir} already holds a trained model; choose a new --out folder")
