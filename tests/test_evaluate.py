@@ -129,3 +129,21 @@ def test_evaluate_api_no_known_class(tmp_path: Path, synthetic_model_dir: Path) 
     Image.new("RGB", (32, 32)).save(tmp_path / "d" / "hello" / "x.png")
     with pytest.raises(DatasetError, match="none of its classes"):
         evaluate(tmp_path / "d", model=str(synthetic_model_dir), cache_dir=None, progress=False)
+
+
+def test_per_group_figures(massey_subset: Path, synthetic_model_dir: Path, real_cache: Path, tmp_path: Path) -> None:
+    m = evaluate(
+        massey_subset,
+        model=synthetic_model_dir,
+        cache_dir=real_cache,
+        progress=False,
+        group_pattern=r"hand(\d+)",
+        report_dir=tmp_path / "r",
+    )
+    groups = m["per_group"]
+    assert sum(v["n"] for v in groups.values()) == m["n"], "every evaluated image is in exactly one group"
+    total = sum(v["n"] * v["accuracy"] for v in groups.values()) / m["n"]
+    assert total == pytest.approx(m["accuracy"])
+    assert "| group |" in (tmp_path / "r" / "report.md").read_text()
+    with pytest.raises(DatasetError, match="does not match"):
+        evaluate(massey_subset, model=synthetic_model_dir, cache_dir=real_cache, progress=False, group_pattern="zzz")

@@ -74,6 +74,7 @@ def cmd_evaluate(args) -> int:
         workers=args.workers or None,
         progress=_progress_wanted(args),
         views=args.views,
+        group_pattern=args.group_pattern,
     )
     if args.json:
         print(json.dumps(m))
@@ -83,6 +84,8 @@ def cmd_evaluate(args) -> int:
     print(f"accuracy on detected hands: {100 * m['accuracy_detected']:.2f}%")
     print(f"hand detection rate: {100 * m['detection_rate']:.2f}%")
     print(f"weighted F1: {m['weighted_f1']:.4f}   macro F1: {m['macro_f1']:.4f}")
+    for g, v in m.get("per_group", {}).items():
+        print(f"  group {g}: {100 * v['accuracy']:.2f}% of {v['n']}")
     if m["unknown_labels"]:
         print(f"left out (classes unknown to the model): {m['unknown_labels']}")
     if m["errors"]:
@@ -186,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="shipped model name or run folder (default: letters)")
     p.add_argument("--json", action="store_true", help="print one JSON object of metrics")
     p.add_argument("--report", default=None, metavar="OUT_DIR", help="write confusion matrix PNG and report.md")
+    p.add_argument(
+        "--group-pattern", default=None, metavar="REGEX", help=r"per-group figures, e.g. 'hand(\d+)' for signers"
+    )
     _views(p)
     _common(p)
 

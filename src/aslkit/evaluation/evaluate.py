@@ -11,6 +11,7 @@ import numpy as np
 
 from aslkit.data.dataset import load_dataset
 from aslkit.data.landmark_set import landmarks_for
+from aslkit.data.split import groups_from_pattern
 from aslkit.errors import DatasetError
 from aslkit.evaluation.metrics import end_to_end_metrics
 from aslkit.evaluation.report import plot_confusion, write_markdown
@@ -26,13 +27,16 @@ def evaluate(
     workers: int | None = None,
     progress: bool = True,
     views: int | None = None,
+    group_pattern: str | None = None,
 ) -> dict[str, Any]:
-    """Metrics of ``model`` (default: the shipped ``letters``) on a folder-per-class or box-CSV set.
+    r"""Metrics of ``model`` (default: the shipped ``letters``) on a folder-per-class or box-CSV set.
 
     Classes the model does not know are counted in ``unknown_labels`` and left out. Unreadable
     files are listed in ``errors`` and left out. Returns the metrics dict (also written to
     ``report_dir/metrics.json`` with a confusion-matrix PNG and report.md when report_dir is given).
     views: 1 or 2 (photo and its mirror image averaged); default: what the model's JSON says.
+    group_pattern: regex on file names (e.g. ``hand(\d+)`` for Massey's signers) to add per-group
+    figures under ``per_group``: how the model does for each signer, not just on average.
     """
     rec = Recognizer(model, cache_dir=cache_dir, views=views)
     ds = load_dataset(data)
@@ -52,6 +56,13 @@ def evaluate(
     preds = np.where(has_hand, np.array(rec.labels, dtype=object)[probs.argmax(1)], rec.no_hand_label)
     metrics = end_to_end_metrics(d.labels, list(preds), has_hand, rec.labels)
     metrics["views"] = rec.views
+    if group_pattern:
+        groups = np.array(groups_from_pattern([Path(p).name for p in d.paths], group_pattern), dtype=object)
+        y = np.array(d.labels, dtype=object)
+        metrics["per_group"] = {
+            str(g): {"n": int((groups == g).sum()), "accuracy": float((preds[groups == g] == y[groups == g]).mean())}
+            for g in sorted(set(groups))
+        }
     metrics["data"] = str(data)
     metrics["model"] = rec.model.source or rec.model.architecture
     metrics["unknown_labels"] = dict(sorted(unknown.items()))

@@ -96,6 +96,9 @@ def write_markdown(metrics: dict, path: str | Path, title: str, images: dict[str
         if k in metrics:
             v = metrics[k]
             lines.append(f"| {name} | {v if k == 'n' else _pct(v)} |")
+    if metrics.get("per_group"):
+        lines += ["", "| group | images | end-to-end accuracy |", "|---|---|---|"]
+        lines += [f"| {g} | {v['n']} | {_pct(v['accuracy'])} |" for g, v in metrics["per_group"].items()]
     if metrics.get("unknown_labels"):
         lines += ["", f"Classes the model does not know (left out): {json.dumps(metrics['unknown_labels'])}"]
     if metrics.get("errors"):
