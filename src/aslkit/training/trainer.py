@@ -73,7 +73,8 @@ def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray,
 
 
 def _evaluate_split(model: TrainedModel, data: LandmarkSet) -> dict:
-    """End-to-end metrics on a split: no hand -> Nothing."""
+    """End-to-end metrics on a split: no hand -> Nothing. One view (the photo as it is), whatever the
+    model's ``views`` setting: `aslkit evaluate` gives the figures with the model's own views."""
     ok = data.readable
     d = data.subset(np.flatnonzero(ok))
     preds = np.array([NOTHING] * len(d), dtype=object)
@@ -118,7 +119,8 @@ def fit_landmark_model(
 
     kwargs = model_kwargs(cfg.model, **cfg.model_kwargs)
     model = create_model(cfg.model, feature_dim(), len(labels), **kwargs)
-    model.set_normalization(base.mean(0), base.std(0))
+    if hasattr(model, "set_normalization"):  # input standardization, stored with the weights
+        model.set_normalization(base.mean(0), base.std(0))
     counts = np.bincount(ytr.numpy(), minlength=len(labels)).astype(np.float64)
     if cfg.class_weights:
         w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max(1, (counts > 0).sum()), 0.0)
