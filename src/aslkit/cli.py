@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _train_extras(extra: list[str]) -> dict:
     """Turn leftover ``--key value`` pairs into training overrides (checked against defaults.toml)."""
-    from aslkit.config import TrainConfig
+    from aslkit.config import AugmentConfig, TrainConfig, coerce
 
     out: dict = {}
     i = 0
@@ -219,27 +219,14 @@ def _train_extras(extra: list[str]) -> dict:
         key = tok[2:].replace("-", "_")
         out[key] = extra[i + 1]
         i += 2
-    defaults = TrainConfig.from_defaults()
+    train_ref, aug_ref = TrainConfig().to_dict(), AugmentConfig().__dict__
     typed: dict = {}
     for k, v in out.items():
-        ref = getattr(defaults, k, getattr(defaults.augment, k, None))
-        if ref is None and k not in defaults.to_dict() and k not in defaults.augment.__dict__:
+        if k not in train_ref and k not in aug_ref:
             raise AslkitError(
                 f"unknown training option --{k.replace('_', '-')}; see `aslkit train --help` and defaults.toml"
             )
-        try:
-            if isinstance(ref, bool):
-                typed[k] = str(v).lower() in ("1", "true", "yes", "on")
-            elif isinstance(ref, int):
-                typed[k] = int(v)
-            elif isinstance(ref, float):
-                typed[k] = float(v)
-            elif isinstance(ref, dict):
-                typed[k] = json.loads(v)
-            else:
-                typed[k] = v
-        except ValueError:
-            raise AslkitError(f"--{k.replace('_', '-')}: cannot use {v!r} as {type(ref).__name__}") from None
+        typed[k] = coerce(k, train_ref[k] if k in train_ref else aug_ref[k], v)
     return typed
 
 

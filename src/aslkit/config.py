@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from typing import Any
@@ -18,6 +19,27 @@ def load_defaults() -> dict[str, dict[str, Any]]:
 
 def _section(name: str) -> dict[str, Any]:
     return dict(load_defaults().get(name, {}))
+
+
+def coerce(key: str, ref: Any, value: Any) -> Any:
+    """``value`` as the type of the default ``ref`` (command-line strings included): "false" -> False,
+    "50" -> 50, '{"members": 8}' -> dict. Values already of that type pass through."""
+    if isinstance(ref, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, str) or isinstance(ref, str):
+        return value
+    try:
+        if isinstance(ref, bool):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(ref, int):
+            return int(value)
+        if isinstance(ref, float):
+            return float(value)
+        if isinstance(ref, dict):
+            return json.loads(value)
+    except ValueError:
+        raise AslkitError(f"--{key.replace('_', '-')}: cannot use {value!r} as {type(ref).__name__}") from None
+    return value
 
 
 @dataclass
@@ -67,15 +89,16 @@ class TrainConfig:
         """Defaults from defaults.toml, then overrides; unknown keys raise a clear error."""
         base = _section("train")
         aug = AugmentConfig.defaults()
+        ref = cls()
         names = {f.name for f in fields(cls)}
         aug_names = {f.name for f in fields(AugmentConfig)}
         for k, v in overrides.items():
             if v is None:
                 continue
             if k in names:
-                base[k] = v
+                base[k] = coerce(k, getattr(ref, k), v)
             elif k in aug_names:
-                setattr(aug, k, type(getattr(aug, k))(v))
+                setattr(aug, k, coerce(k, getattr(aug, k), v))
             else:
                 raise AslkitError(f"unknown training option {k!r}; options: {sorted(names | aug_names)}")
         cfg = cls(**{k: v for k, v in base.items() if k in names})

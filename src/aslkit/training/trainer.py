@@ -25,6 +25,7 @@ from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.evaluation.metrics import end_to_end_metrics
 from aslkit.evaluation.report import plot_confusion, plot_curves, write_markdown
+from aslkit.inference.recognizer import view_probabilities
 from aslkit.labels import NOTHING, sort_labels
 from aslkit.landmarks.augment import augment
 from aslkit.landmarks.extractor import DEFAULT_ATTEMPTS
@@ -75,14 +76,10 @@ def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray,
 def _evaluate_split(model: TrainedModel, data: LandmarkSet) -> dict:
     """End-to-end metrics on a split: no hand -> Nothing. One view (the photo as it is), whatever the
     model's ``views`` setting: `aslkit evaluate` gives the figures with the model's own views."""
-    ok = data.readable
-    d = data.subset(np.flatnonzero(ok))
-    preds = np.array([NOTHING] * len(d), dtype=object)
-    if d.has_hand.any():
-        x = featurize(d.pts[d.has_hand])
-        probs = model.predict_proba(x)
-        preds[d.has_hand] = np.array(model.labels, dtype=object)[probs.argmax(1)]
-    return end_to_end_metrics(d.labels, list(preds), d.has_hand, model.labels)
+    d = data.subset(np.flatnonzero(data.readable))
+    probs, has = view_probabilities(model, [d])
+    preds = np.where(has, np.array(model.labels, dtype=object)[probs.argmax(1)], NOTHING)
+    return end_to_end_metrics(d.labels, list(preds), has, model.labels)
 
 
 def fit_landmark_model(
