@@ -1,5 +1,6 @@
 """Benchmark `aslkit predict`: cold start for one photo (the shipped model's default views), and
-per-image cost in a batch vs MediaPipe alone, with one view (the photo) and two (photo + mirror).
+per-image cost in a batch vs MediaPipe alone, with one view (the photo), two (photo + mirror) and
+"auto" (the mirror only for photos the first view is unsure of: the shipped default).
 
     .venv/bin/python benchmarks/predict_speed.py [IMAGE_DIR] [--n 200] [--json]
 
@@ -47,7 +48,7 @@ def mediapipe_alone(files: list[Path]) -> float:
     return (time.perf_counter() - t) / len(imgs)
 
 
-def aslkit_batch(files: list[Path], workers: int, views: int) -> tuple[float, float]:
+def aslkit_batch(files: list[Path], workers: int, views: int | str) -> tuple[float, float]:
     from aslkit.inference.recognizer import Recognizer
 
     rec = Recognizer(cache_dir=None, views=views)
@@ -72,7 +73,7 @@ def main() -> None:
         "mediapipe_ms_per_image": round(1000 * mediapipe_alone(files), 2),
     }
     cores = os.cpu_count() or 1
-    for views in (1, 2):
+    for views in (1, 2, "auto"):
         one, rate = aslkit_batch(files, 1, views)
         many, _ = aslkit_batch(files, cores, views)
         res[f"views{views}_ms_per_image_1_process"] = round(1000 * one, 2)

@@ -147,3 +147,14 @@ def test_per_group_figures(massey_subset: Path, synthetic_model_dir: Path, real_
     assert "| group |" in (tmp_path / "r" / "report.md").read_text()
     with pytest.raises(DatasetError, match="does not match"):
         evaluate(massey_subset, model=synthetic_model_dir, cache_dir=real_cache, progress=False, group_pattern="zzz")
+
+
+def test_views_in_evaluation(massey_subset: Path, real_cache: Path) -> None:
+    """views=1 never looks at the mirror image, 2 always, auto only where the photo alone is unsure."""
+    if not SHIPPED_LETTERS.is_file():
+        pytest.skip("no shipped weights yet")
+    runs = {v: evaluate(massey_subset, cache_dir=real_cache, progress=False, views=v) for v in (1, 2, "auto")}
+    assert runs[1]["second_view_rate"] == 0.0 and runs[2]["second_view_rate"] == 1.0
+    assert 0.0 <= runs["auto"]["second_view_rate"] < 1.0, "clear Massey letters are mostly sure at once"
+    assert runs["auto"]["views"] == "auto" and runs[2]["views"] == 2
+    assert {r["n"] for r in runs.values()} == {PER_CLASS * len(LETTERS)}

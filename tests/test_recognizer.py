@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import SHAPES, SYNTH_LABELS, make_hand, mirror_hand, shared_dir, snapshot, write_grey
+from PIL import Image
 
 from aslkit.errors import AslkitError, ImageError
 from aslkit.inference.recognizer import Prediction, Recognizer, collect_image_paths
@@ -141,10 +142,41 @@ def test_two_views_average_the_views_that_found_a_hand(rec: Recognizer) -> None:
 
 
 def test_views_setting(synthetic_model_dir: Path) -> None:
-    assert Recognizer(synthetic_model_dir, cache_dir=None).views == 1, "the model's own default"
-    assert Recognizer(synthetic_model_dir, cache_dir=None, views=2).views == 2
-    with pytest.raises(AslkitError, match="views must be 1 or 2"):
-        Recognizer(synthetic_model_dir, cache_dir=None, views=3)
+    assert Recognizer(synthetic_model_dir, cache_dir=None).views == "auto", "the model's own default (defaults.toml)"
+    assert Recognizer(synthetic_model_dir, cache_dir=None, views="2").views == 2
+    assert Recognizer(synthetic_model_dir, cache_dir=None, views=1).views == 1
+    for bad in (3, "both", 0):
+        with pytest.raises(AslkitError, match="views must be 1, 2 or auto"):
+            Recognizer(synthetic_model_dir, cache_dir=None, views=bad)
+
+
+def test_auto_views_asks_for_the_mirror_only_when_unsure(synthetic_model_dir: Path) -> None:
+    rec = Recognizer(synthetic_model_dir, cache_dir=None, views="auto", second_view_below=0.8)
+    probs = np.array([[0.9, 0.1], [0.6, 0.4], [0.0, 0.0], [0.8, 0.2]])
+    has = np.array([True, True, False, True])
+    assert rec.needs_second_view(probs, has).tolist() == [False, True, True, False]
+    assert Recognizer(synthetic_model_dir, cache_dir=None, views=1).needs_second_view(probs, has).sum() == 0
+    assert Recognizer(synthetic_model_dir, cache_dir=None, views=2).needs_second_view(probs, has).all()
+
+
+@pytest.mark.parametrize(("below", "mirrored"), [(1.01, 3), (0.0, 1)])
+def test_auto_views_run_mirror_pass_on_the_uncertain_photos_only(
+    synthetic_model_dir: Path, tmp_path: Path, below: float, mirrored: int
+) -> None:
+    """Threshold above 1: every photo is uncertain; threshold 0: only the photo without a hand."""
+    import sqlite3
+
+    files = sorted((shared_dir("asl-alphabet-photos") / "V").glob("*.jpg"))[:2]
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), (128, 128, 128)).save(blank)
+    cache = tmp_path / "cache"
+    rec = Recognizer(synthetic_model_dir, cache_dir=cache, views="auto", second_view_below=below)
+    preds = rec.predict_paths([*files, blank], workers=1)
+    assert [p.hand for p in preds] == [True, True, False] and preds[2].label == "Nothing"
+    with sqlite3.connect(cache / "landmarks.sqlite") as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM landmarks")]
+    assert sum(k.endswith(":mirror") for k in keys) == mirrored
+    rec.close()
 
 
 def test_two_views_of_real_photos_are_cached_separately(synthetic_model_dir: Path, tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def test_fit_separates_three_synthetic_classes(tmp_path: Path) -> None:
     acc = float((np.array(labels)[probs.argmax(1)] == np.array(valid_set.labels)).mean())
     assert acc > 0.9, acc
     assert model.labels == labels and model.in_features == feature_dim()
-    assert model.architecture == "landmark-mlp-tiny" and model.preprocessing == preprocessing_spec()
+    assert model.architecture == "landmark-mlp-tiny" and model.preprocessing == preprocessing_spec("auto")
     assert 1 <= model.meta["best_epoch"] <= 30 and model.meta["epochs_run"] == 30
     events = list((tmp_path / "run" / "tb").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 0, "TensorBoard logs are written"

@@ -149,11 +149,10 @@ def cmd_models(args) -> int:
 def _views(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--views",
-        type=int,
-        choices=(1, 2),
+        choices=("1", "2", "auto"),
         default=None,
-        help="1: the photo as is; 2: also its mirror image, averaged (more accurate, twice the MediaPipe time); "
-        "default: the model's own setting",
+        help="1: the photo as is; 2: also its mirror image, averaged (twice the MediaPipe time); "
+        "auto: the mirror image only where the photo alone is uncertain; default: the model's own setting",
     )
 
 

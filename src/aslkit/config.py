@@ -61,6 +61,36 @@ class AugmentConfig:
 
 
 @dataclass
+class ImageAugmentConfig:
+    """Image augmentation for image models (see defaults.toml [image_augment]): each op in ``ops``
+    is applied with its own probability and range."""
+
+    ops: str = "rotation,shift,shear,zoom,flip,motion_blur,brightness,contrast"
+    rotation_deg: float = 15.0
+    rotation_p: float = 0.5
+    shift: float = 0.1
+    shift_p: float = 0.5
+    shear_deg: float = 10.0
+    shear_p: float = 0.3
+    zoom: float = 0.15
+    zoom_p: float = 0.5
+    flip_p: float = 0.5
+    motion_blur_px: int = 9
+    motion_blur_p: float = 0.2
+    brightness: float = 0.25
+    brightness_p: float = 0.5
+    contrast: float = 0.25
+    contrast_p: float = 0.5
+
+    @classmethod
+    def defaults(cls) -> ImageAugmentConfig:
+        return cls(**_section("image_augment"))
+
+    def op_names(self) -> list[str]:
+        return [o.strip() for o in self.ops.split(",") if o.strip()]
+
+
+@dataclass
 class TrainConfig:
     """Training hyperparameters (see defaults.toml [train])."""
 
@@ -77,32 +107,48 @@ class TrainConfig:
     group_pattern: str = ""
     holdout: str = ""
     seed: int = 0
-    views: int = 1
+    views: str = "1"
     workers: int = 0
     landmark_stride: int = 1
     landmark_aspect: float = 0.0
+    crop: str = "none"
+    image_size: int = 0
+    weights: str = ""
+    scheduler: str = "onecycle"
+    step_size: int = 5
+    gamma: float = 0.1
+    freeze_epochs: int = 0
+    unfreeze_blocks: int = -1
+    finetune_lr_scale: float = 0.1
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    image_augment: ImageAugmentConfig = field(default_factory=ImageAugmentConfig)
 
     @classmethod
-    def from_defaults(cls, **overrides: Any) -> TrainConfig:
-        """Defaults from defaults.toml, then overrides; unknown keys raise a clear error."""
+    def from_defaults(cls, model_defaults: dict[str, Any] | None = None, **overrides: Any) -> TrainConfig:
+        """defaults.toml, then the architecture's own recipe (``model_defaults``, e.g. CLIP's lr 1e-5),
+        then the user's overrides; unknown keys raise a clear error."""
         base = _section("train")
         aug = AugmentConfig.defaults()
+        img = ImageAugmentConfig.defaults()
         ref = cls()
-        names = {f.name for f in fields(cls)}
+        names = {f.name for f in fields(cls)} - {"augment", "image_augment"}
         aug_names = {f.name for f in fields(AugmentConfig)}
-        for k, v in overrides.items():
+        img_names = {f.name for f in fields(ImageAugmentConfig)}
+        for k, v in [*(model_defaults or {}).items(), *overrides.items()]:
             if v is None:
                 continue
             if k in names:
                 base[k] = coerce(k, getattr(ref, k), v)
             elif k in aug_names:
                 setattr(aug, k, coerce(k, getattr(aug, k), v))
+            elif k in img_names:
+                setattr(img, k, coerce(k, getattr(img, k), v))
             else:
-                raise AslkitError(f"unknown training option {k!r}; options: {sorted(names | aug_names)}")
+                raise AslkitError(f"unknown training option {k!r}; options: {sorted(names | aug_names | img_names)}")
         cfg = cls(**{k: v for k, v in base.items() if k in names})
         cfg.augment = aug
+        cfg.image_augment = img
         return cfg
 
     def split_ratios(self) -> tuple[float, ...]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from aslkit.data.dataset import ImageDataset
 from aslkit.errors import ImageError
-from aslkit.landmarks.batch import ImageSource, extract_sources
+from aslkit.landmarks.batch import ImageSource, LandmarkPool, extract_sources
 from aslkit.landmarks.extractor import HandsResult
 from aslkit.landmarks.features import canonical_points
 
@@ -58,7 +58,12 @@ def from_results(results: list[HandsResult | ImageError], labels: list[str], pat
 
 
 def landmarks_for(
-    ds: ImageDataset, cache_dir="default", workers: int | None = None, progress: bool = True, mirror: bool = False
+    ds: ImageDataset,
+    cache_dir="default",
+    workers: int | None = None,
+    progress: bool = True,
+    mirror: bool = False,
+    pool: LandmarkPool | None = None,
 ) -> LandmarkSet:
     """Run (or read cached) hand landmarks for every sample of a dataset (of its mirror images if asked)."""
     results = extract_sources(
@@ -66,7 +71,8 @@ def landmarks_for(
         cache_dir=cache_dir,
         workers=workers,
         progress=progress,
-        desc=f"landmarks {Path(ds.root).name}",
+        desc=f"landmarks {Path(ds.root).name}" + (" (mirrored)" if mirror else ""),
+        pool=pool,
     )
     return from_results(results, [s.label for s in ds.samples], [str(s.path) for s in ds.samples])
 

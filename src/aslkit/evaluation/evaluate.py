@@ -9,13 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.data.dataset import load_dataset
-from aslkit.data.landmark_set import landmarks_for
+from aslkit.data.dataset import ImageDataset, load_dataset
+from aslkit.data.landmark_set import LandmarkSet, landmarks_for
 from aslkit.data.split import groups_from_pattern
 from aslkit.errors import DatasetError
 from aslkit.evaluation.metrics import end_to_end_metrics
 from aslkit.evaluation.report import plot_confusion, write_markdown
 from aslkit.inference.recognizer import Recognizer, view_probabilities
+from aslkit.landmarks.batch import LandmarkPool
 from aslkit.models.io import TrainedModel
 
 
@@ -26,7 +27,7 @@ def evaluate(
     cache_dir: str | Path | None = "default",
     workers: int | None = None,
     progress: bool = True,
-    views: int | None = None,
+    views: int | str | None = None,
     group_pattern: str | None = None,
 ) -> dict[str, Any]:
     r"""Metrics of ``model`` (default: the shipped ``letters``) on a folder-per-class or box-CSV set.
@@ -34,7 +35,8 @@ def evaluate(
     Classes the model does not know are counted in ``unknown_labels`` and left out. Unreadable
     files are listed in ``errors`` and left out. Returns the metrics dict (also written to
     ``report_dir/metrics.json`` with a confusion-matrix PNG and report.md when report_dir is given).
-    views: 1 or 2 (photo and its mirror image averaged); default: what the model's JSON says.
+    views: 1, 2 (photo and its mirror image averaged) or "auto" (mirror only where the photo alone
+    is uncertain); default: what the model's JSON says.
     group_pattern: regex on file names (e.g. ``hand(\d+)`` for Massey's signers) to add per-group
     figures under ``per_group``: how the model does for each signer, not just on average.
     """
@@ -45,17 +47,22 @@ def evaluate(
     ds.samples = [s for s in ds.samples if s.label in known]
     if not ds.samples:
         raise DatasetError(f"{data}: none of its classes ({', '.join(sorted(unknown))}) are known to the model")
-    views_lm = [
-        landmarks_for(ds, cache_dir=cache_dir, workers=workers, progress=progress, mirror=m)
-        for m in (False, True)[: rec.views]
-    ]
-    lm = views_lm[0]
-    ok = np.flatnonzero(lm.readable)
-    d = lm.subset(ok)
-    probs, has_hand = view_probabilities(rec.model, [v.subset(ok) for v in views_lm])
+    with LandmarkPool(workers) as pool:
+        lm = landmarks_for(ds, cache_dir=cache_dir, progress=progress, pool=pool)
+        ok = np.flatnonzero(lm.readable)
+        d = lm.subset(ok)
+        probs, has_hand = view_probabilities(rec.model, [d])
+        again = ok[rec.needs_second_view(probs, has_hand)]
+        if len(again):  # the mirror view, only for the images that need it
+            sub = ImageDataset(ds.root, [ds.samples[i] for i in again])
+            mirrored = landmarks_for(sub, cache_dir=cache_dir, progress=progress, mirror=True, pool=pool)
+            second = LandmarkSet(np.zeros_like(lm.pts), np.zeros(len(lm), bool), lm.labels, lm.paths, lm.errors)
+            second.pts[again], second.has_hand[again] = mirrored.pts, mirrored.has_hand
+            probs, has_hand = view_probabilities(rec.model, [d, second.subset(ok)])
     preds = np.where(has_hand, np.array(rec.labels, dtype=object)[probs.argmax(1)], rec.no_hand_label)
     metrics = end_to_end_metrics(d.labels, list(preds), has_hand, rec.labels)
     metrics["views"] = rec.views
+    metrics["second_view_rate"] = len(again) / max(len(ok), 1)
     if group_pattern:
         groups = np.array(groups_from_pattern([Path(p).name for p in d.paths], group_pattern), dtype=object)
         y = np.array(d.labels, dtype=object)

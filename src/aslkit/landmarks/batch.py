@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,37 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def _start_pool(workers: int):
+    return mp.get_context("spawn").Pool(workers, _worker_init)  # spawn: MediaPipe is not fork-safe
+
+
+class LandmarkPool:
+    """MediaPipe worker processes shared by several passes (e.g. photos, then the mirror images of
+    some), started on first real need, so that worker start-up (seconds: each imports MediaPipe)
+    is paid at most once. Use as a context manager."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else max(1, workers)
+        self._pool = None
+
+    def get(self, n_todo: int):
+        """The running pool for a pass of ``n_todo`` files, or None where one process is better."""
+        if self.workers < 2 or n_todo < 2 or (self._pool is None and n_todo < PARALLEL_MIN):
+            return None
+        if self._pool is None:
+            self._pool = _start_pool(self.workers)
+        return self._pool
+
+    def __enter__(self) -> LandmarkPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
 def extract_sources(
     sources: Sequence[ImageSource | str | Path],
     cache_dir: str | Path | None = "default",
@@ -80,12 +112,14 @@ def extract_sources(
     progress: bool = True,
     desc: str = "hand landmarks",
     landmarker: HandLandmarker | None = None,
+    pool: LandmarkPool | None = None,
 ) -> list[HandsResult | ImageError]:
     """Hand landmarks for each source, in order; an unreadable file gives its ImageError in its slot.
 
     cache_dir: "default" for the user cache, None to disable caching, or a folder.
     workers: processes for MediaPipe (default: one per core).
     landmarker: reuse an in-process extractor for small batches (the recognizer keeps one warm).
+    pool: a LandmarkPool shared with other passes (default: a pool of ``workers`` for this call only).
     """
     srcs = [s if isinstance(s, ImageSource) else ImageSource(Path(s)) for s in sources]
     out: list[HandsResult | ImageError | None] = [None] * len(srcs)
@@ -114,7 +148,6 @@ def extract_sources(
             todo.append(i)
             start[i] = resume or 0  # continue a shorter cached ladder instead of redoing it
 
-    workers = default_workers() if workers is None else max(1, workers)
     bar = tqdm(total=len(todo), desc=desc, unit="img", disable=not progress or not todo, leave=False)
     pending: list[tuple[str, dict]] = []
 
@@ -131,12 +164,12 @@ def extract_sources(
         bar.update(1)
 
     items = [(i, str(srcs[i].path), srcs[i].crop, srcs[i].mirror, start[i]) for i in todo]
-    if workers > 1 and len(todo) >= PARALLEL_MIN:
-        ctx = mp.get_context("spawn")
-        with ctx.Pool(workers, initializer=_worker_init) as pool:
-            for i, res, err in pool.imap_unordered(_work, items, chunksize=4):
+    with LandmarkPool(workers) if pool is None else nullcontext(pool) as lp:
+        running = lp.get(len(todo))
+        if running is not None:
+            for i, res, err in running.imap_unordered(_work, items, chunksize=4):
                 _store(i, res, err)
-    else:
+    if running is None:
         lm = landmarker or HandLandmarker(static=True)
         for i, path, crop, mirror, k in items:
             try:

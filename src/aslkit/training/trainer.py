@@ -25,7 +25,7 @@ from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.evaluation.metrics import end_to_end_metrics
 from aslkit.evaluation.report import plot_confusion, plot_curves, write_markdown
-from aslkit.inference.recognizer import view_probabilities
+from aslkit.inference.recognizer import SECOND_VIEW_BELOW, parse_views, view_probabilities
 from aslkit.labels import NOTHING, sort_labels
 from aslkit.landmarks.augment import augment
 from aslkit.landmarks.extractor import DEFAULT_ATTEMPTS
@@ -49,10 +49,11 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def preprocessing_spec(views: int = 1) -> dict[str, Any]:
+def preprocessing_spec(views: int | str = 1) -> dict[str, Any]:
     """What a model needs to turn an image into its input; saved in model.json."""
     return {
-        "views": views,
+        "views": parse_views(views),
+        "second_view_below": SECOND_VIEW_BELOW,
         "input": "hand-landmarks",
         "features": FEATURE_SET,
         "canonical_handedness": CANONICAL_HANDEDNESS,
@@ -245,8 +246,7 @@ def train(
     info = get_model_info(cfg.model)
     if info.input != "hand-landmarks":
         raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` on image folders cannot feed yet")
-    if cfg.views not in (1, 2):
-        raise AslkitError(f"views must be 1 or 2, got {cfg.views}")
+    parse_views(cfg.views)
     run_dir = Path(out)
     if (run_dir / "model.json").exists():
         raise AslkitError(f"{run_dir} already holds a trained model; choose a new --out folder")
