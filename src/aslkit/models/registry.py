@@ -20,11 +20,14 @@ class ModelInfo:
 
     name: str
     build: Callable[..., Any]  # (in_features, num_classes, **kwargs) -> torch.nn.Module
-    input: str  # what the model reads: "hand-landmarks", later "image" or "sequence"
+    input: str  # what the model reads: "hand-landmarks", "image", later "sequence"
     description: str
     defaults: dict[str, Any] = field(default_factory=dict)
     # Optional torch-free inference: (tensors, kwargs, features) -> probabilities (N, C)
     numpy_predict: Callable[..., Any] | None = None
+    # Training recipe this architecture wants unless the user says otherwise (e.g. CLIP: lr 1e-5,
+    # batch 32, 10 epochs, StepLR); keys of defaults.toml [train]
+    train_defaults: dict[str, Any] = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
@@ -36,14 +39,20 @@ def register_model(
     input: str,
     description: str,
     numpy_predict: Callable[..., Any] | None = None,
+    train_defaults: dict[str, Any] | None = None,
     **defaults: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator: register a builder ``fn(in_features, num_classes, **kwargs) -> nn.Module``."""
+    """Decorator: register a builder ``fn(in_features, num_classes, **kwargs) -> nn.Module``.
+
+    ``in_features`` is the feature length for landmark models and the number of colour channels
+    (3) for image models; ``defaults`` are the builder's keyword arguments and their defaults."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} registered twice")
-        _REGISTRY[name] = ModelInfo(name, fn, input, description, dict(defaults), numpy_predict)
+        _REGISTRY[name] = ModelInfo(
+            name, fn, input, description, dict(defaults), numpy_predict, dict(train_defaults or {})
+        )
         return fn
 
     return deco
