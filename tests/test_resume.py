@@ -1,0 +1,121 @@
+"""Checkpoints and --resume: a run killed mid-epoch resumes from its last complete epoch and ends
+with exactly the weights an uninterrupted run gets; damaged or finished runs give clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHAPES, make_hand
+from safetensors.numpy import load_file
+
+from aslkit import cli
+from aslkit.errors import AslkitError
+from aslkit.training import trainer
+from aslkit.training.trainer import train
+
+OPTS = {"model": "landmark-mlp-tiny", "epochs": 7, "patience": 100, "batch_size": 16, "split": "0.8,0.2"}
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Raw landmark rows (image fractions) of three synthetic hand shapes."""
+    rng = np.random.default_rng(3)
+    rows, labels = [], []
+    for label, ext in list(SHAPES.items())[:3]:
+        for _ in range(30):
+            rows.append(make_hand(rng, ext, handedness="Right").landmarks)
+            labels.append(label)
+    path = tmp_path_factory.mktemp("lm") / "hands.npz"
+    np.savez(path, landmarks=np.array(rows, np.float32), label=np.array(labels))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(npz: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("ref") / "run"
+    train(npz, out, progress=False, **OPTS)
+    return out
+
+
+def _interrupt_at_epoch(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
+    """Kill training in the middle of ``epoch`` (when its batches are being made)."""
+    real = trainer.augment
+    calls = {"n": 0}
+
+    def dying(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == epoch:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(trainer, "augment", dying)
+
+
+def test_killed_run_resumes_to_the_same_weights(npz: Path, reference: Path, tmp_path: Path, monkeypatch) -> None:
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        _interrupt_at_epoch(m, 4)
+        with pytest.raises(KeyboardInterrupt):
+            train(npz, run, progress=False, **OPTS)
+    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 3, "the last complete epoch"
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    assert sorted(p.name for p in (run / "checkpoint").iterdir()) == ["epoch-0003.safetensors", "state.json"]
+    assert not (run / "model.json").exists()
+
+    code = cli.main(["train", "--resume", str(run), "-q"])
+    assert code == 0
+    got, ref = load_file(str(run / "model.safetensors")), load_file(str(reference / "model.safetensors"))
+    assert set(got) == set(ref)
+    for k in ref:
+        np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
+    hist = json.loads((run / "history.json").read_text())
+    ref_hist = json.loads((reference / "history.json").read_text())
+    assert [h["epoch"] for h in hist] == list(range(1, OPTS["epochs"] + 1))
+    for h, r in zip(hist, ref_hist, strict=True):
+        assert h == pytest.approx(r), h["epoch"]
+    assert json.loads((run / "metrics.json").read_text())["resumed_after_epoch"] == 3
+    assert not (run / "checkpoint").exists(), "a finished run drops its checkpoint"
+
+
+def test_resume_errors(npz: Path, reference: Path, tmp_path: Path, monkeypatch) -> None:
+    with pytest.raises(AslkitError, match="already finished"):
+        train(None, resume=reference)
+    with pytest.raises(AslkitError, match="not a run folder"):
+        train(None, resume=tmp_path)
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        _interrupt_at_epoch(m, 3)
+        with pytest.raises(KeyboardInterrupt):
+            train(npz, run, progress=False, **OPTS)
+    with pytest.raises(AslkitError, match="give nothing else"):
+        train(None, resume=run, epochs=3)
+    tensors = next((run / "checkpoint").glob("epoch-*.safetensors"))
+    tensors.write_bytes(tensors.read_bytes()[:100])
+    with pytest.raises(AslkitError, match="damaged"):
+        train(None, resume=run)
+    assert cli.main(["train", "--resume", str(run), "-q"]) == 1
+
+
+def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash while writing the next epoch leaves the previous epoch's pair readable."""
+    import torch
+
+    from aslkit.models import io
+    from aslkit.training.checkpoint import load_checkpoint, save_checkpoint
+
+    save_checkpoint(tmp_path, 1, {"w": torch.ones(3)}, {"history": [1]})
+
+    def crash(path, data):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("aslkit.training.checkpoint._atomic_write", crash)
+    with pytest.raises(OSError):
+        save_checkpoint(tmp_path, 2, {"w": torch.zeros(3)}, {"history": [1, 2]})
+    monkeypatch.setattr("aslkit.training.checkpoint._atomic_write", io._atomic_write)
+    state, tensors = load_checkpoint(tmp_path)
+    assert state["epoch"] == 1 and state["history"] == [1]
+    assert tensors["w"].tolist() == [1.0, 1.0, 1.0]
