@@ -258,9 +258,9 @@ def fake_train(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict:
 
     seen: dict = {}
 
-    def fake(data, out, model="landmark-mlp", cache_dir="default", progress=True, command=None, **overrides):
+    def fake(data, out, model=None, cache_dir="default", progress=True, command=None, resume=None, **overrides):
         seen.update(data=data, out=out, model=model, cache_dir=cache_dir, overrides=overrides, command=command)
-        trainer.TrainConfig.from_defaults(model=model, **overrides)  # must be acceptable to the real config
+        seen["cfg"] = trainer.TrainConfig.from_defaults(model=model, **overrides)  # what the real train() types
         split = {"accuracy": 0.5, "accuracy_detected": 0.75, "macro_f1": 0.4}
         return TrainResult(Path(out), None, {"valid": split, "train_seconds": 1.0, "best_epoch": 2})
 
@@ -291,16 +291,16 @@ def test_train_key_value_syntax(
     assert code == 0, err
     assert fake_train["model"] == "landmark-mlp-tiny" and fake_train["out"] == str(tmp_path / "run")
     assert fake_train["data"] == [str(tiny_data)] and fake_train["cache_dir"] == str(tmp_path / "c")
-    assert fake_train["overrides"] == {
-        "epochs": 2,
-        "lr": 0.01,
-        "class_weights": False,
-        "mirror_p": 0.0,
-        "split": "0.8,0.2",
-        "batch_size": 16,
-        "model_kwargs": {"hidden": 32},
-    }
-    assert type(fake_train["overrides"]["epochs"]) is int
+    cfg = fake_train["cfg"]
+    assert (cfg.epochs, cfg.lr, cfg.class_weights, cfg.augment.mirror_p, cfg.split, cfg.batch_size) == (
+        2,
+        0.01,
+        False,
+        0.0,
+        "0.8,0.2",
+        16,
+    )
+    assert cfg.model_kwargs == {"hidden": 32} and type(cfg.epochs) is int
     assert "valid end-to-end accuracy: 50.00%" in out
 
 
@@ -335,10 +335,8 @@ def test_train_unknown_model(capsys: pytest.CaptureFixture[str], tiny_data: Path
 
 
 def test_train_requires_out(tiny_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as info:
-        cli.main(["train", str(tiny_data)])
-    assert info.value.code == 2
-    assert "--out" in capsys.readouterr().err
+    code, out, err = run_cli(capsys, "train", tiny_data)
+    assert_one_error_line(code, out, err, "--out")
 
 
 def test_unrecognized_argument_for_predict(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

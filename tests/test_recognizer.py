@@ -96,8 +96,11 @@ def test_trained_model_object_is_accepted(synthetic_model_dir: Path) -> None:
 
 def test_model_that_does_not_read_landmarks(synthetic_model_dir: Path) -> None:
     m = load_model(synthetic_model_dir)
-    m.preprocessing = {"input": "image"}
+    m.preprocessing = {"input": "sequence"}
     with pytest.raises(AslkitError, match="does not read hand landmarks"):
+        Recognizer(m)
+    m.preprocessing = {"input": "image"}
+    with pytest.raises(AslkitError, match="no input size"):
         Recognizer(m)
 
 

@@ -19,12 +19,17 @@ from aslkit.errors import AslkitError
 _KV = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
 
 
+_SWITCHES = {"--json", "--no-cache", "--quiet", "-q", "--help", "-h"}  # flags that take no value
+
+
 def _kv_to_flags(argv: list[str]) -> list[str]:
-    """Accept Ultralytics-style ``key=value`` as ``--key value`` (unless it names an existing file)."""
-    out = []
+    """Accept Ultralytics-style ``key=value`` as ``--key value``, unless it names an existing file or
+    is the value of the option before it (``--test massey=DIR``)."""
+    out: list[str] = []
     for tok in argv:
         m = _KV.match(tok)
-        if m and not Path(tok).exists():
+        is_value = bool(out) and out[-1].startswith("-") and out[-1] not in _SWITCHES
+        if m and not is_value and not Path(tok).exists():
             out += ["--" + m.group(1).replace("_", "-"), m.group(2)]
         else:
             out.append(tok)
@@ -54,7 +59,7 @@ def cmd_predict(args) -> int:
         elif p.error:
             print(f"{p.path}\terror: {p.error}")
         else:
-            extra = "" if p.hand else "\t(no hand found)"
+            extra = "\t(no hand found)" if p.hand is False else ""
             print(f"{p.path}\t{p.label}\t{p.confidence:.3f}{extra}")
     sys.stdout.flush()
     if n_ok == 0:
@@ -81,8 +86,11 @@ def cmd_evaluate(args) -> int:
         return 0
     print(f"data: {m['data']}\nmodel: {m['model']}\nimages: {m['n']}")
     print(f"end-to-end accuracy: {100 * m['accuracy']:.2f}%")
-    print(f"accuracy on detected hands: {100 * m['accuracy_detected']:.2f}%")
-    print(f"hand detection rate: {100 * m['detection_rate']:.2f}%")
+    if "crop" not in m:  # landmark models: no hand found -> Nothing
+        print(f"accuracy on detected hands: {100 * m['accuracy_detected']:.2f}%")
+        print(f"hand detection rate: {100 * m['detection_rate']:.2f}%")
+    elif "hand_crop_rate" in m:  # image model cropping to the hand: the rest were seen whole
+        print(f"hand found for the crop: {100 * m['hand_crop_rate']:.2f}%")
     print(f"weighted F1: {m['weighted_f1']:.4f}   macro F1: {m['macro_f1']:.4f}")
     for g, v in m.get("per_group", {}).items():
         print(f"  group {g}: {100 * v['accuracy']:.2f}% of {v['n']}")
@@ -100,7 +108,14 @@ def cmd_train(args, extra: dict) -> int:
 
     command = "aslkit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     res = train(
-        args.data, args.out, model=args.model, cache_dir=_cache(args), progress=not args.quiet, command=command, **extra
+        args.data or None,
+        args.out,
+        model=args.model,
+        cache_dir=_cache(args),
+        progress=not args.quiet,
+        command=None if args.resume else command,
+        resume=args.resume,
+        **extra,
     )
     m = res.metrics
     split = "test" if "test" in m else "valid"
@@ -194,10 +209,46 @@ def build_parser() -> argparse.ArgumentParser:
     _views(p)
     _common(p)
 
-    p = sub.add_parser("train", help="train a model on labelled image folders; writes a run folder")
-    p.add_argument("data", nargs="+", metavar="DATA_DIR")
-    p.add_argument("--model", default="landmark-mlp", help="registered architecture (see `aslkit models`)")
-    p.add_argument("--out", required=True, metavar="RUN_DIR")
+    p = sub.add_parser(
+        "train",
+        help="train a model on labelled image folders; writes a run folder",
+        description="Train a registered model. Any key of defaults.toml [train], [augment] or [image_augment] "
+        "is an option too: --epochs 50, --lr 1e-3, --crop hand, --rotation-deg 20 (or epochs=50 ...).",
+    )
+    p.add_argument("data", nargs="*", metavar="DATA_DIR")
+    p.add_argument("--model", default=None, help="registered architecture (see `aslkit models`; default landmark-mlp)")
+    p.add_argument("--out", default=None, metavar="RUN_DIR", help="new run folder")
+    p.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue an interrupted run from its last epoch")
+    _common(p)
+
+    p = sub.add_parser(
+        "augment",
+        help="preview image augmentation: originals beside augmented copies, as one PNG",
+        description="Any key of defaults.toml [image_augment] is an option too (--rotation-deg 30, --ops flip,zoom).",
+    )
+    p.add_argument("data", metavar="DATA_DIR")
+    p.add_argument("--preview", required=True, metavar="OUT.png", help="grid PNG to write")
+    p.add_argument("--n", type=int, default=8, help="images (rows), spread over the classes")
+    p.add_argument("--per-image", type=int, default=4, help="augmented copies per image (columns)")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser(
+        "compare",
+        help="train several models on one set; score each in-distribution and on other sets; one table",
+    )
+    p.add_argument("data", metavar="TRAIN_DIR")
+    p.add_argument(
+        "--test", action="append", default=[], metavar="NAME=DIR", help="a set to score end to end (repeatable)"
+    )
+    p.add_argument(
+        "--models",
+        default="landmark-mlp,cnn-small,cnn-deep,efficientnet-lite0,efficientnet-lite0:crop=hand,mobilenetv2,clip-vit-b32",
+        help="comma-separated model specs; options after a colon, e.g. efficientnet-lite0:crop=hand",
+    )
+    p.add_argument("--out", required=True, metavar="OUT_DIR", help="run folders, compare.md and compare.json")
+    p.add_argument("--split", default="0.8,0.1,0.1", help="random train,valid,test split of TRAIN_DIR")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights", action="append", default=[], metavar="MODEL=PATH", help="pretrained weights")
     _common(p)
 
     p = sub.add_parser("models", help="list registered architectures and shipped trained models")
@@ -205,28 +256,74 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _train_extras(extra: list[str]) -> dict:
-    """Turn leftover ``--key value`` pairs into training overrides (checked against defaults.toml)."""
-    from aslkit.config import AugmentConfig, TrainConfig, coerce
-
-    out: dict = {}
+def _extras(extra: list[str]) -> dict[str, str]:
+    """Leftover ``--key value`` pairs as option overrides; their names and types are checked by
+    the settings objects of defaults.toml (TrainConfig.from_defaults), in one place."""
+    out: dict[str, str] = {}
     i = 0
     while i < len(extra):
         tok = extra[i]
         if not tok.startswith("--") or i + 1 >= len(extra):
-            raise AslkitError(f"unexpected argument {tok!r}; training options look like --epochs 50 or epochs=50")
-        key = tok[2:].replace("-", "_")
-        out[key] = extra[i + 1]
+            raise AslkitError(f"unexpected argument {tok!r}; options look like --epochs 50 or epochs=50")
+        out[tok[2:].replace("-", "_")] = extra[i + 1]
         i += 2
-    train_ref, aug_ref = TrainConfig().to_dict(), AugmentConfig().__dict__
-    typed: dict = {}
-    for k, v in out.items():
-        if k not in train_ref and k not in aug_ref:
-            raise AslkitError(
-                f"unknown training option --{k.replace('_', '-')}; see `aslkit train --help` and defaults.toml"
-            )
-        typed[k] = coerce(k, train_ref[k] if k in train_ref else aug_ref[k], v)
-    return typed
+    return out
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if not eq or not k or not v:
+            raise AslkitError(f"{what} must look like NAME=PATH, got {item!r}")
+        out[k] = v
+    return out
+
+
+def _split_specs(text: str) -> list[str]:
+    """Split "a,b:crop=hand,lr=1e-3,c" into specs: a comma starts a new spec unless it continues key=value options."""
+    specs: list[str] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if specs and ":" in specs[-1] and "=" in part and ":" not in part:
+            specs[-1] += "," + part
+        else:
+            specs.append(part)
+    return specs
+
+
+def cmd_compare(args) -> int:
+    from aslkit.evaluation.compare import compare
+
+    rows = compare(
+        _split_specs(args.models),
+        args.data,
+        _pairs(args.test, "--test"),
+        args.out,
+        split=args.split,
+        seed=args.seed,
+        weights=_pairs(args.weights, "--weights"),
+        cache_dir=_cache(args),
+        progress=not args.quiet,
+    )
+    print((Path(args.out) / "compare.md").read_text(encoding="utf-8"))
+    return 0 if any("skipped" not in r for r in rows) else 1
+
+
+def cmd_augment(args, extra: dict[str, str]) -> int:
+    from dataclasses import fields
+
+    from aslkit.config import ImageAugmentConfig, coerce
+    from aslkit.data.image_augment import preview_dataset
+
+    cfg = ImageAugmentConfig.defaults()
+    names = {f.name for f in fields(cfg)}
+    for k, v in extra.items():
+        if k not in names:
+            raise AslkitError(f"unknown augmentation option --{k.replace('_', '-')}; options: {sorted(names)}")
+        setattr(cfg, k, coerce(k, getattr(cfg, k), v))
+    out = preview_dataset(args.data, args.preview, cfg, n=args.n, per_image=args.per_image, seed=args.seed)
+    print(f"augmentation preview: {out}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,16 +335,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.task is None:
             ap.print_help()
             return 2
-        if extra and args.task != "train":
+        if extra and args.task not in ("train", "augment"):
             ap.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.task == "predict":
             return cmd_predict(args)
         if args.task == "evaluate":
             return cmd_evaluate(args)
         if args.task == "train":
-            return cmd_train(args, _train_extras(extra))
+            return cmd_train(args, _extras(extra))
+        if args.task == "augment":
+            return cmd_augment(args, _extras(extra))
         if args.task == "models":
             return cmd_models(args)
+        if args.task == "compare":
+            return cmd_compare(args)
         ap.error(f"unknown task {args.task}")
     except AslkitError as exc:
         print(f"aslkit: error: {exc}", file=sys.stderr)

@@ -145,7 +145,8 @@ class TrainConfig:
             elif k in img_names:
                 setattr(img, k, coerce(k, getattr(img, k), v))
             else:
-                raise AslkitError(f"unknown training option {k!r}; options: {sorted(names | aug_names | img_names)}")
+                opts = ", ".join(sorted(names | aug_names | img_names))
+                raise AslkitError(f"unknown training option --{k.replace('_', '-')} ({k}=...); options: {opts}")
         cfg = cls(**{k: v for k, v in base.items() if k in names})
         cfg.augment = aug
         cfg.image_augment = img

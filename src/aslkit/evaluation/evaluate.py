@@ -9,14 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.data.dataset import ImageDataset, load_dataset
-from aslkit.data.landmark_set import LandmarkSet, landmarks_for
+from aslkit.data.dataset import load_dataset
 from aslkit.data.split import groups_from_pattern
 from aslkit.errors import DatasetError
 from aslkit.evaluation.metrics import end_to_end_metrics
 from aslkit.evaluation.report import plot_confusion, write_markdown
-from aslkit.inference.recognizer import Recognizer, view_probabilities
-from aslkit.landmarks.batch import LandmarkPool
+from aslkit.inference.recognizer import Recognizer
 from aslkit.models.io import TrainedModel
 
 
@@ -47,22 +45,10 @@ def evaluate(
     ds.samples = [s for s in ds.samples if s.label in known]
     if not ds.samples:
         raise DatasetError(f"{data}: none of its classes ({', '.join(sorted(unknown))}) are known to the model")
-    with LandmarkPool(workers) as pool:
-        lm = landmarks_for(ds, cache_dir=cache_dir, progress=progress, pool=pool)
-        ok = np.flatnonzero(lm.readable)
-        d = lm.subset(ok)
-        probs, has_hand = view_probabilities(rec.model, [d])
-        again = ok[rec.needs_second_view(probs, has_hand)]
-        if len(again):  # the mirror view, only for the images that need it
-            sub = ImageDataset(ds.root, [ds.samples[i] for i in again])
-            mirrored = landmarks_for(sub, cache_dir=cache_dir, progress=progress, mirror=True, pool=pool)
-            second = LandmarkSet(np.zeros_like(lm.pts), np.zeros(len(lm), bool), lm.labels, lm.paths, lm.errors)
-            second.pts[again], second.has_hand[again] = mirrored.pts, mirrored.has_hand
-            probs, has_hand = view_probabilities(rec.model, [d, second.subset(ok)])
+    d, probs, has_hand, extra = rec.dataset_probabilities(ds, workers=workers, progress=progress)
     preds = np.where(has_hand, np.array(rec.labels, dtype=object)[probs.argmax(1)], rec.no_hand_label)
     metrics = end_to_end_metrics(d.labels, list(preds), has_hand, rec.labels)
-    metrics["views"] = rec.views
-    metrics["second_view_rate"] = len(again) / max(len(ok), 1)
+    metrics.update(extra)
     if group_pattern:
         groups = np.array(groups_from_pattern([Path(p).name for p in d.paths], group_pattern), dtype=object)
         y = np.array(d.labels, dtype=object)
@@ -73,7 +59,6 @@ def evaluate(
     metrics["data"] = str(data)
     metrics["model"] = rec.model.source or rec.model.architecture
     metrics["unknown_labels"] = dict(sorted(unknown.items()))
-    metrics["errors"] = [e for e in lm.errors if e is not None]
     if report_dir is not None:
         out = Path(report_dir)
         out.mkdir(parents=True, exist_ok=True)

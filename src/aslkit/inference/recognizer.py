@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from aslkit.data.dataset import ImageDataset
 from aslkit.data.images import is_image_path, load_image
+from aslkit.data.landmark_set import LandmarkSet, landmarks_for
 from aslkit.errors import AslkitError, ImageError
 from aslkit.labels import NOTHING
 from aslkit.landmarks.batch import ImageSource, LandmarkPool, extract_sources
@@ -26,7 +28,7 @@ class Prediction:
     label: str | None
     confidence: float
     top: list[tuple[str, float]] = field(default_factory=list)
-    hand: bool = False
+    hand: bool | None = False  # None: the model takes the whole image and never looks for a hand
     error: str | None = None
     box: tuple[float, float, float, float] | None = None  # hand box, image fractions
 
@@ -55,6 +57,19 @@ class Recognizer:
     about 1.2 views (only uncertain photos pay twice).
     """
 
+    def __new__(cls, model: str | Path | TrainedModel | None = None, *args: Any, **kwargs: Any):
+        """A model that reads images (not landmarks) gets an ImageRecognizer: one entry point for all."""
+        loaded = model if isinstance(model, TrainedModel) else load_model(model)
+        if loaded.preprocessing.get("input") == "image":
+            from aslkit.inference.image_recognizer import ImageRecognizer
+
+            if kwargs.get("views") not in (None, 1, "1"):
+                raise AslkitError("views apply to landmark models only; image models see each photo once")
+            return ImageRecognizer(loaded, top_k=kwargs.get("top_k", 5), cache_dir=kwargs.get("cache_dir", "default"))
+        obj = super().__new__(cls)
+        obj._loaded = loaded
+        return obj
+
     def __init__(
         self,
         model: str | Path | TrainedModel | None = None,
@@ -63,7 +78,7 @@ class Recognizer:
         views: int | str | None = None,
         second_view_below: float | None = None,
     ) -> None:
-        self.model = model if isinstance(model, TrainedModel) else load_model(model)
+        self.model = getattr(self, "_loaded", None) or (model if isinstance(model, TrainedModel) else load_model(model))
         pre = self.model.preprocessing
         self.views = parse_views(views if views is not None else pre.get("views", 1))
         self.second_view_below = float(
@@ -167,6 +182,30 @@ class Recognizer:
             for i, r in zip(again, run(again, True) if again else [], strict=True):
                 out[i] = answer(i, [first[i], r])
         return out
+
+    def dataset_probabilities(
+        self, ds: ImageDataset, workers: int | None = None, progress: bool = True
+    ) -> tuple[LandmarkSet, np.ndarray, np.ndarray, dict[str, Any]]:
+        """(readable samples, probabilities, hand found, extra figures) over a dataset, with this
+        recognizer's views: the mirror pass runs only on the images that need it."""
+        with LandmarkPool(workers) as pool:
+            lm = landmarks_for(ds, cache_dir=self.cache_dir, progress=progress, pool=pool)
+            ok = np.flatnonzero(lm.readable)
+            d = lm.subset(ok)
+            probs, has_hand = view_probabilities(self.model, [d])
+            again = ok[self.needs_second_view(probs, has_hand)]
+            if len(again):
+                sub = ImageDataset(ds.root, [ds.samples[i] for i in again])
+                mirrored = landmarks_for(sub, cache_dir=self.cache_dir, progress=progress, mirror=True, pool=pool)
+                second = LandmarkSet(np.zeros_like(lm.pts), np.zeros(len(lm), bool), lm.labels, lm.paths, lm.errors)
+                second.pts[again], second.has_hand[again] = mirrored.pts, mirrored.has_hand
+                probs, has_hand = view_probabilities(self.model, [d, second.subset(ok)])
+        extra = {
+            "views": self.views,
+            "second_view_rate": len(again) / max(len(ok), 1),
+            "errors": [e for e in lm.errors if e is not None],
+        }
+        return d, probs, has_hand, extra
 
     def close(self) -> None:
         if self._landmarker is not None:

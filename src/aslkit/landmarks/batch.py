@@ -35,11 +35,12 @@ class ImageSource:
 
 
 def _prepare(img, crop, mirror: bool = False):
-    img = _crop(img, crop)
+    img = crop_box(img, crop)
     return np.ascontiguousarray(img[:, ::-1]) if mirror else img
 
 
-def _crop(img, crop):
+def crop_box(img, crop):
+    """A sample's pixel box (e.g. from a box CSV) clamped to the image; ImageError if nothing is left."""
     if crop is None:
         return img
     h, w = img.shape[:2]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 
 from aslkit.config import TrainConfig
 from aslkit.data.dataset import ImageDataset, load_dataset
+from aslkit.data.image_set import ImageSet, check_crop_mode, concat_images, images_for
 from aslkit.data.landmark_npz import is_landmark_file, load_landmark_npz
 from aslkit.data.landmark_set import LandmarkSet, concat, landmarks_for
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
@@ -32,6 +32,9 @@ from aslkit.landmarks.extractor import DEFAULT_ATTEMPTS
 from aslkit.landmarks.features import CANONICAL_HANDEDNESS, FEATURE_SET, feature_dim, featurize
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import get_model_info, model_kwargs
+from aslkit.training.checkpoint import clear_checkpoint, load_checkpoint
+from aslkit.training.image_fit import fit_image_model, image_size_for
+from aslkit.training.loop import fit_loop, phases_for
 
 
 @dataclass
@@ -47,6 +50,15 @@ def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def class_weights(y: np.ndarray, n_classes: int):
+    """Inverse-frequency loss weights (mean 1 over the classes present; 0 for absent classes)."""
+    import torch
+
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max(1, (counts > 0).sum()), 0.0)
+    return torch.tensor(w, dtype=torch.float32)
 
 
 def preprocessing_spec(views: int | str = 1) -> dict[str, Any]:
@@ -90,11 +102,11 @@ def fit_landmark_model(
     cfg: TrainConfig,
     run_dir: Path | None = None,
     progress: bool = True,
+    resume: tuple[dict, dict] | None = None,
 ) -> tuple[TrainedModel, list[dict]]:
     """Train a registered landmark model on samples with a hand; early-stop on validation loss."""
     import torch
     from torch import nn
-    from tqdm import tqdm
 
     from aslkit.models.registry import create_model
 
@@ -119,26 +131,9 @@ def fit_landmark_model(
     model = create_model(cfg.model, feature_dim(), len(labels), **kwargs)
     if hasattr(model, "set_normalization"):  # input standardization, stored with the weights
         model.set_normalization(base.mean(0), base.std(0))
-    counts = np.bincount(ytr.numpy(), minlength=len(labels)).astype(np.float64)
-    if cfg.class_weights:
-        w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max(1, (counts > 0).sum()), 0.0)
-        weight = torch.tensor(w, dtype=torch.float32)
-    else:
-        weight = None
+    weight = class_weights(ytr.numpy(), len(labels)) if cfg.class_weights else None
     loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing)
     eval_loss = nn.CrossEntropyLoss(weight=weight)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps = max(1, int(np.ceil(len(tr) / cfg.batch_size)))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps, pct_start=0.15)
-    rng = np.random.default_rng(cfg.seed)
-    writer = None
-    if run_dir is not None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-
-            writer = SummaryWriter(str(run_dir / "tb"))
-        except Exception:  # noqa: BLE001 - logs are a convenience, never a reason to stop training
-            writer = None
 
     def _loss(logits: torch.Tensor, y: torch.Tensor, fn) -> torch.Tensor:
         if logits.dim() == 3:  # ensemble: every member learns the labels
@@ -148,62 +143,38 @@ def fit_landmark_model(
     def _probs(logits: torch.Tensor) -> torch.Tensor:
         return logits.softmax(-1).mean(0) if logits.dim() == 3 else logits.softmax(-1)
 
-    history: list[dict] = []
-    best = (float("inf"), None, 0)
-    bar = tqdm(
-        range(1, cfg.epochs + 1),
-        desc=f"train {cfg.model}",
-        unit="epoch",
-        disable=not progress,
-        file=sys.stderr,
-        mininterval=0.5 if sys.stderr.isatty() else 15.0,  # logs and CI get a line every 15 s, not every epoch
-    )
-    for epoch in bar:
-        model.train()
+    steps = max(1, int(np.ceil(len(tr) / cfg.batch_size)))
+
+    def batches(epoch: int, rng: np.random.Generator):
         x = torch.from_numpy(featurize(augment(train.pts[tr], cfg.augment, rng, rot_range)))
         perm = torch.from_numpy(rng.permutation(len(tr)))
-        tot, correct = 0.0, 0
         for b in range(steps):
             idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-            logits = model(x[idx])
-            loss = _loss(logits, ytr[idx], loss_fn)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            sched.step()
-            tot += loss.item() * len(idx)
-            correct += int((_probs(logits.detach()).argmax(-1) == ytr[idx]).sum())
-        model.eval()
-        with torch.no_grad():
-            if xva is not None:
-                lv = model(xva)
-                vloss = float(_loss(lv, yva, eval_loss))
-                vacc = float((_probs(lv).argmax(-1) == yva).float().mean())
-            else:
-                vloss, vacc = tot / len(tr), correct / len(tr)
-        rec = {
-            "epoch": epoch,
-            "train_loss": tot / len(tr),
-            "train_acc": correct / len(tr),
-            "val_loss": vloss,
-            "val_acc": vacc,
-            "lr": sched.get_last_lr()[0],
-        }
-        history.append(rec)
-        if writer is not None:
-            for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
-                writer.add_scalar(k, rec[k], epoch)
-        if vloss < best[0] - 1e-4:
-            best = (vloss, {k: v.clone() for k, v in model.state_dict().items()}, epoch)
-        bar.set_postfix(loss=f"{rec['train_loss']:.3f}", val_loss=f"{vloss:.3f}", val_acc=f"{vacc:.3f}")
-        if epoch - best[2] >= cfg.patience:
-            break
-    bar.close()
-    if writer is not None:
-        writer.close()
-    if best[1] is not None:
-        model.load_state_dict(best[1])
+            yield x[idx], ytr[idx]
+
+    def validate() -> tuple[float, float] | None:
+        if xva is None:
+            return None
+        lv = model(xva)
+        return float(_loss(lv, yva, eval_loss)), float((_probs(lv).argmax(-1) == yva).float().mean())
+
+    result = fit_loop(
+        model,
+        cfg,
+        steps_per_epoch=steps,
+        batches=batches,
+        validate=validate,
+        loss_fn=lambda logits, y: _loss(logits, y, loss_fn),
+        accuracy_hits=lambda logits, y: int((_probs(logits).argmax(-1) == y).sum()),
+        run_dir=run_dir,
+        progress=progress,
+        phases=phases_for(cfg, pretrained=False),
+        resume=resume,
+        desc=f"train {cfg.model}",
+    )
+    history = result.history
+    if result.best_state is not None:
+        model.load_state_dict(result.best_state)
     trained = TrainedModel.from_torch(
         model,
         cfg.model,
@@ -211,7 +182,7 @@ def fit_landmark_model(
         labels,
         feature_dim(),
         preprocessing_spec(cfg.views),
-        {"best_epoch": best[2], "epochs_run": len(history)},
+        {"best_epoch": result.best_epoch, "epochs_run": len(history)},
     )
     return trained, history
 
@@ -224,37 +195,91 @@ def _load_source(path: str | Path, cfg: TrainConfig, cache_dir, progress: bool) 
     return landmarks_for(ds, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress)
 
 
+def _load_image_source(path: str | Path, cfg: TrainConfig, size: int, cache_dir, progress: bool) -> ImageSet:
+    if is_landmark_file(path):
+        raise DatasetError(f"{path}: landmark files hold no pixels; image model {cfg.model!r} needs image folders")
+    ds = load_dataset(path)
+    return images_for(ds, size, cfg.crop, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress)
+
+
+def _evaluate_image_split(model: TrainedModel, data: ImageSet) -> dict:
+    from aslkit.inference.image_recognizer import image_probabilities
+
+    d = data.subset(np.flatnonzero(data.readable))
+    probs = image_probabilities(model, d.images)
+    preds = list(np.array(model.labels, dtype=object)[probs.argmax(1)]) if len(d) else []
+    return end_to_end_metrics(d.labels, preds, np.ones(len(d), bool), model.labels)
+
+
+def _resume_settings(run_dir: Path) -> tuple[list[str], dict[str, Any], str | None]:
+    """Data, options and command of an interrupted run, from its config.json."""
+    try:
+        config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        opts = dict(config["train"])
+        data = list(config["data"])
+    except FileNotFoundError:
+        raise AslkitError(f"{run_dir}: not a run folder (no config.json); nothing to resume") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AslkitError(f"{run_dir}/config.json: unreadable ({exc})") from None
+    nested = {**opts.pop("augment", {}), **opts.pop("image_augment", {})}
+    return data, {**opts, **nested}, config.get("command")
+
+
 def train(
-    data: str | Path | list[str | Path],
-    out: str | Path,
-    model: str = "landmark-mlp",
+    data: str | Path | list[str | Path] | None,
+    out: str | Path | None = None,
+    model: str | None = None,
     cache_dir: str | Path | None = "default",
     progress: bool = True,
     command: str | None = None,
+    resume: str | Path | None = None,
     **overrides: Any,
 ) -> TrainResult:
     """Train a letter model on one or more labelled image sets and write a run folder.
 
     Args:
-        data: folder(s) of class sub-folders, folders holding a box annotations.csv, or landmark .npz files.
+        data: folder(s) of class sub-folders, folders holding a box annotations.csv, or landmark .npz
+            files (landmark models only).
         out: run folder to create (must not already hold a model).
-        model: registered architecture name.
-        overrides: any key of defaults.toml [train] or [augment] (lr=1e-3, epochs=50, ...).
+        model: registered architecture name (default: defaults.toml's, ``landmark-mlp``); its own
+            recipe (``aslkit models``) applies unless overridden.
+        resume: an interrupted run folder: continue from its last complete epoch, with the data and
+            options it was started with (``data``/``out``/``overrides`` must then be left out).
+        overrides: any key of defaults.toml [train], [augment] or [image_augment] (lr=1e-3, epochs=50, ...).
     """
     t0 = time.time()
-    cfg = TrainConfig.from_defaults(model=model, **overrides)
+    ckpt = None
+    if resume is not None:
+        if data or overrides or model:
+            raise AslkitError("--resume continues a run with its own data and options; give nothing else")
+        run_dir = Path(resume)
+        if (run_dir / "model.json").exists():
+            raise AslkitError(f"{run_dir} already finished (it holds model.json); nothing to resume")
+        paths, saved, command = _resume_settings(run_dir)
+        ckpt = load_checkpoint(run_dir)
+        cfg = TrainConfig.from_defaults(**saved)
+    else:
+        if out is None:
+            raise AslkitError("give --out RUN_DIR (a new folder for this run)")
+        name = model or TrainConfig.from_defaults().model
+        info = get_model_info(name)
+        cfg = TrainConfig.from_defaults(info.train_defaults, model=name, **overrides)
+        run_dir = Path(out)
+        if (run_dir / "model.json").exists():
+            raise AslkitError(f"{run_dir} already holds a trained model; choose a new --out folder")
+        paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
     info = get_model_info(cfg.model)
-    if info.input != "hand-landmarks":
-        raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` on image folders cannot feed yet")
+    if info.input not in ("hand-landmarks", "image"):
+        raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` on image folders cannot feed")
     parse_views(cfg.views)
-    run_dir = Path(out)
-    if (run_dir / "model.json").exists():
-        raise AslkitError(f"{run_dir} already holds a trained model; choose a new --out folder")
-    paths = [data] if isinstance(data, (str, Path)) else list(data)
+    check_crop_mode(cfg.crop)
     if not paths:
         raise DatasetError("no training data given")
-    sets = [_load_source(p, cfg, cache_dir, progress) for p in paths]
-    all_data = concat(sets)
+    if info.input == "image":
+        size = image_size_for(cfg)
+        all_data: Any = concat_images([_load_image_source(p, cfg, size, cache_dir, progress) for p in paths])
+    else:
+        all_data = concat([_load_source(p, cfg, cache_dir, progress) for p in paths])
     labels = sort_labels(set(all_data.labels))
     if len(labels) < 2:
         raise DatasetError(f"need at least 2 classes to train, found {labels}")
@@ -272,18 +297,28 @@ def train(
         "counts": {lab: all_data.labels.count(lab) for lab in labels},
         "split_sizes": {"train": len(tr_idx), "valid": len(va_idx), "test": len(te_idx)},
     }
-    (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    if ckpt is None:
+        (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
 
-    trained, history = fit_landmark_model(train_set, valid_set, labels, cfg, run_dir, progress)
+    if info.input == "image":
+        trained, history = fit_image_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
+        evaluate_split = _evaluate_image_split
+        hand_rate = float(all_data.has_hand[readable].mean()) if cfg.crop == "hand" and readable.any() else None
+    else:
+        trained, history = fit_landmark_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
+        evaluate_split = _evaluate_split
+        hand_rate = float(all_data.has_hand[readable].mean()) if readable.any() else 0.0
     metrics: dict[str, Any] = {
-        "detection_rate_all": float(all_data.has_hand[readable].mean()) if readable.any() else 0.0,
+        "detection_rate_all": hand_rate,
         "unreadable": int((~readable).sum()),
-        "train": _evaluate_split(trained, train_set),
-        "valid": _evaluate_split(trained, valid_set),
+        "train": evaluate_split(trained, train_set),
+        "valid": evaluate_split(trained, valid_set),
     }
     if len(te_idx):
-        metrics["test"] = _evaluate_split(trained, all_data.subset(te_idx))
+        metrics["test"] = evaluate_split(trained, all_data.subset(te_idx))
     metrics["train_seconds"] = round(time.time() - t0, 1)
+    if ckpt is not None:
+        metrics["resumed_after_epoch"] = int(ckpt[0]["epoch"])
     metrics["best_epoch"] = trained.meta["best_epoch"]
     trained.meta.update(
         {
@@ -306,4 +341,5 @@ def train(
         f"Training run: {split_name} split",
         {"curves": "curves.png", "confusion matrix": "confusion_matrix.png"},
     )
+    clear_checkpoint(run_dir)
     return TrainResult(run_dir, trained, metrics)

@@ -1,0 +1,162 @@
+"""Train several registered models on one set and score each on its own random split and on sets
+from other people and rooms: the table that shows which models carry over and which only memorise.
+
+Each model trains with its own recipe under a CPU-sized budget (``BUDGET``, overridable), in its own
+run folder under the output folder; a finished run is reused, so an interrupted comparison picks up
+where it stopped. Results go to ``compare.md`` (a table a person reads) and ``compare.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aslkit.errors import AslkitError
+from aslkit.models.registry import get_model_info
+
+# Per-model overrides that keep a full comparison within about an hour on a 2-core CPU.
+BUDGET: dict[str, dict[str, Any]] = {
+    "cnn-small": {"epochs": 20},
+    "cnn-deep": {"epochs": 15},
+    "efficientnet-lite0": {"epochs": 4, "freeze_epochs": 2, "unfreeze_blocks": 3},
+    "mobilenetv2": {"epochs": 6, "image_size": 128},
+    "clip-vit-b32": {"epochs": 3, "step_size": 2},
+}
+NEEDS_WEIGHTS = {"clip-vit-b32"}  # from scratch they are not worth CPU hours: skipped without --weights
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """``name`` or ``name:key=value,key=value`` (e.g. ``efficientnet-lite0:crop=hand``)."""
+    name, _, rest = spec.partition(":")
+    opts: dict[str, str] = {}
+    for part in filter(None, rest.split(",")):
+        k, eq, v = part.partition("=")
+        if not eq:
+            raise AslkitError(f"model spec {spec!r}: options look like name:key=value,key=value")
+        opts[k.strip()] = v.strip()
+    get_model_info(name)
+    return name, opts
+
+
+def _slug(spec: str) -> str:
+    return spec.replace(":", "_").replace("=", "-").replace(",", "_").replace("/", "-")
+
+
+def _n_params(run_dir: Path) -> int:
+    from aslkit.models.io import load_model
+
+    return sum(p.numel() for p in load_model(run_dir).torch_module().parameters())
+
+
+def _ms_per_image(run_dir: Path, files: list[Path]) -> float:
+    """Batch prediction cost per image, MediaPipe included where the model uses it (cache off)."""
+    from aslkit.inference.recognizer import Recognizer
+
+    rec = Recognizer(run_dir, cache_dir=None)
+    rec.predict_paths(files[:4])  # warm-up: model build, first MediaPipe graph
+    t = time.perf_counter()
+    rec.predict_paths(files)
+    dt = (time.perf_counter() - t) / len(files)
+    rec.close()
+    return 1000 * dt
+
+
+def compare(
+    models: Sequence[str],
+    train_data: str | Path,
+    test_sets: dict[str, str | Path],
+    out: str | Path,
+    split: str = "0.8,0.1,0.1",
+    seed: int = 0,
+    weights: dict[str, str] | None = None,
+    budget: dict[str, dict[str, Any]] | None = None,
+    timing_images: int = 64,
+    cache_dir: str | Path | None = "default",
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Train each model spec on ``train_data`` (random split, ``split``), evaluate it end to end on
+    every ``test_sets`` entry, and write ``out/compare.md`` and ``out/compare.json``."""
+    from aslkit.data.dataset import load_dataset
+    from aslkit.evaluation.evaluate import evaluate
+    from aslkit.training.trainer import train
+
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights = dict(weights or {})
+    budget = BUDGET if budget is None else budget
+    specs = [(s, *parse_spec(s)) for s in models]
+    timing_files = [s.path for s in load_dataset(train_data).samples][::7][:timing_images]
+    rows: list[dict[str, Any]] = []
+    for spec, name, opts in specs:
+        row: dict[str, Any] = {"model": spec}
+        if name in NEEDS_WEIGHTS and name not in weights:
+            row["skipped"] = f"needs pretrained weights (--weights {name}=PATH); none ship offline"
+            rows.append(row)
+            continue
+        run_dir = out_dir / _slug(spec)
+        t0 = time.time()
+        if not (run_dir / "model.json").exists():
+            extra: dict[str, Any] = {"split": split, "seed": seed, **budget.get(name, {}), **opts}
+            if name in weights:
+                extra["weights"] = weights[name]
+            if (run_dir / "checkpoint").is_dir():
+                train(None, resume=run_dir, cache_dir=cache_dir, progress=progress)
+            else:
+                train(
+                    train_data,
+                    run_dir,
+                    model=name,
+                    cache_dir=cache_dir,
+                    progress=progress,
+                    command=f"aslkit compare ({spec})",
+                    **extra,
+                )
+        metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+        row["train_seconds"] = metrics.get("train_seconds", round(time.time() - t0, 1))
+        row["in_distribution"] = metrics.get("test", metrics["valid"])["accuracy"]
+        row["params"] = _n_params(run_dir)
+        row["ms_per_image"] = round(_ms_per_image(run_dir, timing_files), 1)
+        for tname, tpath in test_sets.items():
+            m = evaluate(
+                tpath, model=run_dir, cache_dir=cache_dir, progress=progress, report_dir=run_dir / f"eval-{tname}"
+            )
+            row[tname] = m["accuracy"]
+        rows.append(row)
+        _write(out_dir, rows, train_data, list(test_sets), split)
+    _write(out_dir, rows, train_data, list(test_sets), split)
+    return rows
+
+
+def _write(out_dir: Path, rows: list[dict[str, Any]], train_data, tests: list[str], split: str) -> None:
+    (out_dir / "compare.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    head = ["model", "params", "train time", "ms/image", f"in-distribution ({Path(train_data).name} random split)"]
+    head += [f"{t} (end-to-end)" for t in tests]
+    lines = [
+        f"# Model comparison: trained on {train_data} (random split {split})",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for r in rows:
+        if "skipped" in r:
+            lines.append(f"| {r['model']} | " + " | ".join(["-"] * (len(head) - 2)) + f" | {r['skipped']} |")
+            continue
+        cells = [
+            r["model"],
+            f"{r['params'] / 1e6:.2f} M",
+            f"{r['train_seconds'] / 60:.1f} min",
+            f"{r['ms_per_image']:.1f}",
+            f"{100 * r['in_distribution']:.2f}%",
+        ]
+        cells += [f"{100 * r[t]:.2f}%" for t in tests]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "ms/image: batch prediction on this machine's CPU, from file to answer (MediaPipe included for landmark",
+        "models and hand crops). End-to-end: every image of the set counts; for landmark models an image where",
+        "no hand is found counts as `Nothing`.",
+    ]
+    (out_dir / "compare.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
