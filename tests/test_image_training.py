@@ -273,3 +273,53 @@ def test_compare_table(shapes_dir: Path, tmp_path: Path, capsys: pytest.CaptureF
     )  # fmt: skip
     assert code == 0 and "| cnn-small |" in capsys.readouterr().out
     assert (tmp_path / "cmp" / "cnn-small" / "model.json").stat().st_mtime_ns == stamp, "finished runs are reused"
+
+
+def test_augment_preview_cli(shapes_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(shapes_dir)
+    out = tmp_path / "prev" / "grid.png"
+    code = cli.main(
+        ["augment", str(shapes_dir), "--preview", str(out), "--n", "3", "--per-image", "2", "rotation_deg=30"]
+    )
+    assert code == 0, capsys.readouterr().err
+    with Image.open(out) as im:
+        assert im.format == "PNG"
+        three_by_two = im.size
+    cli.main(["augment", str(shapes_dir), "--preview", str(tmp_path / "g2.png"), "--n", "3", "--per-image", "4"])
+    with Image.open(tmp_path / "g2.png") as im:
+        assert im.size[0] > three_by_two[0] and im.size[1] == three_by_two[1], "columns = 1 + per-image"
+    code = cli.main(["augment", str(shapes_dir), "--preview", str(tmp_path / "x.png"), "--spin", "3"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "unknown augmentation option --spin" in err[0]
+    code = cli.main(["augment", str(shapes_dir), "--preview", str(shapes_dir / "A" / "grid.png")])
+    assert code == 1, "never writes into the data folder"
+    assert snapshot(shapes_dir) == before
+
+
+def test_hand_mask_covers_the_hand_and_not_the_corners() -> None:
+    from conftest import template_landmarks
+
+    from aslkit.data.image_set import hand_mask
+
+    lm = template_landmarks().copy()
+    lm[:, :2] = 0.3 + 0.4 * (lm[:, :2] - lm[:, :2].min(0)) / np.ptp(lm[:, :2], axis=0).max()
+    m = hand_mask(lm, 200, 200)
+    assert m.shape == (200, 200) and m.min() >= 0.0 and m.max() <= 1.0
+    px = np.clip(np.round(lm[:, :2] * 200).astype(int), 0, 199)
+    assert (m[px[:, 1], px[:, 0]] > 0.9).all(), "every landmark is inside the silhouette"
+    assert m[:10, :10].max() == 0 and m[-10:, -10:].max() == 0, "far corners are background"
+    assert 0.05 < (m > 0.5).mean() < 0.5
+
+
+def test_hand_mask_crop_blackens_the_background(tmp_path: Path) -> None:
+    photo = sorted((shared_dir("asl-alphabet-photos") / "V").glob("*.jpg"))[0]
+    (tmp_path / "d" / "V").mkdir(parents=True)
+    Image.open(photo).save(tmp_path / "d" / "V" / "v.png")
+    ds = load_dataset(tmp_path / "d")
+    plain = images_for(ds, 64, "hand", cache_dir=None, progress=False).images[0].astype(int)
+    masked = images_for(ds, 64, "hand-mask", cache_dir=None, progress=False).images[0].astype(int)
+    black = masked.max(axis=2) < 8
+    assert 0.1 < black.mean() < 0.8, "part background (now black), part hand"
+    assert plain[black].mean() > 60, "those pixels were not black before"
+    keep = masked.max(axis=2) > 40
+    assert np.abs(masked[keep] - plain[keep]).mean() < 30, "the hand itself is left as it was"

@@ -1,9 +1,10 @@
 """A labelled image set as model-sized pixel arrays, for image models (CNNs, EfficientNet, CLIP).
 
 Optionally cropped to the hand: MediaPipe's hand box (from the same on-disk landmark cache the
-landmark models use) plus a margin, made square so the hand keeps its shape. Image models learn
-backgrounds as readily as hands; a hand crop takes most of the background away, which is what lets
-them carry over to other rooms. An image where no hand is found is used whole.
+landmark models use) plus a margin, made square so the hand keeps its shape; ``hand-mask`` also
+blacks out everything outside the hand's silhouette drawn from its landmarks. Image models learn
+backgrounds as readily as hands; taking the background away is what lets them carry over to other
+rooms and to hands cut out on black (Massey). An image where no hand is found is used whole.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from aslkit.data.images import load_image
 from aslkit.errors import AslkitError, ImageError
 from aslkit.landmarks.batch import crop_box
 
-CROP_MODES = ("none", "hand")
+CROP_MODES = ("none", "hand", "hand-mask")
 HAND_MARGIN = 0.25  # of the hand box's longer side, on every side: keeps the wrist and finger tips
 
 
@@ -87,10 +88,43 @@ def to_model_size(img: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(cv2.resize(img, (size, size), interpolation=interp))
 
 
-def prepare_image(img: np.ndarray, size: int, hand_box: tuple[float, float, float, float] | None) -> np.ndarray:
-    """What an image model sees: the hand square (when a hand box is given) or the whole image, resized."""
-    if hand_box is not None:
-        img = crop_square(img, hand_square(hand_box, img.shape[1], img.shape[0]))
+# Hand bones as landmark index pairs (MediaPipe's 21-point hand), for drawing a silhouette.
+_BONES = (
+    (0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11), (11, 12),
+    (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),
+)  # fmt: skip
+_PALM = (0, 1, 2, 5, 9, 13, 17)
+
+
+def hand_mask(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A soft float mask (H, W) in [0, 1] of the hand's silhouette, drawn from its 21 landmarks: the
+    palm polygon, each bone as a thick line (finger width from the palm's size) and a stub of wrist.
+    Approximate, and generous at the edges: it removes the background, not the fingers."""
+    pts = landmarks[:, :2] * np.array([width, height], np.float32)
+    palm = float(np.linalg.norm(pts[9] - pts[0])) or 1.0
+    thick = max(2, int(round(0.28 * palm)))
+    mask = np.zeros((height, width), np.uint8)
+    cv2.fillConvexPoly(mask, np.round(pts[list(_PALM)]).astype(np.int32), 255)
+    for a, b in _BONES:
+        cv2.line(mask, tuple(np.round(pts[a]).astype(int)), tuple(np.round(pts[b]).astype(int)), 255, thick)
+    for p in pts:
+        cv2.circle(mask, tuple(np.round(p).astype(int)), thick // 2 + 1, 255, -1)
+    wrist_dir = (pts[0] - pts[9]) / palm  # the forearm continues away from the middle knuckle
+    cv2.line(mask, tuple(np.round(pts[0]).astype(int)), tuple(np.round(pts[0] + 0.5 * palm * wrist_dir).astype(int)),
+             255, int(thick * 1.8))  # fmt: skip
+    k = max(3, thick // 3 * 2 + 1)
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return cv2.GaussianBlur(mask, (k, k), 0).astype(np.float32) / 255.0
+
+
+def prepare_image(img: np.ndarray, size: int, hand=None, mode: str = "hand") -> np.ndarray:
+    """What an image model sees: with a hand (a landmarks.Hand) the square around it, for ``hand-mask``
+    with everything but the hand's silhouette blacked out; without one the whole image; resized."""
+    if hand is not None:
+        h, w = img.shape[:2]
+        if mode == "hand-mask":
+            img = (img.astype(np.float32) * hand_mask(hand.landmarks, w, h)[..., None]).astype(np.uint8)
+        img = crop_square(img, hand_square(hand.box, w, h))
     return to_model_size(img, size)
 
 
@@ -104,9 +138,9 @@ def images_for(
 ) -> ImageSet:
     """Load every sample of a dataset at the model's input size (cropped to the hand if asked)."""
     check_crop_mode(crop)
-    boxes: list = [None] * len(ds)
+    hands: list = [None] * len(ds)
     has_hand = np.zeros(len(ds), bool)
-    if crop == "hand":
+    if crop != "none":
         from aslkit.landmarks.batch import ImageSource, extract_sources
 
         results = extract_sources(
@@ -119,13 +153,13 @@ def images_for(
         for i, r in enumerate(results):
             h = None if isinstance(r, Exception) else r.main_hand()
             if h is not None:
-                boxes[i], has_hand[i] = h.box, True
+                hands[i], has_hand[i] = h, True
     images = np.zeros((len(ds), size, size, 3), np.uint8)
     errors: list[str | None] = [None] * len(ds)
     for i, s in enumerate(tqdm(ds.samples, desc=f"images {Path(ds.root).name}", unit="img", disable=not progress)):
         try:
             img = crop_box(load_image(s.path), s.crop)
-            images[i] = prepare_image(img, size, boxes[i])
+            images[i] = prepare_image(img, size, hands[i], crop)
         except ImageError as exc:
             errors[i] = str(exc)
     if crop == "none":

@@ -85,12 +85,12 @@ class ImageRecognizer:
         arr = np.asarray(image)
         if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
             raise ImageError("expected an RGB uint8 image array of shape (H, W, 3)")
-        box, hand = None, None
-        if self.crop == "hand":
+        h, found = None, None
+        if self.crop != "none":
             h = self.landmarker(arr).main_hand()
-            box, hand = (h.box if h is not None else None), h is not None
-        probs = image_probabilities(self.model, prepare_image(arr, self.size, box)[None])[0]
-        return self._answer(probs, path, hand, box)
+            found = h is not None
+        probs = image_probabilities(self.model, prepare_image(arr, self.size, h, self.crop)[None])[0]
+        return self._answer(probs, path, found, h.box if h is not None else None)
 
     def predict_paths(self, paths: Sequence[str | Path], workers: int | None = None, progress: bool = False) -> list:
         """Predict many files; a bad file gets an error entry and the rest go on."""
@@ -105,7 +105,7 @@ class ImageRecognizer:
             if data.errors[i] is not None:
                 out.append(Prediction(str(p), None, 0.0, [], False, data.errors[i]))
             else:
-                out.append(self._answer(probs[i], str(p), bool(data.has_hand[i]) if self.crop == "hand" else None))
+                out.append(self._answer(probs[i], str(p), bool(data.has_hand[i]) if self.crop != "none" else None))
         return out
 
     def dataset_probabilities(
@@ -116,7 +116,7 @@ class ImageRecognizer:
         data = images_for(ds, self.size, self.crop, self.cache_dir, workers, progress)
         d = data.subset(np.flatnonzero(data.readable))
         extra: dict[str, Any] = {"crop": self.crop, "errors": [e for e in data.errors if e is not None]}
-        if self.crop == "hand":
+        if self.crop != "none":
             extra["hand_crop_rate"] = float(d.has_hand.mean()) if len(d) else 0.0
         return d, image_probabilities(self.model, d.images), np.ones(len(d), bool), extra
 

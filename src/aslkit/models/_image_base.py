@@ -15,10 +15,15 @@ Contract (checked by tests/test_registry.py for every model registered with ``in
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
+
+from aslkit.errors import ModelError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -63,3 +68,63 @@ class ImageClassifier(nn.Module):
                 if isinstance(m, nn.modules.batchnorm._BatchNorm) and not any(p.requires_grad for p in m.parameters()):
                     m.eval()
         return self
+
+
+# ---- pretrained weights from a local file (every ImageNet backbone) ---------------------------------------
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Tensors of a ``.safetensors`` or ``.pth``/``.pt`` file; ModelError (one line) if it cannot be read."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ModelError(f"pretrained weights {p}: no such file")
+    suffix = p.suffix.lower()
+    if suffix not in (".safetensors", ".pth", ".pt"):
+        raise ModelError(f"pretrained weights {p}: expected a .safetensors, .pth or .pt file")
+    try:
+        if suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            sd: Any = load_file(str(p), device="cpu")
+        else:  # weights_only: a pickle may hold tensors and plain containers, never code
+            sd = torch.load(str(p), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # torch's own message suggests weights_only=False: not for files from strangers
+        reason = "not a plain tensor state dict; a .pth is read weights-only: save model.state_dict(), or .safetensors"
+        raise ModelError(f"pretrained weights {p}: cannot read ({reason})") from None
+    except Exception as exc:  # every other reader failure (truncated zip, bad header, ...) is one user error
+        reason = (str(exc).strip().splitlines() or [""])[0][:160] or type(exc).__name__
+        reason = "empty or truncated file" if isinstance(exc, EOFError) else reason
+        raise ModelError(f"pretrained weights {p}: cannot read ({reason})") from None
+    if isinstance(sd, dict) and isinstance(sd.get("state_dict"), dict):  # a training checkpoint around it
+        sd = sd["state_dict"]
+    if not isinstance(sd, dict) or not sd or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ModelError(f"pretrained weights {p}: not a state dict of tensors")
+    return sd
+
+
+def load_backbone(
+    model: nn.Module, state: dict[str, torch.Tensor], source: str | Path, what: str, drop: tuple[str, ...]
+) -> None:
+    """Copy ``state`` into every backbone tensor of ``model`` (all but ``head.*`` and the normalization
+    buffers); keys starting with ``drop`` (the ImageNet classifier) are ignored. Missing, unexpected or
+    wrongly shaped keys raise ModelError naming the first few."""
+    state = {k: v for k, v in state.items() if not k.startswith(drop)}
+    own = {k: v for k, v in model.state_dict().items() if not k.startswith("head.") and k not in ("mean", "std")}
+    # old checkpoints lack BatchNorm's num_batches_tracked: it only counts steps, the fresh 0 is fine
+    missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in state if k not in own]
+    shape = [
+        f"{k} {tuple(state[k].shape)}!={tuple(own[k].shape)}"
+        for k in own
+        if k in state and state[k].shape != own[k].shape
+    ]
+
+    def some(keys: list[str]) -> str:
+        return ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+
+    problems = [f"{len(missing)} keys missing ({some(missing)})"] if missing else []
+    problems += [f"{len(unexpected)} unexpected ({some(unexpected)})"] if unexpected else []
+    problems += [f"{len(shape)} of another shape ({some(shape)})"] if shape else []
+    if problems:
+        raise ModelError(f"pretrained weights {source}: not {what} weights: {'; '.join(problems)}")
+    with torch.no_grad():
+        for k, v in state.items():
+            own[k].copy_(v)

@@ -21,8 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from aslkit.errors import ModelError
-from aslkit.models._image_base import ImageClassifier
-from aslkit.models.mobilenetv2 import _load_backbone, _read_state_dict
+from aslkit.models._image_base import ImageClassifier, load_backbone, read_state_dict
 from aslkit.models.registry import register_model
 
 # (repeats, kernel, first stride, expansion, in channels, out channels) of the 7 stages
@@ -172,5 +171,5 @@ def efficientnet_lite0(in_channels: int, num_classes: int, **kw: Any) -> Efficie
     pretrained = kw["pretrained"]
     if pretrained:
         path = _imagenet_weights_path() if pretrained == "imagenet" else pretrained
-        _load_backbone(model, _read_state_dict(path), path, "EfficientNet-Lite0", ("_fc.",))
+        load_backbone(model, read_state_dict(path), path, "EfficientNet-Lite0", ("_fc.",))
     return model

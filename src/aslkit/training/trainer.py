@@ -303,7 +303,7 @@ def train(
     if info.input == "image":
         trained, history = fit_image_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
         evaluate_split = _evaluate_image_split
-        hand_rate = float(all_data.has_hand[readable].mean()) if cfg.crop == "hand" and readable.any() else None
+        hand_rate = float(all_data.has_hand[readable].mean()) if cfg.crop != "none" and readable.any() else None
     else:
         trained, history = fit_landmark_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
         evaluate_split = _evaluate_split
