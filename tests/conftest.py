@@ -300,3 +300,24 @@ def synthetic_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def make_images(folder: Path) -> dict[str, Path]:
     """Bad and odd-but-readable files together in one folder: kind -> path."""
     return {**make_bad_files(folder), **make_readable_odd_files(folder)}
+
+
+# ---------------------------------------------------------------------------------------------
+# image models
+# ---------------------------------------------------------------------------------------------
+def image_models() -> list[str]:
+    """Every registered architecture that reads images."""
+    from aslkit.models import get_model_info, list_models
+
+    return [n for n in list_models() if get_model_info(n).input == "image"]
+
+
+# transformer models (CLIP) are built this small in tests
+TINY_TRANSFORMER = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "image_size": 64,
+    "patch_size": 16,
+}

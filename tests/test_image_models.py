@@ -9,26 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import shared_dir
+from conftest import TINY_TRANSFORMER, image_models, shared_dir
 from PIL import Image
 from torch import nn
 
 from aslkit.errors import ModelError
-from aslkit.models import create_model, get_model_info, list_models
+from aslkit.models import create_model, get_model_info
 from aslkit.models.io import TrainedModel, load_model
 from aslkit.models.registry import model_kwargs
 
 NUM_CLASSES = 5
-IMAGE_MODELS = [n for n in list_models() if get_model_info(n).input == "image"]
-# transformer models (CLIP) are built this small in tests
-TINY = {
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "image_size": 64,
-    "patch_size": 16,
-}
+IMAGE_MODELS = image_models()
+TINY = TINY_TRANSFORMER
 TEST_SIZE = 64
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_dir, snapshot
+from conftest import TINY_TRANSFORMER, image_models, shared_dir, snapshot
 from PIL import Image, ImageDraw
 
 from aslkit import cli
@@ -20,6 +20,7 @@ from aslkit.errors import AslkitError, DatasetError
 from aslkit.evaluation.evaluate import evaluate
 from aslkit.inference.image_recognizer import ImageRecognizer
 from aslkit.inference.recognizer import Recognizer
+from aslkit.models import get_model_info
 from aslkit.training.loop import Phase, phases_for
 from aslkit.training.trainer import train
 
@@ -323,3 +324,31 @@ def test_hand_mask_crop_blackens_the_background(tmp_path: Path) -> None:
     assert plain[black].mean() > 60, "those pixels were not black before"
     keep = masked.max(axis=2) > 40
     assert np.abs(masked[keep] - plain[keep]).mean() < 30, "the hand itself is left as it was"
+
+
+IMAGE_MODELS = image_models()
+TINY_CLIP = {k: v for k, v in TINY_TRANSFORMER.items() if k != "image_size"}  # the run's image_size wins
+
+
+@pytest.mark.parametrize("name", IMAGE_MODELS)
+def test_every_image_model_trains_saves_predicts_and_evaluates(name: str, shapes_dir: Path, tmp_path: Path) -> None:
+    """The same commands for every registered image model (tiny sizes: this checks the plumbing)."""
+    kw = {"model_kwargs": TINY_CLIP} if "hidden_size" in get_model_info(name).defaults else {}
+    res = train(
+        shapes_dir,
+        tmp_path / "run",
+        model=name,
+        progress=False,
+        cache_dir=None,
+        **{**FAST, "epochs": 2, "freeze_epochs": 1, "batch_size": 24},
+        **kw,
+    )
+    assert res.model.architecture == name and len(res.metrics["valid"]["per_class_f1"]) == 3
+    rec = Recognizer(tmp_path / "run", cache_dir=None)
+    files = sorted(shapes_dir.rglob("*.png"))[::20]
+    preds = rec.predict_paths(files)
+    assert all(p.label in SHAPE_CLASSES and 0 < p.confidence <= 1 for p in preds)
+    probs = np.array([[dict(p.top)[c] for c in SHAPE_CLASSES] for p in preds])
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-4)
+    m = evaluate(shapes_dir, model=tmp_path / "run", cache_dir=None, progress=False)
+    assert m["n"] == 72 and 0 <= m["accuracy"] <= 1

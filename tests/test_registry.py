@@ -145,3 +145,23 @@ def test_save_load_round_trip_and_numpy_matches_torch(name: str, tmp_path: Path)
     info = get_model_info(name)
     if info.numpy_predict is not None:
         np.testing.assert_allclose(info.numpy_predict(loaded.tensors, loaded.kwargs, x), ref, atol=1e-4)
+
+
+def test_landmark_prediction_does_not_import_torch(tmp_path: Path) -> None:
+    """Image architectures are imported only when asked for: `aslkit predict` with a landmark model
+    starts in about a second because torch is never imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from aslkit.inference.recognizer import Recognizer\n"
+        "from aslkit.models import get_model_info\n"
+        "Recognizer('letters', cache_dir=None)\n"
+        "get_model_info('landmark-mlp')\n"
+        "print('torch' in sys.modules)\n"
+        "get_model_info('cnn-small')\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"], out

@@ -112,10 +112,10 @@ def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     def crash(path, data):
         raise OSError("disk full")
 
-    monkeypatch.setattr("aslkit.training.checkpoint._atomic_write", crash)
+    monkeypatch.setattr("aslkit.training.checkpoint.atomic_write", crash)
     with pytest.raises(OSError):
         save_checkpoint(tmp_path, 2, {"w": torch.zeros(3)}, {"history": [1, 2]})
-    monkeypatch.setattr("aslkit.training.checkpoint._atomic_write", io._atomic_write)
+    monkeypatch.setattr("aslkit.training.checkpoint.atomic_write", io.atomic_write)
     state, tensors = load_checkpoint(tmp_path)
     assert state["epoch"] == 1 and state["history"] == [1]
     assert tensors["w"].tolist() == [1.0, 1.0, 1.0]

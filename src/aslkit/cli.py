@@ -133,7 +133,12 @@ def cmd_models(args) -> int:
     from aslkit.models.io import DEFAULT_MODEL, load_model, shipped_models
 
     arch = [
-        {"name": n, "input": get_model_info(n).input, "description": get_model_info(n).description}
+        {
+            "name": n,
+            "input": get_model_info(n).input,
+            "description": get_model_info(n).description,
+            "recipe": get_model_info(n).train_defaults,
+        }
         for n in list_models()
     ]
     trained = []
@@ -154,6 +159,8 @@ def cmd_models(args) -> int:
     print("registered architectures:")
     for a in arch:
         print(f"  {a['name']:<22} [{a['input']}] {a['description']}")
+        if a["recipe"]:
+            print(f"  {'':<22} recipe: {', '.join(f'{k}={v}' for k, v in a['recipe'].items())}")
     print("shipped trained models:")
     for t in trained:
         flag = " (default)" if t["default"] else ""
@@ -242,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--models",
-        default="landmark-mlp,cnn-small,cnn-deep,efficientnet-lite0,efficientnet-lite0:crop=hand,mobilenetv2,clip-vit-b32",
+        default="landmark-mlp,cnn-small,cnn-deep,efficientnet-lite0,efficientnet-lite0:crop=hand,"
+        "efficientnet-lite0:crop=hand-mask,mobilenetv2,clip-vit-b32",
         help="comma-separated model specs; options after a colon, e.g. efficientnet-lite0:crop=hand",
     )
     p.add_argument("--out", required=True, metavar="OUT_DIR", help="run folders, compare.md and compare.json")

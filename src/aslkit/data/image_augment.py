@@ -17,8 +17,6 @@ from __future__ import annotations
 import io
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -29,8 +27,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from aslkit.config import ImageAugmentConfig
 from aslkit.data.dataset import Sample, load_dataset
+from aslkit.data.image_set import to_model_size
 from aslkit.data.images import MIN_SIDE, load_image
 from aslkit.errors import AslkitError, DatasetError, ImageError
+from aslkit.models.io import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -316,31 +316,6 @@ def _to_rgb(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
-def _resize_square(img: np.ndarray, size: int) -> np.ndarray:
-    """(size, size) as image models see it: area interpolation when shrinking, linear when growing."""
-    interp = cv2.INTER_AREA if min(img.shape[:2]) > size else cv2.INTER_LINEAR
-    return np.ascontiguousarray(cv2.resize(img, (size, size), interpolation=interp))
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temp file beside ``path`` and rename, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a preview is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_preview(
     images: Sequence[np.ndarray],
     out_png: str | Path,
@@ -375,7 +350,7 @@ def write_preview(
     draw = ImageDraw.Draw(canvas)
     cell_h = size + TEXT_LINES * line_h
     for r, img in enumerate(images):
-        base = _resize_square(_to_rgb(img), size)
+        base = to_model_size(_to_rgb(img), size)
         cells: list[tuple[np.ndarray, list[str]]] = []
         title = titles[r] if titles is not None else f"image {r + 1}"
         cells.append((base, [_fit(draw, "original", font, size), *_wrap(draw, str(title), font, size, TEXT_LINES - 1)]))
@@ -392,7 +367,7 @@ def write_preview(
     buf = io.BytesIO()
     canvas.save(buf, "PNG")
     out = Path(out_png)
-    _atomic_write(out, buf.getvalue())
+    atomic_write(out, buf.getvalue())
     return out
 
 

@@ -30,7 +30,7 @@ def image_probabilities(model: TrainedModel, images: np.ndarray, batch: int = BA
     """Class probabilities (N, C) for uint8 images (N, S, S, 3) at the model's input size."""
     import torch
 
-    module = model.torch_module()
+    module = model.torch_module().to(memory_format=torch.channels_last)  # matches to_tensor_batch's layout
     out = np.zeros((len(images), len(model.labels)), np.float32)
     with torch.inference_mode():
         for i in range(0, len(images), batch):

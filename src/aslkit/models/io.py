@@ -35,13 +35,15 @@ def shipped_models() -> dict[str, Path]:
     return out
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temp file and rename, so a crash never leaves a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved model is an ordinary file
@@ -119,8 +121,8 @@ class TrainedModel:
 
         d = Path(out_dir)
         blob = save({k: np.ascontiguousarray(v) for k, v in self.tensors.items()}, metadata={"format": FORMAT})
-        _atomic_write(d / f"{name}.safetensors", blob)
-        _atomic_write(d / f"{name}.json", json.dumps(self.to_json(), indent=2).encode())
+        atomic_write(d / f"{name}.safetensors", blob)
+        atomic_write(d / f"{name}.json", json.dumps(self.to_json(), indent=2).encode())
         return d / f"{name}.json"
 
     @classmethod

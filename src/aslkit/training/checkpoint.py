@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aslkit.errors import AslkitError
-from aslkit.models.io import _atomic_write
+from aslkit.models.io import atomic_write
 
 CHECKPOINT_DIR = "checkpoint"
 STATE_FILE = "state.json"
@@ -55,8 +55,8 @@ def save_checkpoint(run_dir: str | Path, epoch: int, tensors: dict[str, Any], st
     d = Path(run_dir) / CHECKPOINT_DIR
     name = f"epoch-{epoch:04d}.safetensors"
     blob = save({k: v.detach().cpu().contiguous() for k, v in tensors.items() if torch.is_tensor(v)})
-    _atomic_write(d / name, blob)
-    _atomic_write(d / STATE_FILE, json.dumps({**state, "epoch": epoch, "tensors": name}).encode())
+    atomic_write(d / name, blob)
+    atomic_write(d / STATE_FILE, json.dumps({**state, "epoch": epoch, "tensors": name}).encode())
     for old in d.glob("epoch-*.safetensors"):
         if old.name != name:
             old.unlink(missing_ok=True)

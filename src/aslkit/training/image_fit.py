@@ -96,7 +96,7 @@ def fit_image_model(
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     size = train.images.shape[1]
     kw, pretrained = build_kwargs(cfg, size, resuming=resume is not None)
-    model = create_model(cfg.model, 3, len(labels), **kw)
+    model = create_model(cfg.model, 3, len(labels), **kw).to(memory_format=torch.channels_last)
     lab_idx = {lab: i for i, lab in enumerate(labels)}
     tr = np.flatnonzero(train.readable)
     va = np.flatnonzero(valid.readable)
