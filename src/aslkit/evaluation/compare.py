@@ -2,8 +2,9 @@
 from other people and rooms: the table that shows which models carry over and which only memorise.
 
 Each model trains with its own recipe under a CPU-sized budget (``BUDGET``, overridable), in its own
-run folder under the output folder; a finished run is reused, so an interrupted comparison picks up
-where it stopped. Results go to ``compare.md`` (a table a person reads) and ``compare.json``.
+run folder under the output folder; a finished run (and its scores, kept in ``compare_row.json``) is
+reused and an interrupted one resumes, so a comparison can be stopped and picked up again. Results
+go to ``compare.md`` (a table a person reads) and ``compare.json``.
 """
 
 from __future__ import annotations
@@ -115,16 +116,23 @@ def compare(
                     command=f"aslkit compare ({spec})",
                     **extra,
                 )
+        done = run_dir / "compare_row.json"
+        key = {"tests": {k: str(v) for k, v in test_sets.items()}, "timing_images": len(timing_files)}
+        cached = json.loads(done.read_text(encoding="utf-8")) if done.is_file() else {}
+        if cached.get("key") == key and cached.get("row", {}).get("model") == spec:
+            rows.append(cached["row"])  # scored before with the same test sets: not again
+            _write(out_dir, rows, train_data, list(test_sets), split)
+            continue
         metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
         row["train_seconds"] = metrics.get("train_seconds", round(time.time() - t0, 1))
         row["in_distribution"] = metrics.get("test", metrics["valid"])["accuracy"]
         row["params"] = _n_params(run_dir)
         row["ms_per_image"] = round(_ms_per_image(run_dir, timing_files), 1)
         for tname, tpath in test_sets.items():
-            m = evaluate(
-                tpath, model=run_dir, cache_dir=cache_dir, progress=progress, report_dir=run_dir / f"eval-{tname}"
-            )
+            report = run_dir / f"eval-{tname}"
+            m = evaluate(tpath, model=run_dir, cache_dir=cache_dir, progress=progress, report_dir=report)
             row[tname] = m["accuracy"]
+        done.write_text(json.dumps({"key": key, "row": row}, indent=2), encoding="utf-8")
         rows.append(row)
         _write(out_dir, rows, train_data, list(test_sets), split)
     _write(out_dir, rows, train_data, list(test_sets), split)
