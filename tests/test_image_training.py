@@ -278,7 +278,6 @@ def test_compare_table(shapes_dir: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert (tmp_path / "cmp" / "cnn-small" / "model.json").stat().st_mtime_ns == stamp, "finished runs are reused"
 
 
-
 def test_augment_preview_cli(shapes_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = snapshot(shapes_dir)
     out = tmp_path / "prev" / "grid.png"
