@@ -92,6 +92,16 @@ def test_recognizer_dispatches_to_the_image_model(cnn_run: Path, shapes_dir: Pat
         Recognizer(cnn_run, views=2)
 
 
+def test_image_predictions_in_chunks_are_the_same(cnn_run: Path, shapes_dir: Path, monkeypatch) -> None:
+    from aslkit.inference import image_recognizer
+
+    files = sorted(shapes_dir.rglob("*.png"))[:11]
+    rec = Recognizer(cnn_run, cache_dir=None)
+    whole = [p.to_json() for p in rec.predict_paths(files)]
+    monkeypatch.setattr(image_recognizer, "CHUNK", 4)
+    assert [p.to_json() for p in rec.predict_paths(files)] == whole
+
+
 def test_evaluate_and_predict_cli_with_an_image_model(
     cnn_run: Path, shapes_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -24,6 +24,7 @@ from aslkit.labels import NOTHING
 from aslkit.models.io import TrainedModel
 
 BATCH = 32
+CHUNK = 512  # images read into memory at a time by predict_paths
 
 
 def image_probabilities(model: TrainedModel, images: np.ndarray, batch: int = BATCH) -> np.ndarray:
@@ -93,19 +94,23 @@ class ImageRecognizer:
         return self._answer(probs, path, found, h.box if h is not None else None)
 
     def predict_paths(self, paths: Sequence[str | Path], workers: int | None = None, progress: bool = False) -> list:
-        """Predict many files; a bad file gets an error entry and the rest go on."""
+        """Predict many files; a bad file gets an error entry and the rest go on. Files are read in
+        chunks, so a folder of any size needs the memory of CHUNK images only."""
         from aslkit.data.dataset import Sample
         from aslkit.inference.recognizer import Prediction
 
-        ds = ImageDataset(Path("."), [Sample(Path(p), "", "") for p in paths])
-        data = images_for(ds, self.size, self.crop, self.cache_dir, workers, progress)
-        probs = image_probabilities(self.model, data.images)
         out = []
-        for i, p in enumerate(paths):
-            if data.errors[i] is not None:
-                out.append(Prediction(str(p), None, 0.0, [], False, data.errors[i]))
-            else:
-                out.append(self._answer(probs[i], str(p), bool(data.has_hand[i]) if self.crop != "none" else None))
+        for start in range(0, len(paths), CHUNK):
+            part = list(paths[start : start + CHUNK])
+            ds = ImageDataset(Path("."), [Sample(Path(p), "", "") for p in part])
+            data = images_for(ds, self.size, self.crop, self.cache_dir, workers, progress)
+            probs = image_probabilities(self.model, data.images)
+            for i, p in enumerate(part):
+                if data.errors[i] is not None:
+                    out.append(Prediction(str(p), None, 0.0, [], False, data.errors[i]))
+                else:
+                    hand = bool(data.has_hand[i]) if self.crop != "none" else None
+                    out.append(self._answer(probs[i], str(p), hand))
         return out
 
     def dataset_probabilities(
