@@ -364,3 +364,21 @@ def test_every_image_model_trains_saves_predicts_and_evaluates(name: str, shapes
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-4)
     m = evaluate(shapes_dir, model=tmp_path / "run", cache_dir=None, progress=False)
     assert m["n"] == 72 and 0 <= m["accuracy"] <= 1
+
+
+def test_failed_start_leaves_no_run_folder(shapes_dir: Path, tmp_path: Path) -> None:
+    """Unreadable pretrained weights stop training before its first epoch: no half run folder is left."""
+    bad = tmp_path / "weights.safetensors"
+    bad.write_text("not weights")
+    with pytest.raises(AslkitError, match="pretrained weights"):
+        train(
+            shapes_dir, tmp_path / "run", model="mobilenetv2", weights=str(bad), progress=False, cache_dir=None, **FAST
+        )
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(AslkitError):
+        train(
+            shapes_dir, tmp_path / "mine", model="mobilenetv2", weights=str(bad), progress=False, cache_dir=None, **FAST
+        )
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"], "only what aslkit wrote is removed"

@@ -211,6 +211,18 @@ def _evaluate_image_split(model: TrainedModel, data: ImageSet) -> dict:
     return end_to_end_metrics(d.labels, preds, np.ones(len(d), bool), model.labels)
 
 
+def _remove_unstarted_run(run_dir: Path, created: bool) -> None:
+    """A run that failed before its first epoch (e.g. unreadable pretrained weights) leaves nothing behind."""
+    import shutil
+
+    if (run_dir / "checkpoint").exists():
+        return
+    (run_dir / "config.json").unlink(missing_ok=True)
+    shutil.rmtree(run_dir / "tb", ignore_errors=True)
+    if created and not any(run_dir.iterdir()):
+        run_dir.rmdir()
+
+
 def _resume_settings(run_dir: Path) -> tuple[list[str], dict[str, Any], str | None]:
     """Data, options and command of an interrupted run, from its config.json."""
     try:
@@ -288,6 +300,7 @@ def train(
     tr_idx, va_idx = tr_idx[readable[tr_idx]], va_idx[readable[va_idx]]
     train_set, valid_set = all_data.subset(tr_idx), all_data.subset(va_idx)
 
+    created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     config = {
         "command": command,
@@ -300,14 +313,19 @@ def train(
     if ckpt is None:
         (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
 
-    if info.input == "image":
-        trained, history = fit_image_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
-        evaluate_split = _evaluate_image_split
-        hand_rate = float(all_data.has_hand[readable].mean()) if cfg.crop != "none" and readable.any() else None
-    else:
-        trained, history = fit_landmark_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
-        evaluate_split = _evaluate_split
-        hand_rate = float(all_data.has_hand[readable].mean()) if readable.any() else 0.0
+    try:
+        if info.input == "image":
+            trained, history = fit_image_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
+            evaluate_split = _evaluate_image_split
+            hand_rate = float(all_data.has_hand[readable].mean()) if cfg.crop != "none" and readable.any() else None
+        else:
+            trained, history = fit_landmark_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
+            evaluate_split = _evaluate_split
+            hand_rate = float(all_data.has_hand[readable].mean()) if readable.any() else 0.0
+    except AslkitError:
+        if ckpt is None:
+            _remove_unstarted_run(run_dir, created)
+        raise
     metrics: dict[str, Any] = {
         "detection_rate_all": hand_rate,
         "unreadable": int((~readable).sum()),
