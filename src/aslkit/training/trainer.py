@@ -228,7 +228,7 @@ def _resume_settings(run_dir: Path) -> tuple[list[str], dict[str, Any], str | No
     try:
         config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
         opts = dict(config["train"])
-        data = list(config["data"])
+        data = list(config.get("data_resolved") or config["data"])
     except FileNotFoundError:
         raise AslkitError(f"{run_dir}: not a run folder (no config.json); nothing to resume") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -305,6 +305,7 @@ def train(
     config = {
         "command": command,
         "data": [str(p) for p in paths],
+        "data_resolved": [str(Path(p).resolve()) for p in paths],  # --resume works from any folder
         "train": cfg.to_dict(),
         "labels": labels,
         "counts": {lab: all_data.labels.count(lab) for lab in labels},
