@@ -81,3 +81,15 @@ def decode_image(data: bytes, name: str = "image", max_pixels: int = MAX_PIXELS)
 def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Load an image file as RGB uint8 (H, W, 3); raise ImageError with a one-line reason."""
     return decode_image(read_bytes(path), str(path), max_pixels)
+
+
+def image_input(image: np.ndarray | str | Path) -> tuple[str | None, np.ndarray]:
+    """What a recognizer's ``predict`` accepts, as (path or None, RGB uint8 array); ImageError otherwise."""
+    path = None
+    if isinstance(image, (str, Path)):
+        path = str(image)
+        image = load_image(image)
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+        raise ImageError("expected an RGB uint8 image array of shape (H, W, 3)")
+    return path, arr

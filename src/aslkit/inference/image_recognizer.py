@@ -18,8 +18,8 @@ import numpy as np
 
 from aslkit.data.dataset import ImageDataset
 from aslkit.data.image_set import ImageSet, images_for, prepare_image, to_tensor_batch
-from aslkit.data.images import load_image
-from aslkit.errors import ImageError, ModelError
+from aslkit.data.images import image_input
+from aslkit.errors import ModelError
 from aslkit.labels import NOTHING
 from aslkit.models.io import TrainedModel
 
@@ -31,7 +31,10 @@ def image_probabilities(model: TrainedModel, images: np.ndarray, batch: int = BA
     """Class probabilities (N, C) for uint8 images (N, S, S, 3) at the model's input size."""
     import torch
 
-    module = model.torch_module().to(memory_format=torch.channels_last)  # matches to_tensor_batch's layout
+    module = model.torch_module()
+    if not getattr(module, "_aslkit_channels_last", False):  # once: matches to_tensor_batch's layout
+        module.to(memory_format=torch.channels_last)
+        module._aslkit_channels_last = True
     out = np.zeros((len(images), len(model.labels)), np.float32)
     with torch.inference_mode():
         for i in range(0, len(images), batch):
@@ -71,21 +74,13 @@ class ImageRecognizer:
         return self._landmarker
 
     def _answer(self, probs: np.ndarray, path: str | None, hand: bool | None, box=None):
-        from aslkit.inference.recognizer import Prediction
+        from aslkit.inference.recognizer import ranked
 
-        order = np.argsort(-probs)[: self.top_k]
-        top = [(self.labels[i], float(probs[i])) for i in order]
-        return Prediction(path, top[0][0], top[0][1], top, hand, None, box)
+        return ranked(probs, self.labels, self.top_k, path, hand, box)
 
     def predict(self, image: np.ndarray | str | Path):
         """One image (RGB uint8 array or path) -> Prediction; ImageError on a bad file."""
-        path = None
-        if isinstance(image, (str, Path)):
-            path = str(image)
-            image = load_image(image)
-        arr = np.asarray(image)
-        if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
-            raise ImageError("expected an RGB uint8 image array of shape (H, W, 3)")
+        path, arr = image_input(image)
         h, found = None, None
         if self.crop != "none":
             h = self.landmarker(arr).main_hand()

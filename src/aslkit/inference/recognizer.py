@@ -10,14 +10,21 @@ from typing import Any
 import numpy as np
 
 from aslkit.data.dataset import ImageDataset
-from aslkit.data.images import is_image_path, load_image
+from aslkit.data.images import image_input, is_image_path
 from aslkit.data.landmark_set import LandmarkSet, landmarks_for
-from aslkit.errors import AslkitError, ImageError
+from aslkit.errors import AslkitError
 from aslkit.labels import NOTHING
 from aslkit.landmarks.batch import ImageSource, LandmarkPool, extract_sources
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
 from aslkit.models.io import TrainedModel, load_model
+
+
+def ranked(probs: np.ndarray, labels: list[str], top_k: int, path: str | None, hand: bool | None, box=None):
+    """A Prediction from class probabilities: the top-k labels, best first."""
+    order = np.argsort(-probs)[:top_k]
+    top = [(labels[i], float(probs[i])) for i in order]
+    return Prediction(path, top[0][0], top[0][1], top, hand, None, box)
 
 
 @dataclass
@@ -117,19 +124,11 @@ class Recognizer:
         return self._answer(np.mean(probs, axis=0), path, box)
 
     def _answer(self, probs: np.ndarray, path: str | None, box=None) -> Prediction:
-        order = np.argsort(-probs)[: self.top_k]
-        top = [(self.labels[i], float(probs[i])) for i in order]
-        return Prediction(path, top[0][0], top[0][1], top, True, None, box)
+        return ranked(probs, self.labels, self.top_k, path, True, box)
 
     def predict(self, image: np.ndarray | str | Path) -> Prediction:
         """Predict one image: an RGB uint8 array (H, W, 3) or a path. Raises ImageError on a bad file."""
-        path = None
-        if isinstance(image, (str, Path)):
-            path = str(image)
-            image = load_image(image)
-        arr = np.asarray(image)
-        if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
-            raise ImageError("expected an RGB uint8 image array of shape (H, W, 3)")
+        path, arr = image_input(image)
         first = self.landmarker(arr)
         answer = self.predict_hands(first, path)
         if self._wants_second_view(answer):
