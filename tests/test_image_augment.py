@@ -209,6 +209,17 @@ def test_contrast_changes_the_spread_not_the_level() -> None:
     assert abs((lo @ luma).mean() - (img @ luma).mean()) < 1  # the pivot is the mean luminance
 
 
+def test_grayscale_removes_colour_keeps_luma() -> None:
+    img = photo(8)
+    out = only("grayscale").apply(img, AugmentParams(grayscale=True))
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all(), "no colour left"
+    luma = img.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    assert np.abs(out[..., 0] - luma).max() <= 1.0, "the grey is the image's own brightness"
+    assert np.array_equal(only("grayscale").apply(img, AugmentParams()), img)
+    assert only("grayscale", p=0.5).sample(np.random.default_rng(0)).describe() in ("grey", "unchanged")
+
+
 def test_motion_blur_lowers_high_frequency_energy() -> None:
     img = np.kron((np.indices((16, 16)).sum(0) % 2) * 255, np.ones((4, 4))).astype(np.uint8)
     img = np.repeat(img[..., None], 3, axis=2)  # a 64x64 checkerboard of 4-px squares

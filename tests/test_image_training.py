@@ -324,6 +324,29 @@ def test_hand_mask_covers_the_hand_and_not_the_corners() -> None:
     assert 0.05 < (m > 0.5).mean() < 0.5
 
 
+def test_skin_mask_trims_the_silhouette_to_the_hands_colour() -> None:
+    """The landmark silhouette is generous; the skin mask drops the ring of background it leaves
+    and keeps the hand, for a light and for a dark hand."""
+    from conftest import template_landmarks
+
+    from aslkit.data.image_set import _skeleton, hand_mask, skin_mask
+
+    lm = template_landmarks().copy()
+    lm[:, :2] = 0.3 + 0.4 * (lm[:, :2] - lm[:, :2].min(0)) / np.ptp(lm[:, :2], axis=0).max()
+    pts = lm[:, :2] * 200
+    palm = float(np.linalg.norm(pts[9] - pts[0]))
+    hand = _skeleton(pts, 0.16 * palm, (200, 200)) > 0
+    ring = (hand_mask(lm, 200, 200) > 0.9) & ~hand
+    assert ring.sum() > 200, "the silhouette does reach past this thin hand"
+    for skin in ((224, 172, 140), (92, 60, 45)):
+        img = np.full((200, 200, 3), (150, 160, 175), np.uint8)  # a grey-blue wall
+        img[hand] = skin
+        img = (img.astype(int) + np.random.default_rng(0).integers(-6, 7, img.shape)).clip(0, 255).astype(np.uint8)
+        m = skin_mask(img, lm)
+        assert (m[hand] > 0.5).mean() > 0.95, "the hand is kept"
+        assert (m[ring] > 0.5).mean() < 0.2, "the wall around it is not"
+
+
 def test_hand_mask_crop_blackens_the_background(tmp_path: Path) -> None:
     photo = sorted((shared_dir("asl-alphabet-photos") / "V").glob("*.jpg"))[0]
     (tmp_path / "d" / "V").mkdir(parents=True)

@@ -65,7 +65,7 @@ class ImageAugmentConfig:
     """Image augmentation for image models (see defaults.toml [image_augment]): each op in ``ops``
     is applied with its own probability and range."""
 
-    ops: str = "rotation,shift,shear,zoom,flip,motion_blur,brightness,contrast"
+    ops: str = "rotation,shift,shear,zoom,flip,motion_blur,brightness,contrast,grayscale"
     rotation_deg: float = 15.0
     rotation_p: float = 0.5
     shift: float = 0.1
@@ -81,6 +81,7 @@ class ImageAugmentConfig:
     brightness_p: float = 0.5
     contrast: float = 0.25
     contrast_p: float = 0.5
+    grayscale_p: float = 0.2
 
     @classmethod
     def defaults(cls) -> ImageAugmentConfig:

@@ -3,7 +3,8 @@
 Each op named in ``ImageAugmentConfig.ops`` fires with its own probability (see defaults.toml
 [image_augment]). Rotation, shift, shear and zoom are combined into one affine warp about the image
 centre, with mirrored (BORDER_REFLECT_101) borders so no black corners teach the model a cue. Then come
-a horizontal flip, a motion-blur streak and brightness/contrast changes. Everything is deterministic
+a horizontal flip, a motion-blur streak, brightness/contrast changes and, last, grey: an image model
+that sometimes sees no colour cannot lean on one skin tone or one room's light. Everything is deterministic
 for a given ``numpy.random.Generator`` state, and with every op off (or every probability 0) an image
 comes back unchanged, bit for bit.
 
@@ -34,7 +35,7 @@ from aslkit.models.io import atomic_write
 
 log = logging.getLogger(__name__)
 
-OPS = ("rotation", "shift", "shear", "zoom", "flip", "motion_blur", "brightness", "contrast")
+OPS = ("rotation", "shift", "shear", "zoom", "flip", "motion_blur", "brightness", "contrast", "grayscale")
 AFFINE_OPS = ("rotation", "shift", "shear", "zoom")
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601 weights for the contrast pivot (RGB order)
 
@@ -45,7 +46,8 @@ class AugmentParams:
 
     rotation: degrees, counter-clockwise as seen; shift: (dx, dy) as fractions of width and height;
     shear: degrees (horizontal shear); zoom: scale factor about the centre; flip: horizontal mirror;
-    motion_blur: (streak length in pixels, angle in degrees); brightness, contrast: multiplicative factors.
+    motion_blur: (streak length in pixels, angle in degrees); brightness, contrast: multiplicative factors;
+    grayscale: colour replaced by its luma (kept in 3 channels).
     """
 
     rotation: float | None = None
@@ -56,6 +58,7 @@ class AugmentParams:
     motion_blur: tuple[int, float] | None = None
     brightness: float | None = None
     contrast: float | None = None
+    grayscale: bool = False
 
     @property
     def identity(self) -> bool:
@@ -80,6 +83,8 @@ class AugmentParams:
             parts.append(f"bright x{self.brightness:.2f}")
         if self.contrast is not None:
             parts.append(f"contrast x{self.contrast:.2f}")
+        if self.grayscale:
+            parts.append("grey")
         return " ".join(parts) or "unchanged"
 
 
@@ -90,7 +95,7 @@ def _check_config(cfg: ImageAugmentConfig) -> list[str]:
         raise AslkitError(
             f"unknown image augmentation op(s) {', '.join(map(repr, unknown))}; valid ops: {', '.join(OPS)}"
         )
-    for key in ("rotation_p", "shift_p", "shear_p", "zoom_p", "flip_p", "motion_blur_p", "brightness_p", "contrast_p"):
+    for key in (f"{op}_p" for op in OPS):
         p = float(getattr(cfg, key))
         if not 0.0 <= p <= 1.0:
             raise AslkitError(f"{key} must be a probability between 0 and 1, got {p}")
@@ -184,7 +189,7 @@ class ImageAugmenter:
                 got[op] = float(rng.uniform(-cfg.shear_deg, cfg.shear_deg))
             elif op == "zoom":
                 got[op] = float(1.0 + rng.uniform(-cfg.zoom, cfg.zoom))
-            elif op == "flip":
+            elif op in ("flip", "grayscale"):
                 got[op] = True
             elif op == "motion_blur":
                 longest = int(cfg.motion_blur_px)
@@ -220,6 +225,10 @@ class ImageAugmenter:
                 pivot = float(gray.mean())
                 x = (x - pivot) * params.contrast + pivot
             out = np.clip(np.rint(x), 0, 255).astype(np.uint8)
+        if params.grayscale and out.ndim == 3 and out.shape[2] >= 3:
+            out = np.ascontiguousarray(out).copy()
+            luma = np.clip(np.rint(out[..., :3].astype(np.float32) @ _LUMA), 0, 255).astype(np.uint8)
+            out[..., :3] = luma[..., None]
         out = out.copy() if out is img else np.ascontiguousarray(out)
         return out.reshape(shape)  # cv2 drops a trailing 1-channel axis
 

@@ -2,9 +2,10 @@
 
 Optionally cropped to the hand: MediaPipe's hand box (from the same on-disk landmark cache the
 landmark models use) plus a margin, made square so the hand keeps its shape; ``hand-mask`` also
-blacks out everything outside the hand's silhouette drawn from its landmarks. Image models learn
-backgrounds as readily as hands; taking the background away is what lets them carry over to other
-rooms and to hands cut out on black (Massey). An image where no hand is found is used whole.
+blacks out everything but the hand (its silhouette drawn from the landmarks, trimmed to its skin
+colour). Image models learn backgrounds as readily as hands; taking the background away is what lets
+them carry over to other rooms and to hands cut out on black (Massey). An image where no hand is
+found is used whole.
 """
 
 from __future__ import annotations
@@ -117,14 +118,61 @@ def hand_mask(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.GaussianBlur(mask, (k, k), 0).astype(np.float32) / 255.0
 
 
+def _skeleton(pts: np.ndarray, width: float, shape: tuple[int, int]) -> np.ndarray:
+    """uint8 mask of the palm polygon and every bone drawn ``width`` pixels thick."""
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, np.round(pts[list(_PALM)]).astype(np.int32), 255)
+    thick = max(1, int(round(width)))
+    for a, b in _BONES:
+        cv2.line(mask, tuple(np.round(pts[a]).astype(int)), tuple(np.round(pts[b]).astype(int)), 255, thick)
+    return mask
+
+
+SKIN_DISTANCE = 12.0  # squared Mahalanobis distance in CrCb: ~99.7% of a 2-D Gaussian's mass
+
+
+def skin_mask(img: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The landmark silhouette (``hand_mask``) trimmed to the hand's own skin colour: a Gaussian in
+    YCrCb chroma fitted to pixels under the palm and bones, then kept where the silhouette allows.
+    This removes the ring of wall or carpet the generous silhouette leaves, which is a background cue
+    an image model learns and which a hand cut out on black (Massey) does not have; fitted per image,
+    it follows any skin tone and lighting. Falls back to the silhouette when too few pixels match."""
+    h, w = img.shape[:2]
+    soft = hand_mask(landmarks, w, h)
+    pts = landmarks[:, :2] * np.array([w, h], np.float32)
+    palm = float(np.linalg.norm(pts[9] - pts[0])) or 1.0
+    core = _skeleton(pts, 0.08 * palm, (h, w)) > 0
+    chroma = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb)[..., 1:].astype(np.float32)
+    sample = chroma[core]
+    if len(sample) < 20:
+        return soft
+    d = chroma - sample.mean(0)
+    inv = np.linalg.inv(np.cov(sample.T) + np.eye(2) * 4.0)  # floor of 2 chroma levels: flat-lit hands
+    d2 = d[..., 0] ** 2 * inv[0, 0] + 2 * d[..., 0] * d[..., 1] * inv[0, 1] + d[..., 1] ** 2 * inv[1, 1]
+    keep = ((d2 < SKIN_DISTANCE) & (soft > 0.3)) | core
+    if keep.sum() < 0.25 * (soft > 0.5).sum():  # the colour model failed (gloves, coloured light): keep the silhouette
+        return soft
+    k = max(3, int(0.1 * palm) | 1)
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    keep8 = cv2.morphologyEx(keep.astype(np.uint8) * 255, cv2.MORPH_CLOSE, ker)
+    keep8 = cv2.morphologyEx(keep8, cv2.MORPH_OPEN, ker)
+    return cv2.GaussianBlur(keep8, (k, k), 0).astype(np.float32) / 255.0
+
+
 def prepare_image(img: np.ndarray, size: int, hand=None, mode: str = "hand") -> np.ndarray:
     """What an image model sees: with a hand (a landmarks.Hand) the square around it, for ``hand-mask``
-    with everything but the hand's silhouette blacked out; without one the whole image; resized."""
+    with everything but the hand (``skin_mask``) blacked out; without one the whole image; resized.
+    The mask is computed on the square only: cheaper on large photos, same result."""
     if hand is not None:
         h, w = img.shape[:2]
+        box = hand_square(hand.box, w, h)
+        img = crop_square(img, box)
         if mode == "hand-mask":
-            img = (img.astype(np.float32) * hand_mask(hand.landmarks, w, h)[..., None]).astype(np.uint8)
-        img = crop_square(img, hand_square(hand.box, w, h))
+            lm = hand.landmarks.copy()
+            ch, cw = img.shape[:2]
+            lm[:, 0] = (lm[:, 0] * w - box[0]) / cw
+            lm[:, 1] = (lm[:, 1] * h - box[1]) / ch
+            img = (img.astype(np.float32) * skin_mask(img, lm)[..., None]).astype(np.uint8)
     return to_model_size(img, size)
 
 
