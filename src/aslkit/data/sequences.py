@@ -1,0 +1,217 @@
+"""Landmark sequences (one clip of a sign = T frames of landmarks) for word signs and moving letters.
+
+Sources, all read without pickle:
+
+* a ``.npz`` with ``sequences`` (N, T, F), ``label`` (N,) and optionally ``signer`` (N,);
+* a folder ``<sign>/<take>/<frame>.npy`` (one (F,) vector per frame, frames in numeric order), or
+  ``<sign>/<take>.npy`` holding a whole (T, F) take.
+
+Per-frame feature layouts are named and checked by their width (see ``LAYOUTS``): hands only (126),
+pose + hands (258), and the 1662-wide holistic layout, whose face block is dropped on reading so it
+becomes pose + hands. Where a hand or the pose was not found, its block is all zeros; the zeros are
+turned into masks here and never fed to a model as if they were coordinates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aslkit.errors import DatasetError
+from aslkit.labels import canonical_label, sort_labels
+
+POSE_POINTS, HAND_POINTS, FACE_POINTS = 33, 21, 468
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each block sits in one frame's flat feature vector (slices are [start, stop))."""
+
+    name: str
+    width: int
+    pose: tuple[int, int] | None  # 33 x (x, y, z, visibility)
+    left: tuple[int, int]  # 21 x (x, y, z)
+    right: tuple[int, int]
+    face: tuple[int, int] | None = None  # dropped on reading
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.width})"
+
+
+HANDS = Layout("hands", 126, None, (0, 63), (63, 126))
+POSE_HANDS = Layout("pose-hands", 258, (0, 132), (132, 195), (195, 258))
+# MediaPipe Holistic's common flat order: pose 33x4, face 468x3, left hand, right hand
+HOLISTIC = Layout("holistic", 1662, (0, 132), (1536, 1599), (1599, 1662), face=(132, 1536))
+LAYOUTS = {lay.name: lay for lay in (HANDS, POSE_HANDS, HOLISTIC)}
+
+
+def layout_for(width: int) -> Layout:
+    """The layout of a frame ``width`` features wide; DatasetError naming the accepted widths otherwise."""
+    for lay in LAYOUTS.values():
+        if lay.width == width:
+            return lay
+    known = ", ".join(str(lay) for lay in LAYOUTS.values())
+    raise DatasetError(f"a frame of {width} features matches no known layout; expected one of: {known}")
+
+
+def drop_face(frames: np.ndarray, layout: Layout) -> tuple[np.ndarray, Layout]:
+    """(..., 1662) holistic frames -> (..., 258) pose + hands; other layouts are returned as they are."""
+    if layout.face is None:
+        return frames, layout
+    pose, left, right = (frames[..., a:b] for a, b in (layout.pose, layout.left, layout.right))
+    return np.concatenate([pose, left, right], axis=-1), POSE_HANDS
+
+
+@dataclass
+class SequenceSet:
+    """Clips of per-frame features in one layout; ``signers`` is None when the source has none."""
+
+    sequences: list[np.ndarray]  # each (T_i, layout.width) float32
+    labels: list[str]
+    layout: Layout
+    signers: list[str] | None = None
+    sources: list[str] = field(default_factory=list)  # where each clip came from, for reports
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def classes(self) -> list[str]:
+        return sort_labels(set(self.labels))
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(self.labels)
+        return {lab: c[lab] for lab in self.classes}
+
+    def subset(self, idx) -> SequenceSet:
+        idx = [int(i) for i in np.asarray(idx).ravel()]
+        return SequenceSet(
+            [self.sequences[i] for i in idx],
+            [self.labels[i] for i in idx],
+            self.layout,
+            [self.signers[i] for i in idx] if self.signers is not None else None,
+            [self.sources[i] for i in idx] if self.sources else [],
+        )
+
+
+def _clip(arr: np.ndarray) -> np.ndarray:
+    x = np.asarray(arr, dtype=np.float32)
+    if not np.isfinite(x).all():  # NaN/inf mark "not found" in some exports: the same as zeros here
+        x = np.where(np.isfinite(x), x, 0.0).astype(np.float32)
+    return x
+
+
+def read_sequence_npz(path: str | Path) -> SequenceSet:
+    """A ``.npz`` of ``sequences`` (N, T, F), ``label`` (N,) and optional ``signer`` (N,)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DatasetError(f"{p}: no such file")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{p}: not a readable .npz sequence file ({exc})") from None
+    missing = {"sequences", "label"} - set(arrays)
+    if missing:
+        raise DatasetError(
+            f"{p}: missing array(s) {sorted(missing)}; expected sequences (N, T, F), label (N,), optional signer (N,)"
+        )
+    seq, labels = arrays["sequences"], arrays["label"]
+    if seq.ndim != 3 or seq.shape[1] < 1:
+        raise DatasetError(f"{p}: sequences must be (N, T, F), got {seq.shape}")
+    if len(labels) != len(seq):
+        raise DatasetError(f"{p}: {len(seq)} sequences but {len(labels)} labels")
+    signer = arrays.get("signer")
+    if signer is not None and len(signer) != len(seq):
+        raise DatasetError(f"{p}: {len(seq)} sequences but {len(signer)} signer entries")
+    frames, layout = drop_face(_clip(seq), layout_for(seq.shape[2]))
+    return SequenceSet(
+        list(frames),
+        [canonical_label(str(v)) for v in labels],
+        layout,
+        [str(v) for v in signer] if signer is not None else None,
+        [f"{p}#{i}" for i in range(len(seq))],
+    )
+
+
+def _frame_key(path: Path) -> tuple[int, str]:
+    m = re.search(r"(\d+)$", path.stem)
+    return (int(m.group(1)) if m else -1, path.stem)
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{path}: not a readable .npy array ({exc})") from None
+
+
+def read_sequence_folder(root: str | Path) -> SequenceSet:
+    """``<sign>/<take>/<frame>.npy`` (one vector per frame) or ``<sign>/<take>.npy`` ((T, F) per take)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such folder")
+    seqs, labels, sources = [], [], []
+    for sign in sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")):
+        for take in sorted(sign.iterdir()):
+            if take.is_dir():
+                files = sorted(take.glob("*.npy"), key=_frame_key)
+                if not files:
+                    continue
+                rows = [_load_npy(f) for f in files]
+                bad = next(((f, r.shape) for f, r in zip(files, rows, strict=True) if r.ndim != 1), None)
+                if bad is not None:
+                    raise DatasetError(f"{bad[0]}: a frame file must hold one feature vector, got shape {bad[1]}")
+                if len({r.shape for r in rows}) != 1:
+                    raise DatasetError(f"{take}: frames of different widths {sorted({r.shape[0] for r in rows})}")
+                arr = np.stack(rows)
+            elif take.suffix.lower() == ".npy":
+                arr = _load_npy(take)
+                if arr.ndim != 2:
+                    raise DatasetError(f"{take}: a take file must be (T, F), got shape {arr.shape}")
+            else:
+                continue
+            seqs.append(arr)
+            labels.append(canonical_label(sign.name))
+            sources.append(str(take))
+    if not seqs:
+        raise DatasetError(f"{root}: no sequences found (expected <sign>/<take>/<frame>.npy or <sign>/<take>.npy)")
+    widths = {s.shape[1] for s in seqs}
+    if len(widths) != 1:
+        raise DatasetError(f"{root}: takes of different frame widths {sorted(widths)}")
+    layout = layout_for(widths.pop())
+    out = [drop_face(_clip(s), layout)[0] for s in seqs]
+    return SequenceSet(out, labels, POSE_HANDS if layout.face else layout, None, sources)
+
+
+def load_sequences(path: str | Path) -> SequenceSet:
+    """Any sequence source: a ``.npz`` file, or a folder of ``<sign>/<take>`` landmark arrays."""
+    p = Path(path)
+    if p.is_file() and p.suffix.lower() == ".npz":
+        return read_sequence_npz(p)
+    if p.is_dir():
+        return read_sequence_folder(p)
+    if not p.exists():
+        raise DatasetError(f"{p}: no such file or folder")
+    raise DatasetError(f"{p}: expected a .npz of sequences or a folder of <sign>/<take> landmark arrays")
+
+
+def fit_length(frames: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """(T, F) -> ((length, F), mask (length,) of real frames). Longer clips are resampled to ``length``
+    evenly spaced frames (nearest, so no frame is a blend of a hand and a missing hand), which keeps
+    the whole motion; shorter ones are kept whole and padded at the end with masked zeros."""
+    t = len(frames)
+    out = np.zeros((length, frames.shape[1]), np.float32)
+    mask = np.zeros(length, bool)
+    if t >= length:
+        idx = np.round(np.linspace(0, t - 1, length)).astype(int)
+        out[:] = frames[idx]
+        mask[:] = True
+    else:
+        out[:t] = frames
+        mask[:t] = True
+    return out, mask
