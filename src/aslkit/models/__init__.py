@@ -13,6 +13,8 @@ defer_import(
     "aslkit.models.efficientnet_lite",
     "aslkit.models.image_cnn",
     "aslkit.models.mobilenetv2",
+    "aslkit.models.seq_lstm_attn",
+    "aslkit.models.seq_tcn",
 )
 
 __all__ = ["ModelInfo", "create_model", "get_model_info", "list_models", "register_model"]
