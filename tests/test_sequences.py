@@ -111,13 +111,15 @@ def test_frame_folder_errors(tmp_path: Path) -> None:
         load_sequences(tmp_path / "nope")
 
 
-def test_fit_length_resamples_long_and_pads_short() -> None:
+def test_fit_length_resamples_any_length_to_one_time_scale() -> None:
     x = np.arange(40, dtype=np.float32).reshape(20, 2)
     out, mask = fit_length(x, 5)
     assert mask.all() and out[0].tolist() == x[0].tolist() and out[-1].tolist() == x[-1].tolist()
     assert (np.diff(out[:, 0]) > 0).all(), "frames stay in time order"
-    out, mask = fit_length(x[:3], 5)
-    assert mask.tolist() == [True, True, True, False, False] and (out[3:] == 0).all() and (out[:3] == x[:3]).all()
+    out, mask = fit_length(x[:3], 6, np.array([True, False, True]))
+    assert out[:, 0].tolist() == [0, 0, 2, 2, 4, 4] and mask.tolist() == [True, True, False, False, True, True]
+    out, mask = fit_length(np.zeros((0, 2), np.float32), 4)
+    assert out.shape == (4, 2) and not mask.any()
 
 
 def test_features_ignore_camera_distance_and_framing() -> None:

@@ -121,6 +121,9 @@ class TrainConfig:
     freeze_epochs: int = 0
     unfreeze_blocks: int = -1
     finetune_lr_scale: float = 0.1
+    seq_length: int = 20
+    seq_noise: float = 0.02
+    seq_time_warp: float = 0.25
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     image_augment: ImageAugmentConfig = field(default_factory=ImageAugmentConfig)

@@ -87,6 +87,15 @@ class SequenceSet:
         c = Counter(self.labels)
         return {lab: c[lab] for lab in self.classes}
 
+    @property
+    def readable(self) -> np.ndarray:
+        """Every clip read is usable (bad files fail on reading); the trainer's common interface."""
+        return np.ones(len(self), bool)
+
+    @property
+    def paths(self) -> list[str]:
+        return list(self.sources) if self.sources else [f"#{i}" for i in range(len(self))]
+
     def subset(self, idx) -> SequenceSet:
         idx = [int(i) for i in np.asarray(idx).ravel()]
         return SequenceSet(
@@ -188,6 +197,37 @@ def read_sequence_folder(root: str | Path) -> SequenceSet:
     return SequenceSet(out, labels, POSE_HANDS if layout.face else layout, None, sources)
 
 
+def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
+    """One set from several of the same layout; signers kept only if every part has them."""
+    layouts = {s.layout.name for s in sets}
+    if len(layouts) != 1:
+        raise DatasetError(f"sequence sources of different layouts {sorted(layouts)} cannot be trained together")
+    signers = None
+    if all(s.signers is not None for s in sets):
+        signers = [g for s in sets for g in s.signers or []]
+    return SequenceSet(
+        [x for s in sets for x in s.sequences],
+        [lab for s in sets for lab in s.labels],
+        sets[0].layout,
+        signers,
+        [p for s in sets for p in s.paths],
+    )
+
+
+def is_sequence_source(path: str | Path) -> bool:
+    """A .npz holding ``sequences``, or a folder of <sign>/<take> arrays (no images)."""
+    p = Path(path)
+    if p.is_file() and p.suffix.lower() == ".npz":
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                return "sequences" in z.files
+        except (OSError, ValueError):
+            return False
+    if p.is_dir():
+        return any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy"))
+    return False
+
+
 def load_sequences(path: str | Path) -> SequenceSet:
     """Any sequence source: a ``.npz`` file, or a folder of ``<sign>/<take>`` landmark arrays."""
     p = Path(path)
@@ -200,18 +240,16 @@ def load_sequences(path: str | Path) -> SequenceSet:
     raise DatasetError(f"{p}: expected a .npz of sequences or a folder of <sign>/<take> landmark arrays")
 
 
-def fit_length(frames: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """(T, F) -> ((length, F), mask (length,) of real frames). Longer clips are resampled to ``length``
-    evenly spaced frames (nearest, so no frame is a blend of a hand and a missing hand), which keeps
-    the whole motion; shorter ones are kept whole and padded at the end with masked zeros."""
+def fit_length(frames: np.ndarray, length: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(T, F) frames (and their (T,) mask of real frames) -> ((length, F), (length,) mask).
+
+    Every clip is resampled to ``length`` evenly spaced frames, shorter ones by repeating frames: an
+    isolated sign lasts one clip whatever the camera's frame rate or the signer's speed, so the model
+    sees the whole motion at one time scale. Nearest frames, not blends: no frame mixes a hand with
+    a missing hand. An empty clip gives all-masked zeros."""
     t = len(frames)
-    out = np.zeros((length, frames.shape[1]), np.float32)
-    mask = np.zeros(length, bool)
-    if t >= length:
-        idx = np.round(np.linspace(0, t - 1, length)).astype(int)
-        out[:] = frames[idx]
-        mask[:] = True
-    else:
-        out[:t] = frames
-        mask[:t] = True
-    return out, mask
+    if t == 0:
+        return np.zeros((length, frames.shape[1]), np.float32), np.zeros(length, bool)
+    idx = np.round(np.linspace(0, t - 1, length)).astype(int)
+    m = np.ones(t, bool) if mask is None else np.asarray(mask, bool)
+    return np.asarray(frames, np.float32)[idx], m[idx]

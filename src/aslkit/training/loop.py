@@ -142,7 +142,7 @@ def fit_loop(
         model.train()
         tot, correct, n = 0.0, 0, 0
         for x, y in batches(epoch, rng):
-            logits = model(x)
+            logits = model(*x) if isinstance(x, tuple) else model(x)  # sequence models take (x, mask)
             loss = loss_fn(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -21,6 +21,7 @@ from aslkit.data.dataset import ImageDataset, load_dataset
 from aslkit.data.image_set import ImageSet, check_crop_mode, concat_images, images_for
 from aslkit.data.landmark_npz import is_landmark_file, load_landmark_npz
 from aslkit.data.landmark_set import LandmarkSet, concat, landmarks_for
+from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_source, load_sequences
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.evaluation.metrics import end_to_end_metrics
@@ -35,6 +36,7 @@ from aslkit.models.registry import get_model_info, model_kwargs
 from aslkit.training.checkpoint import clear_checkpoint, load_checkpoint
 from aslkit.training.image_fit import fit_image_model, image_size_for
 from aslkit.training.loop import fit_loop, phases_for
+from aslkit.training.sequence_fit import fit_sequence_model
 
 
 @dataclass
@@ -76,6 +78,9 @@ def preprocessing_spec(views: int | str = 1) -> dict[str, Any]:
 
 
 def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    signers = getattr(data, "signers", None)
+    if signers is not None and cfg.holdout and not cfg.group_pattern:  # sequence sets name their signers
+        return group_split(signers, [g for g in cfg.holdout.split(",") if g], seed=cfg.seed)
     if cfg.group_pattern:
         groups = groups_from_pattern([Path(p).name for p in data.paths], cfg.group_pattern)
         hold = [g for g in cfg.holdout.split(",") if g] if cfg.holdout else None
@@ -211,6 +216,22 @@ def _evaluate_image_split(model: TrainedModel, data: ImageSet) -> dict:
     return end_to_end_metrics(d.labels, preds, np.ones(len(d), bool), model.labels)
 
 
+def _load_sequence_source(path: str | Path) -> SequenceSet:
+    if not is_sequence_source(path):
+        raise DatasetError(
+            f"{path}: sequence models train on landmark clips: a .npz with `sequences`, or <sign>/<take> .npy folders"
+        )
+    return load_sequences(path)
+
+
+def _evaluate_sequence_split(model: TrainedModel, data: SequenceSet) -> dict:
+    from aslkit.inference.sequence_recognizer import sequence_probabilities
+
+    probs = sequence_probabilities(model, data) if len(data) else np.zeros((0, len(model.labels)))
+    preds = list(np.array(model.labels, dtype=object)[probs.argmax(1)]) if len(data) else []
+    return end_to_end_metrics(data.labels, preds, np.ones(len(data), bool), model.labels)
+
+
 def _remove_unstarted_run(run_dir: Path, created: bool) -> None:
     """A run that failed before its first epoch (e.g. unreadable pretrained weights) leaves nothing behind."""
     import shutil
@@ -247,11 +268,12 @@ def train(
     resume: str | Path | None = None,
     **overrides: Any,
 ) -> TrainResult:
-    """Train a letter model on one or more labelled image sets and write a run folder.
+    """Train a model on one or more labelled sets and write a run folder.
 
     Args:
         data: folder(s) of class sub-folders, folders holding a box annotations.csv, or landmark .npz
-            files (landmark models only).
+            files (landmark models only); for sequence models, .npz files of landmark clips or
+            <sign>/<take> folders of .npy frames (``holdout=SIGNER`` tests on held-out signers).
         out: run folder to create (must not already hold a model).
         model: registered architecture name (default: defaults.toml's, ``landmark-mlp``); its own
             recipe (``aslkit models``) applies unless overridden.
@@ -281,15 +303,17 @@ def train(
             raise AslkitError(f"{run_dir} already holds a trained model; choose a new --out folder")
         paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
     info = get_model_info(cfg.model)
-    if info.input not in ("hand-landmarks", "image"):
-        raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` on image folders cannot feed")
+    if info.input not in ("hand-landmarks", "image", "sequence"):
+        raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` cannot feed yet")
     parse_views(cfg.views)
     check_crop_mode(cfg.crop)
     if not paths:
         raise DatasetError("no training data given")
-    if info.input == "image":
+    if info.input == "sequence":
+        all_data: Any = concat_sequences([_load_sequence_source(p) for p in paths])
+    elif info.input == "image":
         size = image_size_for(cfg)
-        all_data: Any = concat_images([_load_image_source(p, cfg, size, cache_dir, progress) for p in paths])
+        all_data = concat_images([_load_image_source(p, cfg, size, cache_dir, progress) for p in paths])
     else:
         all_data = concat([_load_source(p, cfg, cache_dir, progress) for p in paths])
     labels = sort_labels(set(all_data.labels))
@@ -315,7 +339,11 @@ def train(
         (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
 
     try:
-        if info.input == "image":
+        if info.input == "sequence":
+            trained, history = fit_sequence_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
+            evaluate_split = _evaluate_sequence_split
+            hand_rate = None
+        elif info.input == "image":
             trained, history = fit_image_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
             evaluate_split = _evaluate_image_split
             hand_rate = float(all_data.has_hand[readable].mean()) if cfg.crop != "none" and readable.any() else None

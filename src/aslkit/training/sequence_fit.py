@@ -1,0 +1,115 @@
+"""Training sequence models (word signs, moving letters) with the shared epoch loop.
+
+The recipe the word-sign seeds use: AdamW, OneCycle, class-weighted cross-entropy, gradient clipping,
+early stopping on validation loss (all from the loop), plus two augmentations of the clips in
+memory: Gaussian noise on the normalized features of real frames, and a random time warp (a signer
+a little faster or slower, or starting a little earlier or later, than in the recording).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from aslkit.config import TrainConfig
+from aslkit.data.sequences import SequenceSet
+from aslkit.errors import AslkitError, DatasetError
+from aslkit.inference.sequence_recognizer import sequence_arrays, sequence_preprocessing_spec
+from aslkit.models.io import TrainedModel
+from aslkit.models.registry import create_model, model_kwargs
+from aslkit.training.loop import fit_loop, phases_for
+
+
+def time_warp(x: np.ndarray, m: np.ndarray, rng: np.random.Generator, amount: float):
+    """Each clip of (N, L, D) resampled along a random monotone curve: speed changing smoothly by up
+    to +-``amount`` across the clip, and a shift of up to ``amount / 2`` of its length."""
+    n, length = m.shape
+    if amount <= 0:
+        return x, m
+    u = np.linspace(0.0, 1.0, length)
+    gamma = np.exp(rng.uniform(-amount, amount, (n, 1)))  # <1 fast start, >1 slow start
+    shift = rng.uniform(-amount / 2, amount / 2, (n, 1))
+    pos = np.clip(u[None] ** gamma + shift, 0.0, 1.0) * (length - 1)
+    idx = np.round(pos).astype(int)
+    rows = np.arange(n)[:, None]
+    return x[rows, idx], m[rows, idx]
+
+
+def fit_sequence_model(
+    train: SequenceSet,
+    valid: SequenceSet,
+    labels: list[str],
+    cfg: TrainConfig,
+    run_dir: Path | None = None,
+    progress: bool = True,
+    resume: tuple[dict, dict] | None = None,
+) -> tuple[TrainedModel, list[dict]]:
+    """Train a registered sequence model; early-stop on validation loss; returns (model, history)."""
+    import torch
+    from torch import nn
+
+    from aslkit.training.trainer import _seed_everything, class_weights
+
+    if cfg.seq_length < 2:
+        raise AslkitError(f"seq_length must be at least 2 frames, got {cfg.seq_length}")
+    if len(train) == 0:
+        raise DatasetError("no training clip; nothing to train on")
+    _seed_everything(cfg.seed)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    xtr, mtr = sequence_arrays(train, cfg.seq_length)
+    xva, mva = sequence_arrays(valid, cfg.seq_length)
+    lab_idx = {lab: i for i, lab in enumerate(labels)}
+    ytr = torch.tensor([lab_idx[lab] for lab in train.labels])
+    yva = torch.tensor([lab_idx[lab] for lab in valid.labels]) if len(valid) else None
+    kw = model_kwargs(cfg.model, **cfg.model_kwargs)
+    model = create_model(cfg.model, xtr.shape[2], len(labels), **kw)
+    weight = class_weights(ytr.numpy(), len(labels)) if cfg.class_weights else None
+    loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing)
+    eval_loss = nn.CrossEntropyLoss(weight=weight, reduction="sum")
+    bs = max(1, cfg.batch_size)
+    steps = max(1, int(np.ceil(len(xtr) / bs)))
+
+    def batches(epoch: int, rng: np.random.Generator):
+        perm = rng.permutation(len(xtr))
+        for b in range(steps):
+            idx = perm[b * bs : (b + 1) * bs]
+            x, m = time_warp(xtr[idx], mtr[idx], rng, cfg.seq_time_warp)
+            if cfg.seq_noise > 0:
+                x = x + rng.normal(0.0, cfg.seq_noise, x.shape).astype(np.float32) * m[..., None]
+            yield (torch.from_numpy(np.ascontiguousarray(x, np.float32)), torch.from_numpy(m)), ytr[idx]
+
+    def validate() -> tuple[float, float] | None:
+        if yva is None:
+            return None
+        logits = model(torch.from_numpy(xva), torch.from_numpy(mva))
+        return float(eval_loss(logits, yva)) / len(yva), float((logits.argmax(-1) == yva).float().mean())
+
+    result = fit_loop(
+        model,
+        cfg,
+        steps_per_epoch=steps,
+        batches=batches,
+        validate=validate,
+        loss_fn=loss_fn,
+        accuracy_hits=lambda logits, y: int((logits.argmax(-1) == y).sum()),
+        run_dir=run_dir,
+        progress=progress,
+        phases=phases_for(cfg, pretrained=False),
+        resume=resume,
+        desc=f"train {cfg.model}",
+    )
+    if result.best_state is not None:
+        model.load_state_dict(result.best_state)
+    model.eval()
+    trained = TrainedModel.from_torch(
+        model,
+        cfg.model,
+        kw,
+        labels,
+        int(xtr.shape[2]),
+        sequence_preprocessing_spec(train.layout.name, cfg.seq_length),
+        {"best_epoch": result.best_epoch, "epochs_run": len(result.history)},
+    )
+    return trained, result.history

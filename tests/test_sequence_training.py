@@ -1,0 +1,97 @@
+"""Training sequence models through aslkit.train: signer split, augmentation, saved preprocessing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import template_landmarks, write_grey
+
+from aslkit.data.sequences import HANDS, POSE_HANDS, SequenceSet, load_sequences
+from aslkit.errors import DatasetError, ModelError
+from aslkit.inference.sequence_recognizer import check_layout, sequence_probabilities
+from aslkit.models.io import load_model
+from aslkit.training.sequence_fit import time_warp
+from aslkit.training.trainer import train
+
+SIGNS = ("hello", "no", "thank-you")
+
+
+def _synthetic_npz(path: Path, per_class: int = 12, length: int = 16) -> Path:
+    """Three 'signs' = the right hand moving in three directions; three signers, each filmed from a
+    different distance and place in the frame, at a different speed and with landmark noise."""
+    rng = np.random.default_rng(0)
+    base = template_landmarks().astype(np.float32)
+    base[:, :2] = (base[:, :2] - base[:, :2].mean(0)) / np.ptp(base[:, :2], axis=0).max() * 0.1
+    seqs, labels, signers = [], [], []
+    for s, (scale, off, frames) in enumerate(((1.0, 0.0, length), (0.7, 0.1, length + 6), (1.2, -0.05, length - 4))):
+        for k, sign in enumerate(SIGNS):
+            ang = 2 * np.pi * k / len(SIGNS)
+            for _ in range(per_class):
+                t = np.linspace(0, 1, frames)[:, None, None]
+                hand = base[None] + t * 0.25 * np.array([np.cos(ang), np.sin(ang), 0], np.float32)
+                hand = (hand * scale + 0.5 + off).astype(np.float32) + rng.normal(0, 0.004, hand.shape)
+                right = hand.reshape(frames, -1)
+                clip = np.concatenate([np.zeros_like(right), right], 1)
+                pad = np.zeros((length + 6 - frames, 126), np.float32)  # stored padded: zeros = no hand
+                seqs.append(np.concatenate([clip, pad]))
+                labels.append(sign)
+                signers.append(f"signer{s}")
+    np.savez(path, sequences=np.stack(seqs).astype(np.float16), label=np.array(labels), signer=np.array(signers))
+    return path
+
+
+def test_time_warp_keeps_time_order_and_masks_with_frames() -> None:
+    rng = np.random.default_rng(0)
+    x = np.broadcast_to(np.arange(20, dtype=np.float32)[None, :, None], (8, 20, 3)).copy()
+    m = np.ones((8, 20), bool)
+    m[:, 15:] = False
+    same_x, same_m = time_warp(x, m, rng, 0.0)
+    assert np.array_equal(same_x, x) and np.array_equal(same_m, m)
+    wx, wm = time_warp(x, m, rng, 0.3)
+    assert wx.shape == x.shape and (np.diff(wx[..., 0], axis=1) >= 0).all(), "never plays backwards"
+    assert not np.array_equal(wx, x), "it does change the timing"
+    assert np.array_equal(wm, wx[..., 0] < 15), "each frame keeps its own mask"
+
+
+@pytest.mark.parametrize("model", ["seq-tcn", "seq-lstm-attn"])
+def test_train_on_two_signers_recognizes_the_third(tmp_path: Path, model: str) -> None:
+    data = _synthetic_npz(tmp_path / "signs.npz")
+    before = data.read_bytes()
+    res = train(data, out=tmp_path / "run", model=model, holdout="signer2", epochs=25, batch_size=16, progress=False)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["split_sizes"]["test"] == 36, "the test side is exactly the held-out signer"
+    assert res.metrics["test"]["accuracy"] >= 0.9, res.metrics["test"]["accuracy"]
+    m = load_model(tmp_path / "run")
+    assert m.preprocessing["input"] == "sequence" and m.preprocessing["layout"] == "hands"
+    assert m.preprocessing["length"] == 20 and m.labels == sorted(SIGNS)
+    s = load_sequences(data)
+    probs = sequence_probabilities(m, s.subset(np.flatnonzero(np.array(s.signers) == "signer2")))
+    assert probs.shape == (36, 3) and np.allclose(probs.sum(1), 1, atol=1e-5)
+    assert data.read_bytes() == before, "the data file is only read"
+
+
+def test_sequence_model_refuses_image_folders(tmp_path: Path) -> None:
+    folder = tmp_path / "photos" / "A"
+    folder.mkdir(parents=True)
+    write_grey(folder / "a.png")
+    with pytest.raises(DatasetError, match="sequence models train on landmark clips"):
+        train(tmp_path / "photos", out=tmp_path / "run", model="seq-tcn", progress=False)
+    assert not (tmp_path / "run" / "config.json").exists()
+
+
+def test_layout_check_between_model_and_data(tmp_path: Path) -> None:
+    data = _synthetic_npz(tmp_path / "s.npz", per_class=2)
+    train(data, out=tmp_path / "run", model="seq-tcn", epochs=1, progress=False, split="0.5,0.5")
+    m = load_model(tmp_path / "run")
+    hands = load_sequences(data)
+    rng = np.random.default_rng(1)
+    pose = np.concatenate([rng.uniform(0, 1, (hands.sequences[0].shape[0], 132)).astype(np.float32)], 1)
+    with_pose = SequenceSet([np.concatenate([pose, x], 1) for x in hands.sequences], hands.labels, POSE_HANDS)
+    assert check_layout(m, with_pose).layout is HANDS, "a hands model reads the hands of pose + hands clips"
+    assert np.allclose(sequence_probabilities(m, with_pose), sequence_probabilities(m, hands), atol=1e-6)
+    m.preprocessing["layout"] = "pose-hands"
+    with pytest.raises(ModelError, match="has no pose to give"):
+        check_layout(m, hands)
