@@ -217,7 +217,7 @@ def _evaluate_image_split(model: TrainedModel, data: ImageSet) -> dict:
 
 
 def _load_sequence_source(path: str | Path) -> SequenceSet:
-    if not is_sequence_source(path):
+    if Path(path).exists() and not is_sequence_source(path):
         raise DatasetError(
             f"{path}: sequence models train on landmark clips: a .npz with `sequences`, or <sign>/<take> .npy folders"
         )
