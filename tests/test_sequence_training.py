@@ -63,6 +63,7 @@ def test_train_on_two_signers_recognizes_the_third(tmp_path: Path, model: str) -
     res = train(data, out=tmp_path / "run", model=model, holdout="signer2", epochs=25, batch_size=16, progress=False)
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["split_sizes"]["test"] == 36, "the test side is exactly the held-out signer"
+    assert config["split_sizes"]["train"] + config["split_sizes"]["valid"] == 72, "both other signers train"
     assert res.metrics["test"]["accuracy"] >= 0.9, res.metrics["test"]["accuracy"]
     m = load_model(tmp_path / "run")
     assert m.preprocessing["input"] == "sequence" and m.preprocessing["layout"] == "hands"
@@ -71,6 +72,22 @@ def test_train_on_two_signers_recognizes_the_third(tmp_path: Path, model: str) -
     probs = sequence_probabilities(m, s.subset(np.flatnonzero(np.array(s.signers) == "signer2")))
     assert probs.shape == (36, 3) and np.allclose(probs.sum(1), 1, atol=1e-5)
     assert data.read_bytes() == before, "the data file is only read"
+
+
+def test_held_out_signer_classes_nobody_else_signed_are_left_out_and_counted(tmp_path: Path) -> None:
+    data = _synthetic_npz(tmp_path / "signs.npz", per_class=6)
+    s = load_sequences(data)
+    labels = ["wave" if (g == "signer2" and lab == "no") else lab for lab, g in zip(s.labels, s.signers, strict=True)]
+    np.savez(tmp_path / "odd.npz", sequences=np.stack(s.sequences), label=np.array(labels), signer=np.array(s.signers))
+    res = train(
+        tmp_path / "odd.npz", out=tmp_path / "run", model="seq-tcn", holdout="signer2", epochs=2, progress=False
+    )
+    assert res.metrics["test_left_out"] == {"wave": 6}
+    assert res.metrics["test"]["n"] == 12 and "wave" not in res.model.labels
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["split_sizes"]["train"] + config["split_sizes"]["valid"] == 36, "both other signers train"
+    with pytest.raises(DatasetError, match=r"holdout signer\(s\) \['nobody'\] not in the data"):
+        train(tmp_path / "odd.npz", out=tmp_path / "run2", model="seq-tcn", holdout="nobody", progress=False)
 
 
 def test_sequence_model_refuses_image_folders(tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def preprocessing_spec(views: int | str = 1) -> dict[str, Any]:
 def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     signers = getattr(data, "signers", None)
     if signers is not None and cfg.holdout and not cfg.group_pattern:  # sequence sets name their signers
-        return group_split(signers, [g for g in cfg.holdout.split(",") if g], seed=cfg.seed)
+        return signer_split(data.labels, signers, [g for g in cfg.holdout.split(",") if g], seed=cfg.seed)
     if cfg.group_pattern:
         groups = groups_from_pattern([Path(p).name for p in data.paths], cfg.group_pattern)
         hold = [g for g in cfg.holdout.split(",") if g] if cfg.holdout else None
@@ -216,6 +216,33 @@ def _evaluate_image_split(model: TrainedModel, data: ImageSet) -> dict:
     return end_to_end_metrics(d.labels, preds, np.ones(len(d), bool), model.labels)
 
 
+def signer_split(
+    labels: list[str], signers: list[str], holdout: list[str], valid_fraction: float = 0.15, seed: int = 0
+):
+    """(train, valid, test): test is every clip of the held-out signers; valid a stratified random part of
+    the other signers' clips, so training keeps every remaining signer (with 3 signers, a whole-signer
+    valid side would leave one to learn from)."""
+    unknown = sorted(set(holdout) - set(signers))
+    if unknown:
+        raise DatasetError(f"holdout signer(s) {unknown} not in the data; signers: {sorted(set(signers))}")
+    held = set(holdout)
+    test = np.array([i for i, g in enumerate(signers) if g in held], dtype=np.int64)
+    rest = np.array([i for i, g in enumerate(signers) if g not in held], dtype=np.int64)
+    if len(rest) == 0:
+        raise DatasetError(f"holding out {sorted(held)} leaves no signer to train on")
+    tr, va = stratified_split([labels[i] for i in rest], (1 - valid_fraction, valid_fraction), seed=seed)
+    return rest[tr], rest[va], test
+
+
+def _known(data: SequenceSet, idx: np.ndarray, labels: list[str]) -> tuple[np.ndarray, dict[str, int]]:
+    """idx without items whose label is not among ``labels``, and how many of each were left out."""
+    keep = np.array([data.labels[i] in labels for i in idx], dtype=bool)
+    left: dict[str, int] = {}
+    for i in idx[~keep]:
+        left[data.labels[i]] = left.get(data.labels[i], 0) + 1
+    return idx[keep], dict(sorted(left.items()))
+
+
 def _load_sequence_source(path: str | Path) -> SequenceSet:
     if Path(path).exists() and not is_sequence_source(path):
         raise DatasetError(
@@ -322,6 +349,13 @@ def train(
     tr_idx, va_idx, te_idx = _split(all_data, cfg)
     readable = all_data.readable
     tr_idx, va_idx = tr_idx[readable[tr_idx]], va_idx[readable[va_idx]]
+    unseen: dict[str, int] = {}
+    if info.input == "sequence":  # a held-out signer may have signed classes nobody else did
+        labels = sort_labels({all_data.labels[i] for i in tr_idx})
+        va_idx, _ = _known(all_data, va_idx, labels)
+        te_idx, unseen = _known(all_data, te_idx, labels)
+        if len(labels) < 2:
+            raise DatasetError(f"need at least 2 classes on the training side, found {labels}")
     train_set, valid_set = all_data.subset(tr_idx), all_data.subset(va_idx)
 
     created = not run_dir.exists()
@@ -363,6 +397,8 @@ def train(
     }
     if len(te_idx):
         metrics["test"] = evaluate_split(trained, all_data.subset(te_idx))
+    if unseen:
+        metrics["test_left_out"] = unseen  # label -> clips of classes the training side never had
     metrics["train_seconds"] = round(time.time() - t0, 1)
     if ckpt is not None:
         metrics["resumed_after_epoch"] = int(ckpt[0]["epoch"])
