@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from aslkit.data.landmark_set import LandmarkSet
+from aslkit.data.npz import read_npz
 from aslkit.errors import DatasetError
 from aslkit.labels import canonical_label
 from aslkit.landmarks.features import CANONICAL_HANDEDNESS, canonical_array
@@ -27,13 +28,7 @@ def is_landmark_file(path: str | Path) -> bool:
 def load_landmark_npz(path: str | Path, stride: int = 1, aspect: float | None = None) -> LandmarkSet:
     """Read a landmark .npz into a LandmarkSet (every ``stride``-th row: video frames are near-duplicates)."""
     p = Path(path)
-    if not p.is_file():
-        raise DatasetError(f"{p}: no such file")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{p}: not a readable .npz landmark file ({exc})") from None
+    arrays = read_npz(p, "landmark")
     missing = {"landmarks", "label"} - set(arrays)
     if missing:
         raise DatasetError(f"{p}: missing array(s) {sorted(missing)}; expected landmarks (N,21,3) and label (N,)")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aslkit.data.npz import read_npz
 from aslkit.errors import DatasetError
 from aslkit.labels import canonical_label, sort_labels
 
@@ -117,13 +118,7 @@ def _clip(arr: np.ndarray) -> np.ndarray:
 def read_sequence_npz(path: str | Path) -> SequenceSet:
     """A ``.npz`` of ``sequences`` (N, T, F), ``label`` (N,) and optional ``signer`` (N,)."""
     p = Path(path)
-    if not p.is_file():
-        raise DatasetError(f"{p}: no such file")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{p}: not a readable .npz sequence file ({exc})") from None
+    arrays = read_npz(p, "sequence")
     missing = {"sequences", "label"} - set(arrays)
     if missing:
         raise DatasetError(

@@ -21,7 +21,7 @@ from aslkit.errors import AslkitError, DatasetError
 from aslkit.labels import NOTHING
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import create_model, get_model_info, model_kwargs
-from aslkit.training.loop import fit_loop, phases_for
+from aslkit.training.loop import classification_losses, fit_loop, phases_for, seed_everything
 
 
 def image_size_for(cfg: TrainConfig) -> int:
@@ -88,11 +88,8 @@ def fit_image_model(
 ) -> tuple[TrainedModel, list[dict]]:
     """Train a registered image model; early-stop on validation loss; returns (model, history)."""
     import torch
-    from torch import nn
 
-    from aslkit.training.trainer import _seed_everything, class_weights
-
-    _seed_everything(cfg.seed)
+    seed_everything(cfg.seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     size = train.images.shape[1]
     kw, pretrained = build_kwargs(cfg, size, resuming=resume is not None)
@@ -104,9 +101,7 @@ def fit_image_model(
         raise DatasetError("no readable training image; nothing to train on")
     ytr = torch.tensor([lab_idx[train.labels[i]] for i in tr])
     yva = torch.tensor([lab_idx[valid.labels[i]] for i in va]) if len(va) else None
-    weight = class_weights(ytr.numpy(), len(labels)) if cfg.class_weights else None
-    loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing)
-    eval_loss = nn.CrossEntropyLoss(weight=weight, reduction="sum")
+    loss_fn, eval_loss = classification_losses(ytr, len(labels), cfg)
     augmenter = ImageAugmenter(cfg.image_augment)
     bs = max(1, cfg.batch_size)
     steps = max(1, int(np.ceil(len(tr) / bs)))
@@ -135,7 +130,6 @@ def fit_image_model(
         batches=batches,
         validate=validate,
         loss_fn=loss_fn,
-        accuracy_hits=lambda logits, y: int((logits.argmax(-1) == y).sum()),
         run_dir=run_dir,
         progress=progress,
         phases=phases_for(cfg, pretrained=pretrained),  # on resume, the checkpoint's phases win

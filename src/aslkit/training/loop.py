@@ -9,6 +9,7 @@ the checkpoint format.
 
 from __future__ import annotations
 
+import random
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -22,6 +23,39 @@ from aslkit.errors import AslkitError
 from aslkit.training.checkpoint import optimizer_state, restore_optimizer, save_checkpoint
 
 SCHEDULERS = ("onecycle", "step")
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def class_weights(y: np.ndarray, n_classes: int):
+    """Inverse-frequency loss weights (mean 1 over the classes present; 0 for absent classes)."""
+    import torch
+
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max(1, (counts > 0).sum()), 0.0)
+    return torch.tensor(w, dtype=torch.float32)
+
+
+def classification_losses(y_train, n_classes: int, cfg: TrainConfig):
+    """(training loss with label smoothing, summed validation loss), both class-weighted when the
+    config says so, with weights from the training labels."""
+    from torch import nn
+
+    weight = class_weights(y_train.numpy(), n_classes) if cfg.class_weights else None
+    return (
+        nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing),
+        nn.CrossEntropyLoss(weight=weight, reduction="sum"),
+    )
+
+
+def argmax_hits(logits, y) -> int:
+    return int((logits.argmax(-1) == y).sum())
 
 
 @dataclass(frozen=True)
@@ -58,7 +92,7 @@ def fit_loop(
     batches: Callable[[int, np.random.Generator], Iterable[tuple[Any, Any]]],
     validate: Callable[[], tuple[float, float] | None],
     loss_fn: Callable[[Any, Any], Any],
-    accuracy_hits: Callable[[Any, Any], int],
+    accuracy_hits: Callable[[Any, Any], int] = argmax_hits,
     run_dir: Path | None,
     progress: bool,
     phases: list[Phase],

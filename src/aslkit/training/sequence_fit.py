@@ -19,7 +19,7 @@ from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.sequence_recognizer import sequence_arrays, sequence_preprocessing_spec
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import create_model, model_kwargs
-from aslkit.training.loop import fit_loop, phases_for
+from aslkit.training.loop import classification_losses, fit_loop, phases_for, seed_everything
 
 
 def time_warp(x: np.ndarray, m: np.ndarray, rng: np.random.Generator, amount: float):
@@ -48,15 +48,12 @@ def fit_sequence_model(
 ) -> tuple[TrainedModel, list[dict]]:
     """Train a registered sequence model; early-stop on validation loss; returns (model, history)."""
     import torch
-    from torch import nn
-
-    from aslkit.training.trainer import _seed_everything, class_weights
 
     if cfg.seq_length < 2:
         raise AslkitError(f"seq_length must be at least 2 frames, got {cfg.seq_length}")
     if len(train) == 0:
         raise DatasetError("no training clip; nothing to train on")
-    _seed_everything(cfg.seed)
+    seed_everything(cfg.seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     xtr, mtr = sequence_arrays(train, cfg.seq_length)
     xva, mva = sequence_arrays(valid, cfg.seq_length)
@@ -65,9 +62,7 @@ def fit_sequence_model(
     yva = torch.tensor([lab_idx[lab] for lab in valid.labels]) if len(valid) else None
     kw = model_kwargs(cfg.model, **cfg.model_kwargs)
     model = create_model(cfg.model, xtr.shape[2], len(labels), **kw)
-    weight = class_weights(ytr.numpy(), len(labels)) if cfg.class_weights else None
-    loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing)
-    eval_loss = nn.CrossEntropyLoss(weight=weight, reduction="sum")
+    loss_fn, eval_loss = classification_losses(ytr, len(labels), cfg)
     bs = max(1, cfg.batch_size)
     steps = max(1, int(np.ceil(len(xtr) / bs)))
 
@@ -93,7 +88,6 @@ def fit_sequence_model(
         batches=batches,
         validate=validate,
         loss_fn=loss_fn,
-        accuracy_hits=lambda logits, y: int((logits.argmax(-1) == y).sum()),
         run_dir=run_dir,
         progress=progress,
         phases=phases_for(cfg, pretrained=False),

@@ -8,7 +8,6 @@ report.md and TensorBoard logs (tb/).
 from __future__ import annotations
 
 import json
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from aslkit.models.io import TrainedModel
 from aslkit.models.registry import get_model_info, model_kwargs
 from aslkit.training.checkpoint import clear_checkpoint, load_checkpoint
 from aslkit.training.image_fit import fit_image_model, image_size_for
-from aslkit.training.loop import fit_loop, phases_for
+from aslkit.training.loop import class_weights, fit_loop, phases_for, seed_everything
 from aslkit.training.sequence_fit import fit_sequence_model
 
 
@@ -44,23 +43,6 @@ class TrainResult:
     run_dir: Path
     model: TrainedModel
     metrics: dict[str, Any]
-
-
-def _seed_everything(seed: int) -> None:
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def class_weights(y: np.ndarray, n_classes: int):
-    """Inverse-frequency loss weights (mean 1 over the classes present; 0 for absent classes)."""
-    import torch
-
-    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
-    w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max(1, (counts > 0).sum()), 0.0)
-    return torch.tensor(w, dtype=torch.float32)
 
 
 def preprocessing_spec(views: int | str = 1) -> dict[str, Any]:
@@ -115,7 +97,7 @@ def fit_landmark_model(
 
     from aslkit.models.registry import create_model
 
-    _seed_everything(cfg.seed)
+    seed_everything(cfg.seed)
     torch.set_num_threads(1)  # small MLPs: one thread is as fast, and leaves the other core to MediaPipe
     lab_idx = {lab: i for i, lab in enumerate(labels)}
     tr = np.flatnonzero(train.has_hand)
