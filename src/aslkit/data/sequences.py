@@ -4,7 +4,9 @@ Sources, all read without pickle:
 
 * a ``.npz`` with ``sequences`` (N, T, F), ``label`` (N,) and optionally ``signer`` (N,);
 * a folder ``<sign>/<take>/<frame>.npy`` (one (F,) vector per frame, frames in numeric order), or
-  ``<sign>/<take>.npy`` holding a whole (T, F) take.
+  ``<sign>/<take>.npy`` holding a whole (T, F) take;
+* a folder of videos ``<sign>/<take>.mp4`` (.avi, .mov, ...): pose + hands landmarks are extracted
+  per frame with MediaPipe Holistic (landmarks.holistic) and cached by file content.
 
 Per-frame feature layouts are named and checked by their width (see ``LAYOUTS``): hands only (126),
 pose + hands (258), and the 1662-wide holistic layout, whose face block is dropped on reading so it
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from aslkit.data.npz import read_npz
-from aslkit.errors import DatasetError
+from aslkit.errors import AslkitError, DatasetError
 from aslkit.labels import canonical_label, sort_labels
 
 POSE_POINTS, HAND_POINTS, FACE_POINTS = 33, 21, 468
@@ -76,6 +78,7 @@ class SequenceSet:
     layout: Layout
     signers: list[str] | None = None
     sources: list[str] = field(default_factory=list)  # where each clip came from, for reports
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (file, why) left out on reading
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -192,6 +195,40 @@ def read_sequence_folder(root: str | Path) -> SequenceSet:
     return SequenceSet(out, labels, POSE_HANDS if layout.face else layout, None, sources)
 
 
+def _video_files(root: Path) -> list[Path]:
+    from aslkit.landmarks.holistic import is_video_path
+
+    return sorted(f for f in root.glob("*/*") if f.is_file() and is_video_path(f) and not f.parent.name.startswith("."))
+
+
+def read_video_folder(
+    root: str | Path, cache_dir: str | Path | None = "default", progress: bool = False
+) -> SequenceSet:
+    """``<sign>/<take>.mp4`` videos -> pose + hands clips (MediaPipe Holistic per frame, cached).
+
+    A video that cannot be decoded is left out and listed in ``errors``, never a stop half way."""
+    from tqdm import tqdm
+
+    from aslkit.landmarks.holistic import video_frames
+
+    root = Path(root)
+    files = _video_files(root)
+    if not files:
+        raise DatasetError(f"{root}: no videos found (expected <sign>/<take>.mp4)")
+    seqs, labels, sources, errors = [], [], [], []
+    for f in tqdm(files, desc=f"videos {root.name}", unit="video", disable=not progress):
+        try:
+            seqs.append(video_frames(f, cache_dir))
+        except AslkitError as exc:
+            errors.append((str(f), str(exc)))
+            continue
+        labels.append(canonical_label(f.parent.name))
+        sources.append(str(f))
+    if not seqs:
+        raise DatasetError(f"{root}: none of its {len(files)} video(s) could be read ({errors[0][1]})")
+    return SequenceSet(seqs, labels, POSE_HANDS, None, sources, errors)
+
+
 def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
     """One set from several of the same layout; signers kept only if every part has them."""
     layouts = {s.layout.name for s in sets}
@@ -206,11 +243,12 @@ def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
         sets[0].layout,
         signers,
         [p for s in sets for p in s.paths],
+        [e for s in sets for e in s.errors],
     )
 
 
 def is_sequence_source(path: str | Path) -> bool:
-    """A .npz holding ``sequences``, or a folder of <sign>/<take> arrays (no images)."""
+    """A .npz holding ``sequences``, or a folder of <sign>/<take> arrays or videos (no images)."""
     p = Path(path)
     if p.is_file() and p.suffix.lower() == ".npz":
         try:
@@ -219,16 +257,19 @@ def is_sequence_source(path: str | Path) -> bool:
         except (OSError, ValueError):
             return False
     if p.is_dir():
-        return any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy"))
+        return any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy")) or bool(_video_files(p))
     return False
 
 
-def load_sequences(path: str | Path) -> SequenceSet:
-    """Any sequence source: a ``.npz`` file, or a folder of ``<sign>/<take>`` landmark arrays."""
+def load_sequences(path: str | Path, cache_dir: str | Path | None = "default", progress: bool = False) -> SequenceSet:
+    """Any sequence source: a ``.npz`` file, or a folder of ``<sign>/<take>`` landmark arrays or videos
+    (``cache_dir`` and ``progress`` apply to videos)."""
     p = Path(path)
     if p.is_file() and p.suffix.lower() == ".npz":
         return read_sequence_npz(p)
     if p.is_dir():
+        if not (any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy"))) and _video_files(p):
+            return read_video_folder(p, cache_dir, progress)
         return read_sequence_folder(p)
     if not p.exists():
         raise DatasetError(f"{p}: no such file or folder")

@@ -21,9 +21,6 @@ import numpy as np
 
 from aslkit.errors import AslkitError
 
-os.environ.setdefault("GLOG_minloglevel", "2")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 WORK_MAX_SIDE = 1024  # MediaPipe runs at 192-256 px inside; larger inputs only cost time
 # A hand spanning more than this share of the image's width or height is found again with a 25%
 # border: MediaPipe places landmarks better when the hand does not fill the frame (on Massey, where
