@@ -44,11 +44,39 @@ def _cache(args):
     return None if getattr(args, "no_cache", False) else (args.cache_dir or "default")
 
 
+def _predict_clips(args, model) -> int:
+    """Sign models: one answer per video or .npy clip."""
+    from aslkit.inference.sequence_recognizer import ClipPrediction, SequenceRecognizer, collect_clip_paths
+
+    if args.views is not None:
+        raise AslkitError("--views applies to photos; a sign model reads each clip once")
+    paths, problems = collect_clip_paths(args.paths)
+    rec = SequenceRecognizer(model, top_k=args.top_k, cache_dir=_cache(args))
+    preds = [ClipPrediction(p, None, 0.0, [], False, why) for p, why in problems]
+    preds += rec.predict_paths(paths, progress=_progress_wanted(args))
+    for p in preds:
+        if args.json:
+            print(json.dumps(p.to_json()))
+        elif p.error:
+            print(f"{p.path}\terror: {p.error}")
+        else:
+            extra = "\t(no hand in any frame)" if not p.hand else ""
+            print(f"{p.path}\t{p.label}\t{p.confidence:.3f}\t{p.frames} frames{extra}")
+    if not any(p.error is None for p in preds):
+        print(f"aslkit: error: none of the {len(preds)} file(s) could be read as a clip", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_predict(args) -> int:
     from aslkit.inference.recognizer import Prediction, Recognizer, collect_image_paths
+    from aslkit.models.io import load_model
 
+    model = load_model(args.model)
+    if model.preprocessing.get("input") == "sequence":
+        return _predict_clips(args, model)
     paths, problems = collect_image_paths(args.paths)
-    rec = Recognizer(args.model, top_k=args.top_k, cache_dir=_cache(args), views=args.views)
+    rec = Recognizer(model, top_k=args.top_k, cache_dir=_cache(args), views=args.views)
     preds = [Prediction(p, None, 0.0, [], False, why) for p, why in problems]
     preds += rec.predict_paths(paths, workers=args.workers or None, progress=_progress_wanted(args))
     n_ok = 0
@@ -84,20 +112,23 @@ def cmd_evaluate(args) -> int:
     if args.json:
         print(json.dumps(m))
         return 0
-    print(f"data: {m['data']}\nmodel: {m['model']}\nimages: {m['n']}")
+    clips = m.get("input") == "sequence"
+    print(f"data: {m['data']}\nmodel: {m['model']}\n{'clips' if clips else 'images'}: {m['n']}")
     print(f"end-to-end accuracy: {100 * m['accuracy']:.2f}%")
-    if "crop" not in m:  # landmark models: no hand found -> Nothing
+    if clips:
+        print(f"clips with a hand in some frame: {100 * m['detection_rate']:.2f}%")
+    elif "crop" not in m:  # landmark models: no hand found -> Nothing
         print(f"accuracy on detected hands: {100 * m['accuracy_detected']:.2f}%")
         print(f"hand detection rate: {100 * m['detection_rate']:.2f}%")
     elif "hand_crop_rate" in m:  # image model cropping to the hand: the rest were seen whole
         print(f"hand found for the crop: {100 * m['hand_crop_rate']:.2f}%")
     print(f"weighted F1: {m['weighted_f1']:.4f}   macro F1: {m['macro_f1']:.4f}")
     for g, v in m.get("per_group", {}).items():
-        print(f"  group {g}: {100 * v['accuracy']:.2f}% of {v['n']}")
+        print(f"  {'signer' if clips else 'group'} {g}: {100 * v['accuracy']:.2f}% of {v['n']}")
     if m["unknown_labels"]:
         print(f"left out (classes unknown to the model): {m['unknown_labels']}")
     if m["errors"]:
-        print(f"unreadable files left out: {len(m['errors'])}")
+        print(f"unreadable files left out: {len(m['errors'])} (first: {m['errors'][0]})")
     if args.report:
         print(f"report: {Path(args.report) / 'report.md'}")
     return 0
@@ -120,11 +151,31 @@ def cmd_train(args, extra: dict) -> int:
     m = res.metrics
     split = "test" if "test" in m else "valid"
     print(f"run folder: {res.run_dir}")
-    print(
-        f"{split} end-to-end accuracy: {100 * m[split]['accuracy']:.2f}%  "
-        f"(detected hands: {100 * m[split]['accuracy_detected']:.2f}%, macro F1 {m[split]['macro_f1']:.4f})"
-    )
+    r = m[split]
+    hands = f"detected hands: {100 * r['accuracy_detected']:.2f}%, " if m["detection_rate_all"] is not None else ""
+    print(f"{split} end-to-end accuracy: {100 * r['accuracy']:.2f}%  ({hands}macro F1 {r['macro_f1']:.4f})")
+    if m.get("test_left_out"):
+        print(f"left out of the test (classes the training side never had): {m['test_left_out']}")
     print(f"trained in {m['train_seconds']} s, best epoch {m['best_epoch']}")
+    return 0
+
+
+def cmd_benchmark(args) -> int:
+    from aslkit.evaluation.benchmark import benchmark_sequences
+    from aslkit.models.io import load_model
+
+    model = load_model(args.model or "words")
+    if model.preprocessing.get("input") != "sequence":
+        raise AslkitError("benchmark times sign (sequence) models for now, e.g. --model words")
+    r = benchmark_sequences(model, args.data, clips=args.clips, frames=args.frames)
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    print(f"model: {r['model']} ({r['architecture']})")
+    print(f"{r['clips']} clips of {r['frames_per_clip']} frames ({r['data']}), one at a time")
+    print(f"per clip: median {r['per_clip_ms']['median']:.3f} ms, p95 {r['per_clip_ms']['p95']:.3f} ms")
+    for name, ms in r["stages"].items():
+        print(f"  {name:<10} median {ms:.3f} ms, p95 {r['stages_p95'][name]:.3f} ms")
     return 0
 
 
@@ -197,16 +248,20 @@ def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="aslkit", description="American Sign Language recognition toolkit.")
     sub = ap.add_subparsers(dest="task", metavar="TASK", parser_class=_Parser)
 
-    p = sub.add_parser("predict", help="recognize the letter in photos (files or folders)")
+    p = sub.add_parser(
+        "predict", help="the letter in photos, or with a sign model (--model words) the sign in videos or .npy clips"
+    )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--model", default=None, help="shipped model name or run folder (default: letters)")
-    p.add_argument("--json", action="store_true", help="one JSON object per image per line")
+    p.add_argument("--json", action="store_true", help="one JSON object per image or clip per line")
     p.add_argument("--top-k", type=int, default=5)
     _views(p)
     _common(p)
 
-    p = sub.add_parser("evaluate", help="accuracy, F1 and detection rate on a labelled image set")
-    p.add_argument("data", metavar="DATA_DIR")
+    p = sub.add_parser(
+        "evaluate", help="accuracy, F1 and detection rate on a labelled image set, or on clips with a sign model"
+    )
+    p.add_argument("data", metavar="DATA", help="folder of class folders (photos); .npz or folder of clips (signs)")
     p.add_argument("--model", default=None, help="shipped model name or run folder (default: letters)")
     p.add_argument("--json", action="store_true", help="print one JSON object of metrics")
     p.add_argument("--report", default=None, metavar="OUT_DIR", help="write confusion matrix PNG and report.md")
@@ -258,6 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", action="append", default=[], metavar="MODEL=PATH", help="pretrained weights")
     _common(p)
+
+    p = sub.add_parser("benchmark", help="milliseconds per clip of a sign model (median, p95, per stage)")
+    p.add_argument("--model", default=None, help="shipped sign model name or run folder (default: words)")
+    p.add_argument("--data", default=None, help="clips to time (.npz or folder); default: random 30-frame clips")
+    p.add_argument("--clips", type=int, default=200, help="how many clips to time")
+    p.add_argument("--frames", type=int, default=30, help="frames per random clip")
+    p.add_argument("--json", action="store_true", help="one JSON object with per_clip_ms and stages")
 
     p = sub.add_parser("models", help="list registered architectures and shipped trained models")
     p.add_argument("--json", action="store_true")
@@ -353,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_train(args, _extras(extra))
         if args.task == "augment":
             return cmd_augment(args, _extras(extra))
+        if args.task == "benchmark":
+            return cmd_benchmark(args)
         if args.task == "models":
             return cmd_models(args)
         if args.task == "compare":

@@ -107,6 +107,7 @@ class TrainConfig:
     split: str = "0.7,0.2,0.1"
     group_pattern: str = ""
     holdout: str = ""
+    classes: str = ""
     seed: int = 0
     views: str = "1"
     workers: int = 0
@@ -124,6 +125,8 @@ class TrainConfig:
     seq_length: int = 20
     seq_noise: float = 0.02
     seq_time_warp: float = 0.25
+    seq_min_confidence: float = 0.5
+    seq_pose_dropout: float = 0.2
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     image_augment: ImageAugmentConfig = field(default_factory=ImageAugmentConfig)

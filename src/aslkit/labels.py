@@ -43,3 +43,20 @@ def sort_labels(labels: set[str] | list[str]) -> list[str]:
     """Letters A..Z first, then Del/Nothing/Space, then any other classes alphabetically."""
     order = {lab: i for i, lab in enumerate(LETTER_CLASSES)}
     return sorted(set(labels), key=lambda s: (order.get(s, len(order)), s))
+
+
+IDLE = "-"  # "no sign" in the word and motion-letter sets: hands down, resting or out of view
+_IDLE_KEYS = {"-", "idle", "rest", "no-sign", "nosign", "nothing", "none", "blank", "empty", "background"}
+
+
+def label_key(name: str) -> str:
+    """A spelling-free key for matching one set's labels to another's (``Thank_You`` = ``thank-you``,
+    ``idle`` = ``-``): used where labels meet a trained model, never to rename anything."""
+    key = canonical_label(name).lower().replace("_", "-").replace(" ", "-")
+    return IDLE if key in _IDLE_KEYS else key
+
+
+def match_labels(names: list[str], known: list[str]) -> list[str]:
+    """Each name as spelled in ``known`` when it matches one by ``label_key``, else unchanged."""
+    by_key = {label_key(k): k for k in known}
+    return [n if n in known else by_key.get(label_key(n), n) for n in names]

@@ -3,7 +3,9 @@
 The recipe the word-sign seeds use: AdamW, OneCycle, class-weighted cross-entropy, gradient clipping,
 early stopping on validation loss (all from the loop), plus two augmentations of the clips in
 memory: Gaussian noise on the normalized features of real frames, and a random time warp (a signer
-a little faster or slower, or starting a little earlier or later, than in the recording).
+a little faster or slower, or starting a little earlier or later, than in the recording). With a pose
+in the data, some clips are also shown without it (``seq_pose_dropout``), so the model still works
+on clips recorded or stored without a pose (hands only).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 from aslkit.config import TrainConfig
 from aslkit.data.sequences import SequenceSet
 from aslkit.errors import AslkitError, DatasetError
-from aslkit.inference.sequence_recognizer import sequence_arrays, sequence_preprocessing_spec
+from aslkit.inference.sequence_recognizer import sequence_arrays, sequence_preprocessing_spec, without_pose
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import create_model, model_kwargs
 from aslkit.training.loop import classification_losses, fit_loop, phases_for, seed_everything
@@ -57,6 +59,9 @@ def fit_sequence_model(
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     xtr, mtr = sequence_arrays(train, cfg.seq_length)
     xva, mva = sequence_arrays(valid, cfg.seq_length)
+    pose_drop = cfg.seq_pose_dropout if train.layout.pose is not None else 0.0
+    if pose_drop > 0:  # the same clips as a camera without a pose would give them (features differ: body frame)
+        xtr_np, mtr_np = sequence_arrays(without_pose(train), cfg.seq_length)
     lab_idx = {lab: i for i, lab in enumerate(labels)}
     ytr = torch.tensor([lab_idx[lab] for lab in train.labels])
     yva = torch.tensor([lab_idx[lab] for lab in valid.labels]) if len(valid) else None
@@ -70,7 +75,12 @@ def fit_sequence_model(
         perm = rng.permutation(len(xtr))
         for b in range(steps):
             idx = perm[b * bs : (b + 1) * bs]
-            x, m = time_warp(xtr[idx], mtr[idx], rng, cfg.seq_time_warp)
+            x, m = xtr[idx], mtr[idx]
+            if pose_drop > 0:
+                drop = rng.random(len(idx)) < pose_drop
+                x = np.where(drop[:, None, None], xtr_np[idx], x)
+                m = np.where(drop[:, None], mtr_np[idx], m)
+            x, m = time_warp(x, m, rng, cfg.seq_time_warp)
             if cfg.seq_noise > 0:
                 x = x + rng.normal(0.0, cfg.seq_noise, x.shape).astype(np.float32) * m[..., None]
             yield (torch.from_numpy(np.ascontiguousarray(x, np.float32)), torch.from_numpy(m)), ytr[idx]
@@ -103,7 +113,7 @@ def fit_sequence_model(
         kw,
         labels,
         int(xtr.shape[2]),
-        sequence_preprocessing_spec(train.layout.name, cfg.seq_length),
+        sequence_preprocessing_spec(train.layout.name, cfg.seq_length, labels, cfg.seq_min_confidence, pose_drop > 0),
         {"best_epoch": result.best_epoch, "epochs_run": len(result.history)},
     )
     return trained, result.history

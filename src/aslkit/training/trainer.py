@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from aslkit.errors import AslkitError, DatasetError
 from aslkit.evaluation.metrics import end_to_end_metrics
 from aslkit.evaluation.report import plot_confusion, plot_curves, write_markdown
 from aslkit.inference.recognizer import SECOND_VIEW_BELOW, parse_views, view_probabilities
-from aslkit.labels import NOTHING, sort_labels
+from aslkit.labels import NOTHING, canonical_label, sort_labels
 from aslkit.landmarks.augment import augment
 from aslkit.landmarks.extractor import DEFAULT_ATTEMPTS
 from aslkit.landmarks.features import CANONICAL_HANDEDNESS, FEATURE_SET, feature_dim, featurize
@@ -225,20 +226,35 @@ def _known(data: SequenceSet, idx: np.ndarray, labels: list[str]) -> tuple[np.nd
     return idx[keep], dict(sorted(left.items()))
 
 
-def _load_sequence_source(path: str | Path) -> SequenceSet:
+def _load_sequence_source(path: str | Path, cache_dir, progress: bool) -> SequenceSet:
     if Path(path).exists() and not is_sequence_source(path):
         raise DatasetError(
-            f"{path}: sequence models train on landmark clips: a .npz with `sequences`, or <sign>/<take> .npy folders"
+            f"{path}: sequence models train on landmark clips: a .npz with `sequences`, or <sign>/<take> folders "
+            "of .npy frames or videos"
         )
-    return load_sequences(path)
+    return load_sequences(path, cache_dir, progress)
 
 
 def _evaluate_sequence_split(model: TrainedModel, data: SequenceSet) -> dict:
-    from aslkit.inference.sequence_recognizer import sequence_probabilities
+    from aslkit.inference.sequence_recognizer import sequence_decisions, sequence_probabilities
 
     probs = sequence_probabilities(model, data) if len(data) else np.zeros((0, len(model.labels)))
-    preds = list(np.array(model.labels, dtype=object)[probs.argmax(1)]) if len(data) else []
+    preds, _ = sequence_decisions(model, probs)
     return end_to_end_metrics(data.labels, preds, np.ones(len(data), bool), model.labels)
+
+
+def _chosen_classes(data: Any, classes: str) -> tuple[Any, dict[str, int]]:
+    """The data restricted to ``classes`` (comma-separated, any spelling), and label -> count of what
+    was left out; a class the data does not have is an error (a typo would silently train without it)."""
+    if not classes.strip():
+        return data, {}
+    wanted = {canonical_label(c.strip()) for c in classes.split(",") if c.strip()}
+    missing = sorted(wanted - set(data.labels))
+    if missing:
+        raise DatasetError(f"classes {missing} are not in the data; it has: {', '.join(sort_labels(set(data.labels)))}")
+    keep = np.array([lab in wanted for lab in data.labels], dtype=bool)
+    left = Counter(lab for lab, k in zip(data.labels, keep, strict=True) if not k)
+    return data.subset(np.flatnonzero(keep)), dict(sorted(left.items()))
 
 
 def _remove_unstarted_run(run_dir: Path, created: bool) -> None:
@@ -319,12 +335,13 @@ def train(
     if not paths:
         raise DatasetError("no training data given")
     if info.input == "sequence":
-        all_data: Any = concat_sequences([_load_sequence_source(p) for p in paths])
+        all_data: Any = concat_sequences([_load_sequence_source(p, cache_dir, progress) for p in paths])
     elif info.input == "image":
         size = image_size_for(cfg)
         all_data = concat_images([_load_image_source(p, cfg, size, cache_dir, progress) for p in paths])
     else:
         all_data = concat([_load_source(p, cfg, cache_dir, progress) for p in paths])
+    all_data, not_chosen = _chosen_classes(all_data, cfg.classes)
     labels = sort_labels(set(all_data.labels))
     if len(labels) < 2:
         raise DatasetError(f"need at least 2 classes to train, found {labels}")
@@ -351,6 +368,8 @@ def train(
         "counts": {lab: all_data.labels.count(lab) for lab in labels},
         "split_sizes": {"train": len(tr_idx), "valid": len(va_idx), "test": len(te_idx)},
     }
+    if not_chosen:
+        config["left_out_classes"] = not_chosen
     if ckpt is None:
         (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
 

@@ -1,0 +1,75 @@
+"""How long recognition takes on this machine: per-clip latency of a sign (sequence) model.
+
+Latency, not throughput: a live recognizer classifies one window at a time, so each clip goes
+through alone (batch of one), as `SequenceRecognizer.predict_frames` does it. Stages are timed
+separately so a slow step is visible: ``features`` (normalization and resampling) and ``model``
+(the network's forward pass); ``total`` is the whole call, labels and top-k included.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aslkit.data.sequences import LAYOUTS, SequenceSet, drop_face, layout_for, load_sequences
+from aslkit.inference.sequence_recognizer import SequenceRecognizer, check_layout, sequence_arrays
+from aslkit.models.io import TrainedModel
+
+
+def _stats(ms: list[float]) -> dict[str, float]:
+    a = np.asarray(ms)
+    return {"median": round(float(np.median(a)), 4), "p95": round(float(np.percentile(a, 95)), 4)}
+
+
+def benchmark_sequences(
+    model: str | Path | TrainedModel | None = "words",
+    data: str | Path | None = None,
+    clips: int = 200,
+    frames: int = 30,
+    warmup: int = 10,
+) -> dict[str, Any]:
+    """Per-clip milliseconds (median, p95) of a sign model on ``clips`` clips: from ``data`` (any
+    sequence source) when given, else random landmark clips of ``frames`` frames in the model's layout."""
+    import torch
+
+    rec = SequenceRecognizer(model, top_k=5, cache_dir=None)
+    pre = rec.model.preprocessing
+    if data is not None:
+        source = load_sequences(data, cache_dir=None)
+        seqs = [source.sequences[i % len(source)] for i in range(clips)]
+    else:
+        rng = np.random.default_rng(0)
+        width = LAYOUTS[str(pre["layout"])].width
+        seqs = [rng.uniform(0.2, 0.8, (frames, width)).astype(np.float32) for _ in range(clips)]
+    module = rec.model.torch_module()
+    length = int(pre["length"])
+    for s in seqs[:warmup]:
+        rec.predict_frames(s)
+    feat_ms, model_ms, total_ms = [], [], []
+    with torch.inference_mode():
+        for s in seqs:
+            t0 = time.perf_counter()
+            rec.predict_frames(s)
+            total_ms.append(1000 * (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            frames_s, layout = drop_face(s, layout_for(s.shape[1]))
+            x, m = sequence_arrays(check_layout(rec.model, SequenceSet([frames_s], ["?"], layout)), length)
+            t1 = time.perf_counter()
+            module(torch.from_numpy(x), torch.from_numpy(m))
+            t2 = time.perf_counter()
+            feat_ms.append(1000 * (t1 - t0))
+            model_ms.append(1000 * (t2 - t1))
+    return {
+        "model": rec.model.source or rec.model.architecture,
+        "architecture": rec.model.architecture,
+        "clips": len(seqs),
+        "frames_per_clip": int(np.median([len(s) for s in seqs])),
+        "data": str(data) if data is not None else f"random {frames}-frame clips",
+        "torch_threads": torch.get_num_threads(),
+        "per_clip_ms": _stats(total_ms),
+        "stages": {"features": _stats(feat_ms)["median"], "model": _stats(model_ms)["median"]},
+        "stages_p95": {"features": _stats(feat_ms)["p95"], "model": _stats(model_ms)["p95"]},
+    }
