@@ -152,7 +152,7 @@ def cmd_train(args, extra: dict) -> int:
     split = "test" if "test" in m else "valid"
     print(f"run folder: {res.run_dir}")
     r = m[split]
-    hands = f"detected hands: {100 * r['accuracy_detected']:.2f}%, " if m["detection_rate_all"] is not None else ""
+    hands = f"detected hands: {100 * r['accuracy_detected']:.2f}%, " if m.get("detection_rate_all") is not None else ""
     print(f"{split} end-to-end accuracy: {100 * r['accuracy']:.2f}%  ({hands}macro F1 {r['macro_f1']:.4f})")
     if m.get("test_left_out"):
         print(f"left out of the test (classes the training side never had): {m['test_left_out']}")
