@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from aslkit.errors import AslkitError
-from aslkit.landmarks.extractor import HandLandmarker, HandsResult
+from aslkit.landmarks.extractor import HandLandmarker, HandsResult, _quiet_stderr
 
 
 @dataclass
@@ -34,7 +34,8 @@ def open_video(source: str | int | Path):
         src = int(src)
     if isinstance(src, str) and "://" not in src and not Path(src).exists():
         raise AslkitError(f"{src}: no such video file")
-    cap = cv2.VideoCapture(src)
+    with _quiet_stderr():  # FFmpeg prints its own complaint about a broken file; ours is the one line below
+        cap = cv2.VideoCapture(src)
     if not cap.isOpened():
         what = f"camera {src}" if isinstance(src, int) else str(src)
         raise AslkitError(f"cannot open {what} (no such camera, or not a video OpenCV can read)")
