@@ -191,8 +191,8 @@ def test_benchmark_times_each_stage(sign_run, capsys) -> None:
     assert 0 < r["per_clip_ms"]["median"] <= r["per_clip_ms"]["p95"]
     assert main(["benchmark", "--model", str(run), "--data", str(data), "--clips", "5", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["frames_per_clip"] == 22, "the data's own clips (stored padded)"
-    assert main(["benchmark", "--model", "letters"]) == 1
-    assert "sign (sequence) models" in capsys.readouterr().err
+    assert main(["benchmark", "--model", str(run), "--data", str(data.with_name("none.npz"))]) == 1
+    assert "no such file" in capsys.readouterr().err
 
 
 def _with_pose(src: Path, dst: Path) -> Path:

@@ -19,7 +19,7 @@ from aslkit.errors import AslkitError
 _KV = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
 
 
-_SWITCHES = {"--json", "--no-cache", "--quiet", "-q", "--help", "-h"}  # flags that take no value
+_SWITCHES = {"--json", "--no-cache", "--quiet", "-q", "--help", "-h", "--no-window"}  # flags that take no value
 
 
 def _kv_to_flags(argv: list[str]) -> list[str]:
@@ -160,13 +160,46 @@ def cmd_train(args, extra: dict) -> int:
     return 0
 
 
+DEFAULT_BENCH_PHOTOS = Path("../shared/data/massey-letters")
+
+
 def cmd_benchmark(args) -> int:
-    from aslkit.evaluation.benchmark import benchmark_sequences
+    """Sign models: ms per clip. Letter models (default): the live pipeline on a video, per stage."""
     from aslkit.models.io import load_model
 
-    model = load_model(args.model or "words")
-    if model.preprocessing.get("input") != "sequence":
-        raise AslkitError("benchmark times sign (sequence) models for now, e.g. --model words")
+    model = load_model(args.model)
+    if model.preprocessing.get("input") == "sequence":
+        return _benchmark_signs(args, model)
+    if model.preprocessing.get("input") != "hand-landmarks":
+        raise AslkitError("benchmark times the live pipeline (hand-landmark letter models) or sign models")
+    import tempfile
+
+    from aslkit.app.live import run_live
+    from aslkit.data.spelling_video import make_spelling_video
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = args.source
+        if source is None:
+            photos = Path(args.data) if args.data else DEFAULT_BENCH_PHOTOS
+            if not photos.is_dir():
+                raise AslkitError(f"give --source VIDEO, or --data PHOTO_DIR to build one ({photos} is absent)")
+            source = str(make_spelling_video(args.word, photos, Path(tmp) / "bench.mp4", hold_s=1.0).path)
+        res = run_live(source, window=False, model=args.model, max_frames=args.max_frames)
+    r = {"source": str(args.source or f"spelling video of {args.word!r} from {args.data or DEFAULT_BENCH_PHOTOS}"),
+         "model": model.source or model.architecture, **res.summary()}  # fmt: skip
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    print(f"source: {r['source']}\n{r['frames']} frames, {r['fps']:.1f} FPS end to end (text: {r['text']!r})")
+    for name, ms in r["stages"].items():
+        print(f"  {name:<14} median {ms:.3f} ms, p95 {r['stages_p95'][name]:.3f} ms")
+    print(f"  classifier + smoothing: median {r['classifier_and_smoothing_ms']:.3f} ms")
+    return 0
+
+
+def _benchmark_signs(args, model) -> int:
+    from aslkit.evaluation.benchmark import benchmark_sequences
+
     r = benchmark_sequences(model, args.data, clips=args.clips, frames=args.frames)
     if args.json:
         print(json.dumps(r))
@@ -176,6 +209,35 @@ def cmd_benchmark(args) -> int:
     print(f"per clip: median {r['per_clip_ms']['median']:.3f} ms, p95 {r['per_clip_ms']['p95']:.3f} ms")
     for name, ms in r["stages"].items():
         print(f"  {name:<10} median {ms:.3f} ms, p95 {r['stages_p95'][name]:.3f} ms")
+    return 0
+
+
+def cmd_live(args, extra: dict) -> int:
+    from aslkit.app.live import run_live
+
+    res = run_live(
+        args.source,
+        out=args.out,
+        transcript=args.transcript,
+        window=not args.no_window,
+        model=args.model,
+        **extra,
+    )
+    if args.json:
+        print(json.dumps({"text": res.text, "events": [e.to_json() for e in res.events], **res.summary()}))
+    else:
+        print(res.text)
+        print(f"{res.frames} frames at {res.fps:.1f} FPS", file=sys.stderr)
+    return 0
+
+
+def cmd_make_video(args) -> int:
+    from aslkit.data.spelling_video import make_spelling_video
+
+    v = make_spelling_video(
+        args.word, args.data, args.out, fps=args.fps, hold_s=args.hold, gap_s=args.gap, seed=args.seed
+    )
+    print(f"{v.path}: {v.text!r}, {v.frames} frames at {v.fps:g} FPS (photos listed in {v.path.name}.json)")
     return 0
 
 
@@ -314,12 +376,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", action="append", default=[], metavar="MODEL=PATH", help="pretrained weights")
     _common(p)
 
-    p = sub.add_parser("benchmark", help="milliseconds per clip of a sign model (median, p95, per stage)")
-    p.add_argument("--model", default=None, help="shipped sign model name or run folder (default: words)")
-    p.add_argument("--data", default=None, help="clips to time (.npz or folder); default: random 30-frame clips")
-    p.add_argument("--clips", type=int, default=200, help="how many clips to time")
-    p.add_argument("--frames", type=int, default=30, help="frames per random clip")
-    p.add_argument("--json", action="store_true", help="one JSON object with per_clip_ms and stages")
+    p = sub.add_parser(
+        "benchmark", help="live pipeline ms per stage and FPS on a video; with a sign model, ms per clip"
+    )
+    p.add_argument("--model", default=None, help="letter model (default: letters) or a sign model, e.g. words")
+    p.add_argument("--source", default=None, help="video to run live recognition on (default: build one)")
+    p.add_argument("--data", default=None, help="photos to build the video from; with a sign model, clips to time")
+    p.add_argument("--word", default="HELLO", help="what the built video spells")
+    p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    p.add_argument("--clips", type=int, default=200, help="sign models: how many clips to time")
+    p.add_argument("--frames", type=int, default=30, help="sign models: frames per random clip")
+    p.add_argument("--json", action="store_true", help="one JSON object (fps and stages, or per_clip_ms)")
+
+    p = sub.add_parser("live", help="webcam, video or stream -> letters and words as text, in real time")
+    p.add_argument("--source", default="0", help="camera index, video file or stream URL (default: camera 0)")
+    p.add_argument("--out", default=None, help="write the annotated video here (.mp4 or .avi)")
+    p.add_argument("--transcript", default=None, help="write the text here")
+    p.add_argument("--no-window", action="store_true", help="no window (also automatic without a display)")
+    p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--json", action="store_true", help="print the text, events and per-stage timings as JSON")
+
+    p = sub.add_parser("make-spelling-video", help="a video spelling WORD with letter photos, for testing live")
+    p.add_argument("word", metavar="WORD")
+    p.add_argument("--data", required=True, help="photos in class folders (A/, B/, ..., Space/)")
+    p.add_argument("--out", required=True, help="video file to write (.mp4 or .avi)")
+    p.add_argument("--fps", type=float, default=15.0)
+    p.add_argument("--hold", type=float, default=1.0, help="seconds each letter is shown")
+    p.add_argument("--gap", type=float, default=0.4, help="seconds without a hand after each letter")
+    p.add_argument("--seed", type=int, default=0, help="which photos are picked")
 
     p = sub.add_parser("models", help="list registered architectures and shipped trained models")
     p.add_argument("--json", action="store_true")
@@ -405,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.task is None:
             ap.print_help()
             return 2
-        if extra and args.task not in ("train", "augment"):
+        if extra and args.task not in ("train", "augment", "live"):
             ap.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.task == "predict":
             return cmd_predict(args)
@@ -417,6 +501,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_augment(args, _extras(extra))
         if args.task == "benchmark":
             return cmd_benchmark(args)
+        if args.task == "live":
+            return cmd_live(args, _extras(extra))
+        if args.task == "make-spelling-video":
+            return cmd_make_video(args)
         if args.task == "models":
             return cmd_models(args)
         if args.task == "compare":

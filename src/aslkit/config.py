@@ -168,3 +168,38 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class LiveConfig:
+    """Live recognition: from a stream of per-frame letters to text (see defaults.toml [live])."""
+
+    landmark_complexity: int = 1
+    smoothing_s: float = 0.15
+    hold_s: float = 0.45
+    min_confidence: float = 0.55
+    release_s: float = 0.2
+    release_motion: float = 1.0
+    motion_model: str = "letters-motion"
+    motion_every: int = 3
+    motion_window_s: float = 1.0
+    motion_min_confidence: float = 0.8
+    word_model: str = ""
+    word_every: int = 5
+    word_window_s: float = 1.5
+    word_min_confidence: float = 0.8
+
+    @classmethod
+    def from_defaults(cls, **overrides: Any) -> LiveConfig:
+        """defaults.toml [live], then the overrides; unknown keys raise a clear error."""
+        base = _section("live")
+        ref = cls()
+        names = {f.name for f in fields(cls)}
+        for k, v in overrides.items():
+            if v is None:
+                continue
+            if k not in names:
+                opts = ", ".join(sorted(names))
+                raise AslkitError(f"unknown live option --{k.replace('_', '-')} ({k}=...); options: {opts}")
+            base[k] = coerce(k, getattr(ref, k), v)
+        return cls(**{k: v for k, v in base.items() if k in names})

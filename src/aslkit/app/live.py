@@ -1,0 +1,147 @@
+"""`aslkit live`: webcam, video file or stream URL -> letters and words as text, in real time.
+
+Each frame is decoded, run through StreamingRecognizer (MediaPipe Hands in tracking mode, the letter
+model, smoothing, the motion model), drawn on, and shown in a window and/or written to a video. A
+video file is timed by its own frame rate (so the text does not depend on how fast this machine is);
+a camera or stream by the wall clock.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aslkit.app.draw import draw_frame
+from aslkit.errors import AslkitError
+from aslkit.inference.stream import Event, StreamingRecognizer
+from aslkit.landmarks.video import open_video
+
+STAGES = ("decode", "landmarks", "normalization", "classifier", "smoothing", "sequence", "drawing")
+
+
+@dataclass
+class LiveResult:
+    """The text written, its events, and how fast each stage ran (ms per frame)."""
+
+    text: str
+    events: list[Event]
+    frames: int
+    seconds: float
+    stage_ms: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """fps, and each stage's median and p95 in ms (the benchmark's JSON)."""
+        med = {k: round(float(np.median(v)), 4) for k, v in self.stage_ms.items() if v}
+        p95 = {k: round(float(np.percentile(v, 95)), 4) for k, v in self.stage_ms.items() if v}
+        cls, smooth = self.stage_ms.get("classifier", []), self.stage_ms.get("smoothing", [])
+        both = [a + b for a, b in zip(cls, smooth, strict=True)]
+        return {
+            "fps": round(self.fps, 2),
+            "frames": self.frames,
+            "stages": med,
+            "stages_p95": p95,
+            "classifier_and_smoothing_ms": round(float(np.median(both)), 4) if both else None,
+            "text": self.text,
+        }
+
+
+def has_display() -> bool:
+    """Whether a window can be shown (an X or Wayland display on Linux; assumed elsewhere)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def run_live(
+    source: str | int = 0,
+    out: str | Path | None = None,
+    transcript: str | Path | None = None,
+    window: bool = True,
+    model: str | None = None,
+    max_frames: int | None = None,
+    draw: bool = True,
+    **overrides: Any,
+) -> LiveResult:
+    """Recognize a stream until it ends (or q/Esc in the window); ``out``: annotated video,
+    ``transcript``: the text as a file (written even when interrupted). Live settings
+    (defaults.toml [live]) come as keyword overrides."""
+    import cv2
+
+    src = str(source)
+    is_file = not src.isdigit() and "://" not in src
+    if out is not None and Path(out).suffix.lower() not in (".mp4", ".avi"):
+        raise AslkitError(f"{out}: write the annotated video as .mp4 or .avi")
+    cap = open_video(source)
+    rec = StreamingRecognizer(model, **overrides)
+    show = window and has_display()
+    in_fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    if not np.isfinite(in_fps) or in_fps <= 1:
+        in_fps = 30.0
+    writer = None
+    stage_ms: dict[str, list[float]] = {k: [] for k in STAGES}
+    events: list[Event] = []
+    n = 0
+    start = time.perf_counter()
+    try:
+        while max_frames is None or n < max_frames:
+            c0 = time.perf_counter()
+            ok, frame = cap.read()
+            if not ok:
+                break
+            rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            c1 = time.perf_counter()
+            res = rec.process(rgb, n / in_fps if is_file else c1 - start)
+            events += res.events
+            c2 = time.perf_counter()
+            if draw or out is not None or show:
+                elapsed = c2 - start
+                draw_frame(frame, res, rec.transcript.text, (n + 1) / elapsed if elapsed > 0 else None)
+            c3 = time.perf_counter()
+            stage_ms["decode"].append(1000 * (c1 - c0))
+            for k, v in res.timings.items():
+                stage_ms[k].append(v)
+            stage_ms["drawing"].append(1000 * (c3 - c2))
+            if out is not None:
+                if writer is None:
+                    writer = _writer(Path(out), in_fps, frame.shape[1], frame.shape[0])
+                writer.write(frame)
+            if show:
+                cv2.imshow("aslkit live (q to quit)", frame)
+                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                    break
+            n += 1
+    finally:
+        seconds = time.perf_counter() - start
+        cap.release()
+        rec.close()
+        if writer is not None:
+            writer.release()
+        if show:
+            cv2.destroyAllWindows()
+        if transcript is not None:
+            Path(transcript).parent.mkdir(parents=True, exist_ok=True)
+            Path(transcript).write_text(rec.transcript.text + "\n", encoding="utf-8")
+    if n == 0:
+        raise AslkitError(f"{source}: no frames could be read")
+    return LiveResult(rec.transcript.text, events, n, seconds, stage_ms)
+
+
+def _writer(path: Path, fps: float, width: int, height: int):
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fourcc = cv2.VideoWriter_fourcc(*("mp4v" if path.suffix.lower() == ".mp4" else "MJPG"))
+    writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
+    if not writer.isOpened():
+        raise AslkitError(f"{path}: OpenCV cannot write this video")
+    return writer

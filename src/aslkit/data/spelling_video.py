@@ -1,0 +1,134 @@
+"""A fingerspelling video built from letter photos: each letter's photo held for a while, with a
+short empty frame between letters (the hand "leaves", which also separates double letters).
+
+Why: live recognition (webcam to text) needs videos of spelled words with a known answer to be
+tested and benchmarked, and a labelled photo set is what most users have. Photos are picked at
+random (seeded) from the set's class folders; a doubled letter gets two different photos.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from aslkit.data.dataset import load_dataset
+from aslkit.data.images import load_image
+from aslkit.errors import AslkitError, DatasetError, ImageError
+from aslkit.labels import LETTERS, SPACE
+
+
+@dataclass
+class SpellingVideo:
+    """What was written: the video, the text it spells, and each letter's photo and frames."""
+
+    path: Path
+    text: str
+    fps: float
+    frames: int
+    letters: list[dict]
+
+    def to_json(self) -> dict:
+        return {"path": str(self.path), "text": self.text, "fps": self.fps, "frames": self.frames,
+                "letters": self.letters}  # fmt: skip
+
+
+def _classes_of(word: str) -> list[str]:
+    out = []
+    for ch in word.upper():
+        if ch in LETTERS:
+            out.append(ch)
+        elif ch == " ":
+            out.append(SPACE)
+        else:
+            raise AslkitError(f"cannot spell {ch!r}: only the letters A-Z and spaces have signs here")
+    if not out:
+        raise AslkitError("nothing to spell: give a word of letters A-Z")
+    return out
+
+
+def _frame_of(img: np.ndarray, width: int, height: int, hand_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """(BGR frame with the photo centred at ``hand_share`` of the frame height, the empty frame):
+    both on the photo's own border colour, so the gap shows the same room without the hand."""
+    import cv2
+
+    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]]).mean(0)
+    bg = np.empty((height, width, 3), np.uint8)
+    bg[:] = np.clip(border, 0, 255).astype(np.uint8)
+    h, w = img.shape[:2]
+    scale = min(hand_share * height / h, 0.95 * width / w)
+    small = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    frame = bg.copy()
+    y, x = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
+    frame[y : y + small.shape[0], x : x + small.shape[1]] = small
+    return cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), cv2.cvtColor(bg, cv2.COLOR_RGB2BGR)
+
+
+def make_spelling_video(
+    word: str,
+    data: str | Path,
+    out: str | Path,
+    fps: float = 15.0,
+    hold_s: float = 1.0,
+    gap_s: float = 0.4,
+    size: tuple[int, int] = (640, 480),
+    hand_share: float = 0.6,
+    seed: int = 0,
+) -> SpellingVideo:
+    """Write ``out`` (.mp4): ``word`` spelled with photos from ``data`` (a folder of class folders),
+    each held ``hold_s`` seconds and followed by ``gap_s`` seconds without a hand; also writes
+    ``out`` + ``.json`` with the photos used. Spaces use the set's Space photos."""
+    import cv2
+
+    classes = _classes_of(word)
+    ds = load_dataset(data)
+    by_class: dict[str, list[Path]] = {}
+    for s in ds.samples:
+        if s.crop is None:
+            by_class.setdefault(s.label, []).append(s.path)
+    missing = sorted({c for c in classes if c not in by_class})
+    if missing:
+        raise DatasetError(f"{data}: no photos of {missing} to spell {word!r} with")
+    rng = np.random.default_rng(seed)
+    out = Path(out)
+    if out.suffix.lower() not in (".mp4", ".avi"):
+        raise AslkitError(f"{out}: write the video as .mp4 or .avi")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    width, height = size
+    fourcc = cv2.VideoWriter_fourcc(*("mp4v" if out.suffix.lower() == ".mp4" else "MJPG"))
+    writer = cv2.VideoWriter(str(out), fourcc, fps, (width, height))
+    if not writer.isOpened():
+        raise AslkitError(f"{out}: OpenCV cannot write this video")
+    hold, gap = max(1, round(hold_s * fps)), max(1, round(gap_s * fps))
+    used: list[dict] = []
+    n = 0
+    try:
+        for c in classes:
+            pool = list(by_class[c])
+            rng.shuffle(pool)
+            last = used[-1]["photo"] if used else None
+            for photo in pool:
+                if str(photo) == last:
+                    continue
+                try:
+                    img = load_image(photo)
+                except ImageError:
+                    continue
+                break
+            else:
+                raise DatasetError(f"{data}: no readable photo of {c}")
+            frame, empty = _frame_of(img, width, height, hand_share)
+            used.append({"letter": c, "photo": str(photo), "first_frame": n, "last_frame": n + hold - 1})
+            for _ in range(hold):
+                writer.write(frame)
+            for _ in range(gap):
+                writer.write(empty)
+            n += hold + gap
+    finally:
+        writer.release()
+    text = "".join(" " if c == SPACE else c for c in classes)
+    video = SpellingVideo(out, text, fps, n, used)
+    out.with_name(out.name + ".json").write_text(json.dumps(video.to_json(), indent=1), encoding="utf-8")
+    return video

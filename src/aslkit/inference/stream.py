@@ -1,0 +1,297 @@
+"""Live recognition: frames in, text events out (letters, words, space, delete), in real time.
+
+A per-frame letter model is noisy: its best guess flickers while a hand moves between letters, and
+a held letter is seen thirty times a second. ``LetterStream`` turns the per-frame probabilities into
+text the way a reader would: it averages them over the last fraction of a second (exponential decay),
+writes a letter once it has been the steady best guess for ``hold_s``, and writes the same letter
+again only after a release (another letter, no hand, or the hand moving away). ``Space`` and ``Del``
+act on the text and ``Nothing`` writes nothing. The moving letters J and Z come from a sequence model
+over the last second of landmarks, and word signs from a word model when one is set.
+
+``StreamingRecognizer`` runs MediaPipe Hands in tracking mode and both models on each frame; the CLI
+(`aslkit live`), the benchmark and the web app all use it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from aslkit.config import LiveConfig
+from aslkit.data.sequences import HANDS
+from aslkit.errors import ModelError
+from aslkit.labels import DEL, NOTHING, SPACE
+from aslkit.landmarks.extractor import Hand, HandLandmarker, HandsResult
+from aslkit.landmarks.features import canonical_points, featurize
+from aslkit.models.io import TrainedModel, load_model
+
+MOTION_LETTERS = ("J", "Z")
+
+
+@dataclass
+class Event:
+    """Something to do to the text: ``kind`` is letter, word, space or delete."""
+
+    kind: str
+    value: str
+    time: float
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "time": round(self.time, 3),
+            "confidence": round(self.confidence, 4),
+        }
+
+
+@dataclass
+class Transcript:
+    """The running text the events write."""
+
+    text: str = ""
+
+    def apply(self, event: Event) -> None:
+        if event.kind == "letter":
+            self.text += event.value
+        elif event.kind == "space":
+            if self.text and not self.text.endswith(" "):
+                self.text += " "
+        elif event.kind == "delete":
+            self.text = self.text[:-1]
+        elif event.kind == "word":
+            sep = "" if not self.text or self.text.endswith(" ") else " "
+            self.text += sep + event.value + " "
+
+
+class LetterStream:
+    """Per-frame class probabilities -> events; see the module docstring. No MediaPipe here: feed it
+    probabilities (None when no hand is in view) and timestamps."""
+
+    def __init__(self, labels: list[str], cfg: LiveConfig | None = None) -> None:
+        self.labels = list(labels)
+        self.cfg = cfg or LiveConfig.from_defaults()
+        self._nothing = np.zeros(len(labels), np.float64)
+        if NOTHING in self.labels:
+            self._nothing[self.labels.index(NOTHING)] = 1.0
+        self.smoothed: np.ndarray | None = None
+        self._last_t: float | None = None
+        self._run: str | None = None
+        self._run_start = 0.0
+        self.blocked: str | None = None  # the last written letter, until released
+        self._other_since: float | None = None
+        self._written_at: np.ndarray | None = None  # wrist position when the blocked letter was written
+        self.last_letter: Event | None = None
+
+    @property
+    def best(self) -> tuple[str | None, float]:
+        """The current smoothed best guess and its probability."""
+        if self.smoothed is None:
+            return None, 0.0
+        i = int(self.smoothed.argmax())
+        return self.labels[i], float(self.smoothed[i])
+
+    def _release(self, best: str | None, conf: float, t: float, wrist: np.ndarray | None, size: float) -> None:
+        if self.blocked is None:
+            return
+        if best != self.blocked or conf < self.cfg.min_confidence:
+            self._other_since = t if self._other_since is None else self._other_since
+            if t - self._other_since >= self.cfg.release_s:
+                self.blocked = None
+        else:
+            self._other_since = None
+        moved = wrist is not None and self._written_at is not None and size > 0
+        if moved and np.linalg.norm(wrist - self._written_at) / size >= self.cfg.release_motion:
+            self.blocked = None
+
+    def _write(self, label: str, conf: float, t: float, wrist: np.ndarray | None) -> Event:
+        kind = {SPACE: "space", DEL: "delete"}.get(label, "letter")
+        self.blocked, self._other_since, self._written_at = label, None, wrist
+        ev = Event(kind, label if kind == "letter" else label.lower(), t, conf)
+        if kind == "letter":
+            self.last_letter = ev
+        return ev
+
+    def update(
+        self, probs: np.ndarray | None, t: float, wrist: np.ndarray | None = None, size: float = 0.0
+    ) -> list[Event]:
+        """One frame: class probabilities (or None: no hand), its time in seconds, the wrist position
+        and hand size (any unit, the same for both) for the movement release."""
+        x = self._nothing if probs is None else np.asarray(probs, np.float64)
+        if self.smoothed is None or self._last_t is None:
+            self.smoothed = x.copy()
+        else:
+            a = math.exp(-max(t - self._last_t, 0.0) / max(self.cfg.smoothing_s, 1e-6))
+            self.smoothed = a * self.smoothed + (1 - a) * x
+        self._last_t = t
+        best, conf = self.best
+        self._release(best, conf, t, wrist, size)
+        if best is None or best == NOTHING or conf < self.cfg.min_confidence:
+            self._run = None
+            return []
+        if best != self._run:
+            self._run, self._run_start = best, t
+            return []
+        if t - self._run_start >= self.cfg.hold_s and best != self.blocked:
+            return [self._write(best, conf, t, wrist)]
+        return []
+
+    def motion_letter(self, label: str, conf: float, t: float, wrist: np.ndarray | None = None) -> list[Event]:
+        """A moving letter (J, Z) from the motion model: written unless it was the last thing written
+        and not released; a letter written during the movement (J starts as I) is replaced."""
+        if label == self.blocked:
+            return []
+        out = []
+        last = self.last_letter
+        if last is not None and last.value not in MOTION_LETTERS and t - last.time <= self.cfg.motion_window_s:
+            out.append(Event("delete", "del", t, conf))
+        out.append(self._write(label, conf, t, wrist))
+        self._run, self._run_start = label, t  # the held end of the movement is the same letter
+        return out
+
+
+def hands_row(result: HandsResult) -> np.ndarray:
+    """One frame in the hands-only sequence layout (126): the signer's right hand in the right block.
+    MediaPipe Hands names handedness as if the image were mirrored, so its "Left" is the signer's
+    right hand in an unmirrored camera frame (the sequence sets' convention)."""
+    row = np.zeros(HANDS.width, np.float32)
+    taken: set[str] = set()
+    for hand in sorted(result.hands, key=lambda h: -h.score):
+        block = HANDS.right if hand.handedness == "Left" else HANDS.left
+        if block in taken:
+            continue
+        taken.add(block)  # type: ignore[arg-type]
+        row[block[0] : block[1]] = hand.landmarks.ravel()
+    return row
+
+
+@dataclass
+class FrameResult:
+    """What one frame gave: the hands, the main hand's current letter, events, and stage timings (ms)."""
+
+    time: float
+    hands: HandsResult
+    hand: Hand | None
+    letter: str | None
+    confidence: float
+    events: list[Event] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class StreamingRecognizer:
+    """Frames (RGB uint8) in, events out.
+
+    >>> rec = StreamingRecognizer()
+    >>> for frame_result in map(rec.process, frames): print(frame_result.events)
+    """
+
+    def __init__(self, model: str | TrainedModel | None = None, cfg: LiveConfig | None = None, **overrides: Any):
+        self.cfg = cfg or LiveConfig.from_defaults(**overrides)
+        self.model = model if isinstance(model, TrainedModel) else load_model(model)
+        if self.model.preprocessing.get("input") != "hand-landmarks":
+            raise ModelError(f"live letters need a hand-landmark model; {self.model.architecture!r} is not one")
+        self.stream = LetterStream(self.model.labels, self.cfg)
+        self.transcript = Transcript()
+        self.landmarker = HandLandmarker(static=False, max_hands=2, tracking_complexity=self.cfg.landmark_complexity)
+        self.motion = self._sequence(self.cfg.motion_model)
+        self.words = self._sequence(self.cfg.word_model)
+        self._buffer: deque[tuple[float, np.ndarray]] = deque()
+        self._frame = 0
+        self._last_word: tuple[str, float] | None = None
+        self._t0 = time.perf_counter()
+
+    @staticmethod
+    def _sequence(name: str):
+        if not name:
+            return None
+        from aslkit.inference.sequence_recognizer import SequenceRecognizer
+
+        rec = SequenceRecognizer(name, top_k=1, cache_dir=None)
+        rec.predict_frames(np.zeros((8, HANDS.width), np.float32))  # load the network now, not mid-stream
+        return rec
+
+    def _emit(self, events: list[Event]) -> list[Event]:
+        for ev in events:
+            self.transcript.apply(ev)
+        return events
+
+    def process(self, rgb: np.ndarray, t: float | None = None) -> FrameResult:
+        """One frame; ``t`` its time in seconds (default: the wall clock since the first frame)."""
+        t = time.perf_counter() - self._t0 if t is None else float(t)
+        tm: dict[str, float] = {}
+        c0 = time.perf_counter()
+        hands = self.landmarker(rgb)
+        c1 = time.perf_counter()
+        hand = hands.main_hand()
+        probs, wrist, size = None, None, 0.0
+        feats = None
+        if hand is not None:
+            pts = canonical_points(hand, hands.width, hands.height)
+            feats = featurize(pts)[None]
+            wrist = hand.landmarks[0, :2] * np.array([hands.width, hands.height], np.float32)
+            size = float(np.linalg.norm((hand.landmarks[9, :2] - hand.landmarks[0, :2]) * [hands.width, hands.height]))
+        c2 = time.perf_counter()
+        if feats is not None:
+            probs = self.model.predict_proba(feats)[0]
+        c3 = time.perf_counter()
+        events = self.stream.update(probs, t, wrist, size)
+        c4 = time.perf_counter()
+        events += self._sequences(hands, t, wrist)
+        c5 = time.perf_counter()
+        tm = {"landmarks": c1 - c0, "normalization": c2 - c1, "classifier": c3 - c2, "smoothing": c4 - c3,
+              "sequence": c5 - c4}  # fmt: skip
+        letter, conf = self.stream.best
+        self._frame += 1
+        return FrameResult(t, hands, hand, letter, conf, self._emit(events), {k: 1000 * v for k, v in tm.items()})
+
+    def _sequences(self, hands: HandsResult, t: float, wrist: np.ndarray | None) -> list[Event]:
+        if self.motion is None and self.words is None:
+            return []
+        self._buffer.append((t, hands_row(hands)))
+        keep = max(self.cfg.motion_window_s, self.cfg.word_window_s if self.words else 0.0)
+        while self._buffer and t - self._buffer[0][0] > keep:
+            self._buffer.popleft()
+        out: list[Event] = []
+        if self.motion is not None and self._frame % max(1, self.cfg.motion_every) == 0:
+            clip = self._window(t, self.cfg.motion_window_s)
+            if clip is not None:
+                p = self.motion.predict_frames(clip)
+                if p.label in MOTION_LETTERS and p.confidence >= self.cfg.motion_min_confidence:
+                    out += self.stream.motion_letter(p.label, p.confidence, t, wrist)
+        if self.words is not None and self._frame % max(1, self.cfg.word_every) == 0:
+            clip = self._window(t, self.cfg.word_window_s)
+            if clip is not None:
+                p = self.words.predict_frames(clip)
+                idle = self.words.model.preprocessing.get("idle_label")
+                fresh = (
+                    self._last_word is None
+                    or self._last_word[0] != p.label
+                    or t - self._last_word[1] > self.cfg.word_window_s
+                )
+                if p.label != idle and p.confidence >= self.cfg.word_min_confidence and fresh:
+                    self._last_word = (p.label, t)
+                    out.append(Event("word", str(p.label), t, p.confidence))
+        return out
+
+    def _window(self, t: float, seconds: float) -> np.ndarray | None:
+        """The last ``seconds`` of hand rows, if the buffer covers most of it and a hand is in it."""
+        rows = [r for ts, r in self._buffer if t - ts <= seconds]
+        if len(rows) < 4 or t - self._buffer[0][0] < 0.6 * seconds:
+            return None
+        clip = np.stack(rows)
+        return clip if np.abs(clip).sum() > 0 else None
+
+    def run(self, frames: Iterable[tuple[float, np.ndarray]]) -> Iterator[Event]:
+        """Events from (time, RGB frame) pairs, as they happen."""
+        for t, rgb in frames:
+            yield from self.process(rgb, t).events
+
+    def close(self) -> None:
+        self.landmarker.close()

@@ -1,0 +1,155 @@
+"""Live recognition: the letter stream's rules, hand blocks, the spelling-video builder, and a video
+built from photos of people the letter model never saw, spelled back by `aslkit live`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import shared_dir
+
+from aslkit.cli import main
+from aslkit.config import LiveConfig
+from aslkit.data.spelling_video import make_spelling_video
+from aslkit.errors import AslkitError, DatasetError
+from aslkit.inference.stream import Event, LetterStream, Transcript, hands_row
+from aslkit.landmarks.extractor import Hand, HandsResult
+
+LABELS = ["A", "B", "J", "Del", "Nothing", "Space"]
+FPS = 30.0
+
+
+def _p(label: str, conf: float = 0.9) -> np.ndarray:
+    p = np.full(len(LABELS), (1 - conf) / (len(LABELS) - 1))
+    p[LABELS.index(label)] = conf
+    return p
+
+
+def _feed(stream: LetterStream, seq: list[tuple[str | None, float]], t0: float = 0.0) -> tuple[list[Event], float]:
+    """Feed (label or None for no hand, seconds) runs at 30 FPS; returns the events and the end time."""
+    events, t = [], t0
+    for label, seconds in seq:
+        for _ in range(round(seconds * FPS)):
+            events += stream.update(None if label is None else _p(label), t)
+            t += 1 / FPS
+    return events, t
+
+
+def _text(events: list[Event]) -> str:
+    tr = Transcript()
+    for e in events:
+        tr.apply(e)
+    return tr.text
+
+
+def test_a_letter_is_written_once_held_and_again_only_after_a_release() -> None:
+    s = LetterStream(LABELS, LiveConfig.from_defaults())
+    ev, _ = _feed(s, [("A", 0.3)])
+    assert ev == [], "not held long enough yet"
+    ev, t = _feed(s, [("A", 2.0)], 0.3)
+    assert [e.value for e in ev] == ["A"], "held for two seconds: still one A"
+    ev, t = _feed(s, [(None, 0.5), ("A", 1.0)], t)
+    assert [e.value for e in ev] == ["A"], "the hand left in between: a second A"
+    ev, _ = _feed(s, [("B", 1.0), ("A", 1.0)], t)
+    assert [e.value for e in ev] == ["B", "A"]
+
+
+def test_flicker_shorter_than_the_hold_writes_nothing() -> None:
+    s = LetterStream(LABELS, LiveConfig.from_defaults())
+    events, t = [], 0.0
+    for i in range(90):  # three seconds of A and B alternating every frame: nothing is steady
+        events += s.update(_p("A" if i % 2 else "B", 0.6), t)
+        t += 1 / FPS
+    assert events == []
+
+
+def test_space_delete_and_nothing_act_on_the_text() -> None:
+    s = LetterStream(LABELS, LiveConfig.from_defaults())
+    ev, _ = _feed(s, [("A", 1), ("Nothing", 1), ("B", 1), ("Space", 1), (None, 0.5), ("B", 1), ("Del", 1)])
+    assert [e.kind for e in ev] == ["letter", "letter", "space", "letter", "delete"]
+    assert _text(ev) == "AB "
+
+
+def test_a_motion_letter_replaces_the_letter_written_during_its_movement() -> None:
+    s = LetterStream(LABELS, LiveConfig.from_defaults())
+    ev, t = _feed(s, [("A", 1.0), (None, 0.5), ("B", 0.8)])
+    ev += s.motion_letter("J", 0.95, t)
+    assert _text(ev) == "AJ", "J starts from another hand shape, which was written first"
+    assert s.motion_letter("J", 0.95, t + 0.1) == [], "the same movement is not written twice"
+
+
+def test_transcript_words_and_spaces() -> None:
+    tr = Transcript()
+    kinds = [("word", "hello"), ("letter", "A"), ("space", "space"), ("space", "space"), ("word", "thank-you"),
+             ("delete", "del")]  # fmt: skip
+    for i, (kind, value) in enumerate(kinds):
+        tr.apply(Event(kind, value, i, 1.0))
+    assert tr.text == "hello A thank-you"
+
+
+def test_live_options_are_checked() -> None:
+    assert LiveConfig.from_defaults(hold_s="0.3").hold_s == 0.3
+    with pytest.raises(AslkitError, match="unknown live option --hold"):
+        LiveConfig.from_defaults(hold=1)
+
+
+def test_hands_row_puts_the_signers_right_hand_in_the_right_block() -> None:
+    pts = np.random.default_rng(0).uniform(0.2, 0.8, (21, 3)).astype(np.float32)
+    # MediaPipe Hands names handedness as if the frame were mirrored: "Left" is the signer's right hand
+    right = Hand(pts, pts, "Left", 0.9)
+    row = hands_row(HandsResult(640, 480, [right]))
+    assert np.allclose(row[63:], pts.ravel()) and not row[:63].any()
+    both = hands_row(HandsResult(640, 480, [right, Hand(pts * 0.5, pts, "Right", 0.8)]))
+    assert np.allclose(both[:63], (pts * 0.5).ravel())
+
+
+def test_spelling_video_builder(tmp_path: Path) -> None:
+    data = shared_dir("massey-letters")
+    v = make_spelling_video("Lol", data, tmp_path / "lol.mp4", fps=10, hold_s=1.0, gap_s=0.5)
+    assert v.text == "LOL" and v.frames == 3 * 15
+    cap = cv2.VideoCapture(str(v.path))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 45 and int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 640
+    cap.release()
+    side = json.loads((tmp_path / "lol.mp4.json").read_text())
+    photos = [x["photo"] for x in side["letters"]]
+    assert [x["letter"] for x in side["letters"]] == ["L", "O", "L"] and all(Path(p).is_file() for p in photos)
+    with pytest.raises(AslkitError, match="cannot spell '4'"):
+        make_spelling_video("h4x", data, tmp_path / "x.mp4")
+    with pytest.raises(DatasetError, match=r"no photos of \['Space'\]"):
+        make_spelling_video("a b", data, tmp_path / "x.mp4")
+
+
+def test_live_spells_a_word_from_photos_of_unseen_signers(tmp_path: Path, capsys) -> None:
+    """HELLO from Massey photos (five signers the shipped letter model never trained on), with its
+    double L, through the CLI exactly as a user runs it."""
+    data = shared_dir("massey-letters")
+    video = tmp_path / "hello.mp4"
+    assert main(["make-spelling-video", "HELLO", "--data", str(data), "--out", str(video), "--seed", "3"]) == 0
+    out_txt, annotated = tmp_path / "out.txt", tmp_path / "annotated.mp4"
+    code = main(["live", "--source", str(video), "--no-window", "--transcript", str(out_txt), "--out", str(annotated)])
+    assert code == 0
+    assert out_txt.read_text().strip() == "HELLO"
+    cap = cv2.VideoCapture(str(annotated))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 5 * 21, "every frame annotated"
+    cap.release()
+
+
+def test_live_and_benchmark_errors_and_json(tmp_path: Path, capsys) -> None:
+    assert main(["live", "--source", "7", "--no-window"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "aslkit: error: cannot open camera 7 (no such camera, or not a video OpenCV can read)"
+    assert main(["live", "--source", str(tmp_path / "none.mp4"), "--no-window"]) == 1
+    assert "no such video file" in capsys.readouterr().err
+    blank = tmp_path / "blank.mp4"
+    vw = cv2.VideoWriter(str(blank), cv2.VideoWriter_fourcc(*"mp4v"), 10, (160, 120))
+    for _ in range(8):
+        vw.write(np.full((120, 160, 3), 100, np.uint8))
+    vw.release()
+    assert main(["benchmark", "--source", str(blank), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["frames"] == 8 and r["fps"] > 0 and r["text"] == ""
+    stages = {"decode", "landmarks", "normalization", "classifier", "smoothing", "sequence", "drawing"}
+    assert set(r["stages"]) == stages and all(v >= 0 for v in r["stages"].values())
