@@ -27,8 +27,11 @@ def cold_start(image: Path, runs: int = 5) -> float:
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "aslkit", "predict", str(image), "--no-cache", "--json"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "aslkit", "predict", str(image), "--no-cache", "--json"],
+            check=True,
+            capture_output=True,
+        )
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 
