@@ -89,6 +89,7 @@ class LetterStream:
         self._other_since: float | None = None
         self._written_at: np.ndarray | None = None  # wrist position when the blocked letter was written
         self.last_letter: Event | None = None
+        self._motion_at = -math.inf  # when the last moving letter was written
 
     @property
     def best(self) -> tuple[str | None, float]:
@@ -139,21 +140,24 @@ class LetterStream:
         if best != self._run:
             self._run, self._run_start = best, t
             return []
-        if t - self._run_start >= self.cfg.hold_s and best != self.blocked:
+        settled = t - self._motion_at >= self.cfg.motion_window_s  # the end of a movement is still that letter
+        if t - self._run_start >= self.cfg.hold_s and best != self.blocked and settled:
             return [self._write(best, conf, t, wrist)]
         return []
 
     def motion_letter(self, label: str, conf: float, t: float, wrist: np.ndarray | None = None) -> list[Event]:
         """A moving letter (J, Z) from the motion model: written unless it was the last thing written
-        and not released; a letter written during the movement (J starts as I) is replaced."""
-        if label == self.blocked:
-            return []
-        out = []
+        and not released, or the window still holds the movement it was written for; a letter written
+        during the movement (J starts as I) is replaced."""
         last = self.last_letter
-        if last is not None and last.value not in MOTION_LETTERS and t - last.time <= self.cfg.motion_window_s:
+        recent = last is not None and t - last.time < self.cfg.motion_window_s
+        if label == self.blocked or t - self._motion_at < self.cfg.motion_window_s or (recent and last.value == label):
+            return []  # already written (by the hand shape alone, or for this same movement)
+        out = []
+        if recent and last.value not in MOTION_LETTERS:
             out.append(Event("delete", "del", t, conf))
         out.append(self._write(label, conf, t, wrist))
-        self._run, self._run_start = label, t  # the held end of the movement is the same letter
+        self._motion_at = t
         return out
 
 
