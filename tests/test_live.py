@@ -155,12 +155,12 @@ def test_live_and_benchmark_errors_and_json(tmp_path: Path, capsys) -> None:
     assert set(r["stages"]) == stages and all(v >= 0 for v in r["stages"].values())
 
 
-def _replay(clip: np.ndarray, fps: float = 20.0, hold: int = 10) -> str:
+def _replay(clip: np.ndarray, fps: float = 20.0, hold: int = 10, **live: str) -> str:
     """The live recognizer on a recorded landmark clip (hands layout) instead of camera frames."""
     from aslkit.inference.stream import StreamingRecognizer
 
     frames = [*clip, *[clip[-1]] * hold]
-    rec = StreamingRecognizer()
+    rec = StreamingRecognizer(**live)
     it = iter(frames)
 
     def landmarks(_rgb: np.ndarray) -> HandsResult:
@@ -186,3 +186,15 @@ def test_moving_letters_are_written_once_from_recorded_movements(letter: str) ->
     assert [_replay(c) for c in clips] == [letter] * 4
     still = [s for s, lab in zip(data.sequences, data.labels, strict=True) if lab == "A"][3:6]
     assert all(set(_replay(c)) <= {"A"} for c in still), "a still hand is never read as a moving letter"
+
+
+def test_a_word_sign_is_written_as_a_word_and_its_hand_shapes_are_not() -> None:
+    from aslkit.data.sequences import load_sequences
+    from aslkit.inference.sequence_recognizer import check_layout
+    from aslkit.models.io import load_model
+
+    data = load_sequences(shared_dir("sign-sequences") / "words-pose-hands.npz")
+    hands_only = check_layout(load_model("letters-motion"), data)  # live tracks hands only, no pose
+    clips = [s for s, lab in zip(hands_only.sequences, data.labels, strict=True) if lab == "thank-you"][:3]
+    texts = [_replay(c, word_model="words") for c in clips]
+    assert texts == ["thank-you "] * 3, texts

@@ -209,6 +209,7 @@ class StreamingRecognizer:
         self._buffer: deque[tuple[float, np.ndarray]] = deque()
         self._frame = 0
         self._last_word: tuple[str, float] | None = None
+        self._recent: deque[Event] = deque()  # events of the last word window, to take letters back
         self._t0 = time.perf_counter()
 
     @staticmethod
@@ -222,9 +223,25 @@ class StreamingRecognizer:
         return rec
 
     def _emit(self, events: list[Event]) -> list[Event]:
+        out: list[Event] = []
         for ev in events:
+            if ev.kind == "word":  # letters read off the hand shapes of this sign are not text: take them back
+                out += [Event("delete", "del", ev.time, ev.confidence) for _ in range(self._letters_since(ev))]
+            out.append(ev)
+        for ev in out:
             self.transcript.apply(ev)
-        return events
+            self._recent.append(ev)
+        while self._recent and out and out[-1].time - self._recent[0].time > self.cfg.word_window_s:
+            self._recent.popleft()
+        return out
+
+    def _letters_since(self, word: Event) -> int:
+        """Letters still in the text that were written during the word's window."""
+        n = 0
+        for ev in self._recent:
+            if word.time - ev.time <= self.cfg.word_window_s:
+                n += 1 if ev.kind == "letter" else -1 if ev.kind == "delete" else 0
+        return max(0, min(n, len(self.transcript.text)))
 
     def process(self, rgb: np.ndarray, t: float | None = None) -> FrameResult:
         """One frame; ``t`` its time in seconds (default: the wall clock since the first frame)."""
