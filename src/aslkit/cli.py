@@ -163,12 +163,14 @@ def cmd_train(args, extra: dict) -> int:
 DEFAULT_BENCH_PHOTOS = Path("../shared/data/massey-letters")
 
 
-def cmd_benchmark(args) -> int:
+def cmd_benchmark(args, extra: dict) -> int:
     """Sign models: ms per clip. Letter models (default): the live pipeline on a video, per stage."""
     from aslkit.models.io import load_model
 
     model = load_model(args.model)
     if model.preprocessing.get("input") == "sequence":
+        if extra:
+            raise AslkitError(f"live options ({', '.join(extra)}) do not apply to a sign model's benchmark")
         return _benchmark_signs(args, model)
     if model.preprocessing.get("input") != "hand-landmarks":
         raise AslkitError("benchmark times the live pipeline (hand-landmark letter models) or sign models")
@@ -184,7 +186,7 @@ def cmd_benchmark(args) -> int:
             if not photos.is_dir():
                 raise AslkitError(f"give --source VIDEO, or --data PHOTO_DIR to build one ({photos} is absent)")
             source = str(make_spelling_video(args.word, photos, Path(tmp) / "bench.mp4", hold_s=1.0).path)
-        res = run_live(source, window=False, model=args.model, max_frames=args.max_frames)
+        res = run_live(source, window=False, model=args.model, max_frames=args.max_frames, **extra)
     r = {"source": str(args.source or f"spelling video of {args.word!r} from {args.data or DEFAULT_BENCH_PHOTOS}"),
          "model": model.source or model.architecture, **res.summary()}  # fmt: skip
     if args.json:
@@ -382,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="letter model (default: letters) or a sign model, e.g. words")
     p.add_argument("--source", default=None, help="video to run live recognition on (default: build one)")
     p.add_argument("--data", default=None, help="photos to build the video from; with a sign model, clips to time")
-    p.add_argument("--word", default="HELLO", help="what the built video spells")
+    p.add_argument("--word", default="QUICKBROWNFOX", help="what the built video spells")
     p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     p.add_argument("--clips", type=int, default=200, help="sign models: how many clips to time")
     p.add_argument("--frames", type=int, default=30, help="sign models: frames per random clip")
@@ -489,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.task is None:
             ap.print_help()
             return 2
-        if extra and args.task not in ("train", "augment", "live"):
+        if extra and args.task not in ("train", "augment", "live", "benchmark"):
             ap.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.task == "predict":
             return cmd_predict(args)
@@ -500,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.task == "augment":
             return cmd_augment(args, _extras(extra))
         if args.task == "benchmark":
-            return cmd_benchmark(args)
+            return cmd_benchmark(args, _extras(extra))
         if args.task == "live":
             return cmd_live(args, _extras(extra))
         if args.task == "make-spelling-video":

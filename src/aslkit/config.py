@@ -175,13 +175,14 @@ class LiveConfig:
     """Live recognition: from a stream of per-frame letters to text (see defaults.toml [live])."""
 
     landmark_complexity: int = 1
+    landmark_max_side: int = 640
     smoothing_s: float = 0.15
     hold_s: float = 0.45
     min_confidence: float = 0.55
     release_s: float = 0.2
     release_motion: float = 1.0
     motion_model: str = "letters-motion"
-    motion_every: int = 3
+    motion_every: int = 5
     motion_window_s: float = 1.0
     motion_min_confidence: float = 0.8
     word_model: str = ""

@@ -203,7 +203,13 @@ class StreamingRecognizer:
             raise ModelError(f"live letters need a hand-landmark model; {self.model.architecture!r} is not one")
         self.stream = LetterStream(self.model.labels, self.cfg)
         self.transcript = Transcript()
-        self.landmarker = HandLandmarker(static=False, max_hands=2, tracking_complexity=self.cfg.landmark_complexity)
+        self.landmarker = HandLandmarker(
+            static=False,
+            max_hands=2,
+            tracking_complexity=self.cfg.landmark_complexity,
+            max_side=self.cfg.landmark_max_side,
+        )
+        self.landmarker.warmup()  # MediaPipe's graph loads now, not on the first frame
         self.motion = self._sequence(self.cfg.motion_model)
         self.words = self._sequence(self.cfg.word_model)
         self._buffer: deque[tuple[float, np.ndarray]] = deque()
@@ -216,8 +222,14 @@ class StreamingRecognizer:
     def _sequence(name: str):
         if not name:
             return None
+        import torch
+
         from aslkit.inference.sequence_recognizer import SequenceRecognizer
 
+        # One torch thread: MediaPipe keeps both cores busy, and torch's second thread spinning between
+        # calls slowed it by 4 FPS here (28 -> 32 FPS end to end with one thread). A 20-frame clip
+        # takes a few ms on one thread, run every few frames.
+        torch.set_num_threads(1)
         rec = SequenceRecognizer(name, top_k=1, cache_dir=None)
         rec.predict_frames(np.zeros((8, HANDS.width), np.float32))  # load the network now, not mid-stream
         return rec
@@ -243,12 +255,17 @@ class StreamingRecognizer:
                 n += 1 if ev.kind == "letter" else -1 if ev.kind == "delete" else 0
         return max(0, min(n, len(self.transcript.text)))
 
-    def process(self, rgb: np.ndarray, t: float | None = None) -> FrameResult:
-        """One frame; ``t`` its time in seconds (default: the wall clock since the first frame)."""
+    def process(self, rgb: np.ndarray | None, t: float | None = None, hands: HandsResult | None = None) -> FrameResult:
+        """One frame; ``t`` its time in seconds (default: the wall clock since the first frame).
+        ``hands``: the frame's landmarks when already found (a pipeline running ``self.landmarker``
+        in its own thread); then ``rgb`` is not needed."""
         t = time.perf_counter() - self._t0 if t is None else float(t)
         tm: dict[str, float] = {}
         c0 = time.perf_counter()
-        hands = self.landmarker(rgb)
+        if hands is None:
+            if rgb is None:
+                raise ValueError("process needs the frame or its hands")
+            hands = self.landmarker(rgb)
         c1 = time.perf_counter()
         hand = hands.main_hand()
         probs, wrist, size = None, None, 0.0

@@ -227,6 +227,7 @@ class HandLandmarker:
         attempts: retry ladder for photos, see DEFAULT_ATTEMPTS; the first attempt that finds a hand wins.
         min_tracking_confidence, tracking_complexity: tracking mode only (complexity 0 is MediaPipe's
             lite hand model: about twice as fast, for live video).
+        max_side: images are shrunk to this longer side first (MediaPipe works at 192-224 px inside).
     """
 
     def __init__(
@@ -236,12 +237,14 @@ class HandLandmarker:
         attempts: tuple[tuple, ...] = DEFAULT_ATTEMPTS,
         min_tracking_confidence: float = 0.5,
         tracking_complexity: int = 1,
+        max_side: int = WORK_MAX_SIDE,
     ) -> None:
         self.static = static
         self.max_hands = max_hands
         tracking = (*TRACKING_ATTEMPT[:3], int(tracking_complexity), *TRACKING_ATTEMPT[4:])
         self.attempts = tuple(tuple(a) for a in attempts) if static else (tracking,)
         self.min_tracking_confidence = min_tracking_confidence
+        self.max_side = int(max_side)
         self._solutions: dict[tuple[int, float], object] = {}
 
     @property
@@ -253,7 +256,7 @@ class HandLandmarker:
             "mp": mediapipe.__version__,
             "static": self.static,
             "max_hands": self.max_hands,
-            "work_max_side": WORK_MAX_SIDE,
+            "work_max_side": self.max_side,
             "refit": [REFIT_EXTENT, REFIT_BORDER] if self.static else None,
             "v": 2,
         }
@@ -288,13 +291,15 @@ class HandLandmarker:
         return self._solutions[key]
 
     def warmup(self) -> None:
-        """Load the first model now (about 0.1 s) rather than on the first image."""
-        self._solution(self.attempts[0][3], self.attempts[0][4])
+        """Load the first model and run it once now (about 0.1 s) rather than on the first image."""
+        sol = self._solution(self.attempts[0][3], self.attempts[0][4])
+        with _quiet_stderr():  # MediaPipe logs its set-up on the first run
+            sol.process(np.zeros((64, 64, 3), np.uint8))
 
     def __call__(self, image: np.ndarray, start: int = 0) -> HandsResult:
         """Find hands in an RGB uint8 image (H, W, 3), trying the ladder from attempt ``start``."""
         h, w = image.shape[:2]
-        work = _shrink(np.ascontiguousarray(image), WORK_MAX_SIDE)
+        work = _shrink(np.ascontiguousarray(image), self.max_side)
         for k in range(start, len(self.attempts)):
             name, frac, kind, complexity, conf, *rest = self.attempts[k]
             img = _tone(work, rest[0]) if rest and rest[0] else work
