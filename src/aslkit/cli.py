@@ -233,6 +233,61 @@ def cmd_live(args, extra: dict) -> int:
     return 0
 
 
+def cmd_convert(args) -> int:
+    from aslkit.data.boxes import load_boxes, write_boxes
+
+    bs = load_boxes(args.source, args.source_format)
+    where = write_boxes(bs, args.out, args.to)
+    if bs.problems:
+        (Path(args.out) / "problems.json").write_text(
+            json.dumps([{"where": w, "problem": why} for w, why in bs.problems], indent=1), encoding="utf-8"
+        )
+    print(f"{args.source} ({bs.source_format}): {len(bs.images)} images, {bs.n_boxes} boxes, {len(bs.classes)} classes")
+    print(f"wrote {args.to}: {where}")
+    if bs.problems:
+        print(f"{len(bs.problems)} problem(s) left out or fixed, listed in {Path(args.out) / 'problems.json'}; first:")
+        for w, why in bs.problems[:5]:
+            print(f"  {w}: {why}")
+    return 0
+
+
+def _class_list(text: str | None) -> list[str] | None:
+    from aslkit.labels import canonical_label
+
+    return [canonical_label(c) for c in text.split(",") if c.strip()] if text else None
+
+
+def cmd_evaluate_detection(args) -> int:
+    from aslkit.evaluation.detection import evaluate_detection
+
+    m = evaluate_detection(
+        args.data,
+        model=args.model,
+        conf=args.conf,
+        iou=args.iou,
+        classes=_class_list(args.classes),
+        fmt=args.source_format,
+        cache_dir=_cache(args),
+        workers=args.workers or None,
+        progress=_progress_wanted(args),
+    )
+    if args.report:
+        out = Path(args.report)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "detection_metrics.json").write_text(json.dumps(m, indent=2), encoding="utf-8")
+    if args.json:
+        print(json.dumps(m))
+        return 0
+    print(f"data: {m['data']} ({m['format']}), {m['images']} images, {m['ground_truth_boxes']} boxes")
+    print(f"mAP@0.5 {m['map50']:.4f}   mAP@0.5:0.95 {m['map50_95']:.4f}")
+    print(f"at conf {m['conf']} and IoU {m['iou']}: precision {m['precision']:.4f}, recall {m['recall']:.4f}")
+    print("class  AP@0.5  ground truth  detected  missed  false positives")
+    for c, row in m["per_class_table"].items():
+        ap, gt, hit = m["per_class_ap"][c], row["ground_truth"], row["detected"]
+        print(f"{c:<6} {ap:.3f}   {gt:>12}  {hit:>8}  {row['missed']:>6}  {row['false_positives']:>15}")
+    return 0
+
+
 def cmd_make_video(args) -> int:
     from aslkit.data.spelling_video import make_spelling_video
 
@@ -398,6 +453,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--json", action="store_true", help="print the text, events and per-stage timings as JSON")
 
+    p = sub.add_parser("convert", help="box annotations from one format to another (csv, yolo, coco, voc)")
+    p.add_argument(
+        "source", metavar="SRC", help="annotations.csv, a YOLO folder (data.yaml), a COCO .json or a VOC folder"
+    )
+    p.add_argument("--to", required=True, choices=("csv", "yolo", "coco", "voc"))
+    p.add_argument("--out", required=True, help="a new folder (images are linked or copied into it)")
+    p.add_argument("--from", dest="source_format", default=None, choices=("csv", "yolo", "coco", "voc"),
+                   help="source format (default: detected)")  # fmt: skip
+
+    p = sub.add_parser("evaluate-detection", help="precision, recall, mAP of the letter detector on box annotations")
+    p.add_argument("data", metavar="DATA", help="annotations.csv, a YOLO folder, a COCO .json or a VOC folder")
+    p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--conf", type=float, default=0.25, help="confidence for precision, recall and the table")
+    p.add_argument("--iou", type=float, default=0.5, help="IoU for a detection to count as found")
+    p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
+    p.add_argument("--from", dest="source_format", default=None, choices=("csv", "yolo", "coco", "voc"))
+    p.add_argument("--json", action="store_true", help="one JSON object: map50, map50_95, precision, recall, ...")
+    p.add_argument("--report", default=None, metavar="OUT_DIR", help="also write detection_metrics.json there")
+    _common(p)
+
     p = sub.add_parser("make-spelling-video", help="a video spelling WORD with letter photos, for testing live")
     p.add_argument("word", metavar="WORD")
     p.add_argument("--data", required=True, help="photos in class folders (A/, B/, ..., Space/)")
@@ -505,6 +580,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_benchmark(args, _extras(extra))
         if args.task == "live":
             return cmd_live(args, _extras(extra))
+        if args.task == "evaluate-detection":
+            return cmd_evaluate_detection(args)
+        if args.task == "convert":
+            return cmd_convert(args)
         if args.task == "make-spelling-video":
             return cmd_make_video(args)
         if args.task == "models":

@@ -1,0 +1,130 @@
+"""The default ASL letter detector: hand boxes from MediaPipe's landmarks, letters from the letter model.
+
+Why no detector network: MediaPipe already finds hands (on photos it was never trained for, in any
+room), and the letter model already reads their landmarks; what a detection set adds is where its
+annotators drew the box around a hand. That is a calibration, not a model: the landmark box is widened
+on each side by a fraction of its size (``margins``, fitted on a train split by ``calibrate_margins``,
+as the medians of where the annotated corners lie). Each hand gives a box per likely letter (its top
+``top_k`` classes, scored by their probability), as detectors give per-class scores, so a ranking
+metric like mAP sees the second guess when the first is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from aslkit.config import _section
+from aslkit.evaluation.detection_metrics import box_iou
+from aslkit.landmarks.extractor import Hand, HandLandmarker, HandsResult
+from aslkit.landmarks.features import canonical_points, featurize
+from aslkit.models.io import TrainedModel, load_model
+
+SIDES = ("left", "top", "right", "bottom")
+
+
+@dataclass
+class Detection:
+    """One box: corners in pixels, the letter and its confidence."""
+
+    xyxy: tuple[float, float, float, float]
+    label: str
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"xyxy": [round(v, 1) for v in self.xyxy], "label": self.label, "confidence": round(self.confidence, 4)}
+
+
+def default_margins() -> dict[str, float]:
+    """The calibrated margins in defaults.toml [detect]."""
+    d = _section("detect")
+    return {s: float(d.get(f"margin_{s}", 0.1)) for s in SIDES}
+
+
+def landmark_box(hand: Hand, width: int, height: int) -> np.ndarray:
+    """Tight xyxy box around the hand's 21 landmarks, in pixels."""
+    x0, y0, x1, y1 = hand.box
+    return np.array([x0 * width, y0 * height, x1 * width, y1 * height], np.float64)
+
+
+def widen(box: np.ndarray, margins: dict[str, float], width: int, height: int) -> tuple[float, ...]:
+    w, h = box[2] - box[0], box[3] - box[1]
+    out = (box[0] - margins["left"] * w, box[1] - margins["top"] * h, box[2] + margins["right"] * w,
+           box[3] + margins["bottom"] * h)  # fmt: skip
+    return (max(0.0, out[0]), max(0.0, out[1]), min(float(width), out[2]), min(float(height), out[3]))
+
+
+def calibrate_margins(pairs: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Margins from (landmark box, annotated box) pairs of the same hand: for each side, the median of
+    how far the annotated edge lies outside the landmark box, in landmark-box widths or heights."""
+    if not pairs:
+        raise ValueError("no (landmark box, annotated box) pairs to calibrate on")
+    lm = np.array([p[0] for p in pairs])
+    gt = np.array([p[1] for p in pairs])
+    w, h = lm[:, 2] - lm[:, 0], lm[:, 3] - lm[:, 1]
+    return {
+        "left": float(np.median((lm[:, 0] - gt[:, 0]) / w)),
+        "top": float(np.median((lm[:, 1] - gt[:, 1]) / h)),
+        "right": float(np.median((gt[:, 2] - lm[:, 2]) / w)),
+        "bottom": float(np.median((gt[:, 3] - lm[:, 3]) / h)),
+    }
+
+
+class HandLetterDetector:
+    """Boxes with letters for every hand in an image (see the module docstring).
+
+    conf: keep detections at least this sure; iou: boxes of one class overlapping more than this are
+    one (the surer kept); classes: only these letters (default: every letter the model knows except
+    Nothing); top_k: letters per hand.
+    """
+
+    def __init__(
+        self,
+        model: str | TrainedModel | None = None,
+        conf: float = 0.5,
+        iou: float = 0.5,
+        classes: list[str] | None = None,
+        margins: dict[str, float] | None = None,
+        top_k: int = 3,
+    ) -> None:
+        self.model = model if isinstance(model, TrainedModel) else load_model(model)
+        self.conf, self.iou, self.top_k = float(conf), float(iou), int(top_k)
+        self.margins = margins or default_margins()
+        allowed = set(classes) if classes else {c for c in self.model.labels if c != "Nothing"}
+        unknown = sorted(allowed - set(self.model.labels))
+        if unknown:
+            from aslkit.errors import AslkitError
+
+            raise AslkitError(f"classes {unknown} are not in the model's labels")
+        self._allowed = np.array([lab in allowed for lab in self.model.labels])
+        self._landmarker: HandLandmarker | None = None
+
+    def from_hands(self, res: HandsResult) -> list[Detection]:
+        """Detections from already found hands (e.g. cached landmarks)."""
+        if not res.hands:
+            return []
+        feats = featurize(np.stack([canonical_points(h, res.width, res.height) for h in res.hands]))
+        probs = self.model.predict_proba(feats) * self._allowed
+        out: list[Detection] = []
+        for hand, p in zip(res.hands, probs, strict=True):
+            box = widen(landmark_box(hand, res.width, res.height), self.margins, res.width, res.height)
+            for i in np.argsort(-p)[: self.top_k]:
+                if p[i] >= self.conf and p[i] > 0:
+                    out.append(Detection(box, self.model.labels[i], float(p[i])))
+        return self._nms(out)
+
+    def _nms(self, dets: list[Detection]) -> list[Detection]:
+        keep: list[Detection] = []
+        for d in sorted(dets, key=lambda d: -d.confidence):
+            same = [k for k in keep if k.label == d.label]
+            if not same or box_iou(np.array([d.xyxy]), np.array([k.xyxy for k in same])).max() <= self.iou:
+                keep.append(d)
+        return keep
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Detections in one RGB image."""
+        if self._landmarker is None:
+            self._landmarker = HandLandmarker(static=True)
+        return self.from_hands(self._landmarker(image))
