@@ -87,3 +87,24 @@ def test_evaluate_detection_cli_on_real_photos(tmp_path: Path, capsys, real_cach
     assert json.loads((tmp_path / "r" / "detection_metrics.json").read_text())["map50"] == m["map50"]
     assert main(["evaluate-detection", str(tmp_path / "none")]) == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_mirror_view_is_averaged_only_for_the_same_hand() -> None:
+    from conftest import template_landmarks
+
+    def hand(extended, handed: str, mirror: bool, dx: float = 0.0) -> Hand:
+        p = template_landmarks(extended).astype(np.float32)
+        p[:, :2] = 0.3 + 0.4 * (p[:, :2] - p[:, :2].min(0)) / np.ptp(p[:, :2], axis=0)
+        p[:, 0] += dx
+        if mirror:
+            p[:, 0] = 1.0 - p[:, 0]
+        return Hand(p, p, handed, 0.9)
+
+    det = HandLetterDetector(conf=0.0, top_k=1)
+    res = HandsResult(400, 300, [hand((True,) * 5, "Left", False)])
+    alone = det.from_hands(res)[0]
+    other_shape = HandsResult(400, 300, [hand((False, True, True, False, False), "Right", True)])
+    averaged = det.from_hands(res, other_shape)[0]
+    assert averaged.xyxy == alone.xyxy and averaged.confidence != pytest.approx(alone.confidence)
+    elsewhere = HandsResult(400, 300, [hand((False, True, True, False, False), "Right", True, dx=0.45)])
+    assert det.from_hands(res, elsewhere)[0].confidence == pytest.approx(alone.confidence), "not the same hand"

@@ -10,13 +10,17 @@ import numpy as np
 from aslkit.data.boxes import BoxSet, load_boxes
 from aslkit.evaluation.detection_metrics import box_iou, detection_metrics
 from aslkit.inference.detector import HandLetterDetector, calibrate_margins, landmark_box
-from aslkit.landmarks.batch import extract_sources
+from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandsResult
 
 
-def hands_for(bs: BoxSet, cache_dir="default", workers: int | None = None, progress: bool = True) -> list:
-    """Landmarks of every image of a box set (cached), in order; an unreadable image gives no hands."""
-    res = extract_sources([im.path for im in bs.images], cache_dir, workers, progress, desc="hand landmarks")
+def hands_for(
+    bs: BoxSet, cache_dir="default", workers: int | None = None, progress: bool = True, mirror: bool = False
+) -> list:
+    """Landmarks of every image of a box set (or of its mirror image), cached, in order; an unreadable
+    image gives no hands."""
+    srcs = [ImageSource(im.path, mirror=mirror) for im in bs.images]
+    res = extract_sources(srcs, cache_dir, workers, progress, desc="mirror images" if mirror else "hand landmarks")
     return [
         r if isinstance(r, HandsResult) else HandsResult(im.width, im.height)
         for r, im in zip(res, bs.images, strict=True)
@@ -48,17 +52,21 @@ def evaluate_detection(
     cache_dir="default",
     workers: int | None = None,
     progress: bool = True,
+    views: int | None = None,
 ) -> dict[str, Any]:
     """Precision and recall at ``conf``, mAP@0.5, mAP@0.5:0.95, AP per class, and the per-class table
     of ground truth found at ``conf``; AP ranks every detection down to a confidence of 0.001."""
     bs = load_boxes(data, fmt)
-    det = HandLetterDetector(model, conf=0.001, iou=0.7, classes=classes)
+    det = HandLetterDetector(model, conf=0.001, iou=0.7, classes=classes, views=views)
     hands = hands_for(bs, cache_dir, workers, progress)
+    mirrored = hands_for(bs, cache_dir, workers, progress, mirror=True) if det.views == 2 else [None] * len(hands)
     gt = [[(b.label, b.xyxy) for b in im.boxes] for im in bs.images]
-    preds = [[(d.label, d.xyxy, d.confidence) for d in det.from_hands(h)] for h in hands]
+    preds = [
+        [(d.label, d.xyxy, d.confidence) for d in det.from_hands(h, r)] for h, r in zip(hands, mirrored, strict=True)
+    ]
     names = [c for c in bs.classes if classes is None or c in classes]
     m = detection_metrics(gt, preds, names, conf=conf, iou=iou)
     m.update({"data": str(data), "format": bs.source_format, "model": det.model.source or det.model.architecture,
-              "margins": det.margins, "hand_found": float(np.mean([bool(h.hands) for h in hands])),
+              "margins": det.margins, "views": det.views, "hand_found": float(np.mean([bool(h.hands) for h in hands])),
               "problems": len(bs.problems)})  # fmt: skip
     return m

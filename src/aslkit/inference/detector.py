@@ -43,6 +43,11 @@ def default_margins() -> dict[str, float]:
     return {s: float(d.get(f"margin_{s}", 0.1)) for s in SIDES}
 
 
+def default_views() -> int:
+    """1: the image; 2: also its mirror image, letter probabilities averaged (defaults.toml [detect])."""
+    return int(_section("detect").get("views", 1))
+
+
 def landmark_box(hand: Hand, width: int, height: int) -> np.ndarray:
     """Tight xyxy box around the hand's 21 landmarks, in pixels."""
     x0, y0, x1, y1 = hand.box
@@ -77,7 +82,7 @@ class HandLetterDetector:
 
     conf: keep detections at least this sure; iou: boxes of one class overlapping more than this are
     one (the surer kept); classes: only these letters (default: every letter the model knows except
-    Nothing); top_k: letters per hand.
+    Nothing); top_k: letters per hand; views: 2 also reads the mirror image (twice the MediaPipe time).
     """
 
     def __init__(
@@ -88,10 +93,12 @@ class HandLetterDetector:
         classes: list[str] | None = None,
         margins: dict[str, float] | None = None,
         top_k: int = 3,
+        views: int | None = None,
     ) -> None:
         self.model = model if isinstance(model, TrainedModel) else load_model(model)
         self.conf, self.iou, self.top_k = float(conf), float(iou), int(top_k)
         self.margins = margins or default_margins()
+        self.views = int(views or default_views())
         allowed = set(classes) if classes else {c for c in self.model.labels if c != "Nothing"}
         unknown = sorted(allowed - set(self.model.labels))
         if unknown:
@@ -101,12 +108,26 @@ class HandLetterDetector:
         self._allowed = np.array([lab in allowed for lab in self.model.labels])
         self._landmarker: HandLandmarker | None = None
 
-    def from_hands(self, res: HandsResult) -> list[Detection]:
-        """Detections from already found hands (e.g. cached landmarks)."""
+    def from_hands(self, res: HandsResult, mirrored: HandsResult | None = None) -> list[Detection]:
+        """Detections from already found hands (e.g. cached landmarks). ``mirrored``: the hands found in
+        the mirror image too; a hand found in both gets the two views' letter probabilities averaged
+        (MediaPipe places landmarks a little differently on a mirror image; see Recognizer views)."""
         if not res.hands:
             return []
         feats = featurize(np.stack([canonical_points(h, res.width, res.height) for h in res.hands]))
-        probs = self.model.predict_proba(feats) * self._allowed
+        probs = self.model.predict_proba(feats)
+        if mirrored is not None and mirrored.hands:
+            boxes = np.stack([landmark_box(h, res.width, res.height) for h in res.hands])
+            mboxes = np.stack([landmark_box(h, res.width, res.height) for h in mirrored.hands])
+            mboxes[:, [0, 2]] = res.width - mboxes[:, [2, 0]]  # back into the original image's frame
+            iou = box_iou(boxes, mboxes)
+            mfeats = featurize(np.stack([canonical_points(h, res.width, res.height) for h in mirrored.hands]))
+            mprobs = self.model.predict_proba(mfeats)
+            for i in range(len(boxes)):
+                j = int(iou[i].argmax())
+                if iou[i, j] >= 0.5:
+                    probs[i] = (probs[i] + mprobs[j]) / 2
+        probs = probs * self._allowed
         out: list[Detection] = []
         for hand, p in zip(res.hands, probs, strict=True):
             box = widen(landmark_box(hand, res.width, res.height), self.margins, res.width, res.height)
@@ -124,7 +145,8 @@ class HandLetterDetector:
         return keep
 
     def detect(self, image: np.ndarray) -> list[Detection]:
-        """Detections in one RGB image."""
+        """Detections in one RGB image (and its mirror image, with two views)."""
         if self._landmarker is None:
             self._landmarker = HandLandmarker(static=True)
-        return self.from_hands(self._landmarker(image))
+        mirrored = self._landmarker(np.ascontiguousarray(image[:, ::-1])) if self.views == 2 else None
+        return self.from_hands(self._landmarker(image), mirrored)
