@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from conftest import shared_dir
 from test_sequence_training import SIGNS, _synthetic_npz
+from test_video import _clip
 
 from aslkit.cli import main
 from aslkit.data.sequences import POSE_HANDS, load_sequences
@@ -25,12 +26,7 @@ from aslkit.training.trainer import train
 
 def _video(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    h, w = frames[0].shape[:2]
-    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    for f in frames:
-        vw.write(f)
-    vw.release()
-    return path
+    return _clip(path, frames, fps)
 
 
 @pytest.fixture(scope="module")

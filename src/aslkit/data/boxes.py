@@ -116,28 +116,37 @@ class _Builder:
         return BoxSet(self.root, imgs, names, self.problems, self.fmt)
 
 
+CORNER_COLUMNS = ("filename", "class", "xmin", "ymin", "xmax", "ymax")
+
+
+def read_corner_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV of corners, keys lower-cased and values stripped; DatasetError (one line) for an
+    unreadable file, no rows, or missing columns."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            raw = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"{path}: cannot read CSV ({exc})") from None
+    if not raw:
+        raise DatasetError(f"{path}: no rows")
+    have = {(c or "").strip().lower() for c in raw[0]}
+    missing = sorted(set(CORNER_COLUMNS) - have)
+    if missing:
+        raise DatasetError(
+            f"{path}: missing columns {missing}; expected filename,[width,height,]class,xmin,ymin,xmax,ymax"
+        )
+    return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in raw]
+
+
 def read_csv(path: str | Path) -> BoxSet:
     """``filename,width,height,class,xmin,ymin,xmax,ymax`` (width/height optional), images in
     ``images/`` beside the CSV or beside it directly."""
     p = Path(path)
     root = p.parent
     img_dir = root / "images" if (root / "images").is_dir() else root
-    try:
-        with open(p, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(f"{p}: cannot read CSV ({exc})") from None
-    need = {"filename", "class", "xmin", "ymin", "xmax", "ymax"}
-    have = {(c or "").strip().lower() for c in (rows[0].keys() if rows else [])}
-    if not rows:
-        raise DatasetError(f"{p}: no rows")
-    if not need <= have:
-        raise DatasetError(
-            f"{p}: missing columns {sorted(need - have)}; expected filename,[width,height,]class,xmin,ymin,xmax,ymax"
-        )
+    rows = read_corner_rows(p)
     b = _Builder(root, "csv")
-    for i, row in enumerate(rows, start=2):
-        r = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
+    for i, r in enumerate(rows, start=2):
         where = f"{p.name}:{i}"
         try:
             xyxy = tuple(float(r[k]) for k in ("xmin", "ymin", "xmax", "ymax"))

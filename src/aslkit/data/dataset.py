@@ -8,11 +8,11 @@ detection sets train the letter recognizer too.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from aslkit.data.boxes import read_corner_rows
 from aslkit.data.images import is_image_path
 from aslkit.errors import DatasetError
 from aslkit.labels import canonical_label, sort_labels
@@ -67,22 +67,9 @@ def _scan_folder(root: Path) -> list[Sample]:
 def _read_box_csv(csv_path: Path, margin: float = BOX_MARGIN) -> list[Sample]:
     root = csv_path.parent
     img_dir = root / "images" if (root / "images").is_dir() else root
-    try:
-        with open(csv_path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(f"{csv_path}: cannot read CSV ({exc})") from None
-    need = {"filename", "class", "xmin", "ymin", "xmax", "ymax"}
-    have = {c.strip().lower() for c in (rows[0].keys() if rows else [])}
-    if not rows:
-        raise DatasetError(f"{csv_path}: no rows")
-    if not need <= have:
-        raise DatasetError(
-            f"{csv_path}: missing columns {sorted(need - have)}; expected filename,class,xmin,ymin,xmax,ymax"
-        )
+    rows = read_corner_rows(csv_path)
     samples = []
-    for row in rows:
-        r = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+    for r in rows:
         try:
             x0, y0, x1, y1 = (float(r[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
         except ValueError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,25 +228,32 @@ def parse_views(value: int | str) -> int | str:
     raise AslkitError(f"views must be 1, 2 or auto, got {value!r}")
 
 
-def collect_image_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand folders (recursively, image extensions only, sorted); files are kept whatever their name.
+def collect_paths(
+    paths: Iterable[str | Path], wanted: Callable[[Path], bool], what: str = "images"
+) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand folders (recursively, files ``wanted`` accepts, sorted); files are kept whatever their name.
 
-    Returns (files, problems): a missing path or a folder without images becomes a (path, reason)
+    Returns (files, problems): a missing path or a folder without such files becomes a (path, reason)
     problem instead of stopping the batch.
     """
     out: list[Path] = []
     problems: list[tuple[str, str]] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and is_image_path(f))
+            found = sorted(f for f in p.rglob("*") if f.is_file() and wanted(f))
             if not found:
-                problems.append((str(p), f"{p}: no images found in this folder"))
+                problems.append((str(p), f"{p}: no {what} found in this folder"))
             out.extend(found)
         elif p.exists():
             out.append(p)
         else:
             problems.append((str(p), f"{p}: no such file or folder"))
     return out, problems
+
+
+def collect_image_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Images in files and folders (see collect_paths)."""
+    return collect_paths(paths, is_image_path, "images")
 
 
 def view_probabilities(model: TrainedModel, views: list) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from aslkit.data.sequences import LAYOUTS, Layout, SequenceSet, drop_face, fit_length, layout_for
 from aslkit.errors import AslkitError, DatasetError, ModelError
-from aslkit.inference.recognizer import Prediction
+from aslkit.inference.recognizer import Prediction, collect_paths
 from aslkit.labels import IDLE, label_key
 from aslkit.landmarks.sequence_features import feature_width, sequence_features
 from aslkit.models.io import TrainedModel, load_model
@@ -165,20 +165,8 @@ def is_clip_path(path: str | Path) -> bool:
 
 
 def collect_clip_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand folders (recursively, videos and .npy takes, sorted); (files, (path, why) problems)."""
-    out: list[Path] = []
-    problems: list[tuple[str, str]] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and is_clip_path(f))
-            if not found:
-                problems.append((str(p), f"{p}: no videos or .npy clips found in this folder"))
-            out.extend(found)
-        elif p.exists():
-            out.append(p)
-        else:
-            problems.append((str(p), f"{p}: no such file or folder"))
-    return out, problems
+    """Videos and .npy takes in files and folders (see recognizer.collect_paths)."""
+    return collect_paths(paths, is_clip_path, "videos or .npy clips")
 
 
 class SequenceRecognizer:
