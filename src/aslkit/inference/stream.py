@@ -166,12 +166,12 @@ def hands_row(result: HandsResult) -> np.ndarray:
     MediaPipe Hands names handedness as if the image were mirrored, so its "Left" is the signer's
     right hand in an unmirrored camera frame (the sequence sets' convention)."""
     row = np.zeros(HANDS.width, np.float32)
-    taken: set[str] = set()
+    taken: set[tuple[int, int]] = set()
     for hand in sorted(result.hands, key=lambda h: -h.score):
         block = HANDS.right if hand.handedness == "Left" else HANDS.left
         if block in taken:
             continue
-        taken.add(block)  # type: ignore[arg-type]
+        taken.add(block)
         row[block[0] : block[1]] = hand.landmarks.ravel()
     return row
 
