@@ -99,8 +99,9 @@ def fit_loop(
     resume: tuple[dict[str, Any], dict[str, Any]] | None = None,
     desc: str = "train",
 ) -> LoopResult:
-    """Train ``model`` in place for cfg.epochs (or until early stopping); returns the history and
-    the best (lowest validation loss) weights. ``batches(epoch, rng)`` yields (x, y) for one epoch;
+    """Train ``model`` in place for cfg.epochs (or until early stopping) and leave it holding the best
+    (lowest validation loss) weights, in eval mode; returns the history and those weights.
+    ``batches(epoch, rng)`` yields (x, y) for one epoch;
     ``validate()`` returns (val_loss, val_acc) in eval mode, or None to use training figures."""
     import torch
     from torch import nn
@@ -216,6 +217,9 @@ def fit_loop(
     bar.close()
     if writer is not None:
         writer.close()
+    if best_state is not None:  # every caller saves the best epoch's weights, not the last epoch's
+        model.load_state_dict(best_state)
+    model.eval()
     return LoopResult(history, best_epoch, best_state)
 
 

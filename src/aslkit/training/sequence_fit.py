@@ -104,9 +104,6 @@ def fit_sequence_model(
         resume=resume,
         desc=f"train {cfg.model}",
     )
-    if result.best_state is not None:
-        model.load_state_dict(result.best_state)
-    model.eval()
     trained = TrainedModel.from_torch(
         model,
         cfg.model,

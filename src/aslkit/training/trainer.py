@@ -161,8 +161,6 @@ def fit_landmark_model(
         desc=f"train {cfg.model}",
     )
     history = result.history
-    if result.best_state is not None:
-        model.load_state_dict(result.best_state)
     trained = TrainedModel.from_torch(
         model,
         cfg.model,
