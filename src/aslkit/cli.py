@@ -288,6 +288,39 @@ def cmd_evaluate_detection(args) -> int:
     return 0
 
 
+def cmd_detect(args) -> int:
+    from aslkit.app.detect import detect_paths
+    from aslkit.inference.detector import HandLetterDetector
+
+    det = HandLetterDetector(
+        args.model, conf=args.conf, iou=args.iou, classes=_class_list(args.classes),
+        views=int(args.views) if args.views else None,
+    )  # fmt: skip
+
+    def show(row) -> None:
+        if args.json:
+            print(json.dumps(row.to_json()), flush=True)
+        elif row.error is not None:
+            print(f"{row.path}\terror: {row.error}")
+        elif row.frame is None:
+            found = "; ".join(f"{b.label} {b.confidence:.2f} {[round(v) for v in b.xyxy]}" for b in row.boxes)
+            print(f"{row.path}\t{found or ('no hand' if not row.hands else 'no letter at this confidence')}")
+
+    s = detect_paths(args.paths, det, out=args.out, every=args.every, cache_dir=_cache(args),
+                     workers=args.workers or None, progress=_progress_wanted(args), on_row=show)  # fmt: skip
+    if not args.json:
+        counts = ", ".join(f"{c} {r['boxes']}" for c, r in s["per_class"].items()) or "none"
+        print(f"{s['photos']} photos, {s['videos']} videos, {s['frames']} frames: {s['boxes']} boxes ({counts}); "
+              f"no hand in {s['no_hand']['frames']}, unsure in {s['low_confidence']['frames']}, "
+              f"{len(s['errors'])} unreadable", file=sys.stderr)  # fmt: skip
+        if args.out:
+            print(f"annotated files, detections.jsonl and summary.md in {args.out}", file=sys.stderr)
+    if s["frames"] == 0:
+        print(f"aslkit: error: none of the {len(s['errors'])} input(s) could be read", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_make_video(args) -> int:
     from aslkit.data.spelling_video import make_spelling_video
 
@@ -473,6 +506,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", default=None, metavar="OUT_DIR", help="also write detection_metrics.json there")
     _common(p)
 
+    p = sub.add_parser("detect", help="boxes with letters on photos, folders and videos; annotated copies + summary")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="photos, videos or folders of them")
+    p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--conf", type=float, default=0.5, help="keep letters at least this sure")
+    p.add_argument("--iou", type=float, default=0.5, help="boxes of one letter overlapping more than this are one")
+    p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
+    p.add_argument("--out", default=None, metavar="NEW_DIR",
+                   help="write annotated photos/videos, detections.jsonl and summary.json/.md here")  # fmt: skip
+    p.add_argument("--every", type=int, default=1, help="videos: read every N-th frame")
+    p.add_argument("--views", choices=("1", "2"), default=None, help="2: also the mirror image ([detect] views)")
+    p.add_argument("--json", action="store_true", help="one JSON row per photo or video frame")
+    _common(p)
+
     p = sub.add_parser("make-spelling-video", help="a video spelling WORD with letter photos, for testing live")
     p.add_argument("word", metavar="WORD")
     p.add_argument("--data", required=True, help="photos in class folders (A/, B/, ..., Space/)")
@@ -582,6 +628,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_live(args, _extras(extra))
         if args.task == "evaluate-detection":
             return cmd_evaluate_detection(args)
+        if args.task == "detect":
+            return cmd_detect(args)
         if args.task == "convert":
             return cmd_convert(args)
         if args.task == "make-spelling-video":

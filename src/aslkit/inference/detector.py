@@ -37,6 +37,15 @@ class Detection:
         return {"xyxy": [round(v, 1) for v in self.xyxy], "label": self.label, "confidence": round(self.confidence, 4)}
 
 
+@dataclass
+class HandLetters:
+    """One found hand: its widened box (pixels) and its letter probabilities (0 for classes left out)."""
+
+    hand: Hand
+    box: tuple[float, float, float, float]
+    probs: np.ndarray
+
+
 def default_margins() -> dict[str, float]:
     """The calibrated margins in defaults.toml [detect]."""
     d = _section("detect")
@@ -108,10 +117,11 @@ class HandLetterDetector:
         self._allowed = np.array([lab in allowed for lab in self.model.labels])
         self._landmarker: HandLandmarker | None = None
 
-    def from_hands(self, res: HandsResult, mirrored: HandsResult | None = None) -> list[Detection]:
-        """Detections from already found hands (e.g. cached landmarks). ``mirrored``: the hands found in
-        the mirror image too; a hand found in both gets the two views' letter probabilities averaged
-        (MediaPipe places landmarks a little differently on a mirror image; see Recognizer views)."""
+    def hand_letters(self, res: HandsResult, mirrored: HandsResult | None = None) -> list[HandLetters]:
+        """Each found hand's box and its letter probabilities (only the allowed classes, not yet cut at
+        ``conf``). ``mirrored``: the hands found in the mirror image too; a hand found in both gets the
+        two views' probabilities averaged (MediaPipe places landmarks a little differently on a mirror
+        image; see Recognizer views)."""
         if not res.hands:
             return []
         feats = featurize(np.stack([canonical_points(h, res.width, res.height) for h in res.hands]))
@@ -128,13 +138,28 @@ class HandLetterDetector:
                 if iou[i, j] >= 0.5:
                     probs[i] = (probs[i] + mprobs[j]) / 2
         probs = probs * self._allowed
+        return [
+            HandLetters(hand, widen(landmark_box(hand, res.width, res.height), self.margins, res.width, res.height), p)
+            for hand, p in zip(res.hands, probs, strict=True)
+        ]
+
+    def from_hands(self, res: HandsResult, mirrored: HandsResult | None = None) -> list[Detection]:
+        """Detections from already found hands (e.g. cached landmarks): each hand's top ``top_k``
+        letters at ``conf`` or above, then class-wise NMS."""
+        return self.from_letters(self.hand_letters(res, mirrored))
+
+    def from_letters(self, hands: list[HandLetters]) -> list[Detection]:
         out: list[Detection] = []
-        for hand, p in zip(res.hands, probs, strict=True):
-            box = widen(landmark_box(hand, res.width, res.height), self.margins, res.width, res.height)
-            for i in np.argsort(-p)[: self.top_k]:
-                if p[i] >= self.conf and p[i] > 0:
-                    out.append(Detection(box, self.model.labels[i], float(p[i])))
+        for h in hands:
+            for i in np.argsort(-h.probs)[: self.top_k]:
+                if h.probs[i] >= self.conf and h.probs[i] > 0:
+                    out.append(Detection(h.box, self.model.labels[i], float(h.probs[i])))
         return self._nms(out)
+
+    def best_letter(self, hand: HandLetters) -> tuple[str, float]:
+        """The hand's likeliest allowed letter, whatever ``conf`` is (bulk analysis lists the unsure ones)."""
+        i = int(hand.probs.argmax())
+        return self.model.labels[i], float(hand.probs[i])
 
     def _nms(self, dets: list[Detection]) -> list[Detection]:
         keep: list[Detection] = []
@@ -144,9 +169,13 @@ class HandLetterDetector:
                 keep.append(d)
         return keep
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        """Detections in one RGB image (and its mirror image, with two views)."""
+    def find_hands(self, image: np.ndarray) -> list[HandLetters]:
+        """Hands with their letter probabilities in one RGB image (and its mirror image, with two views)."""
         if self._landmarker is None:
             self._landmarker = HandLandmarker(static=True)
         mirrored = self._landmarker(np.ascontiguousarray(image[:, ::-1])) if self.views == 2 else None
-        return self.from_hands(self._landmarker(image), mirrored)
+        return self.hand_letters(self._landmarker(image), mirrored)
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Detections in one RGB image."""
+        return self.from_letters(self.find_hands(image))

@@ -1,0 +1,350 @@
+"""`aslkit detect`: the letter detector over photos, folders and videos, with drawn outputs and a summary.
+
+Every input gives JSON rows ``{"path", "frame", "boxes": [{"xyxy", "label", "confidence"}], "hands"}``
+(``frame`` is null for a photo; an unreadable file gets a row with ``"error"``). With ``out``, the
+annotated photos and videos are written there under their own names, beside ``detections.jsonl`` and
+the bulk analysis (``summary.json`` and ``summary.md``: boxes per class, frames where a hand was found
+but no letter reached ``conf``, frames with no hand). The inputs are only read: ``out`` must be a new
+or empty folder outside them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from aslkit.data.images import is_image_path, load_image
+from aslkit.errors import AslkitError, ImageError
+from aslkit.inference.detector import Detection, HandLetterDetector, HandLetters
+from aslkit.inference.recognizer import collect_paths
+from aslkit.landmarks.batch import ImageSource, extract_sources
+from aslkit.landmarks.extractor import HandLandmarker, HandsResult
+from aslkit.landmarks.holistic import is_video_path
+
+LIST_LIMIT = 200  # photos listed by name in the summary per finding; the counts are always whole
+
+
+@dataclass
+class DetectRow:
+    """What the detector found in one photo or one video frame."""
+
+    path: str
+    frame: int | None
+    boxes: list[Detection]
+    hands: int = 0
+    best: tuple[str, float] | None = None  # the surest letter of any hand, even under conf
+    time: float | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"path": self.path, "frame": self.frame, "boxes": [b.to_json() for b in self.boxes]}
+        d["hands"] = self.hands
+        if self.time is not None:
+            d["time"] = round(self.time, 3)
+        if self.error is not None:
+            d["error"] = self.error
+        return d
+
+
+def _ranges(frames: list[int], step: int = 1) -> str:
+    """[0, 1, 2, 5, 7, 8] -> "0-2,5,7-8" (``step``: frames read, every N-th): long lists stay readable."""
+    fr, out, i = sorted(frames), [], 0
+    while i < len(fr):
+        j = i
+        while j + 1 < len(fr) and fr[j + 1] == fr[j] + step:
+            j += 1
+        out.append(str(fr[i]) if i == j else f"{fr[i]}-{fr[j]}")
+        i = j + 1
+    return ",".join(out)
+
+
+@dataclass
+class Summary:
+    """Bulk analysis over every row: counts per class, unsure frames, frames with no hand, errors."""
+
+    conf: float
+    every: int = 1
+    photos: int = 0
+    videos: int = 0
+    frames: int = 0
+    with_boxes: int = 0
+    boxes: Counter = field(default_factory=Counter)
+    conf_sum: Counter = field(default_factory=Counter)
+    files_per_class: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+    no_hand: dict[str, list] = field(default_factory=lambda: defaultdict(list))
+    low: dict[str, list] = field(default_factory=lambda: defaultdict(list))
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, row: DetectRow) -> None:
+        if row.error is not None:
+            self.errors.append({"path": row.path, "error": row.error})
+            return
+        self.frames += 1
+        self.with_boxes += bool(row.boxes)
+        for b in row.boxes:
+            self.boxes[b.label] += 1
+            self.conf_sum[b.label] += b.confidence
+            self.files_per_class[b.label].add(row.path)
+        key = -1 if row.frame is None else row.frame
+        if row.hands == 0:
+            self.no_hand[row.path].append(key)
+        elif not row.boxes and row.best is not None:
+            self.low[row.path].append((key, row.best))
+
+    def to_json(self) -> dict[str, Any]:
+        def listing(d: dict[str, list], low: bool) -> list[dict[str, Any]]:
+            out = []
+            for path, items in d.items():
+                frames = [k if not low else k[0] for k in items]
+                if frames == [-1]:  # a photo
+                    row: dict[str, Any] = {"path": path}
+                    if low:
+                        row.update(best=items[0][1][0], confidence=round(items[0][1][1], 4))
+                    out.append(row)
+                else:
+                    out.append({"path": path, "frames": len(frames), "frame_ranges": _ranges(frames, self.every)})
+            return out[:LIST_LIMIT]
+
+        return {
+            "conf": self.conf,
+            "photos": self.photos,
+            "videos": self.videos,
+            "frames": self.frames,
+            "frames_with_boxes": self.with_boxes,
+            "boxes": sum(self.boxes.values()),
+            "per_class": {
+                lab: {
+                    "boxes": n,
+                    "files": len(self.files_per_class[lab]),
+                    "mean_confidence": round(self.conf_sum[lab] / n, 4),
+                }
+                for lab, n in sorted(self.boxes.items())
+            },
+            "no_hand": {"frames": sum(len(v) for v in self.no_hand.values()), "where": listing(self.no_hand, False)},
+            "low_confidence": {"frames": sum(len(v) for v in self.low.values()), "where": listing(self.low, True)},
+            "errors": self.errors,
+        }
+
+
+def write_summary_markdown(s: dict[str, Any], path: Path) -> Path:
+    """summary.md: the same figures as summary.json, for a person."""
+    lines = [
+        "# Detection summary",
+        "",
+        f"{s['photos']} photos and {s['videos']} videos: {s['frames']} frames read, "
+        f"{s['frames_with_boxes']} with a letter at confidence >= {s['conf']}, {s['boxes']} boxes.",
+        "",
+        "| letter | boxes | files | mean confidence |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {c} | {r['boxes']} | {r['files']} | {r['mean_confidence']:.3f} |" for c, r in s["per_class"].items()]
+    for key, title in (("low_confidence", "Hand found, no letter reached the confidence"), ("no_hand", "No hand")):
+        lines += ["", f"## {title}: {s[key]['frames']} frames", ""]
+        for w in s[key]["where"]:
+            if "frame_ranges" in w:
+                lines.append(f"- {w['path']}: {w['frames']} frames ({w['frame_ranges']})")
+            else:
+                extra = f" (best {w['best']} {w['confidence']:.2f})" if "best" in w else ""
+                lines.append(f"- {w['path']}{extra}")
+    if s["errors"]:
+        lines += ["", f"## Unreadable: {len(s['errors'])}", ""] + [f"- {e['error']}" for e in s["errors"]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+_PALETTE = [(0, 220, 255), (80, 220, 80), (255, 160, 40), (230, 80, 230), (60, 120, 255), (255, 255, 90)]
+
+
+def draw_detections(bgr: np.ndarray, boxes: list[Detection], labels: list[str]) -> np.ndarray:
+    """Boxes with letter and confidence, drawn on ``bgr`` in place; a colour per letter."""
+    import cv2
+
+    thick = max(2, round(max(bgr.shape[:2]) / 300))
+    for d in sorted(boxes, key=lambda d: d.confidence):  # the surest drawn last, on top
+        colour = _PALETTE[(labels.index(d.label) if d.label in labels else 0) % len(_PALETTE)]
+        x0, y0, x1, y1 = (round(v) for v in d.xyxy)
+        cv2.rectangle(bgr, (x0, y0), (x1, y1), colour, thick)
+        text = f"{d.label} {d.confidence:.2f}"
+        scale = 0.5 * thick
+        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+        ty = y0 - 4 if y0 - th - 6 >= 0 else y0 + th + 4
+        cv2.rectangle(bgr, (x0, ty - th - 4), (x0 + tw + 4, ty + 4), colour, -1)
+        cv2.putText(bgr, text, (x0 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick, cv2.LINE_AA)
+    return bgr
+
+
+def _inputs(paths: list[str | Path]) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
+    """(file, name under out) for every photo and video; folders keep their inner paths."""
+    files: list[tuple[Path, Path]] = []
+    problems: list[tuple[str, str]] = []
+    for arg in map(Path, paths):
+        found, probs = collect_paths([arg], lambda p: is_image_path(p) or is_video_path(p), "photos or videos")
+        problems += probs
+        files += [(f, f.relative_to(arg) if arg.is_dir() else Path(f.name)) for f in found]
+    seen: Counter = Counter()
+    named: list[tuple[Path, Path]] = []
+    for f, rel in files:
+        seen[rel] += 1
+        named.append((f, rel if seen[rel] == 1 else rel.with_name(f"{rel.stem}-{seen[rel]}{rel.suffix}")))
+    return named, problems
+
+
+def check_out_folder(out: Path, inputs: list[str | Path]) -> None:
+    """Refuse an output folder that already holds files or lies inside an input folder."""
+    o = out.resolve()
+    for p in map(Path, inputs):
+        if p.is_dir() and (o == p.resolve() or p.resolve() in o.parents):
+            raise AslkitError(f"--out {out} is inside the input folder {p}; write the results somewhere else")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise AslkitError(f"--out {out} already exists and is not an empty folder; give a new one")
+
+
+def _photo_rows(
+    det: HandLetterDetector, files: list[Path], cache_dir, workers: int | None, progress: bool
+) -> Iterator[tuple[DetectRow, Path]]:
+    """Photos go through the cached, parallel landmark pass (and its mirror pass with two views)."""
+    hands = extract_sources(files, cache_dir, workers, progress)
+    mirrored: list = [None] * len(files)
+    if det.views == 2:
+        mirrored = extract_sources([ImageSource(f, mirror=True) for f in files], cache_dir, workers, progress,
+                                   desc="mirror images")  # fmt: skip
+    for f, res, mres in zip(files, hands, mirrored, strict=True):
+        if not isinstance(res, HandsResult):
+            yield DetectRow(str(f), None, [], error=str(res)), f
+            continue
+        yield _row(det, str(f), None, det.hand_letters(res, mres if isinstance(mres, HandsResult) else None)), f
+
+
+def _row(det: HandLetterDetector, path: str, frame: int | None, hands: list[HandLetters], t=None) -> DetectRow:
+    best = max((det.best_letter(h) for h in hands), key=lambda b: b[1], default=None)
+    return DetectRow(path, frame, det.from_letters(hands), len(hands), best, t)
+
+
+def _video_rows(
+    det: HandLetterDetector, path: Path, dest: Path | None, every: int, progress: bool
+) -> Iterator[DetectRow]:
+    """Every ``every``-th frame of a video, hands followed in tracking mode; ``dest``: annotated copy."""
+    import cv2
+
+    from aslkit.app.live import _writer
+    from aslkit.landmarks.video import open_video
+
+    cap = open_video(path)
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
+    lm = HandLandmarker(static=False)
+    mlm = HandLandmarker(static=False) if det.views == 2 else None
+    writer = None
+    bar = tqdm(total=total, desc=path.name, unit="frame", disable=not progress, leave=False)
+    i = 0
+    try:
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            bar.update(1)
+            if i % every == 0:
+                rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                res = lm(rgb)
+                mres = mlm(np.ascontiguousarray(rgb[:, ::-1])) if mlm is not None else None
+                row = _row(det, str(path), i, det.hand_letters(res, mres), i / fps)
+                yield row
+                if dest is not None:
+                    if writer is None:
+                        writer = _writer(dest, fps / every, bgr.shape[1], bgr.shape[0])
+                    writer.write(draw_detections(bgr, row.boxes, det.model.labels))
+            i += 1
+    finally:
+        cap.release()
+        bar.close()
+        lm.close()
+        if mlm is not None:
+            mlm.close()
+        if writer is not None:
+            writer.release()
+    if i == 0:
+        raise AslkitError(f"{path}: no frames could be read")
+
+
+def detect_paths(
+    paths: list[str | Path],
+    detector: HandLetterDetector,
+    out: str | Path | None = None,
+    every: int = 1,
+    cache_dir="default",
+    workers: int | None = None,
+    progress: bool = False,
+    on_row: Callable[[DetectRow], None] | None = None,
+) -> dict[str, Any]:
+    """Run the detector over photos, folders and videos; returns the summary (see the module docstring).
+
+    on_row: called with each row as it is made (the CLI prints them as they come).
+    """
+    if every < 1:
+        raise AslkitError(f"every must be 1 or more, got {every}")
+    named, problems = _inputs(paths)
+    dest = Path(out) if out is not None else None
+    if dest is not None:
+        check_out_folder(dest, paths)
+        dest.mkdir(parents=True, exist_ok=True)
+    summary = Summary(detector.conf, every)
+    jsonl = (dest / "detections.jsonl").open("w", encoding="utf-8") if dest is not None else None
+
+    def emit(row: DetectRow) -> None:
+        summary.add(row)
+        if jsonl is not None:
+            jsonl.write(json.dumps(row.to_json()) + "\n")
+        if on_row is not None:
+            on_row(row)
+
+    try:
+        for p, why in problems:
+            emit(DetectRow(p, None, [], error=why))
+        photos = [(f, rel) for f, rel in named if not is_video_path(f)]
+        where = dict(photos)
+        for row, f in _photo_rows(detector, [f for f, _ in photos], cache_dir, workers, progress):
+            summary.photos += row.error is None
+            emit(row)
+            if dest is not None and row.error is None:
+                _write_photo(f, dest / where[f], row, detector.model.labels)
+        for f, rel in named:
+            if not is_video_path(f):
+                continue
+            try:
+                target = dest / rel.with_suffix(".mp4") if dest is not None else None
+                for row in _video_rows(detector, f, target, every, progress):
+                    emit(row)
+                summary.videos += 1
+            except AslkitError as exc:
+                emit(DetectRow(str(f), None, [], error=str(exc)))
+    finally:
+        if jsonl is not None:
+            jsonl.close()
+    s = summary.to_json()
+    s.update(model=detector.model.source or detector.model.architecture, iou=detector.iou, views=detector.views)
+    if dest is not None:
+        (dest / "summary.json").write_text(json.dumps(s, indent=1), encoding="utf-8")
+        write_summary_markdown(s, dest / "summary.md")
+    return s
+
+
+def _write_photo(src: Path, target: Path, row: DetectRow, labels: list[str]) -> None:
+    import cv2
+
+    try:
+        rgb = load_image(src)
+    except ImageError:  # read a moment ago; if it is gone now, its row already says what was found
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.suffix.lower() not in (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"):
+        target = target.with_suffix(".jpg")
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    if not cv2.imwrite(str(target), draw_detections(bgr, row.boxes, labels)):
+        raise AslkitError(f"{target}: OpenCV cannot write this image")
