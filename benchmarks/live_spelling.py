@@ -52,8 +52,9 @@ def main() -> None:
     else:
         print(
             f"exact words: {out['exact']}/{out['words']}; median {out['fps_median']:.1f} FPS; MediaPipe "
-            f"{out['landmarks_ms_median']:.1f} ms; classifier + smoothing {out['classifier_and_smoothing_ms_median']:.3f} ms"
-        )  # noqa: E501
+            f"{out['landmarks_ms_median']:.1f} ms; classifier + smoothing "
+            f"{out['classifier_and_smoothing_ms_median']:.3f} ms"
+        )
 
 
 if __name__ == "__main__":

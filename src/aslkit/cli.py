@@ -19,7 +19,8 @@ from aslkit.errors import AslkitError
 _KV = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
 
 
-_SWITCHES = {"--json", "--no-cache", "--quiet", "-q", "--help", "-h", "--no-window"}  # flags that take no value
+# flags that take no value
+_SWITCHES = {"--json", "--no-cache", "--quiet", "-q", "--help", "-h", "--no-window", "--manifest", "--no-landmarks"}
 
 
 def _kv_to_flags(argv: list[str]) -> list[str]:
@@ -321,6 +322,36 @@ def cmd_detect(args) -> int:
     return 0
 
 
+def _new_run_folder(base: Path) -> Path:
+    """base, or base-2, base-3, ...: the first that does not exist yet (a default never overwrites)."""
+    k, out = 1, base
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
+def cmd_audit(args) -> int:
+    from aslkit.evaluation.audit import AuditSettings, audit
+
+    out = Path(args.out) if args.out else _new_run_folder(Path("runs") / "audit" / Path(args.data).resolve().name)
+    st = AuditSettings(folds=args.folds)
+    r = audit(
+        args.data, fmt=args.source_format, settings=st, landmarks=not args.no_landmarks, cache_dir=_cache(args),
+        workers=args.workers or None, progress=_progress_wanted(args), out=out, manifest=args.manifest,
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    print(f"{r['data']}: {r['images']} images, {r['kind']}")
+    for k, v in r["summary"].items():
+        if k != "images":
+            print(f"  {k.replace('_', ' '):<32} {v}")
+    print(f"  class balance: largest / smallest {r['balance']['max_min_ratio']}")
+    print(f"report: {out / 'report.html'} (and report.md, audit.json{', manifest.csv' if args.manifest else ''})")
+    return 0
+
+
 def cmd_make_video(args) -> int:
     from aslkit.data.spelling_video import make_spelling_video
 
@@ -519,6 +550,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON row per photo or video frame")
     _common(p)
 
+    p = sub.add_parser(
+        "audit", help="check a labelled set: balance, duplicates and leakage, no-hand images, suspected mislabels"
+    )
+    p.add_argument("data", metavar="DATA", help="class folders, a box set, or a folder of train/valid/test sets")
+    p.add_argument("--out", default=None, metavar="NEW_DIR", help="report folder (default: runs/audit/<name>)")
+    p.add_argument("--from", dest="source_format", default=None, choices=("csv", "yolo", "coco", "voc"))
+    p.add_argument("--manifest", action="store_true", help="also write manifest.csv: keep, suggested label, findings")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds for mislabels (0: neighbours only)")
+    p.add_argument("--no-landmarks", action="store_true", help="skip MediaPipe: no no-hand or mislabel checks")
+    p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
+    _common(p)
+
     p = sub.add_parser("make-spelling-video", help="a video spelling WORD with letter photos, for testing live")
     p.add_argument("word", metavar="WORD")
     p.add_argument("--data", required=True, help="photos in class folders (A/, B/, ..., Space/)")
@@ -630,6 +673,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_evaluate_detection(args)
         if args.task == "detect":
             return cmd_detect(args)
+        if args.task == "audit":
+            return cmd_audit(args)
         if args.task == "convert":
             return cmd_convert(args)
         if args.task == "make-spelling-video":

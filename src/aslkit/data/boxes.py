@@ -47,6 +47,7 @@ class BoxSet:
     classes: list[str]
     problems: list[tuple[str, str]] = field(default_factory=list)
     source_format: str = ""
+    unreadable: list[Path] = field(default_factory=list)  # annotated images that cannot be decoded (also in problems)
 
     def counts(self) -> dict[str, int]:
         c = Counter(b.label for im in self.images for b in im.boxes)
@@ -74,6 +75,7 @@ class _Builder:
         self.root, self.fmt = root, fmt
         self.images: dict[Path, BoxImage] = {}
         self.problems: list[tuple[str, str]] = []
+        self.unreadable: list[Path] = []
         self.classes: set[str] = set()
 
     def image(self, path: Path, where: str, width: int | None = None, height: int | None = None) -> BoxImage | None:
@@ -86,6 +88,8 @@ class _Builder:
             size = _image_size(path)
             if size is None:
                 self.problems.append((where, f"image {path.name} cannot be read"))
+                if path not in self.unreadable:
+                    self.unreadable.append(path)
                 return None
             width, height = size
         self.images[path] = BoxImage(path, int(width), int(height))
@@ -113,7 +117,7 @@ class _Builder:
         if not imgs:
             why = f" (first problem: {self.problems[0][1]})" if self.problems else ""
             raise DatasetError(f"{self.root}: no annotated images could be read{why}")
-        return BoxSet(self.root, imgs, names, self.problems, self.fmt)
+        return BoxSet(self.root, imgs, names, self.problems, self.fmt, self.unreadable)
 
 
 CORNER_COLUMNS = ("filename", "class", "xmin", "ymin", "xmax", "ymax")
