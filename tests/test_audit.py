@@ -147,3 +147,12 @@ def test_audit_finds_mislabels_planted_in_real_photos(tmp_path: Path, capsys, re
     assert len(found) >= 3, f"found {len(found)} of 4 planted mislabels"
     assert sum(sus[p]["suggested"] == moved[p] for p in found) >= 2, "the suggested label is the true one"
     assert len(sus) - len(found) <= 4, f"{len(sus) - len(found)} correct photos suspected"
+
+
+def test_a_tiny_set_is_audited_without_guessing_mislabels(tmp_path: Path, capsys, real_cache: Path) -> None:
+    """Two photos per class: too few for neighbours to outvote or for folds to learn from."""
+    data = link_subset(tmp_path / "tiny", shared_dir("massey-letters"), {"a": "A", "b": "B"}, per_class=2)
+    assert main(["audit", str(data), "--out", str(tmp_path / "r"), "--json", "--cache-dir", str(real_cache)]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["images"] == 4 and r["hand_samples"] == 4 and r["suspected_mislabels"] == []
+    assert r["balance"]["total"] == {"A": 2, "B": 2} and r["balance"]["max_min_ratio"] == 1.0

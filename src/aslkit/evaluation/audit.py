@@ -243,7 +243,7 @@ def cross_validated(s: _Samples, settings: AuditSettings, progress: bool) -> np.
             continue
         val = rest[fold[rest] == (f + 1) % settings.folds]  # one other fold decides when to stop
         tr = rest[fold[rest] != (f + 1) % settings.folds]
-        if len(val) == 0:
+        if len(val) == 0 or len(tr) == 0:
             tr, val = rest, rest[:1]
         model, _ = fit_landmark_model(
             _points_set(s, tr), _points_set(s, val), labels, cfg,
@@ -268,11 +268,16 @@ def suspected_mislabels(
         return []
     votes = neighbour_votes(s, settings.neighbours)
     labels = sort_labels(set(s.label))
-    probs = cross_validated(s, settings, progress) if settings.folds >= 2 else None
+    # a fold needs something to learn from: below 4 hands per fold the neighbours judge alone
+    cv = settings.folds >= 2 and len(s.label) >= 4 * settings.folds
+    probs = cross_validated(s, settings, progress) if cv else None
+    per_class = Counter(s.label)
     out = []
     for k, (i, lab) in enumerate(zip(s.item, s.label, strict=True)):
         other, share, own = votes[k]
-        by_neighbours = share >= settings.neighbour_share and own <= 0.1
+        # a class with fewer hands than the neighbours asked for cannot win their vote: not evidence
+        enough = per_class[lab] > settings.neighbours
+        by_neighbours = enough and share >= settings.neighbour_share and own <= 0.1
         row: dict[str, Any] = {
             "path": str(items[i].path), "split": items[i].split, "label": lab,
             "neighbours": {"class": other, "share": round(share, 2), "own_share": round(own, 2)},
@@ -389,8 +394,8 @@ def audit(
         "images_in_near_duplicate_groups": sum(len(g) for g in near.groups),
         "leakage_groups": len(result["leakage"]),
         "label_conflict_groups": len(result["label_conflicts"]),
-        "no_hand": len(result.get("no_hand", [])),
-        "suspected_mislabels": len(result.get("suspected_mislabels", [])),
+        "no_hand": len(result["no_hand"]) if landmarks else "not checked",
+        "suspected_mislabels": len(result["suspected_mislabels"]) if landmarks else "not checked",
     }
     if out is not None:
         from aslkit.evaluation.audit_report import write_audit
