@@ -352,6 +352,13 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from aslkit.app.server import serve
+
+    serve(host=args.host, port=args.port, model=args.model)
+    return 0
+
+
 def cmd_make_video(args) -> int:
     from aslkit.data.spelling_video import make_spelling_video
 
@@ -562,6 +569,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
     _common(p)
 
+    p = sub.add_parser("serve", help="the web app (photo, webcam, video, model) and POST /v1/predict, on localhost")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--model", default=None, help="photo model (default: letters)")
+
     p = sub.add_parser("make-spelling-video", help="a video spelling WORD with letter photos, for testing live")
     p.add_argument("word", metavar="WORD")
     p.add_argument("--data", required=True, help="photos in class folders (A/, B/, ..., Space/)")
@@ -673,6 +685,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_evaluate_detection(args)
         if args.task == "detect":
             return cmd_detect(args)
+        if args.task == "serve":
+            return cmd_serve(args)
         if args.task == "audit":
             return cmd_audit(args)
         if args.task == "convert":

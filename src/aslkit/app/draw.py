@@ -11,6 +11,19 @@ _BONES = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9)
 _GREEN, _WHITE, _BLACK, _YELLOW = (80, 220, 80), (255, 255, 255), (0, 0, 0), (0, 220, 255)
 
 
+def draw_skeleton(bgr: np.ndarray, hand, thickness: int = 2) -> np.ndarray:
+    """One hand's 21 landmarks and the bones between them, drawn on ``bgr`` in place."""
+    import cv2
+
+    h, w = bgr.shape[:2]
+    pts = np.round(hand.landmarks[:, :2] * [w, h]).astype(int)
+    for a, b in _BONES:
+        cv2.line(bgr, tuple(pts[a]), tuple(pts[b]), _GREEN, thickness, cv2.LINE_AA)
+    for p in pts:
+        cv2.circle(bgr, tuple(p), thickness + 1, _WHITE, -1, cv2.LINE_AA)
+    return bgr
+
+
 def draw_frame(bgr: np.ndarray, res: FrameResult, text: str, fps: float | None = None) -> np.ndarray:
     """Draw on ``bgr`` in place (and return it): every hand's skeleton, the main hand's box with its
     current letter and confidence, FPS at the top left, and the running text along the bottom."""
@@ -18,11 +31,7 @@ def draw_frame(bgr: np.ndarray, res: FrameResult, text: str, fps: float | None =
 
     h, w = bgr.shape[:2]
     for hand in res.hands.hands:
-        pts = np.round(hand.landmarks[:, :2] * [w, h]).astype(int)
-        for a, b in _BONES:
-            cv2.line(bgr, tuple(pts[a]), tuple(pts[b]), _GREEN, 2, cv2.LINE_AA)
-        for p in pts:
-            cv2.circle(bgr, tuple(p), 3, _WHITE, -1, cv2.LINE_AA)
+        draw_skeleton(bgr, hand)
     if res.hand is not None:
         x0, y0, x1, y1 = res.hand.box
         m = 0.1 * max(x1 - x0, y1 - y0)

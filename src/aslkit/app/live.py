@@ -79,8 +79,8 @@ def run_live(
 
     src = str(source)
     is_file = not src.isdigit() and "://" not in src
-    if out is not None and Path(out).suffix.lower() not in (".mp4", ".avi"):
-        raise AslkitError(f"{out}: write the annotated video as .mp4 or .avi")
+    if out is not None and Path(out).suffix.lower() not in (".mp4", ".avi", ".webm"):
+        raise AslkitError(f"{out}: write the annotated video as .mp4, .webm or .avi")
     cap = open_video(source)
     rec = StreamingRecognizer(model, **overrides)
     show = window and has_display()
@@ -140,7 +140,9 @@ def _writer(path: Path, fps: float, width: int, height: int):
     import cv2
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fourcc = cv2.VideoWriter_fourcc(*("mp4v" if path.suffix.lower() == ".mp4" else "MJPG"))
+    # .webm (VP8) is what browsers play of what OpenCV's own FFmpeg can write; .mp4 gets MPEG-4 part 2
+    codec = {".mp4": "mp4v", ".webm": "VP80"}.get(path.suffix.lower(), "MJPG")
+    fourcc = cv2.VideoWriter_fourcc(*codec)
     writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
     if not writer.isOpened():
         raise AslkitError(f"{path}: OpenCV cannot write this video")

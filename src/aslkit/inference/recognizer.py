@@ -128,12 +128,16 @@ class Recognizer:
 
     def predict(self, image: np.ndarray | str | Path) -> Prediction:
         """Predict one image: an RGB uint8 array (H, W, 3) or a path. Raises ImageError on a bad file."""
+        return self.analyze(image)[0]
+
+    def analyze(self, image: np.ndarray | str | Path) -> tuple[Prediction, HandsResult]:
+        """predict, plus the hands found in the image as it is (to draw them, or to say why it failed)."""
         path, arr = image_input(image)
         first = self.landmarker(arr)
         answer = self.predict_hands(first, path)
         if self._wants_second_view(answer):
             answer = self.predict_hands([first, self.landmarker(np.ascontiguousarray(arr[:, ::-1]))], path)
-        return answer
+        return answer, first
 
     def needs_second_view(self, probs: np.ndarray, has_hand: np.ndarray) -> np.ndarray:
         """Which images (rows of first-view probabilities) should also be looked at mirrored."""

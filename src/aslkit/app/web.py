@@ -1,0 +1,223 @@
+"""The Gradio app of `aslkit serve`: Photo, Webcam, Video and Model tabs over the same Python API.
+
+Offline by construction: Gradio's own front end is served from the wheel, the theme uses its bundled
+fonts, analytics are off, and nothing is shared. Each browser session gets its own webcam recognizer
+(its own MediaPipe tracker and transcript); photos go through the server's shared, locked recognizer.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aslkit.errors import AslkitError, ImageError
+
+LOW_CONFIDENCE = 0.5  # under this, the photo's answer is shown with a warning
+PHOTO_SIDE = 360  # pixels: the annotated photo's longer side on the page
+SIGN_MODEL = "words"
+
+
+def _photo_card(name: str, pred=None, hands=None, rgb: np.ndarray | None = None, error: str | None = None) -> str:
+    """One photo's result as HTML: the photo with landmarks and box, the letter, top-5 bars, and why
+    it may be wrong."""
+    e = html.escape
+    if error is not None:
+        return (f"<div class='aslkit-card aslkit-error'><b>{e(name)}</b><p class='aslkit-why'>Cannot read this file: "
+                f"{e(error)}</p></div>")  # fmt: skip
+    img = ""
+    if rgb is not None:
+        img = f"<img src='data:image/jpeg;base64,{_annotated_jpeg(rgb, hands)}' alt='{e(name)}'>"
+    why = []
+    if not pred.hand:
+        why.append("No hand found: nothing to read. Show one hand, fingers in view, in good light.")
+    elif len(hands.hands) > 1:
+        why.append(f"{len(hands.hands)} hands found: the larger one was read.")
+    if pred.hand and pred.confidence < LOW_CONFIDENCE:
+        why.append(f"Low confidence ({pred.confidence:.2f}): the hand shape is close to other letters.")
+    bars = "".join(
+        f"<div class='aslkit-bar'><span>{e(lab)}</span><div style='width:{max(1.0, 100 * p):.0f}%'></div>"
+        f"<em>{p:.2f}</em></div>"
+        for lab, p in pred.top[:5]
+    )
+    letter = e(pred.label) if pred.hand else "-"
+    return (
+        f"<div class='aslkit-card'>{img}<div><b>{e(name)}</b>"
+        f"<p class='aslkit-letter'>Predicted: <span data-letter='{letter}'>{letter}</span> "
+        f"({pred.confidence:.2f})</p>{bars if pred.hand else ''}"
+        + "".join(f"<p class='aslkit-why'>{e(w)}</p>" for w in why)
+        + "</div></div>"
+    )
+
+
+def _annotated_jpeg(rgb: np.ndarray, hands) -> str:
+    import cv2
+
+    from aslkit.app.draw import draw_skeleton
+
+    scale = PHOTO_SIDE / max(rgb.shape[:2])
+    bgr = cv2.resize(np.ascontiguousarray(rgb[:, :, ::-1]), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if hands is not None and hands.hands:
+        main = hands.main_hand()
+        for hand in hands.hands:
+            draw_skeleton(bgr, hand)
+        x0, y0, x1, y1 = main.box
+        h, w = bgr.shape[:2]
+        cv2.rectangle(bgr, (int(x0 * w) - 6, int(y0 * h) - 6), (int(x1 * w) + 6, int(y1 * h) + 6), (0, 220, 255), 2)
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return base64.b64encode(buf.tobytes()).decode() if ok else ""
+
+
+CSS = """
+.aslkit-card{display:flex;gap:16px;align-items:flex-start;margin:8px 0;padding:8px;border:1px solid #ddd;
+  border-radius:8px}
+.aslkit-card img{max-width:360px;border-radius:4px}
+.aslkit-letter{font-size:1.6em;margin:4px 0}
+.aslkit-bar{display:flex;align-items:center;gap:6px;width:260px;font-family:monospace}
+.aslkit-bar span{width:4em}.aslkit-bar div{height:12px;background:#f59e0b;border-radius:3px}
+.aslkit-why{color:#b45309;margin:4px 0}.aslkit-error .aslkit-why{color:#b91c1c}
+"""
+
+
+def photo_results(pool, files: list | None, model: str | None) -> str:
+    """HTML cards for every uploaded photo (a bad file gets its own card with the reason)."""
+    if not files:
+        return "<p>Upload one or more photos of a hand spelling a letter.</p>"
+    from aslkit.app.server import predict_upload
+
+    cards = []
+    for f in files:
+        path = Path(f if isinstance(f, str) else getattr(f, "name", str(f)))
+        name = path.name
+        try:
+            pred, hands, rgb = predict_upload(pool, path.read_bytes(), name, model)
+            cards.append(_photo_card(name, pred, hands, rgb))
+        except (ImageError, OSError) as exc:
+            cards.append(_photo_card(name, error=str(exc).removeprefix(f"{name}: ")))
+    return "<div id='aslkit-photo-cards'>" + "".join(cards) + "</div>"
+
+
+class _Webcam:
+    """One browser session's live recognizer (made on its first frame)."""
+
+    def __init__(self, model: str | None) -> None:
+        from aslkit.inference.stream import StreamingRecognizer
+
+        self.rec = StreamingRecognizer(model)
+        self.t0 = time.monotonic()
+
+    def frame(self, rgb: np.ndarray) -> tuple[np.ndarray, str]:
+        import cv2
+
+        from aslkit.app.draw import draw_frame
+
+        res = self.rec.process(np.ascontiguousarray(rgb), time.monotonic() - self.t0)
+        bgr = draw_frame(np.ascontiguousarray(rgb[:, :, ::-1]), res, self.rec.transcript.text)
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.rec.transcript.text
+
+
+def webcam_frame(frame: np.ndarray | None, state: _Webcam | None, model: str | None):
+    if frame is None:
+        return None, (state.rec.transcript.text if state else ""), state
+    if state is None:
+        state = _Webcam(model)
+    image, text = state.frame(frame)
+    return image, text, state
+
+
+def video_results(path: str | None, model: str | None) -> tuple[str | None, str, str]:
+    """(annotated video, transcript, sign prediction) for an uploaded clip."""
+    if not path:
+        return None, "", "Upload a video first."
+    from aslkit.app.live import run_live
+    from aslkit.inference.sequence_recognizer import SequenceRecognizer
+
+    out = Path(tempfile.mkdtemp(prefix="aslkit-video-")) / (Path(path).stem + "-annotated.webm")
+    try:
+        res = run_live(path, out=out, window=False, model=model)
+    except AslkitError as exc:
+        return None, "", f"Cannot read this video: {exc}"
+    sign = SequenceRecognizer(SIGN_MODEL, top_k=3, cache_dir=None).predict(path)
+    top = ", ".join(f"{lab} {p:.2f}" for lab, p in sign.top)
+    return str(out), res.text, f"Sign (model {SIGN_MODEL}): {sign.label} ({sign.confidence:.2f}); top: {top}"
+
+
+def model_choices() -> list[str]:
+    """Shipped photo models, and trained runs under ./runs (a run folder holding model.json)."""
+    from aslkit.models.io import load_model, shipped_models
+
+    names = []
+    for n in shipped_models():
+        try:
+            if load_model(n).preprocessing.get("input") == "hand-landmarks":
+                names.append(n)
+        except AslkitError:
+            continue
+    runs = Path("runs")
+    if runs.is_dir():
+        names += sorted(str(p.parent) for p in runs.glob("*/model.json"))
+    return names
+
+
+def model_card(name: str) -> str:
+    """Markdown: the model's architecture, labels, how it was trained and its evaluation report."""
+    from aslkit.models.io import load_model
+
+    try:
+        m = load_model(name)
+    except AslkitError as exc:
+        return f"Cannot load {name}: {exc}"
+    lines = [f"### {name}", f"Architecture `{m.architecture}`, {len(m.labels)} labels: {', '.join(m.labels)}", ""]
+    meta = m.meta or {}
+    if meta.get("command"):
+        lines += [f"Trained with: `{meta['command']}`", ""]
+    if meta.get("test_accuracy") is not None:
+        lines += [f"Test accuracy (its own test split): {100 * float(meta['test_accuracy']):.2f}%", ""]
+    report = Path(m.source or "").parent / "report.md" if m.source else None
+    if report is not None and report.is_file():
+        lines += [report.read_text(encoding="utf-8")]
+    return "\n".join(lines)
+
+
+def build_ui(pool) -> Any:
+    """The gr.Blocks app (mounted at / by server.create_app)."""
+    import gradio as gr
+
+    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    with gr.Blocks(title="aslkit", theme=theme, css=CSS, analytics_enabled=False) as demo:
+        model = gr.State(pool.default)
+        gr.Markdown("# aslkit: American Sign Language letters and signs, offline")
+        with gr.Tabs():
+            with gr.Tab("Photo", id="photo"):
+                files = gr.File(label="Photos", file_count="multiple", file_types=["image"], elem_id="photo-upload")
+                out = gr.HTML(elem_id="photo-results")
+                files.upload(lambda f, m: photo_results(pool, f, m), [files, model], out, concurrency_limit=1)
+                files.clear(lambda: "", None, out)
+            with gr.Tab("Webcam", id="webcam"):
+                with gr.Row():
+                    cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera")
+                    shown = gr.Image(label="Recognized", elem_id="webcam-annotated")
+                text = gr.Textbox(label="Transcript", elem_id="webcam-transcript", interactive=False)
+                clear = gr.Button("Clear")
+                live = gr.State(None)
+                cam.stream(webcam_frame, [cam, live, model], [shown, text, live], stream_every=0.1, time_limit=600,
+                           concurrency_limit=2)  # fmt: skip
+                clear.click(lambda: ("", None), None, [text, live])
+            with gr.Tab("Video", id="video"):
+                video = gr.Video(label="Video", sources=["upload"])
+                run = gr.Button("Recognize", variant="primary")
+                annotated = gr.Video(label="Annotated", interactive=False)
+                transcript = gr.Textbox(label="Transcript (letters)", interactive=False)
+                sign = gr.Textbox(label="Sign", elem_id="video-sign", interactive=False)
+                run.click(video_results, [video, model], [annotated, transcript, sign], concurrency_limit=1)
+            with gr.Tab("Model", id="model"):
+                choice = gr.Dropdown(model_choices(), value=pool.default, label="Model for photos and webcam")
+                card = gr.Markdown(model_card(pool.default))
+                choice.change(lambda n: (n, model_card(n)), choice, [model, card])
+        demo.queue(default_concurrency_limit=1, max_size=64)
+    return demo
