@@ -21,6 +21,7 @@ from aslkit.errors import AslkitError, ImageError
 LOW_CONFIDENCE = 0.5  # under this, the photo's answer is shown with a warning
 PHOTO_SIDE = 360  # pixels: the annotated photo's longer side on the page
 SIGN_MODEL = "words"
+VIDEO_TYPES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
 def _photo_card(name: str, pred=None, hands=None, rgb: np.ndarray | None = None, error: str | None = None) -> str:
@@ -136,6 +137,7 @@ def video_results(path: str | None, model: str | None) -> tuple[str | None, str,
         return None, "", "Upload a video first."
     from aslkit.app.live import run_live
     from aslkit.inference.sequence_recognizer import SequenceRecognizer
+    from aslkit.labels import IDLE, label_key
 
     out = Path(tempfile.mkdtemp(prefix="aslkit-video-")) / (Path(path).stem + "-annotated.webm")
     try:
@@ -144,6 +146,8 @@ def video_results(path: str | None, model: str | None) -> tuple[str | None, str,
         return None, "", f"Cannot read this video: {exc}"
     sign = SequenceRecognizer(SIGN_MODEL, top_k=3, cache_dir=None).predict(path)
     top = ", ".join(f"{lab} {p:.2f}" for lab, p in sign.top)
+    if label_key(sign.label or "") == IDLE:
+        return str(out), res.text, f"No word sign recognized (model {SIGN_MODEL}; likeliest: {top})"
     return str(out), res.text, f"Sign (model {SIGN_MODEL}): {sign.label} ({sign.confidence:.2f}); top: {top}"
 
 
@@ -195,12 +199,14 @@ def build_ui(pool) -> Any:
         with gr.Tabs():
             with gr.Tab("Photo", id="photo"):
                 files = gr.File(label="Photos", file_count="multiple", file_types=["image"], elem_id="photo-upload")
-                out = gr.HTML(elem_id="photo-results")
+                out = gr.HTML(elem_id="photo-results", padding=True)
                 files.upload(lambda f, m: photo_results(pool, f, m), [files, model], out, concurrency_limit=1)
                 files.clear(lambda: "", None, out)
             with gr.Tab("Webcam", id="webcam"):
                 with gr.Row():
-                    cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera")
+                    cam = gr.Image(
+                        sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="webcam-input"
+                    )
                     shown = gr.Image(label="Recognized", elem_id="webcam-annotated")
                 text = gr.Textbox(label="Transcript", elem_id="webcam-transcript", interactive=False)
                 clear = gr.Button("Clear")
@@ -209,10 +215,11 @@ def build_ui(pool) -> Any:
                            concurrency_limit=2)  # fmt: skip
                 clear.click(lambda: ("", None), None, [text, live])
             with gr.Tab("Video", id="video"):
-                video = gr.Video(label="Video", sources=["upload"])
+                # a file field, not gr.Video: the browser cannot preview every codec people upload (mp4v, avi)
+                video = gr.File(label="Video file", file_types=list(VIDEO_TYPES), elem_id="video-upload")
                 run = gr.Button("Recognize", variant="primary")
                 annotated = gr.Video(label="Annotated", interactive=False)
-                transcript = gr.Textbox(label="Transcript (letters)", interactive=False)
+                transcript = gr.Textbox(label="Transcript (letters)", elem_id="video-transcript", interactive=False)
                 sign = gr.Textbox(label="Sign", elem_id="video-sign", interactive=False)
                 run.click(video_results, [video, model], [annotated, transcript, sign], concurrency_limit=1)
             with gr.Tab("Model", id="model"):

@@ -1,0 +1,130 @@
+"""`aslkit serve` without a browser: POST /v1/predict against `aslkit predict --json`, its 4xx errors,
+concurrent uploads, and the app's photo, webcam, video and model handlers on real photos."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import shared_dir
+
+from aslkit.cli import main
+
+fastapi_testclient = pytest.importorskip("fastapi.testclient")
+
+
+@pytest.fixture(scope="module")
+def client():
+    from aslkit.app.server import create_app
+
+    return fastapi_testclient.TestClient(create_app())
+
+
+@pytest.fixture(scope="module")
+def photos() -> list[Path]:
+    massey = shared_dir("massey-letters")
+    return [sorted((massey / c).iterdir())[0] for c in "abcly"]
+
+
+def test_predict_endpoint_answers_like_the_cli(client, photos, capsys) -> None:
+    assert client.get("/v1/health").json() == {"status": "ok", "model": "letters"}
+    assert main(["predict", *map(str, photos), "--json", "--no-cache"]) == 0
+    cli = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    for photo, row in zip(photos, cli, strict=True):
+        r = client.post("/v1/predict", files={"image": (photo.name, photo.read_bytes(), "image/jpeg")})
+        assert r.status_code == 200
+        got = r.json()
+        assert set(got) == set(row) and got["path"] == photo.name
+        assert got["label"] == row["label"] and [t[0] for t in got["top"]] == [t[0] for t in row["top"]]
+        assert got["confidence"] == pytest.approx(row["confidence"], abs=1e-3)
+    assert sum(r["label"] == Path(r["path"]).parent.name.upper() for r in cli) >= 4
+
+
+def test_predict_endpoint_refuses_bad_uploads_with_json(client, tmp_path: Path) -> None:
+    r = client.post("/v1/predict", files={"image": ("notes.jpg", b"this is text, not a photo\n" * 20, "image/jpeg")})
+    assert r.status_code == 415 and "not an image file" in r.json()["error"]
+    r = client.post("/v1/predict", files={"photo": ("a.jpg", b"x", "image/jpeg")})
+    assert r.status_code == 400 and "'image'" in r.json()["error"]
+    assert client.post("/v1/predict").status_code == 400
+    r = client.post("/v1/predict", files={"image": ("empty.jpg", b"", "image/jpeg")})
+    assert r.status_code == 415 and "empty" in r.json()["error"]
+    big = b"\xff\xd8" + b"0" * (11 * 1024 * 1024)
+    r = client.post("/v1/predict", files={"image": ("big.jpg", big, "image/jpeg")})
+    assert r.status_code == 413 and "too large" in r.json()["error"]
+    r = client.post("/v1/predict?model=no-such-model", files={"image": ("a.jpg", b"\xff\xd8", "image/jpeg")})
+    assert r.status_code in (400, 415)
+
+
+def test_twenty_uploads_from_five_clients_are_all_answered(client, photos) -> None:
+    """MediaPipe is not thread-safe: concurrent requests must wait their turn, not fail or mix answers."""
+    jobs = [photos[i % len(photos)] for i in range(20)]
+    alone = {p.name: client.post("/v1/predict", files={"image": (p.name, p.read_bytes())}).json() for p in photos}
+
+    def one(p: Path) -> tuple[int, dict]:
+        r = client.post("/v1/predict", files={"image": (p.name, p.read_bytes())})
+        return r.status_code, r.json()
+
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(one, jobs))
+    assert [code for code, _ in answers] == [200] * 20
+    for p, (_, row) in zip(jobs, answers, strict=True):
+        assert row["label"] == alone[p.name]["label"] and row["confidence"] == alone[p.name]["confidence"]
+
+
+def test_photo_tab_explains_each_result(photos, tmp_path: Path) -> None:
+    from aslkit.app.server import ModelPool
+    from aslkit.app.web import photo_results
+
+    grey = tmp_path / "grey.png"
+    cv2.imwrite(str(grey), np.full((200, 200, 3), 128, np.uint8))
+    fake = tmp_path / "fake.jpg"
+    fake.write_text("not a photo")
+    page = photo_results(ModelPool(), [str(photos[1]), str(grey), str(fake)], None)
+    assert page.count("class='aslkit-card") == 3 and "data-letter='B'" in page
+    assert "data:image/jpeg;base64," in page, "the photo is shown with its landmarks"
+    assert "No hand found" in page and "Cannot read this file: not an image file" in page
+
+
+def test_webcam_tab_writes_the_transcript_and_clears(tmp_path: Path) -> None:
+    """Frames of one photo held for a second and a half, as the browser would stream them."""
+    from aslkit.app import web
+
+    rgb = cv2.cvtColor(cv2.imread(str(sorted((shared_dir("massey-letters") / "b").iterdir())[0])), cv2.COLOR_BGR2RGB)
+    frame = cv2.copyMakeBorder(rgb, 60, 60, 60, 60, cv2.BORDER_CONSTANT)
+    clock = iter(np.arange(0, 3, 1 / 15))
+    web.time.monotonic, real = (lambda: float(next(clock))), web.time.monotonic
+    try:
+        state, text = None, ""
+        for _ in range(30):
+            shown, text, state = web.webcam_frame(frame, state, None)
+        assert shown.shape == frame.shape and text == "B"
+    finally:
+        web.time.monotonic = real
+    assert web.webcam_frame(None, None, None) == (None, "", None)
+
+
+def test_video_tab_gives_annotated_video_transcript_and_sign(tmp_path: Path) -> None:
+    from aslkit.app.web import video_results
+    from aslkit.data.spelling_video import make_spelling_video
+
+    v = make_spelling_video("BL", shared_dir("massey-letters"), tmp_path / "bl.mp4")
+    out, text, sign = video_results(str(v.path), None)
+    assert text == "BL" and Path(out).suffix == ".webm" and Path(out).stat().st_size > 1000
+    assert sign.startswith(("Sign (model words): ", "No word sign recognized (model words")), sign
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    out, text, sign = video_results(str(bad), None)
+    assert out is None and sign.startswith("Cannot read this video")
+
+
+def test_model_tab_lists_and_describes_models() -> None:
+    from aslkit.app.web import model_card, model_choices
+
+    assert "letters" in model_choices() and "words" not in model_choices(), "photo models only"
+    card = model_card("letters")
+    assert "landmark-mlp" in card and "Space" in card
+    assert model_card("no-such-model").startswith("Cannot load")
