@@ -128,3 +128,14 @@ def test_model_tab_lists_and_describes_models() -> None:
     card = model_card("letters")
     assert "landmark-mlp" in card and "Space" in card
     assert model_card("no-such-model").startswith("Cannot load")
+
+
+def test_serve_says_when_its_port_is_taken(capsys) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err

@@ -159,9 +159,19 @@ def create_app(model: str | None = None, web: bool = True):
 
 def serve(host: str = "127.0.0.1", port: int = 7860, model: str | None = None) -> None:
     """Run the server until interrupted."""
+    import contextlib
+    import io
+    import socket
+
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no calls home
     import uvicorn
 
-    app = create_app(model)
+    with socket.socket() as s:  # a taken port is the user's to fix: one line, before loading anything
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise AslkitError(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port") from None
+    with contextlib.redirect_stdout(io.StringIO()):  # gradio's mount prints a stray "new /"
+        app = create_app(model)
     print(f"aslkit: serving on http://{host}:{port}/ (API: POST http://{host}:{port}/v1/predict)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
