@@ -73,7 +73,7 @@ def cmd_predict(args) -> int:
     from aslkit.inference.recognizer import Prediction, Recognizer, collect_image_paths
     from aslkit.models.io import load_model
 
-    model = load_model(args.model)
+    model = load_model(args.model).use_backend(args.backend)
     if model.preprocessing.get("input") == "sequence":
         return _predict_clips(args, model)
     paths, problems = collect_image_paths(args.paths)
@@ -99,10 +99,11 @@ def cmd_predict(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from aslkit.evaluation.evaluate import evaluate
+    from aslkit.models.io import load_model
 
     m = evaluate(
         args.data,
-        model=args.model,
+        model=load_model(args.model).use_backend(args.backend),
         report_dir=args.report,
         cache_dir=_cache(args),
         workers=args.workers or None,
@@ -168,8 +169,11 @@ def cmd_benchmark(args, extra: dict) -> int:
     """Sign models: ms per clip. Letter models (default): the live pipeline on a video, per stage."""
     from aslkit.models.io import load_model
 
-    model = load_model(args.model)
+    model = load_model(args.model).use_backend(args.backend)
+    if args.backend:
+        extra["backend"] = args.backend
     if model.preprocessing.get("input") == "sequence":
+        extra.pop("backend", None)
         if extra:
             raise AslkitError(f"live options ({', '.join(extra)}) do not apply to a sign model's benchmark")
         return _benchmark_signs(args, model)
@@ -352,6 +356,35 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from aslkit.export.onnx import check_parity, export_onnx, real_inputs
+    from aslkit.models.io import load_model, shipped_models
+
+    model = load_model(args.model)
+    if args.out:
+        out = Path(args.out)
+    elif args.model in shipped_models() or not model.source:
+        out = Path(f"{args.model}.onnx")
+    else:
+        out = Path(model.source).with_suffix(".onnx")
+    path = export_onnx(model, out)
+    inputs = (
+        real_inputs(model, args.data, cache_dir=_cache(args), progress=_progress_wanted(args)) if args.data else None
+    )
+    parity = check_parity(model, path, inputs)
+    r = {"onnx": str(path), "model": model.source or args.model, "bytes": path.stat().st_size, **parity.to_json()}
+    if args.json:
+        print(json.dumps(r))
+    else:
+        what = f"{parity.inputs} real inputs from {args.data}" if args.data else f"{parity.inputs} random inputs"
+        print(f"wrote {path} ({r['bytes'] / 1e6:.2f} MB); against torch on {what}: largest logit difference "
+              f"{parity.max_abs_logit_diff:.2e}, top-1 agreement {100 * parity.top1_agreement:.2f}%")  # fmt: skip
+    if not parity.ok:
+        print(f"aslkit: error: the ONNX model disagrees with torch (tolerance {1e-4:g})", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_serve(args) -> int:
     from aslkit.app.server import serve
 
@@ -419,6 +452,11 @@ def _views(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _backend(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default=None, choices=("torch", "onnx"),
+                   help="run the network on torch (default) or onnxruntime (exported once, cached)")  # fmt: skip
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", default=None, help="landmark cache folder (default: ~/.cache/aslkit)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the landmark cache")
@@ -446,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per image or clip per line")
     p.add_argument("--top-k", type=int, default=5)
     _views(p)
+    _backend(p)
     _common(p)
 
     p = sub.add_parser(
@@ -459,6 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--group-pattern", default=None, metavar="REGEX", help=r"per-group figures, e.g. 'hand(\d+)' for signers"
     )
     _views(p)
+    _backend(p)
     _common(p)
 
     p = sub.add_parser(
@@ -515,6 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clips", type=int, default=200, help="sign models: how many clips to time")
     p.add_argument("--frames", type=int, default=30, help="sign models: frames per random clip")
     p.add_argument("--json", action="store_true", help="one JSON object (fps and stages, or per_clip_ms)")
+    _backend(p)
 
     p = sub.add_parser("live", help="webcam, video or stream -> letters and words as text, in real time")
     p.add_argument("--source", default="0", help="camera index, video file or stream URL (default: camera 0)")
@@ -567,6 +608,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds for mislabels (0: neighbours only)")
     p.add_argument("--no-landmarks", action="store_true", help="skip MediaPipe: no no-hand or mislabel checks")
     p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
+    _common(p)
+
+    p = sub.add_parser("export", help="a trained or shipped model as ONNX, checked against torch")
+    p.add_argument("model", metavar="RUN_DIR|NAME")
+    p.add_argument("--format", default="onnx", choices=("onnx",))
+    p.add_argument("--out", default=None, metavar="FILE.onnx", help="default: RUN_DIR/model.onnx, or NAME.onnx here")
+    p.add_argument("--data", default=None, help="check against torch on this labelled set (default: random inputs)")
+    p.add_argument("--json", action="store_true")
     _common(p)
 
     p = sub.add_parser("serve", help="the web app (photo, webcam, video, model) and POST /v1/predict, on localhost")
@@ -685,6 +734,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_evaluate_detection(args)
         if args.task == "detect":
             return cmd_detect(args)
+        if args.task == "export":
+            return cmd_export(args)
         if args.task == "serve":
             return cmd_serve(args)
         if args.task == "audit":

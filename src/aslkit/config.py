@@ -189,6 +189,7 @@ class LiveConfig:
     word_every: int = 5
     word_window_s: float = 1.5
     word_min_confidence: float = 0.8
+    backend: str = "torch"
 
     @classmethod
     def from_defaults(cls, **overrides: Any) -> LiveConfig:

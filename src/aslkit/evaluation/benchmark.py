@@ -44,7 +44,6 @@ def benchmark_sequences(
         rng = np.random.default_rng(0)
         width = LAYOUTS[str(pre["layout"])].width
         seqs = [rng.uniform(0.2, 0.8, (frames, width)).astype(np.float32) for _ in range(clips)]
-    module = rec.model.torch_module()
     length = int(pre["length"])
     for s in seqs[:warmup]:
         rec.predict_frames(s)
@@ -58,7 +57,7 @@ def benchmark_sequences(
             frames_s, layout = drop_face(s, layout_for(s.shape[1]))
             x, m = sequence_arrays(check_layout(rec.model, SequenceSet([frames_s], ["?"], layout)), length)
             t1 = time.perf_counter()
-            module(torch.from_numpy(x), torch.from_numpy(m))
+            rec.model.logits(x, m)
             t2 = time.perf_counter()
             feat_ms.append(1000 * (t1 - t0))
             model_ms.append(1000 * (t2 - t1))
@@ -68,6 +67,7 @@ def benchmark_sequences(
         "clips": len(seqs),
         "frames_per_clip": int(np.median([len(s) for s in seqs])),
         "data": str(data) if data is not None else f"random {frames}-frame clips",
+        "backend": rec.model.backend,
         "torch_threads": torch.get_num_threads(),
         "per_clip_ms": _stats(total_ms),
         "stages": {"features": _stats(feat_ms)["median"], "model": _stats(model_ms)["median"]},

@@ -125,16 +125,13 @@ def check_layout(model: TrainedModel, data: SequenceSet) -> SequenceSet:
 
 def sequence_probabilities(model: TrainedModel, data: SequenceSet, batch: int = 256) -> np.ndarray:
     """Class probabilities (N, C) for every clip of a set."""
-    import torch
+    from aslkit.models.io import probabilities
 
     data = check_layout(model, data)
     x, m = sequence_arrays(data, int(model.preprocessing["length"]))
-    module = model.torch_module()
     out = np.zeros((len(x), len(model.labels)), np.float32)
-    with torch.inference_mode():
-        for i in range(0, len(x), batch):
-            logits = module(torch.from_numpy(x[i : i + batch]), torch.from_numpy(m[i : i + batch]))
-            out[i : i + batch] = logits.softmax(-1).numpy()
+    for i in range(0, len(x), batch):
+        out[i : i + batch] = probabilities(model.logits(x[i : i + batch], m[i : i + batch]))
     return out
 
 

@@ -199,6 +199,8 @@ class StreamingRecognizer:
     def __init__(self, model: str | TrainedModel | None = None, cfg: LiveConfig | None = None, **overrides: Any):
         self.cfg = cfg or LiveConfig.from_defaults(**overrides)
         self.model = model if isinstance(model, TrainedModel) else load_model(model)
+        self.model.use_backend(self.cfg.backend)
+        self.model.onnx_threads = 1  # beside MediaPipe, as torch below
         if self.model.preprocessing.get("input") != "hand-landmarks":
             raise ModelError(f"live letters need a hand-landmark model; {self.model.architecture!r} is not one")
         self.stream = LetterStream(self.model.labels, self.cfg)
@@ -210,8 +212,8 @@ class StreamingRecognizer:
             max_side=self.cfg.landmark_max_side,
         )
         self.landmarker.warmup()  # MediaPipe's graph loads now, not on the first frame
-        self.motion = self._sequence(self.cfg.motion_model)
-        self.words = self._sequence(self.cfg.word_model)
+        self.motion = self._sequence(self.cfg.motion_model, self.cfg.backend)
+        self.words = self._sequence(self.cfg.word_model, self.cfg.backend)
         self._buffer: deque[tuple[float, np.ndarray]] = deque()
         self._frame = 0
         self._last_word: tuple[str, float] | None = None
@@ -219,7 +221,7 @@ class StreamingRecognizer:
         self._t0 = time.perf_counter()
 
     @staticmethod
-    def _sequence(name: str):
+    def _sequence(name: str, backend: str = "torch"):
         if not name:
             return None
         import torch
@@ -231,6 +233,8 @@ class StreamingRecognizer:
         # takes a few ms on one thread, run every few frames.
         torch.set_num_threads(1)
         rec = SequenceRecognizer(name, top_k=1, cache_dir=None)
+        rec.model.use_backend(backend)
+        rec.model.onnx_threads = 1
         rec.predict_frames(np.zeros((8, HANDS.width), np.float32))  # load the network now, not mid-stream
         return rec
 

@@ -20,6 +20,7 @@ import numpy as np
 from aslkit.errors import ModelError
 from aslkit.models.registry import get_model_info
 
+BACKENDS = ("torch", "onnx")
 FORMAT = "aslkit-model"
 FORMAT_VERSION = 1
 DEFAULT_MODEL = "letters"
@@ -67,6 +68,9 @@ class TrainedModel:
     meta: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     _torch_module: Any = None
+    backend: str = "torch"  # "onnx": run the exported graph with onnxruntime (see export/onnx.py)
+    onnx_threads: int = 0  # onnxruntime's threads (0: its default, one per core)
+    _onnx: Any = None
 
     # ---- inference -------------------------------------------------------------------------
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
@@ -77,17 +81,31 @@ class TrainedModel:
         if x.shape[1] != self.in_features:
             raise ModelError(f"model expects {self.in_features} features, got {x.shape[1]}")
         info = get_model_info(self.architecture)
-        if info.numpy_predict is not None:
+        if info.numpy_predict is not None and self.backend == "torch":
             return info.numpy_predict(self.tensors, self.kwargs, x)
+        return probabilities(self.logits(x))
+
+    def use_backend(self, backend: str | None) -> TrainedModel:
+        """Run on "torch" (default) or "onnx" (onnxruntime over the exported graph); returns self."""
+        backend = backend or "torch"
+        if backend not in BACKENDS:
+            raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend != self.backend:
+            self.backend, self._onnx = backend, None
+        return self
+
+    def logits(self, *inputs: np.ndarray) -> np.ndarray:
+        """The network's raw output for numpy inputs (what the torch module or the ONNX graph gives)."""
+        if self.backend == "onnx":
+            if self._onnx is None:
+                from aslkit.export.onnx import OnnxRunner, cached_export
+
+                self._onnx = OnnxRunner(cached_export(self), threads=self.onnx_threads)
+            return self._onnx.run(*inputs)
         import torch
 
-        module = self.torch_module()
-        with torch.no_grad():
-            out = module(torch.from_numpy(x))
-            probs = out.softmax(-1)
-            if probs.dim() == 3:
-                probs = probs.mean(0)
-        return probs.numpy()
+        with torch.inference_mode():
+            return self.torch_module()(*[torch.from_numpy(np.ascontiguousarray(a)) for a in inputs]).numpy()
 
     def torch_module(self):
         """The weights in a torch module of the registered architecture (built once)."""
@@ -138,6 +156,13 @@ class TrainedModel:
     ) -> TrainedModel:
         tensors = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in module.state_dict().items()}
         return cls(architecture, dict(kwargs), list(labels), in_features, dict(preprocessing), tensors, meta or {})
+
+
+def probabilities(logits: np.ndarray) -> np.ndarray:
+    """Softmax over classes; ensemble member logits (M, N, C) are averaged after it."""
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    p = e / e.sum(-1, keepdims=True)
+    return p.mean(0) if p.ndim == 3 else p
 
 
 def resolve_model_path(name_or_path: str | Path | None) -> Path:
