@@ -77,9 +77,19 @@ def cmd_predict(args) -> int:
     if model.preprocessing.get("input") == "sequence":
         return _predict_clips(args, model)
     paths, problems = collect_image_paths(args.paths)
-    rec = Recognizer(model, top_k=args.top_k, cache_dir=_cache(args), views=args.views)
     preds = [Prediction(p, None, 0.0, [], False, why) for p, why in problems]
-    preds += rec.predict_paths(paths, workers=args.workers or None, progress=_progress_wanted(args))
+    if args.engine == "ray":
+        from aslkit.inference.distributed import predict_ray
+
+        if args.backend == "onnx" or model.preprocessing.get("input") != "hand-landmarks":
+            raise AslkitError("--engine ray runs the landmark letter models on torch")
+        rows = predict_ray(paths, args.model, args.views, args.top_k, args.workers or None, args.address,
+                           _progress_wanted(args))  # fmt: skip
+        preds += [Prediction(r["path"], r["label"], r["confidence"], [tuple(t) for t in r["top"]], r["hand"],
+                             r["error"]) for r in rows]  # fmt: skip
+    else:
+        rec = Recognizer(model, top_k=args.top_k, cache_dir=_cache(args), views=args.views)
+        preds += rec.predict_paths(paths, workers=args.workers or None, progress=_progress_wanted(args))
     n_ok = 0
     for p in preds:
         n_ok += p.error is None
@@ -385,6 +395,19 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_extract(args) -> int:
+    from aslkit.landmarks.extract import extract
+
+    r = extract(args.data, args.out, engine=args.engine, workers=args.workers or None, address=args.address,
+                progress=_progress_wanted(args)).to_json()  # fmt: skip
+    if args.json:
+        print(json.dumps(r))
+    else:
+        print(f"{r['rows']} photos ({r['with_hand']} with a hand, {r['errors']} unreadable) in {r['seconds']} s: "
+              f"{r['images_per_s']} images/s, {r['workers']} {r['engine']} workers; shards in {r['out']}")  # fmt: skip
+    return 0
+
+
 def cmd_serve(args) -> int:
     from aslkit.app.server import serve
 
@@ -485,6 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=5)
     _views(p)
     _backend(p)
+    p.add_argument("--engine", default="local", choices=("local", "ray"),
+                   help="ray: photos spread over a Ray actor pool (pip install 'aslkit[ray]')")  # fmt: skip
+    p.add_argument("--address", default=None, help="--engine ray: a cluster's address (default: a local Ray)")
     _common(p)
 
     p = sub.add_parser(
@@ -618,6 +644,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _common(p)
 
+    p = sub.add_parser("extract", help="hand landmarks of a photo set as Parquet shards (train reads them directly)")
+    p.add_argument("data", metavar="DATA", help="class folders of photos")
+    p.add_argument("--out", required=True, metavar="NEW_DIR", help="folder for part-*.parquet and landmarks.json")
+    p.add_argument("--engine", default="local", choices=("local", "ray"), help="local processes, or Ray Data")
+    p.add_argument("--workers", type=int, default=0, help="MediaPipe processes or Ray actors (default: one per core)")
+    p.add_argument("--address", default=None, help="ray: a cluster's address (default: a local Ray)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
     p = sub.add_parser("serve", help="the web app (photo, webcam, video, model) and POST /v1/predict, on localhost")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
     p.add_argument("--port", type=int, default=7860)
@@ -734,6 +769,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_evaluate_detection(args)
         if args.task == "detect":
             return cmd_detect(args)
+        if args.task == "extract":
+            return cmd_extract(args)
         if args.task == "export":
             return cmd_export(args)
         if args.task == "serve":

@@ -177,6 +177,10 @@ def _load_source(path: str | Path, cfg: TrainConfig, cache_dir, progress: bool) 
     """Landmarks of one training source: an image folder, a box-CSV folder or a landmark .npz."""
     if is_landmark_file(path):
         return load_landmark_npz(path, stride=cfg.landmark_stride, aspect=cfg.landmark_aspect)
+    from aslkit.landmarks.extract import is_shard_folder, read_shards
+
+    if is_shard_folder(path):  # landmarks already extracted by `aslkit extract` (Parquet shards)
+        return read_shards(path)
     ds: ImageDataset = load_dataset(path)
     return landmarks_for(ds, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress)
 

@@ -1,0 +1,225 @@
+"""`aslkit extract`: hand landmarks of a whole labelled photo set, written as Parquet shards that
+training reads directly (``aslkit train OUT_DIR``).
+
+Engines: ``local`` runs MediaPipe in ``workers`` processes on this machine (one MediaPipe per
+process); ``ray`` runs it as Ray Data ``map_batches`` over an actor pool (one MediaPipe per actor),
+locally or on a cluster (``address``). Both give, row for row, what one process gives: the photos'
+order is kept, and each photo goes through the same retry ladder.
+
+A shard folder holds ``part-NNNNN.parquet`` files (columns ``path``, ``label``, ``has_hand``,
+``points`` = the main hand's 21 canonical points flattened, ``error``) and ``landmarks.json``
+(format, row count, the MediaPipe signature, the source).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aslkit.data.dataset import load_dataset
+from aslkit.data.landmark_set import LandmarkSet
+from aslkit.errors import AslkitError, DatasetError
+
+FORMAT = "aslkit-landmarks-parquet/1"
+MANIFEST = "landmarks.json"
+SHARD_ROWS = 2000
+ENGINES = ("local", "ray")
+
+
+def is_shard_folder(path: str | Path) -> bool:
+    return (Path(path) / MANIFEST).is_file()
+
+
+def _row(path: str, label: str, result: dict | None, error: str | None) -> dict[str, Any]:
+    """One photo's row: the main hand's canonical points (zeros and has_hand False without one)."""
+    from aslkit.landmarks.extractor import HandsResult
+    from aslkit.landmarks.features import canonical_points
+
+    pts = np.zeros((21, 3), np.float32)
+    has = False
+    if result is not None:
+        res = HandsResult.from_json(result)
+        hand = res.main_hand()
+        if hand is not None:
+            pts, has = canonical_points(hand, res.width, res.height).astype(np.float32), True
+    return {"path": path, "label": label, "has_hand": has, "points": pts.ravel().tolist(), "error": error}
+
+
+def _extract_one(path: str, landmarker) -> tuple[dict | None, str | None]:
+    from aslkit.data.images import decode_image, read_bytes
+    from aslkit.errors import ImageError
+
+    try:
+        return landmarker(decode_image(read_bytes(path), path)).to_json(), None
+    except ImageError as exc:
+        return None, str(exc)
+
+
+class MediaPipeBatch:
+    """A Ray Data actor: one MediaPipe per actor, rows of a batch in, their landmark rows out."""
+
+    def __init__(self) -> None:
+        from aslkit.landmarks.extractor import HandLandmarker
+
+        self.landmarker = HandLandmarker(static=True)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        rows = [
+            _row(p, lab, *_extract_one(p, self.landmarker))
+            for p, lab in zip(batch["path"], batch["label"], strict=True)
+        ]
+        return {k: [r[k] for r in rows] for k in ("path", "label", "has_hand", "points", "error")}
+
+
+def _local_rows(items: list[tuple[str, str]], workers: int, progress: bool) -> list[dict[str, Any]]:
+    from tqdm import tqdm
+
+    from aslkit.landmarks.batch import _start_pool, _work
+    from aslkit.landmarks.extractor import HandLandmarker
+
+    out: list[dict[str, Any] | None] = [None] * len(items)
+    bar = tqdm(total=len(items), desc="landmarks", unit="img", disable=not progress, leave=False)
+    if workers <= 1:
+        lm = HandLandmarker(static=True)
+        for i, (p, lab) in enumerate(items):
+            out[i] = _row(p, lab, *_extract_one(p, lm))
+            bar.update(1)
+        lm.close()
+    else:
+        pool = _start_pool(workers)
+        try:
+            jobs = [(i, p, None, False, 0) for i, (p, _) in enumerate(items)]
+            for i, res, err in pool.imap_unordered(_work, jobs, chunksize=8):
+                out[i] = _row(items[i][0], items[i][1], res, err)
+                bar.update(1)
+        finally:
+            pool.terminate()
+            pool.join()
+    bar.close()
+    return out  # type: ignore[return-value]
+
+
+def ray_map(rows: list[dict[str, Any]], actor: type, workers: int, address: str | None, progress: bool,
+            **actor_kwargs: Any) -> list[dict[str, Any]]:  # fmt: skip
+    """Ray Data ``map_batches`` of ``rows`` through a pool of ``workers`` actors of class ``actor`` (each
+    built once, so each holds one MediaPipe), in the rows' order. Starts a local Ray unless one runs
+    or ``address`` names a cluster."""
+    import logging
+    import os
+
+    try:
+        import ray
+    except ImportError:
+        raise AslkitError("the ray engine needs Ray: pip install 'aslkit[ray]'") from None
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+                 log_to_driver=False, logging_level=logging.ERROR)  # fmt: skip
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    try:
+        ctx = ray.data.DataContext.get_current()
+        ctx.execution_options.preserve_order = True
+        ctx.enable_progress_bars = progress
+        ds = ray.data.from_items(rows).map_batches(
+            actor, fn_constructor_kwargs=actor_kwargs, batch_size=16, concurrency=workers, num_cpus=1
+        )
+        return [dict(r) for r in ds.iter_rows()]
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _ray_rows(items: list[tuple[str, str]], workers: int, address: str | None, progress: bool) -> list[dict]:
+    rows = ray_map([{"path": p, "label": lab} for p, lab in items], MediaPipeBatch, workers, address, progress)
+    return [{"path": r["path"], "label": r["label"], "has_hand": bool(r["has_hand"]),
+             "points": [float(v) for v in r["points"]], "error": r["error"]} for r in rows]  # fmt: skip
+
+
+@dataclass
+class ExtractResult:
+    out: Path
+    rows: int
+    with_hand: int
+    errors: int
+    seconds: float
+    engine: str
+    workers: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"out": str(self.out), "rows": self.rows, "with_hand": self.with_hand, "errors": self.errors,
+                "seconds": round(self.seconds, 2), "images_per_s": round(self.rows / max(self.seconds, 1e-9), 2),
+                "engine": self.engine, "workers": self.workers}  # fmt: skip
+
+
+def extract(
+    data: str | Path,
+    out: str | Path,
+    engine: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: bool = False,
+) -> ExtractResult:
+    """Landmarks of every photo of a labelled set (class folders or a box CSV), as Parquet shards in ``out``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from aslkit.landmarks.batch import default_workers
+    from aslkit.landmarks.extractor import HandLandmarker
+
+    if engine not in ENGINES:
+        raise AslkitError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    dest = Path(out)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise AslkitError(f"--out {dest} already exists and is not an empty folder; give a new one")
+    ds = load_dataset(data)
+    if any(s.crop is not None for s in ds.samples):
+        raise AslkitError("extract reads whole photos; for a box CSV use `aslkit train` on the folder itself")
+    items = [(str(s.path), s.label) for s in ds.samples]
+    n = workers or default_workers()
+    t0 = time.perf_counter()
+    rows = _ray_rows(items, n, address, progress) if engine == "ray" else _local_rows(items, n, progress)
+    seconds = time.perf_counter() - t0
+    dest.mkdir(parents=True, exist_ok=True)
+    schema = pa.schema([("path", pa.string()), ("label", pa.string()), ("has_hand", pa.bool_()),
+                        ("points", pa.list_(pa.float32(), 63)), ("error", pa.string())])  # fmt: skip
+    shards = []
+    for k in range(0, len(rows), SHARD_ROWS):
+        part = rows[k : k + SHARD_ROWS]
+        table = pa.table({c: [r[c] for r in part] for c in schema.names}, schema=schema)
+        name = f"part-{k // SHARD_ROWS:05d}.parquet"
+        pq.write_table(table, dest / name)
+        shards.append(name)
+    manifest = {"format": FORMAT, "rows": len(rows), "shards": shards, "source": str(data),
+                "landmarker": HandLandmarker(static=True).signature, "engine": engine, "workers": n}  # fmt: skip
+    (dest / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return ExtractResult(dest, len(rows), sum(r["has_hand"] for r in rows), sum(r["error"] is not None for r in rows),
+                         seconds, engine, n)  # fmt: skip
+
+
+def read_shards(path: str | Path) -> LandmarkSet:
+    """A shard folder as a LandmarkSet (what `aslkit train` and `evaluate` read)."""
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    try:
+        manifest = json.loads((p / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{p}: cannot read {MANIFEST} ({exc})") from None
+    if manifest.get("format") != FORMAT:
+        raise DatasetError(f"{p}: {MANIFEST} is not an aslkit landmark shard folder")
+    tables = []
+    for name in manifest["shards"]:
+        try:
+            tables.append(pq.read_table(p / name))
+        except OSError as exc:
+            raise DatasetError(f"{p / name}: cannot read shard ({exc})") from None
+    cols = {c: [v for t in tables for v in t.column(c).to_pylist()] for c in ("path", "label", "has_hand", "error")}
+    pts = np.concatenate([np.asarray(t.column("points").to_pylist(), np.float32).reshape(-1, 21, 3) for t in tables]) \
+        if tables else np.zeros((0, 21, 3), np.float32)  # fmt: skip
+    return LandmarkSet(pts, np.array(cols["has_hand"], bool), cols["label"], cols["path"], cols["error"])
