@@ -63,6 +63,12 @@ def test_every_registered_model_exports_with_parity(name: str, tmp_path: Path) -
     onnx_model = _tiny(name).use_backend("onnx")
     x = example_inputs(model, n=3, seed=7)
     assert np.allclose(onnx_model.logits(*x), model.logits(*x), atol=TOLERANCE)
+    if model.preprocessing["input"] == "image":  # what ImageRecognizer calls, on uint8 photos
+        from aslkit.inference.image_recognizer import image_probabilities
+
+        size = model.preprocessing["size"]
+        photos = np.random.default_rng(0).integers(0, 256, (3, size, size, 3), dtype=np.uint8)
+        assert np.allclose(image_probabilities(onnx_model, photos), image_probabilities(model, photos), atol=1e-5)
 
 
 def test_shipped_letters_agree_on_real_photos(tmp_path: Path, real_cache: Path) -> None:

@@ -34,16 +34,10 @@ def image_probabilities(model: TrainedModel, images: np.ndarray, batch: int = BA
     if model.backend != "torch":
         from aslkit.models.io import probabilities
 
-        return (
-            np.concatenate(
-                [
-                    probabilities(model.logits(to_tensor_batch(images[i : i + batch]).numpy()))
-                    for i in range(0, len(images), batch)
-                ]
-            ).astype(np.float32)
-            if len(images)
-            else np.zeros((0, len(model.labels)), np.float32)
-        )
+        probs = np.zeros((len(images), len(model.labels)), np.float32)
+        for i in range(0, len(images), batch):
+            probs[i : i + batch] = probabilities(model.logits(to_tensor_batch(images[i : i + batch]).numpy()))
+        return probs
     module = model.torch_module()
     if not getattr(module, "_aslkit_channels_last", False):  # once: matches to_tensor_batch's layout
         module.to(memory_format=torch.channels_last)
