@@ -27,6 +27,7 @@ from aslkit.inference.recognizer import collect_paths
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
 from aslkit.landmarks.holistic import is_video_path
+from aslkit.outputs import check_new_folder
 
 LIST_LIMIT = 200  # photos listed by name in the summary per finding; the counts are always whole
 
@@ -196,16 +197,6 @@ def _inputs(paths: list[str | Path]) -> tuple[list[tuple[Path, Path]], list[tupl
     return named, problems
 
 
-def check_out_folder(out: Path, inputs: list[str | Path]) -> None:
-    """Refuse an output folder that already holds files or lies inside an input folder."""
-    o = out.resolve()
-    for p in map(Path, inputs):
-        if p.is_dir() and (o == p.resolve() or p.resolve() in o.parents):
-            raise AslkitError(f"--out {out} is inside the input folder {p}; write the results somewhere else")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise AslkitError(f"--out {out} already exists and is not an empty folder; give a new one")
-
-
 def _photo_rows(
     det: HandLetterDetector, files: list[Path], cache_dir, workers: int | None, progress: bool
 ) -> Iterator[tuple[DetectRow, Path]]:
@@ -292,7 +283,7 @@ def detect_paths(
     named, problems = _inputs(paths)
     dest = Path(out) if out is not None else None
     if dest is not None:
-        check_out_folder(dest, paths)
+        check_new_folder(dest, paths)
         dest.mkdir(parents=True, exist_ok=True)
     summary = Summary(detector.conf, every)
     jsonl = (dest / "detections.jsonl").open("w", encoding="utf-8") if dest is not None else None

@@ -16,7 +16,8 @@ import numpy as np
 
 from aslkit.data.boxes import Box
 from aslkit.data.images import load_image
-from aslkit.errors import AslkitError, ImageError
+from aslkit.errors import ImageError
+from aslkit.outputs import check_new_folder
 
 THUMB_SIDE = 160
 SHOWN = 60  # findings shown with thumbnails per section; audit.json lists them all
@@ -216,12 +217,10 @@ def write_manifest(r: dict[str, Any], items: list, path: Path) -> Path:
 
 def check_report_folder(out: str | Path, data: str | Path) -> None:
     """The report goes to a new or empty folder outside the audited set."""
-    dest, src = Path(out).resolve(), Path(data).resolve()
-    root = src if src.is_dir() else src.parent
-    if dest == root or root in dest.parents:
-        raise AslkitError(f"--out {out} is inside the audited set {data}; the audit never writes there")
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise AslkitError(f"--out {out} already exists and is not an empty folder; give a new one")
+    src = Path(data)
+    check_new_folder(
+        out, [src if src.is_dir() else src.parent], what="the audited set", why="the audit never writes there"
+    )
 
 
 def write_audit(r: dict[str, Any], items: list, out: str | Path, manifest: bool = False) -> Path:

@@ -24,6 +24,7 @@ import numpy as np
 from aslkit.data.dataset import load_dataset
 from aslkit.data.landmark_set import LandmarkSet
 from aslkit.errors import AslkitError, DatasetError
+from aslkit.outputs import check_new_folder
 
 FORMAT = "aslkit-landmarks-parquet/1"
 MANIFEST = "landmarks.json"
@@ -35,29 +36,27 @@ def is_shard_folder(path: str | Path) -> bool:
     return (Path(path) / MANIFEST).is_file()
 
 
-def _row(path: str, label: str, result: dict | None, error: str | None) -> dict[str, Any]:
-    """One photo's row: the main hand's canonical points (zeros and has_hand False without one)."""
+def _row(path: str, label: str, found) -> dict[str, Any]:
+    """One photo's row from its HandsResult (or ImageError): the main hand's canonical points, zeros
+    and has_hand False without one."""
     from aslkit.landmarks.extractor import HandsResult
     from aslkit.landmarks.features import canonical_points
 
     pts = np.zeros((21, 3), np.float32)
-    has = False
-    if result is not None:
-        res = HandsResult.from_json(result)
-        hand = res.main_hand()
-        if hand is not None:
-            pts, has = canonical_points(hand, res.width, res.height).astype(np.float32), True
-    return {"path": path, "label": label, "has_hand": has, "points": pts.ravel().tolist(), "error": error}
+    hand = found.main_hand() if isinstance(found, HandsResult) else None
+    if hand is not None:
+        pts = canonical_points(hand, found.width, found.height).astype(np.float32)
+    error = None if isinstance(found, HandsResult) else str(found)
+    return {"path": path, "label": label, "has_hand": hand is not None, "points": pts.ravel().tolist(), "error": error}
 
 
-def _extract_one(path: str, landmarker) -> tuple[dict | None, str | None]:
-    from aslkit.data.images import decode_image, read_bytes
-    from aslkit.errors import ImageError
+def _rows(paths: list[str], labels: list[str], workers: int, progress: bool, landmarker=None) -> list[dict[str, Any]]:
+    """Rows in order, through the same landmark pass as everything else (its worker pool, no cache: the
+    shards are the record)."""
+    from aslkit.landmarks.batch import extract_sources
 
-    try:
-        return landmarker(decode_image(read_bytes(path), path)).to_json(), None
-    except ImageError as exc:
-        return None, str(exc)
+    found = extract_sources(paths, cache_dir=None, workers=workers, progress=progress, landmarker=landmarker)
+    return [_row(p, lab, f) for p, lab, f in zip(paths, labels, found, strict=True)]
 
 
 class MediaPipeBatch:
@@ -69,39 +68,8 @@ class MediaPipeBatch:
         self.landmarker = HandLandmarker(static=True)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        rows = [
-            _row(p, lab, *_extract_one(p, self.landmarker))
-            for p, lab in zip(batch["path"], batch["label"], strict=True)
-        ]
+        rows = _rows([str(p) for p in batch["path"]], [str(lab) for lab in batch["label"]], 1, False, self.landmarker)
         return {k: [r[k] for r in rows] for k in ("path", "label", "has_hand", "points", "error")}
-
-
-def _local_rows(items: list[tuple[str, str]], workers: int, progress: bool) -> list[dict[str, Any]]:
-    from tqdm import tqdm
-
-    from aslkit.landmarks.batch import _start_pool, _work
-    from aslkit.landmarks.extractor import HandLandmarker
-
-    out: list[dict[str, Any] | None] = [None] * len(items)
-    bar = tqdm(total=len(items), desc="landmarks", unit="img", disable=not progress, leave=False)
-    if workers <= 1:
-        lm = HandLandmarker(static=True)
-        for i, (p, lab) in enumerate(items):
-            out[i] = _row(p, lab, *_extract_one(p, lm))
-            bar.update(1)
-        lm.close()
-    else:
-        pool = _start_pool(workers)
-        try:
-            jobs = [(i, p, None, False, 0) for i, (p, _) in enumerate(items)]
-            for i, res, err in pool.imap_unordered(_work, jobs, chunksize=8):
-                out[i] = _row(items[i][0], items[i][1], res, err)
-                bar.update(1)
-        finally:
-            pool.terminate()
-            pool.join()
-    bar.close()
-    return out  # type: ignore[return-value]
 
 
 def ray_map(rows: list[dict[str, Any]], actor: type, workers: int, address: str | None, progress: bool,
@@ -175,15 +143,17 @@ def extract(
     if engine not in ENGINES:
         raise AslkitError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     dest = Path(out)
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise AslkitError(f"--out {dest} already exists and is not an empty folder; give a new one")
+    check_new_folder(dest, [data])
     ds = load_dataset(data)
     if any(s.crop is not None for s in ds.samples):
         raise AslkitError("extract reads whole photos; for a box CSV use `aslkit train` on the folder itself")
     items = [(str(s.path), s.label) for s in ds.samples]
     n = workers or default_workers()
     t0 = time.perf_counter()
-    rows = _ray_rows(items, n, address, progress) if engine == "ray" else _local_rows(items, n, progress)
+    if engine == "ray":
+        rows = _ray_rows(items, n, address, progress)
+    else:
+        rows = _rows([p for p, _ in items], [lab for _, lab in items], n, progress)
     seconds = time.perf_counter() - t0
     dest.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([("path", pa.string()), ("label", pa.string()), ("has_hand", pa.bool_()),
