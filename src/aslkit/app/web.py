@@ -8,6 +8,7 @@ fonts, analytics are off, and nothing is shared. Each browser session gets its o
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import tempfile
 import time
@@ -131,12 +132,19 @@ def webcam_frame(frame: np.ndarray | None, state: _Webcam | None, model: str | N
     return image, text, state
 
 
+@functools.cache
+def _sign_recognizer():
+    """The word-sign model, loaded once for the server's life rather than per uploaded video."""
+    from aslkit.inference.sequence_recognizer import SequenceRecognizer
+
+    return SequenceRecognizer(SIGN_MODEL, top_k=3, cache_dir=None)
+
+
 def video_results(path: str | None, model: str | None) -> tuple[str | None, str, str]:
     """(annotated video, transcript, sign prediction) for an uploaded clip."""
     if not path:
         return None, "", "Upload a video first."
     from aslkit.app.live import run_live
-    from aslkit.inference.sequence_recognizer import SequenceRecognizer
     from aslkit.labels import IDLE, label_key
 
     out = Path(tempfile.mkdtemp(prefix="aslkit-video-")) / (Path(path).stem + "-annotated.webm")
@@ -144,7 +152,7 @@ def video_results(path: str | None, model: str | None) -> tuple[str | None, str,
         res = run_live(path, out=out, window=False, model=model)
     except AslkitError as exc:
         return None, "", f"Cannot read this video: {exc}"
-    sign = SequenceRecognizer(SIGN_MODEL, top_k=3, cache_dir=None).predict(path)
+    sign = _sign_recognizer().predict(path)
     top = ", ".join(f"{lab} {p:.2f}" for lab, p in sign.top)
     if label_key(sign.label or "") == IDLE:
         return str(out), res.text, f"No word sign recognized (model {SIGN_MODEL}; likeliest: {top})"
