@@ -1,25 +1,135 @@
-"""Where commands write: a new or empty folder, outside every folder they read, so results never
-overwrite files, mix with earlier ones, or land inside the user's data (where a later scan would
-take them for data)."""
+"""Where commands write, and how: one rule for every command that writes.
+
+* A results folder is new or empty, and outside every input: a new folder means results never
+  overwrite files or mix with earlier ones; outside the inputs means they never land inside the
+  user's data, where a later scan would take them for data (a ``run/`` folder read as a class).
+* A single output file (a preview PNG, an exported model) is new: an existing file is never replaced.
+* An input file (a photo, a video, an annotation file) guards its own folder too: results may not be
+  written directly beside it, as a sibling folder that a scan of that folder would read. A deeper
+  ``runs/...`` tree under the same folder is allowed (the usual place for runs).
+* Results are written into a hidden staging folder beside the destination and moved into place
+  only when complete (``new_folder``): a crash leaves no half-written folder that blocks a rerun.
+
+Everything checks before any work starts, so a wrong ``--out`` costs nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from aslkit.errors import AslkitError
+from aslkit.names import shown
+
+
+def _guarded(read_from: Iterable[str | Path]) -> list[tuple[Path, Path, bool]]:
+    """(given, resolved, is_folder) for every input; inputs that do not exist guard nothing."""
+    out = []
+    for src in map(Path, read_from):
+        with contextlib.suppress(OSError, ValueError):
+            if src.is_dir():
+                out.append((src, src.resolve(), True))
+            elif src.exists():
+                out.append((src, src.resolve(), False))
+    return out
+
+
+def check_outside(out: str | Path, read_from: Iterable[str | Path] = (), flag: str = "--out", what: str = "") -> Path:
+    """AslkitError if ``out`` is an input, inside an input folder, or directly beside an input file."""
+    dest = Path(out).resolve()
+    for src, real, is_folder in _guarded(read_from):
+        if is_folder:
+            if dest == real or real in dest.parents:
+                inside = what or "the input folder"
+                raise AslkitError(f"{flag} {shown(out)} is inside {inside} {shown(src)}; write the results elsewhere")
+        elif dest == real or dest == real.parent or dest.parent == real.parent:
+            raise AslkitError(
+                f"{flag} {shown(out)} would be written beside the input {shown(src)}, in the user's own folder; "
+                "write the results elsewhere (for example runs/...)"
+            )
+    return dest
 
 
 def check_new_folder(
-    out: str | Path,
-    read_from: Iterable[str | Path] = (),
-    what: str = "the input folder",
-    why: str = "write the results somewhere else",
+    out: str | Path, read_from: Iterable[str | Path] = (), flag: str = "--out", what: str = ""
 ) -> None:
-    """AslkitError unless ``out`` is new or empty and not inside any folder of ``read_from``."""
-    dest = Path(out).resolve()
-    for src in map(Path, read_from):
-        if src.is_dir() and (dest == src.resolve() or src.resolve() in dest.parents):
-            raise AslkitError(f"--out {out} is inside {what} {src}; {why}")
-    if Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
-        raise AslkitError(f"--out {out} already exists and is not an empty folder; give a new one")
+    """AslkitError unless ``out`` is a new or empty folder outside every input (see the module docstring)."""
+    check_outside(out, read_from, flag, what)
+    p = Path(out)
+    if p.is_symlink() and not p.exists():
+        raise AslkitError(f"{flag} {shown(out)} is a broken link; give a new folder")
+    if p.exists():
+        if not p.is_dir():
+            raise AslkitError(f"{flag} {shown(out)} already exists and is not a folder; give a new folder")
+        try:
+            empty = not any(p.iterdir())
+        except OSError as exc:
+            raise AslkitError(f"{flag} {shown(out)}: cannot list this folder ({exc.strerror or exc})") from None
+        if not empty:
+            raise AslkitError(f"{flag} {shown(out)} already exists and is not empty; give a new or empty folder")
+
+
+def check_new_file(out: str | Path, read_from: Iterable[str | Path] = (), flag: str = "--out", what: str = "") -> None:
+    """AslkitError unless ``out`` names no existing file or folder and lies outside every input."""
+    check_outside(out, read_from, flag, what)
+    p = Path(out)
+    if p.exists() or p.is_symlink():
+        raise AslkitError(f"{flag} {shown(out)} already exists; give a new file name (nothing is overwritten)")
+    if p.parent.exists() and not p.parent.is_dir():
+        raise AslkitError(f"{flag} {shown(out)}: {shown(p.parent)} is not a folder")
+
+
+def _publish(stage: Path, dest: Path) -> None:
+    """Move the complete staging folder to ``dest`` (which is absent or an empty folder)."""
+    try:
+        os.rename(stage, dest)  # replaces an empty folder in one step on POSIX
+    except OSError as exc:
+        raise AslkitError(
+            f"{shown(dest)} changed while the results were written ({exc.strerror or exc}); they are in {shown(stage)}"
+        ) from None
+
+
+@contextlib.contextmanager
+def new_folder(out: str | Path, read_from: Iterable[str | Path] = (), flag: str = "--out", what: str = "") -> Iterator[Path]:
+    """Check ``out`` (``check_new_folder``), then yield a staging folder to write into; on success it
+    becomes ``out``, on any failure it is removed, and ``out`` is left as it was."""
+    check_new_folder(out, read_from, flag, what)
+    dest = Path(out)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{safe_component(dest.name)}.partial-", dir=dest.parent))
+    except OSError as exc:
+        raise AslkitError(f"{flag} {shown(out)}: cannot create a folder there ({exc.strerror or exc})") from None
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(stage, 0o777 & ~umask)  # mkdtemp makes 0700; results are an ordinary folder
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    _publish(stage, dest)
+
+
+def safe_component(name: str) -> str:
+    """A file-name component any tool can write and read back: undecodable bytes (lone surrogates from
+    a non-UTF-8 name) become ``%XX``, control characters and path separators ``_``."""
+    out = []
+    for ch in name:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the raw byte 0x80-0xFF
+            out.append(f"%{code - 0xDC00:02X}")
+        elif 0xD800 <= code <= 0xDFFF or code < 32 or code == 127 or ch in "/\\":
+            out.append("_")
+        else:
+            out.append(ch)
+    return "".join(out) or "_"
+
+
+def safe_relpath(rel: Path) -> Path:
+    """``safe_component`` on every part of a relative path."""
+    return Path(*[safe_component(p) for p in rel.parts]) if rel.parts else rel

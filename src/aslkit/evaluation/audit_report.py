@@ -218,9 +218,7 @@ def write_manifest(r: dict[str, Any], items: list, path: Path) -> Path:
 def check_report_folder(out: str | Path, data: str | Path) -> None:
     """The report goes to a new or empty folder outside the audited set."""
     src = Path(data)
-    check_new_folder(
-        out, [src if src.is_dir() else src.parent], what="the audited set", why="the audit never writes there"
-    )
+    check_new_folder(out, [src if src.is_dir() else src.parent], what="the audited set")
 
 
 def write_audit(r: dict[str, Any], items: list, out: str | Path, manifest: bool = False) -> Path:
