@@ -13,7 +13,7 @@ from PIL import Image
 
 from aslkit.cli import main
 from aslkit.data.boxes import FORMATS, detect_format, load_boxes, read_csv, write_boxes
-from aslkit.errors import DatasetError
+from aslkit.errors import AslkitError, DatasetError
 
 
 def _tiny_set(root: Path) -> Path:
@@ -60,14 +60,15 @@ def test_every_format_round_trips(tmp_path: Path, fmt: str) -> None:
     src = read_csv(_tiny_set(tmp_path / "set"))
     out = tmp_path / fmt
     write_boxes(src, out, fmt)
-    assert detect_format(out) == fmt
+    assert (out / "problems.json").is_file(), "what reading left out travels with the set"
+    assert detect_format(out) == fmt, "problems.json is never taken for a COCO file"
     back = load_boxes(out)
     expected = _boxes(src)
     if fmt == "csv":  # a CSV of boxes has no row for an image without any
         expected = {k: v for k, v in expected.items() if v}
     assert back.source_format == fmt and _boxes(back) == expected
     assert not back.problems
-    with pytest.raises(DatasetError, match="already holds files"):
+    with pytest.raises(AslkitError, match="already exists"):  # a new or empty folder only (aslkit.outputs)
         write_boxes(src, out, fmt)
 
 

@@ -1,25 +1,45 @@
 """Box-annotated image sets (hand boxes with their letter), in one internal form, read from and written
 to the formats people have: a CSV of corners, YOLO, COCO JSON and Pascal VOC XML.
 
-Files are matched to images by file name. Reading never stops on one bad row: rows for missing
-images, boxes outside the image (clipped), zero-area boxes and unknown classes are reported in
-``problems`` and left out. Nothing here writes into the source set.
+Files are matched to images by file name. Reading never stops on one bad row: rows for missing or
+unreadable images, names that lead outside the set's folder, numbers that are not finite, sizes out of
+range, boxes outside the image (clipped), zero-area boxes, empty or unknown classes and entries of the
+wrong type are reported in ``problems`` and left out; a file that is not the format at all is one
+DatasetError. Only regular files are opened (a FIFO would block). Nothing here writes into the source set.
+
+The set's folder (``set_root``: the folder of annotations.csv or of the COCO .json, the YOLO or VOC
+folder) bounds it: an image an annotation names must resolve inside it, through any link, so a
+hostile annotation (``../../etc/hostname``, an absolute path, a link to elsewhere) never brings an
+outside file into a conversion.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import math
+import os
+import shutil
+import stat
+import warnings
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aslkit.data.images import is_image_path
-from aslkit.errors import DatasetError
+from aslkit.data.images import MAX_PIXELS, is_image_path
+from aslkit.errors import AslkitError, DatasetError, ImageError
 from aslkit.labels import canonical_label, sort_labels
+from aslkit.names import regular_file_problem, shown
+from aslkit.outputs import check_new_folder, new_folder, safe_component
 
 FORMATS = ("csv", "yolo", "coco", "voc")
+PROBLEMS_FILE = "problems.json"  # what a conversion left out; never taken for a COCO file
+
+
+def _coco_files(folder: Path) -> list[Path]:
+    return sorted(f for f in folder.glob("*.json") if f.name != PROBLEMS_FILE)
 
 
 @dataclass
@@ -48,6 +68,7 @@ class BoxSet:
     problems: list[tuple[str, str]] = field(default_factory=list)
     source_format: str = ""
     unreadable: list[Path] = field(default_factory=list)  # annotated images that cannot be decoded (also in problems)
+    unreadable_why: dict[Path, str] = field(default_factory=dict)  # why each of them cannot be read
 
     def counts(self) -> dict[str, int]:
         c = Counter(b.label for im in self.images for b in im.boxes)
@@ -58,14 +79,145 @@ class BoxSet:
         return sum(len(im.boxes) for im in self.images)
 
 
-def _image_size(path: Path) -> tuple[int, int] | None:
-    from PIL import Image, UnidentifiedImageError
+# ---------------------------------------------------------------------------------------------
+# values from untrusted files
+# ---------------------------------------------------------------------------------------------
+def _brief(value: object, limit: int = 60) -> str:
+    """A value as it appears in the file, for a message: JSON spelling, one line, at most ``limit`` characters."""
+    try:
+        s = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        s = type(value).__name__
+    s = shown(s)
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def label_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a class name (empty, blank, or holding control characters), or None."""
+    if not name.strip():
+        return "an empty class name"
+    if not name.strip().isprintable():
+        return f"a class name with control characters ({_brief(name)})"
+    return None
+
+
+def _number(value: object, what: str, text: bool = True) -> float:
+    """``value`` as a finite float; ValueError (its message names ``what``) for anything else: text that is
+    not a number (or any text, when ``text`` is False: JSON numbers are numbers), NaN, inf, true/false, null."""
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not text):
+        raise ValueError(f"{what} {_brief(value)} is not a number")
+    if not isinstance(value, (int, float, str)):
+        raise ValueError(f"{what} {_brief(value)} is not a number")
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(f"{what} is empty, not a number")
+    try:
+        f = float(value)
+    except OverflowError:  # an integer too large for a float
+        f = math.inf
+    except ValueError:
+        raise ValueError(f"{what} {_brief(value)} is not a number") from None
+    if not math.isfinite(f):
+        raise ValueError(f"{what} {_brief(value)} is not finite")
+    return f
+
+
+def _dimension(value: object, what: str, text: bool = True) -> int | None:
+    """A declared width or height in pixels; None when not given (absent, empty or 0: the size is read from
+    the image); ValueError when it is not a finite positive number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    f = _number(value, what, text)
+    if f == 0:
+        return None
+    if f < 1:
+        raise ValueError(f"{what} {_brief(value)} is not a positive number of pixels")
+    return int(f)
+
+
+def _is_id(value: object) -> bool:
+    """A usable COCO id: a number or text (hashable, comparable), not true/false/null/NaN or a list."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (int, str))
+
+
+def _text_file(path: Path, what: str) -> str:
+    """The text of an annotation file; DatasetError (one line) when it is not a regular UTF-8 file."""
+    why = regular_file_problem(path)
+    if why:
+        raise DatasetError(f"{shown(path)}: {why}")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DatasetError(f"{shown(path)}: cannot read {what} (not UTF-8 text)") from None
+    except OSError as exc:
+        raise DatasetError(f"{shown(path)}: cannot read {what} ({exc.strerror or exc})") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# where images may come from
+# ---------------------------------------------------------------------------------------------
+def set_root(source: str | Path) -> Path:
+    """The folder a box set lives in, which bounds it: the folder given, or the folder of the file given
+    (annotations.csv, a COCO .json)."""
+    p = Path(source)
+    return p if p.is_dir() else p.parent
+
+
+def _real(path: Path) -> Path | None:
+    try:
+        return Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return None
+
+
+def outside_problem(root: Path, path: Path, real_root: Path | None = None) -> str | None:
+    """Why ``path`` may not be used as an image of the set in ``root``, or None: it must resolve (through
+    every link) to a place inside the set's folder."""
+    real_root = real_root or _real(root)
+    real = _real(path)
+    if real is None or real_root is None:
+        return f"image {shown(path)} cannot be resolved; refused"
+    if real == real_root:
+        return f"image {shown(path)} is the dataset folder itself, not an image file"
+    if real_root not in real.parents:
+        how = "a link to a file" if real != Path(os.path.abspath(path)) else "a file"
+        return f"image {shown(path)} is {how} outside the dataset folder {shown(root)}; refused"
+    return None
+
+
+def image_path(img_dir: Path, name: object) -> tuple[Path | None, str | None]:
+    """(img_dir / name, None), or (None, why) when ``name`` cannot be an image file name at all."""
+    if not isinstance(name, str):
+        return None, f"the image file name {_brief(name)} is not text"
+    if not name.strip():
+        return None, "empty image file name"
+    if "\x00" in name:
+        return None, f"the image file name {_brief(name)} holds a NUL character"
+    return img_dir / name, None
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    """Width and height from the image header; ImageError (with the reason) when it cannot be read or
+    holds more pixels than aslkit decodes (MAX_PIXELS, the decompression-bomb guard)."""
+    from PIL import Image
 
     try:
-        with Image.open(path) as im:
-            return int(im.width), int(im.height)
-    except (OSError, UnidentifiedImageError, ValueError):
-        return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = int(im.width), int(im.height)
+    except Image.DecompressionBombError:
+        raise ImageError("image too large (decompression-bomb guard)") from None
+    except Exception:  # noqa: BLE001 - a hostile file can make PIL's parsers raise nearly anything
+        raise ImageError("cannot be read as an image") from None
+    if w < 1 or h < 1:
+        raise ImageError(f"cannot be read as an image ({w}x{h} pixels)")
+    if w * h > MAX_PIXELS:
+        raise ImageError(f"image too large ({w}x{h} = {w * h / 1e6:.0f} MP; limit {MAX_PIXELS / 1e6:.0f} MP)")
+    return w, h
 
 
 class _Builder:
@@ -73,73 +225,124 @@ class _Builder:
 
     def __init__(self, root: Path, fmt: str) -> None:
         self.root, self.fmt = root, fmt
+        self.real_root = _real(root)
         self.images: dict[Path, BoxImage] = {}
         self.problems: list[tuple[str, str]] = []
         self.unreadable: list[Path] = []
+        self.unreadable_why: dict[Path, str] = {}
         self.classes: set[str] = set()
+
+    def problem(self, where: str, why: str) -> None:
+        self.problems.append((shown(where), why))
+
+    def named(
+        self, img_dir: Path, name: object, where: str, width: int | None = None, height: int | None = None
+    ) -> BoxImage | None:
+        """The image an annotation names (relative to ``img_dir``), or None with a problem row."""
+        path, why = image_path(img_dir, name)
+        if path is None:
+            self.problem(where, why or "no image file name")
+            return None
+        return self.image(path, where, width, height)
 
     def image(self, path: Path, where: str, width: int | None = None, height: int | None = None) -> BoxImage | None:
         if path in self.images:
             return self.images[path]
-        if not path.is_file():
-            self.problems.append((where, f"image {path.name} not found"))
+        why = outside_problem(self.root, path, self.real_root)
+        if why:
+            self.problem(where, why)
+            return None
+        name = shown(path.name)
+        why = regular_file_problem(path)
+        if why:
+            self.problem(where, f"image {name} not found" if why == "no such file" else f"image {name} {why}")
+            return None
+        if width and height and width * height > MAX_PIXELS:
+            self.problem(where, f"image {name} declares {width}x{height} pixels, more than the "
+                                f"{MAX_PIXELS / 1e6:.0f} MP aslkit reads (image too large)")  # fmt: skip
             return None
         if not width or not height:
-            size = _image_size(path)
-            if size is None:
-                self.problems.append((where, f"image {path.name} cannot be read"))
+            try:
+                width, height = _image_size(path)
+            except ImageError as exc:
+                self.problem(where, f"image {name}: {exc}")
                 if path not in self.unreadable:
                     self.unreadable.append(path)
+                    self.unreadable_why[path] = str(exc)
                 return None
-            width, height = size
         self.images[path] = BoxImage(path, int(width), int(height))
         return self.images[path]
 
-    def box(self, im: BoxImage, label: str, xyxy: tuple[float, float, float, float], where: str) -> None:
+    def box(self, im: BoxImage, label: object, xyxy: tuple[float, float, float, float], where: str) -> None:
+        name = shown(im.path.name)
+        label = label.strip() if isinstance(label, str) else ""
+        why = label_problem(label)
+        if why:
+            self.problem(where, f"a box in {name} has {why}")
+            return
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in xyxy):
+            self.problem(where, f"box {xyxy} in {name} has a corner that is not finite")
+            return
         x0, y0, x1, y1 = xyxy
         if x1 <= x0 or y1 <= y0:
-            self.problems.append((where, f"zero-area or inverted box {xyxy} in {im.path.name}"))
+            self.problem(where, f"zero-area or inverted box {xyxy} in {name}")
             return
         cx0, cy0 = min(max(x0, 0.0), im.width), min(max(y0, 0.0), im.height)
         cx1, cy1 = min(max(x1, 0.0), im.width), min(max(y1, 0.0), im.height)
         if cx1 - cx0 <= 0 or cy1 - cy0 <= 0:
-            self.problems.append((where, f"box {xyxy} lies outside {im.path.name} ({im.width}x{im.height})"))
+            self.problem(where, f"box {xyxy} lies outside {name} ({im.width}x{im.height})")
             return
         if (cx0, cy0, cx1, cy1) != (x0, y0, x1, y1):
-            self.problems.append((where, f"box {xyxy} crosses the edge of {im.path.name}; clipped"))
+            self.problem(where, f"box {xyxy} crosses the edge of {name}; clipped")
         lab = canonical_label(label)
         self.classes.add(lab)
-        im.boxes.append(Box(lab, (cx0, cy0, cx1, cy1)))
+        im.boxes.append(Box(lab, (float(cx0), float(cy0), float(cx1), float(cy1))))
 
     def done(self, classes: list[str] | None = None) -> BoxSet:
-        names = sort_labels(set(classes or []) | self.classes)
+        names = sort_labels({c for c in (classes or []) if c} | self.classes)
         imgs = sorted(self.images.values(), key=lambda im: str(im.path))
         if not imgs:
             why = f" (first problem: {self.problems[0][1]})" if self.problems else ""
-            raise DatasetError(f"{self.root}: no annotated images could be read{why}")
-        return BoxSet(self.root, imgs, names, self.problems, self.fmt, self.unreadable)
+            raise DatasetError(f"{shown(self.root)}: no annotated images could be read{why}")
+        return BoxSet(self.root, imgs, names, self.problems, self.fmt, self.unreadable, self.unreadable_why)
 
 
+# ---------------------------------------------------------------------------------------------
+# the four formats
+# ---------------------------------------------------------------------------------------------
 CORNER_COLUMNS = ("filename", "class", "xmin", "ymin", "xmax", "ymax")
 
 
 def read_corner_rows(path: Path) -> list[dict[str, str]]:
-    """The rows of a CSV of corners, keys lower-cased and values stripped; DatasetError (one line) for an
-    unreadable file, no rows, or missing columns."""
+    """The rows of a CSV of corners, keys lower-cased and values stripped; DatasetError (one line) for a
+    file that is not a regular file or cannot be read, no rows, or missing columns."""
+    why = regular_file_problem(path)
+    if why:
+        raise DatasetError(f"{shown(path)}: {why}")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             raw = list(csv.DictReader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(f"{path}: cannot read CSV ({exc})") from None
+        raise DatasetError(f"{shown(path)}: cannot read CSV ({exc})") from None
     if not raw:
-        raise DatasetError(f"{path}: no rows")
+        raise DatasetError(f"{shown(path)}: no rows")
     have = {(c or "").strip().lower() for c in raw[0]}
     missing = sorted(set(CORNER_COLUMNS) - have)
     if missing:
         raise DatasetError(
-            f"{path}: missing columns {missing}; expected filename,[width,height,]class,xmin,ymin,xmax,ymax"
+            f"{shown(path)}: missing columns {missing}; expected filename,[width,height,]class,xmin,ymin,xmax,ymax"
         )
-    return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in raw]
+    return [
+        {(k or "").strip().lower(): (v if isinstance(v, str) else "").strip() for k, v in row.items() if k}
+        for row in raw
+    ]
+
+
+def corner_values(row: dict[str, str]) -> tuple[tuple[float, float, float, float], int | None, int | None]:
+    """(corners, width, height) of a CSV row; ValueError (saying which value) for a corner that is not a
+    finite number or a width/height that is not a finite positive number."""
+    xyxy = tuple(_number(row[k], k) for k in ("xmin", "ymin", "xmax", "ymax"))
+    return xyxy, _dimension(row.get("width"), "width"), _dimension(row.get("height"), "height")  # type: ignore[return-value]
 
 
 def read_csv(path: str | Path) -> BoxSet:
@@ -153,35 +356,61 @@ def read_csv(path: str | Path) -> BoxSet:
     for i, r in enumerate(rows, start=2):
         where = f"{p.name}:{i}"
         try:
-            xyxy = tuple(float(r[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
-            w = int(float(r["width"])) if r.get("width") else None
-            h = int(float(r["height"])) if r.get("height") else None
-        except ValueError:
-            b.problems.append((where, "a corner, width or height is not a number"))
+            xyxy, w, h = corner_values(r)
+        except ValueError as exc:
+            b.problem(where, str(exc))
             continue
         if not r["class"]:
-            b.problems.append((where, "empty class"))
+            b.problem(where, "empty class")
             continue
-        im = b.image(img_dir / r["filename"], where, w, h)
+        im = b.named(img_dir, r["filename"], where, w, h)
         if im is not None:
-            b.box(im, r["class"], xyxy, where)  # type: ignore[arg-type]
+            b.box(im, r["class"], xyxy, where)
     return b.done()
 
 
-def _yaml_names(path: Path) -> list[str]:
-    """The ``names`` of a YOLO data.yaml (a list, inline or one per line, or an id: name mapping)."""
+def _class_id(key: object) -> int | None:
+    """A YOLO class id from a ``names`` mapping key (an integer, or text holding one), else None."""
+    if isinstance(key, bool):
+        return None
+    if isinstance(key, int):
+        return key if key >= 0 else None
+    if isinstance(key, str) and key.strip().isdigit():
+        return int(key.strip())
+    return None
+
+
+def _yaml_names(path: Path) -> dict[int, str]:
+    """Class id -> name from the ``names`` of a YOLO data.yaml (a list, inline or one per line, or an
+    id: name mapping); a name that is empty, blank or not text is "" (its boxes become problem rows)."""
     import yaml
 
+    text = _text_file(path, "YAML")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DatasetError(f"{path}: cannot read YAML ({exc})") from None
+        doc = yaml.safe_load(text) or {}
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        raise DatasetError(f"{shown(path)}: cannot read YAML ({' '.join(str(exc).split())})") from None
     names = doc.get("names") if isinstance(doc, dict) else None
-    if isinstance(names, dict):
-        return [str(names[k]) for k in sorted(names, key=int)]
-    if isinstance(names, list) and names:
-        return [str(n) for n in names]
-    raise DatasetError(f"{path}: no `names` list of classes")
+    if isinstance(names, dict) and names:
+        pairs = []
+        for k, v in names.items():
+            cid = _class_id(k)
+            if cid is None:
+                raise DatasetError(
+                    f"{shown(path)}: `names` maps class ids 0, 1, 2, ... to names; {_brief(k)} is not a class id"
+                )
+            pairs.append((cid, v))
+        if len({cid for cid, _ in pairs}) != len(pairs):
+            raise DatasetError(f"{shown(path)}: `names` gives one class id twice")
+    elif isinstance(names, list) and names:
+        pairs = list(enumerate(names))
+    else:
+        raise DatasetError(f"{shown(path)}: no `names` list of classes")
+    out = {}
+    for cid, v in pairs:  # a name that is not text or a number, or not a usable class name: "" (left out)
+        name = str(v).strip() if isinstance(v, (str, int, float)) and not isinstance(v, bool) else ""
+        out[cid] = "" if label_problem(name) else name
+    return out
 
 
 def read_yolo(root: str | Path) -> BoxSet:
@@ -191,29 +420,59 @@ def read_yolo(root: str | Path) -> BoxSet:
     img_dir = root / "images" if (root / "images").is_dir() else root
     lab_dir = root / "labels"
     if not lab_dir.is_dir():
-        raise DatasetError(f"{root}: no labels/ folder beside data.yaml")
-    images = {f.stem: f for f in img_dir.iterdir() if f.is_file() and is_image_path(f)}
+        raise DatasetError(f"{shown(root)}: no labels/ folder beside data.yaml")
+    try:
+        listed = sorted(img_dir.iterdir())
+    except OSError as exc:
+        raise DatasetError(f"{shown(img_dir)}: cannot list this folder ({exc.strerror or exc})") from None
+    images: dict[str, Path] = {}
+    for f in listed:  # regular files (or links to them) only: a FIFO named x.jpg is no image
+        if is_image_path(f) and f.is_file():
+            images.setdefault(f.stem, f)
     b = _Builder(root, "yolo")
+    for cid, name in sorted(names.items()):
+        if not name:
+            b.problem("data.yaml", f"class id {cid} has an empty or unusable name; its boxes are left out")
     for txt in sorted(lab_dir.glob("*.txt")):
+        why = regular_file_problem(txt)
+        if why:
+            b.problem(txt.name, f"label file {why}")
+            continue
         img = images.get(txt.stem)
         if img is None:
-            b.problems.append((txt.name, f"no image named {txt.stem}.* in {img_dir}"))
+            b.problem(txt.name, f"no image named {shown(txt.stem)}.* in {shown(img_dir)}")
             continue
         im = b.image(img, txt.name)
         if im is None:
             continue
-        for i, line in enumerate(txt.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        try:
+            text = txt.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            b.problem(txt.name, f"cannot read the label file ({exc.strerror or exc})")
+            continue
+        for i, line in enumerate(text.splitlines(), start=1):
             parts = line.split()
             if not parts:
                 continue
             where = f"{txt.name}:{i}"
-            try:
-                cid, cx, cy, w, h = int(parts[0]), *map(float, parts[1:5])
-            except (ValueError, TypeError):
-                b.problems.append((where, "expected `class cx cy w h`"))
+            if len(parts) < 5:
+                b.problem(where, "expected `class cx cy w h`")
                 continue
-            if not 0 <= cid < len(names):
-                b.problems.append((where, f"class id {cid} is not in data.yaml's {len(names)} names"))
+            try:
+                cid = int(parts[0])
+            except ValueError:
+                b.problem(where, f"expected `class cx cy w h`: class id {_brief(parts[0])} is not a whole number")
+                continue
+            try:
+                cx, cy, w, h = (_number(v, k) for v, k in zip(parts[1:5], ("cx", "cy", "w", "h"), strict=True))
+            except ValueError as exc:
+                b.problem(where, f"expected `class cx cy w h`: {exc}")
+                continue
+            if cid not in names:
+                b.problem(where, f"class id {cid} is not in data.yaml's {len(names)} names")
+                continue
+            if not names[cid]:
+                b.problem(where, f"class id {cid} has an empty name in data.yaml")
                 continue
             xyxy = (
                 (cx - w / 2) * im.width,
@@ -225,43 +484,95 @@ def read_yolo(root: str | Path) -> BoxSet:
     for stem, img in sorted(images.items()):  # an image without a label file has no boxes: keep it (negative)
         if not (lab_dir / f"{stem}.txt").exists():
             b.image(img, img.name)
-    return b.done([canonical_label(n) for n in names])
+    return b.done([canonical_label(n) for n in names.values() if n])
 
 
 def read_coco(path: str | Path) -> BoxSet:
     """A COCO JSON (``images``, ``annotations`` with ``bbox`` = x, y, w, h, ``categories``); images in
-    ``images/`` beside it or beside it directly."""
+    ``images/`` beside it or beside it directly. An entry of the wrong type is a problem row; a file
+    whose three lists are not lists is not COCO (DatasetError)."""
     p = Path(path)
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"{p}: cannot read JSON ({exc})") from None
+        doc = json.loads(_text_file(p, "JSON"))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise DatasetError(f"{shown(p)}: cannot read JSON ({exc})") from None
     if not isinstance(doc, dict) or not {"images", "annotations", "categories"} <= set(doc):
-        raise DatasetError(f"{p}: not COCO: expected `images`, `annotations` and `categories`")
+        raise DatasetError(f"{shown(p)}: not COCO: expected `images`, `annotations` and `categories`")
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(doc[key], list):
+            raise DatasetError(f"{shown(p)}: not COCO: `{key}` is {_brief(type(doc[key]).__name__)}, not a list")
     root = p.parent
     img_dir = root / "images" if (root / "images").is_dir() else root
-    cats = {c["id"]: str(c["name"]) for c in doc["categories"]}
     b = _Builder(root, "coco")
-    by_id = {}
-    for im in doc["images"]:
-        got = b.image(img_dir / im["file_name"], f"image {im.get('id')}", im.get("width"), im.get("height"))
-        if got is not None:
-            by_id[im["id"]] = got
-    for a in doc["annotations"]:
-        where = f"annotation {a.get('id')}"
-        im = by_id.get(a.get("image_id"))
-        if im is None:
-            b.problems.append((where, f"image id {a.get('image_id')} missing or unreadable"))
+    cats: dict[object, str] = {}
+    for k, c in enumerate(doc["categories"]):
+        where = f"categories[{k}]"
+        if not isinstance(c, dict):
+            b.problem(where, f"a category is an object with id and name, not {_brief(c)}")
             continue
-        if a.get("category_id") not in cats:
-            b.problems.append((where, f"category id {a.get('category_id')} is not in categories"))
+        cid, name = c.get("id"), c.get("name")
+        if not _is_id(cid):
+            b.problem(where, f"category without a usable id (got {_brief(cid)})")
+            continue
+        if not isinstance(name, (str, int, float)) or isinstance(name, bool):
+            b.problem(where, f"category {_brief(cid)} has no name (got {_brief(name)}); its boxes are left out")
+            continue
+        why = label_problem(str(name))
+        if why:
+            b.problem(where, f"category {_brief(cid)} has {why}; its boxes are left out")
+            continue
+        if cid in cats:
+            b.problem(where, f"category id {_brief(cid)} appears twice; the first is kept")
+            continue
+        cats[cid] = str(name).strip()
+    by_id: dict[object, BoxImage] = {}
+    for k, e in enumerate(doc["images"]):
+        if not isinstance(e, dict):
+            b.problem(f"images[{k}]", f"an image is an object with id and file_name, not {_brief(e)}")
+            continue
+        iid = e.get("id")
+        if not _is_id(iid):
+            b.problem(f"images[{k}]", f"image without a usable id (got {_brief(iid)})")
+            continue
+        where = f"image {_brief(iid)}"
+        if not isinstance(e.get("file_name"), str):
+            b.problem(where, f"file_name is {_brief(e.get('file_name'))}, not a file name")
             continue
         try:
-            x, y, w, h = (float(v) for v in a["bbox"])
-        except (KeyError, TypeError, ValueError):
-            b.problems.append((where, "bbox is not [x, y, w, h]"))
+            w = _dimension(e.get("width"), "width", text=False)
+            h = _dimension(e.get("height"), "height", text=False)
+        except ValueError as exc:
+            b.problem(where, str(exc))
             continue
-        b.box(im, cats[a["category_id"]], (x, y, x + w, y + h), where)
+        if iid in by_id:
+            b.problem(where, f"image id {_brief(iid)} appears twice; the first is kept")
+            continue
+        got = b.named(img_dir, e["file_name"], where, w, h)
+        if got is not None:
+            by_id[iid] = got
+    for k, a in enumerate(doc["annotations"]):
+        if not isinstance(a, dict):
+            b.problem(f"annotations[{k}]", f"an annotation is an object, not {_brief(a)}")
+            continue
+        where = f"annotation {_brief(a.get('id'))}" if _is_id(a.get("id")) else f"annotations[{k}]"
+        iid, cid = a.get("image_id"), a.get("category_id")
+        im = by_id.get(iid) if _is_id(iid) else None
+        if im is None:
+            b.problem(where, f"image id {_brief(iid)} missing or unreadable")
+            continue
+        if not _is_id(cid) or cid not in cats:
+            b.problem(where, f"category id {_brief(cid)} is not in categories")
+            continue
+        bbox = a.get("bbox")
+        if not isinstance(bbox, list) or len(bbox) != 4:
+            b.problem(where, f"bbox {_brief(bbox)} is not [x, y, w, h]")
+            continue
+        try:
+            x, y, w, h = (_number(v, "bbox value", text=False) for v in bbox)
+        except ValueError as exc:
+            b.problem(where, f"bbox {_brief(bbox)} is not [x, y, w, h]: {exc}")
+            continue
+        b.box(im, cats[cid], (x, y, x + w, y + h), where)
     return b.done([canonical_label(n) for n in cats.values()])
 
 
@@ -272,31 +583,42 @@ def read_voc(root: str | Path) -> BoxSet:
     xml_dir = root / "Annotations" if (root / "Annotations").is_dir() else root
     files = sorted(xml_dir.glob("*.xml"))
     if not files:
-        raise DatasetError(f"{root}: no VOC .xml files")
+        raise DatasetError(f"{shown(root)}: no VOC .xml files")
     dirs = [d for d in (root / "JPEGImages", root / "images", xml_dir) if d.is_dir()]
     b = _Builder(root, "voc")
     for xf in files:
+        why = regular_file_problem(xf)
+        if why:
+            b.problem(xf.name, f"annotation file {why}")
+            continue
         try:
             doc = ET.parse(xf).getroot()
-        except (ET.ParseError, OSError) as exc:
-            b.problems.append((xf.name, f"cannot parse XML ({exc})"))
+        except (ET.ParseError, OSError, ValueError, LookupError, RecursionError) as exc:
+            b.problem(xf.name, f"cannot parse XML ({exc})")
             continue
         name = (doc.findtext("filename") or "").strip()
-        img = next((d / name for d in dirs if name and (d / name).is_file()), dirs[0] / (name or xf.stem))
+        where_dir = next((d for d in dirs if name and (d / name).is_file()), dirs[0])
         size = doc.find("size")
-        w = int(float(size.findtext("width") or 0)) if size is not None else None
-        h = int(float(size.findtext("height") or 0)) if size is not None else None
-        im = b.image(img, xf.name, w, h)
+        try:
+            w = _dimension(size.findtext("width"), "width") if size is not None else None
+            h = _dimension(size.findtext("height"), "height") if size is not None else None
+        except ValueError as exc:
+            b.problem(xf.name, f"<size>: {exc}")
+            continue
+        im = b.named(where_dir, name or xf.stem, xf.name, w, h)
         if im is None:
             continue
         for obj in doc.iter("object"):
             bb = obj.find("bndbox")
-            try:
-                xyxy = tuple(float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))  # type: ignore[union-attr,arg-type]
-            except (AttributeError, TypeError, ValueError):
-                b.problems.append((xf.name, "an object without a numeric bndbox"))
+            if bb is None:
+                b.problem(xf.name, "an object without a bndbox")
                 continue
-            b.box(im, (obj.findtext("name") or "").strip(), xyxy, xf.name)  # type: ignore[arg-type]
+            try:
+                xyxy = tuple(_number(bb.findtext(k), k) for k in ("xmin", "ymin", "xmax", "ymax"))
+            except ValueError as exc:
+                b.problem(xf.name, f"an object's bndbox: {exc}")
+                continue
+            b.box(im, obj.findtext("name") or "", xyxy, xf.name)  # type: ignore[arg-type]
     return b.done()
 
 
@@ -308,18 +630,21 @@ def detect_format(path: str | Path) -> str:
             return "csv"
         if p.suffix.lower() == ".json":
             return "coco"
-        raise DatasetError(f"{p}: not a box file (expected a .csv of corners or a COCO .json)")
+        raise DatasetError(f"{shown(p)}: not a box file (expected a .csv of corners or a COCO .json)")
     if not p.is_dir():
-        raise DatasetError(f"{p}: no such file or folder")
-    if (p / "data.yaml").is_file() and (p / "labels").is_dir():
+        why = regular_file_problem(p)
+        raise DatasetError(f"{shown(p)}: {'no such file or folder' if why in (None, 'no such file') else why}")
+    if (p / "data.yaml").exists() and (p / "labels").is_dir():
         return "yolo"
-    if (p / "annotations.csv").is_file():
+    if (p / "annotations.csv").exists():
         return "csv"
-    if any(p.glob("*.json")):
+    if _coco_files(p):
         return "coco"
     if (p / "Annotations").is_dir() or any(p.glob("*.xml")):
         return "voc"
-    raise DatasetError(f"{p}: no box annotations found (annotations.csv, data.yaml + labels/, COCO .json, VOC .xml)")
+    raise DatasetError(
+        f"{shown(p)}: no box annotations found (annotations.csv, data.yaml + labels/, COCO .json, VOC .xml)"
+    )
 
 
 def load_boxes(path: str | Path, fmt: str | None = None) -> BoxSet:
@@ -332,9 +657,9 @@ def load_boxes(path: str | Path, fmt: str | None = None) -> BoxSet:
         return read_yolo(p)
     if fmt == "coco":
         if p.is_dir():
-            jsons = sorted(p.glob("*.json"))
+            jsons = _coco_files(p)
             if len(jsons) != 1:
-                raise DatasetError(f"{p}: {len(jsons)} .json files; give the COCO file itself")
+                raise DatasetError(f"{shown(p)}: {len(jsons)} .json files; give the COCO file itself")
             p = jsons[0]
         return read_coco(p)
     if fmt == "voc":
@@ -342,42 +667,93 @@ def load_boxes(path: str | Path, fmt: str | None = None) -> BoxSet:
     raise DatasetError(f"unknown box format {fmt!r}; one of {', '.join(FORMATS)}")
 
 
-def _place_images(bs: BoxSet, img_dir: Path) -> dict[Path, str]:
-    """Each image under ``img_dir`` (hard link where possible, else a copy): the converted set stands
-    alone and the source is never touched. Returns path -> file name used (made unique)."""
-    import os
-    import shutil
+# ---------------------------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------------------------
+def _copy_file(src: Path, dst: Path) -> None:
+    """Copy the regular file ``src`` (no link followed at its last step, never blocking on a FIFO put in
+    its place since it was checked) to the new file ``dst``."""
+    fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fin:
+        if not stat.S_ISREG(os.fstat(fin.fileno()).st_mode):
+            raise OSError(f"{shown(src)} is no longer a regular file")
+        with open(dst, "xb") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+    with contextlib.suppress(OSError):  # times and mode only: a file system that refuses them keeps the copy
+        shutil.copystat(src, dst)
 
+
+def _place_images(bs: BoxSet, img_dir: Path, link: bool = False) -> dict[Path, str]:
+    """Each image of the set under ``img_dir``: a copy, or with ``link`` a hard link (a copy where the file
+    system cannot link). Only files that resolve inside the set's folder are placed (the readers
+    refuse the rest; a hand-built BoxSet gets a DatasetError). Returns path -> file name used, unique
+    by stem (YOLO and VOC name their label files after it)."""
     img_dir.mkdir(parents=True, exist_ok=True)
+    real_root = _real(bs.root)
     names: dict[Path, str] = {}
     used: set[str] = set()
     for im in bs.images:
-        name = im.path.name
-        k = 1
-        while name in used:
-            name = f"{im.path.stem}_{k}{im.path.suffix}"
+        why = outside_problem(bs.root, im.path, real_root) or regular_file_problem(im.path)
+        if why:
+            raise DatasetError(f"{shown(im.path)}: {why}")
+        src = _real(im.path)
+        assert src is not None  # outside_problem resolved it
+        base = Path(safe_component(im.path.name))
+        name, k = base.name, 1
+        while Path(name).stem.lower() in used:
+            name = f"{base.stem}_{k}{base.suffix}"
             k += 1
-        used.add(name)
+        used.add(Path(name).stem.lower())
         names[im.path] = name
         dst = img_dir / name
-        if dst.exists():
-            continue
         try:
-            os.link(im.path, dst)
-        except OSError:
-            shutil.copy2(im.path, dst)
+            if link:
+                try:
+                    os.link(src, dst, follow_symlinks=False)
+                    continue
+                except OSError:
+                    pass  # another file system, or links not allowed: copy
+            _copy_file(src, dst)
+        except OSError as exc:
+            raise AslkitError(f"cannot copy {shown(im.path)} into the output ({exc.strerror or exc})") from None
     return names
 
 
-def write_boxes(bs: BoxSet, out: str | Path, fmt: str) -> Path:
-    """Write the set as ``fmt`` into the new folder ``out`` (images included); returns the main file
-    or folder. Refuses a folder that already holds files."""
-    out = Path(out)
+def write_boxes(
+    bs: BoxSet, out: str | Path, fmt: str, link: bool = False, read_from: list[str | Path] | None = None
+) -> Path:
+    """Write the set as ``fmt`` into ``out``, a new or empty folder outside the set (and outside
+    ``read_from``), images included (copied; hard-linked with ``link``) and ``problems.json`` when
+    reading left something out. Everything is written into a staging folder that becomes ``out`` only
+    when complete. Returns the main file or folder (under ``out``)."""
     if fmt not in FORMATS:
         raise DatasetError(f"unknown box format {fmt!r}; one of {', '.join(FORMATS)}")
-    if out.exists() and any(out.iterdir()):
-        raise DatasetError(f"{out}: already holds files; convert into a new folder")
-    names = _place_images(bs, out / ("JPEGImages" if fmt == "voc" else "images"))
+    guarded = [bs.root, *(read_from or [])]
+    with new_folder(out, guarded, flag="--out", what="the source set") as stage:
+        main = _write_into(bs, stage, fmt, link)
+        if bs.problems:
+            rows = [{"where": w, "problem": why} for w, why in bs.problems]
+            (stage / PROBLEMS_FILE).write_text(json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8")
+    return Path(out) / main.relative_to(stage)
+
+
+def convert_boxes(
+    source: str | Path, out: str | Path, to: str, fmt: str | None = None, link: bool = False
+) -> tuple[BoxSet, Path]:
+    """`aslkit convert`: read the box set at ``source`` and write it as ``to`` into ``out``. The output
+    folder is checked (new or empty, outside the set's folder) before anything is read. Returns the set
+    read and the main file or folder written."""
+    if to not in FORMATS:
+        raise DatasetError(f"unknown box format {to!r}; one of {', '.join(FORMATS)}")
+    guarded = [set_root(source), source]
+    check_new_folder(out, guarded, flag="--out", what="the source set")
+    bs = load_boxes(source, fmt)
+    return bs, write_boxes(bs, out, to, link=link, read_from=guarded)
+
+
+def _write_into(bs: BoxSet, out: Path, fmt: str, link: bool) -> Path:
+    """The annotation files and images of ``fmt`` in the (empty, staging) folder ``out``."""
+    names = _place_images(bs, out / ("JPEGImages" if fmt == "voc" else "images"), link)
     if fmt == "csv":
         with open(out / "annotations.csv", "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
@@ -398,7 +774,7 @@ def write_boxes(bs: BoxSet, out: str | Path, fmt: str) -> Path:
             (out / "labels" / (Path(names[im.path]).stem + ".txt")).write_text("\n".join(rows) + ("\n" if rows else ""))
         yaml_names = json.dumps(bs.classes)  # a JSON list is valid YAML flow syntax
         (out / "data.yaml").write_text(
-            f"path: .\ntrain: images\nval: images\nnc: {len(bs.classes)}\nnames: {yaml_names}\n"
+            f"path: .\ntrain: images\nval: images\nnc: {len(bs.classes)}\nnames: {yaml_names}\n", encoding="utf-8"
         )
         return out
     if fmt == "coco":
@@ -413,7 +789,7 @@ def write_boxes(bs: BoxSet, out: str | Path, fmt: str) -> Path:
                              "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
                              "area": round((x1 - x0) * (y1 - y0), 2)})  # fmt: skip
         doc = {"images": images, "annotations": anns, "categories": cats}
-        (out / "annotations.json").write_text(json.dumps(doc), encoding="utf-8")
+        (out / "annotations.json").write_text(json.dumps(doc, allow_nan=False), encoding="utf-8")
         return out / "annotations.json"
     (out / "Annotations").mkdir()
     for im in bs.images:

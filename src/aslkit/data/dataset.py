@@ -8,14 +8,17 @@ detection sets train the letter recognizer too.
 
 from __future__ import annotations
 
+import math
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from aslkit.data.boxes import read_corner_rows
+from aslkit.data.boxes import corner_values, image_path, label_problem, outside_problem, read_corner_rows
 from aslkit.data.images import is_image_path
 from aslkit.errors import DatasetError
 from aslkit.labels import canonical_label, sort_labels
+from aslkit.names import regular_file_problem, shown
 
 BOX_MARGIN = 0.3  # crop this fraction of the box size around each side: MediaPipe needs some wrist/context
 
@@ -65,20 +68,33 @@ def _scan_folder(root: Path) -> list[Sample]:
 
 
 def _read_box_csv(csv_path: Path, margin: float = BOX_MARGIN) -> list[Sample]:
+    """One sample per box. Rows that cannot give one are skipped (``aslkit audit`` and ``aslkit convert``
+    report each): a corner, width or height that is not a finite number, an empty or inverted box, an
+    empty class, and an image name that leads outside the set's folder (``..``, an absolute path, a link
+    to elsewhere: such a file is never read). A missing image, or one that is not a regular file (a
+    FIFO), is kept: reading it gives an ImageError (without blocking), so evaluation lists it as
+    unreadable."""
     root = csv_path.parent
     img_dir = root / "images" if (root / "images").is_dir() else root
     rows = read_corner_rows(csv_path)
+    real_root = Path(os.path.realpath(root))
     samples = []
     for r in rows:
         try:
-            x0, y0, x1, y1 = (float(r[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
+            (x0, y0, x1, y1), _, _ = corner_values(r)
         except ValueError:
-            continue  # a malformed row is skipped; audits (aslkit audit) report them
-        if x1 <= x0 or y1 <= y0:
+            continue
+        if x1 <= x0 or y1 <= y0 or label_problem(r["class"]):
             continue
         mx, my = margin * (x1 - x0), margin * (y1 - y0)
-        crop = (int(x0 - mx), int(y0 - my), int(x1 + mx), int(y1 + my))
-        samples.append(Sample(img_dir / r["filename"], canonical_label(r["class"]), r["class"], crop))
+        crop_f = (x0 - mx, y0 - my, x1 + mx, y1 + my)
+        if not all(math.isfinite(v) for v in crop_f):  # corners near the float limit
+            continue
+        path, _ = image_path(img_dir, r["filename"])
+        if path is None or outside_problem(root, path, real_root) is not None:
+            continue
+        crop = (int(crop_f[0]), int(crop_f[1]), int(crop_f[2]), int(crop_f[3]))
+        samples.append(Sample(path, canonical_label(r["class"]), r["class"], crop))
     return samples
 
 
@@ -87,13 +103,14 @@ def load_dataset(path: str | Path) -> ImageDataset:
     root = Path(path)
     if not root.exists():
         raise DatasetError(f"{root}: no such folder")
-    if root.is_file():
-        if root.suffix.lower() == ".csv":
-            samples = _read_box_csv(root)
-            root = root.parent
-        else:
-            raise DatasetError(f"{root}: expected a folder of class sub-folders or a box CSV, got a file")
-    elif (root / "annotations.csv").is_file():
+    if not root.is_dir() and root.suffix.lower() == ".csv":  # a FIFO named x.csv: one line from read_corner_rows
+        samples = _read_box_csv(root)
+        root = root.parent
+    elif root.is_file():
+        raise DatasetError(f"{root}: expected a folder of class sub-folders or a box CSV, got a file")
+    elif not root.is_dir():
+        raise DatasetError(f"{shown(root)}: {regular_file_problem(root) or 'not a folder'}")
+    elif (root / "annotations.csv").exists():  # not only is_file(): a FIFO there is an error, not class folders
         samples = _read_box_csv(root / "annotations.csv")
     else:
         samples = _scan_folder(root)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from aslkit.data.boxes import Box, load_boxes
+from aslkit.data.boxes import Box, detect_format, load_boxes
 from aslkit.data.dataset import load_dataset
 from aslkit.data.duplicates import DuplicateSettings, near_duplicate_groups, sha1_groups, thumbnail
 from aslkit.data.images import decode_image, read_bytes
@@ -33,6 +33,7 @@ from aslkit.labels import sort_labels
 from aslkit.landmarks.batch import extract_sources
 from aslkit.landmarks.extractor import HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
+from aslkit.names import shown
 
 SPLIT_NAMES = ("train", "training", "valid", "val", "validation", "dev", "test", "testing")
 DUPLICATE_BOX_IOU = 0.9  # two boxes in one image overlapping this much are the same box drawn twice
@@ -71,16 +72,35 @@ def _split_dirs(root: Path) -> list[Path]:
 
 
 def _load_one(path: Path, split: str, fmt: str | None) -> tuple[list[AuditItem], str, list[dict[str, str]]]:
-    """Items of one set, its kind ("boxes (yolo)" or "class folders") and its annotation problems."""
+    """Items of one set, its kind ("boxes (yolo)" or "class folders") and its annotation problems.
+
+    Without ``fmt``, a folder whose box annotations cannot be read (none, or a stray .json that is not
+    COCO) is read as class folders, and the box error is kept as an annotation problem; when it is no
+    class-folder set either, the box error is the one raised if there were box files, else the class
+    folders' error."""
     try:
         bs = load_boxes(path, fmt)
-    except DatasetError:
+    except DatasetError as box_error:
         if fmt is not None:
             raise
-        ds = load_dataset(path)
-        return [AuditItem(s.path, split, [s.label]) for s in ds.samples], "class folders", []
+        try:
+            ds = load_dataset(path)
+        except DatasetError as folder_error:
+            try:
+                detect_format(path)
+            except DatasetError:
+                raise folder_error from None  # no box annotations either: this says what was expected
+            raise box_error from None
+        try:
+            detect_format(path)
+            noted = [{"split": split, "where": shown(path), "problem": f"read as class folders: {box_error}"}]
+        except DatasetError:
+            noted = []  # no box annotations at all: an ordinary class-folder set
+        return [AuditItem(s.path, split, [s.label]) for s in ds.samples], "class folders", noted
     items = [AuditItem(im.path, split, [b.label for b in im.boxes], list(im.boxes)) for im in bs.images]
-    items += [AuditItem(p, split, [], []) for p in bs.unreadable]  # annotated, but not an image: listed as unreadable
+    # annotated regular files inside the set that cannot be decoded: listed as unreadable (never a FIFO
+    # or a file outside the set: those are annotation problems only, and are never opened)
+    items += [AuditItem(p, split, [], []) for p in bs.unreadable]
     problems = [{"split": split, "where": w, "problem": why} for w, why in bs.problems]
     return items, f"boxes ({bs.source_format})", problems
 

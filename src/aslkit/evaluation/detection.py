@@ -8,23 +8,21 @@ from typing import Any
 import numpy as np
 
 from aslkit.data.boxes import BoxSet, load_boxes
+from aslkit.errors import DatasetError, ImageError
 from aslkit.evaluation.detection_metrics import box_iou, detection_metrics
 from aslkit.inference.detector import HandLetterDetector, calibrate_margins, landmark_box
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandsResult
+from aslkit.names import shown
 
 
 def hands_for(
     bs: BoxSet, cache_dir="default", workers: int | None = None, progress: bool = True, mirror: bool = False
-) -> list:
-    """Landmarks of every image of a box set (or of its mirror image), cached, in order; an unreadable
-    image gives no hands."""
+) -> list[HandsResult | ImageError]:
+    """Landmarks of every image of a box set (or of its mirror image), cached, in order; an image that
+    cannot be read gives its ImageError (never "no hands": it must not count as a miss)."""
     srcs = [ImageSource(im.path, mirror=mirror) for im in bs.images]
-    res = extract_sources(srcs, cache_dir, workers, progress, desc="mirror images" if mirror else "hand landmarks")
-    return [
-        r if isinstance(r, HandsResult) else HandsResult(im.width, im.height)
-        for r, im in zip(res, bs.images, strict=True)
-    ]
+    return extract_sources(srcs, cache_dir, workers, progress, desc="mirror images" if mirror else "hand landmarks")
 
 
 def fit_margins(bs: BoxSet, hands: list, min_iou: float = 0.3) -> dict[str, float]:
@@ -32,7 +30,7 @@ def fit_margins(bs: BoxSet, hands: list, min_iou: float = 0.3) -> dict[str, floa
     overlaps it most (pairs overlapping less than ``min_iou`` are not the same hand and are skipped)."""
     pairs = []
     for im, res in zip(bs.images, hands, strict=True):
-        if not res.hands or not im.boxes:
+        if not isinstance(res, HandsResult) or not res.hands or not im.boxes:
             continue
         lm = np.stack([landmark_box(h, res.width, res.height) for h in res.hands])
         for b in im.boxes:
@@ -55,18 +53,32 @@ def evaluate_detection(
     views: int | None = None,
 ) -> dict[str, Any]:
     """Precision and recall at ``conf``, mAP@0.5, mAP@0.5:0.95, AP per class, and the per-class table
-    of ground truth found at ``conf``; AP ranks every detection down to a confidence of 0.001."""
+    of ground truth found at ``conf``; AP ranks every detection down to a confidence of 0.001.
+
+    Images that cannot be read (annotated, but not decodable: corrupt, too large, too small) are left
+    out of every figure and listed under ``unreadable`` as {"path", "error"}; annotation rows left out
+    on reading are counted in ``problems``. DatasetError when no annotated image can be read."""
     bs = load_boxes(data, fmt)
     det = HandLetterDetector(model, conf=0.001, iou=0.7, classes=classes, views=views)
     hands = hands_for(bs, cache_dir, workers, progress)
     mirrored = hands_for(bs, cache_dir, workers, progress, mirror=True) if det.views == 2 else [None] * len(hands)
-    gt = [[(b.label, b.xyxy) for b in im.boxes] for im in bs.images]
-    preds = [
-        [(d.label, d.xyxy, d.confidence) for d in det.from_hands(h, r)] for h, r in zip(hands, mirrored, strict=True)
-    ]
+    unreadable = [{"path": str(p), "error": bs.unreadable_why.get(p, "cannot be read")} for p in bs.unreadable]
+    keep = []
+    for i, (im, h, r) in enumerate(zip(bs.images, hands, mirrored, strict=True)):
+        bad = next((x for x in (h, r) if x is not None and not isinstance(x, HandsResult)), None)
+        if bad is None:
+            keep.append(i)
+        else:
+            unreadable.append({"path": str(im.path), "error": str(bad)})
+    if not keep:
+        first = f" (first: {unreadable[0]['error']})" if unreadable else ""
+        raise DatasetError(f"{shown(data)}: none of the {len(unreadable)} annotated images could be read{first}")
+    gt = [[(b.label, b.xyxy) for b in bs.images[i].boxes] for i in keep]
+    preds = [[(d.label, d.xyxy, d.confidence) for d in det.from_hands(hands[i], mirrored[i])] for i in keep]
     names = [c for c in bs.classes if classes is None or c in classes]
     m = detection_metrics(gt, preds, names, conf=conf, iou=iou)
     m.update({"data": str(data), "format": bs.source_format, "model": det.model.source or det.model.architecture,
-              "margins": det.margins, "views": det.views, "hand_found": float(np.mean([bool(h.hands) for h in hands])),
-              "problems": len(bs.problems)})  # fmt: skip
+              "margins": det.margins, "views": det.views,
+              "hand_found": float(np.mean([bool(hands[i].hands) for i in keep])),  # type: ignore[union-attr]
+              "problems": len(bs.problems), "unreadable": unreadable})  # fmt: skip
     return m
