@@ -107,8 +107,10 @@ def test_webcam_tab_writes_the_transcript_and_clears(tmp_path: Path) -> None:
     assert web.webcam_frame(None, None, None) == (None, "", None)
 
 
-def test_video_tab_gives_annotated_video_transcript_and_sign(tmp_path: Path) -> None:
+def test_video_tab_gives_annotated_video_transcript_and_sign(tmp_path: Path, monkeypatch) -> None:
     from aslkit.app.web import video_results
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))  # the annotated video goes to Gradio's cache
     from aslkit.data.spelling_video import make_spelling_video
 
     v = make_spelling_video("BL", shared_dir("massey-letters"), tmp_path / "bl.mp4")
@@ -119,6 +121,7 @@ def test_video_tab_gives_annotated_video_transcript_and_sign(tmp_path: Path) -> 
     bad.write_bytes(b"not a video")
     out, text, sign = video_results(str(bad), None)
     assert out is None and sign.startswith("Cannot read this video")
+    assert len(list((tmp_path / "gradio").iterdir())) == 1, "a failed video leaves no folder behind"
 
 
 def test_model_tab_lists_and_describes_models() -> None:

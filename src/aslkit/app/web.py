@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -17,12 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.errors import AslkitError, ImageError
+from aslkit.errors import AslkitError, ImageError, ModelError
+from aslkit.names import shown
 
 LOW_CONFIDENCE = 0.5  # under this, the photo's answer is shown with a warning
 PHOTO_SIDE = 360  # pixels: the annotated photo's longer side on the page
 SIGN_MODEL = "words"
 VIDEO_TYPES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+KEPT_VIDEOS = 16  # annotated videos kept for the page to play (in Gradio's cache); older ones are deleted
+CACHE_AGE = (600, 3600)  # every 10 minutes, Gradio deletes the uploads and results of this app older than 1 hour
 
 
 def _photo_card(name: str, pred=None, hands=None, rgb: np.ndarray | None = None, error: str | None = None) -> str:
@@ -99,6 +103,8 @@ def photo_results(pool, files: list | None, model: str | None) -> str:
         try:
             pred, hands, rgb = predict_upload(pool, path.read_bytes(), name, model)
             cards.append(_photo_card(name, pred, hands, rgb))
+        except ModelError as exc:
+            return f"<p class='aslkit-why'>{html.escape(str(exc))}</p>"
         except (ImageError, OSError) as exc:
             cards.append(_photo_card(name, error=str(exc).removeprefix(f"{name}: ")))
     return "<div id='aslkit-photo-cards'>" + "".join(cards) + "</div>"
@@ -140,27 +146,48 @@ def _sign_recognizer():
     return SequenceRecognizer(SIGN_MODEL, top_k=3, cache_dir=None)
 
 
+def _video_folder() -> Path:
+    """A new folder for one annotated video, in Gradio's cache (which then serves the file as it is, without
+    a copy, and is removed with the server's temp folder); only the newest KEPT_VIDEOS such folders stay."""
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder())
+    cache.mkdir(parents=True, exist_ok=True)
+    old = sorted(cache.glob("aslkit-video-*"), key=lambda p: p.stat().st_mtime if p.exists() else 0.0)
+    for folder in old[: max(0, len(old) - KEPT_VIDEOS + 1)]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix="aslkit-video-", dir=cache))
+
+
 def video_results(path: str | None, model: str | None) -> tuple[str | None, str, str]:
-    """(annotated video, transcript, sign prediction) for an uploaded clip."""
+    """(annotated video, transcript, sign prediction) for an uploaded clip. ``model``: a name or path for
+    load_model (the app resolves the Model tab's choice first)."""
     if not path:
         return None, "", "Upload a video first."
     from aslkit.app.live import run_live
     from aslkit.labels import IDLE, label_key
 
-    out = Path(tempfile.mkdtemp(prefix="aslkit-video-")) / (Path(path).stem + "-annotated.webm")
+    folder = _video_folder()
+    out = folder / (Path(path).stem + "-annotated.webm")
     try:
         res = run_live(path, out=out, window=False, model=model)
+        sign = _sign_recognizer().predict(path)
     except AslkitError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
         return None, "", f"Cannot read this video: {exc}"
-    sign = _sign_recognizer().predict(path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     top = ", ".join(f"{lab} {p:.2f}" for lab, p in sign.top)
     if label_key(sign.label or "") == IDLE:
         return str(out), res.text, f"No word sign recognized (model {SIGN_MODEL}; likeliest: {top})"
     return str(out), res.text, f"Sign (model {SIGN_MODEL}): {sign.label} ({sign.confidence:.2f}); top: {top}"
 
 
-def model_choices() -> list[str]:
-    """Shipped photo models, and trained runs under ./runs (a run folder holding model.json)."""
+def model_choices(runs: str | Path | None = "runs", default: str | None = None) -> list[str]:
+    """What the Model tab offers, the same models ``?model=`` takes (server.allowed_model): the shipped photo
+    models and the runs under ``runs`` by name, plus the server's own ``default``."""
+    from aslkit.app.server import run_names
     from aslkit.models.io import load_model, shipped_models
 
     names = []
@@ -170,20 +197,25 @@ def model_choices() -> list[str]:
                 names.append(n)
         except AslkitError:
             continue
-    runs = Path("runs")
-    if runs.is_dir():
-        names += sorted(str(p.parent) for p in runs.glob("*/model.json"))
+    names += [n for n in run_names(runs) if n not in names]
+    if default and default not in names:
+        names.insert(0, default)
     return names
 
 
-def model_card(name: str) -> str:
-    """Markdown: the model's architecture, labels, how it was trained and its evaluation report."""
+def model_card(name: str, runs: str | Path | None = "runs", default: str | None = None) -> str:
+    """Markdown: the model's architecture, labels, how it was trained and its evaluation report. Only for the
+    models of model_choices: any other name gets the same one line, whatever is on disk."""
+    from aslkit.app.server import allowed_model
     from aslkit.models.io import load_model
 
     try:
-        m = load_model(name)
-    except AslkitError as exc:
-        return f"Cannot load {name}: {exc}"
+        m = load_model(name if default and name == default else allowed_model(name, runs)[1])
+    except Exception as exc:  # noqa: BLE001 - a crafted model.json too: one line, not a traceback on the page
+        why = str(exc) if isinstance(exc, AslkitError) else f"{type(exc).__name__}: {exc}"
+        if runs is not None:  # a run by its name, not by where the server keeps it
+            why = why.replace(str(Path(runs) / name), name)
+        return f"Cannot load {shown(name)}: {shown(why)}"
     lines = [f"### {name}", f"Architecture `{m.architecture}`, {len(m.labels)} labels: {', '.join(m.labels)}", ""]
     meta = m.meta or {}
     if meta.get("command"):
@@ -201,7 +233,22 @@ def build_ui(pool) -> Any:
     import gradio as gr
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    with gr.Blocks(title="aslkit", theme=theme, css=CSS, analytics_enabled=False) as demo:
+
+    def webcam(frame, state, name):
+        return webcam_frame(frame, state, pool.source(name) if state is None and frame is not None else name)
+
+    def video(path, name):
+        return video_results(path, pool.source(name))
+
+    def choose(name):
+        try:
+            pool.resolve(name)
+        except AslkitError:
+            name = pool.default
+        return name, model_card(name, pool.runs, pool.default)
+
+    # uploads and results in Gradio's cache (the server's temp folder) are deleted an hour after they were made
+    with gr.Blocks(title="aslkit", theme=theme, css=CSS, analytics_enabled=False, delete_cache=CACHE_AGE) as demo:
         model = gr.State(pool.default)
         gr.Markdown("# aslkit: American Sign Language letters and signs, offline")
         with gr.Tabs():
@@ -215,24 +262,25 @@ def build_ui(pool) -> Any:
                     cam = gr.Image(
                         sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="webcam-input"
                     )
-                    shown = gr.Image(label="Recognized", elem_id="webcam-annotated")
+                    drawn = gr.Image(label="Recognized", elem_id="webcam-annotated")
                 text = gr.Textbox(label="Transcript", elem_id="webcam-transcript", interactive=False)
                 clear = gr.Button("Clear")
                 live = gr.State(None)
-                cam.stream(webcam_frame, [cam, live, model], [shown, text, live], stream_every=0.1, time_limit=600,
+                cam.stream(webcam, [cam, live, model], [drawn, text, live], stream_every=0.1, time_limit=600,
                            concurrency_limit=2)  # fmt: skip
                 clear.click(lambda: ("", None), None, [text, live])
             with gr.Tab("Video", id="video"):
                 # a file field, not gr.Video: the browser cannot preview every codec people upload (mp4v, avi)
-                video = gr.File(label="Video file", file_types=list(VIDEO_TYPES), elem_id="video-upload")
+                clip = gr.File(label="Video file", file_types=list(VIDEO_TYPES), elem_id="video-upload")
                 run = gr.Button("Recognize", variant="primary")
                 annotated = gr.Video(label="Annotated", interactive=False)
                 transcript = gr.Textbox(label="Transcript (letters)", elem_id="video-transcript", interactive=False)
                 sign = gr.Textbox(label="Sign", elem_id="video-sign", interactive=False)
-                run.click(video_results, [video, model], [annotated, transcript, sign], concurrency_limit=1)
+                run.click(video, [clip, model], [annotated, transcript, sign], concurrency_limit=1)
             with gr.Tab("Model", id="model"):
-                choice = gr.Dropdown(model_choices(), value=pool.default, label="Model for photos and webcam")
-                card = gr.Markdown(model_card(pool.default))
-                choice.change(lambda n: (n, model_card(n)), choice, [model, card])
+                choices = model_choices(pool.runs, pool.default)
+                choice = gr.Dropdown(choices, value=pool.default, label="Model for photos and webcam")
+                card = gr.Markdown(model_card(pool.default, pool.runs, pool.default))
+                choice.change(choose, choice, [model, card])
         demo.queue(default_concurrency_limit=1, max_size=64)
     return demo
