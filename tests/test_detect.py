@@ -81,13 +81,13 @@ def test_detect_class_filter_bad_files_and_no_hand(photos, tmp_path: Path, capsy
     bad = make_bad_files(tmp_path / "bad")
     grey = write_grey(tmp_path / "grey.png")
     args = ["detect", str(folder), str(bad["truncated_jpeg"]), str(grey), "--classes", "V,W", "--json"]
-    assert main([*args, "--cache-dir", str(real_cache), "--out", str(tmp_path / "o")]) == 0
+    assert main([*args, "--cache-dir", str(real_cache), "--out", str(tmp_path / "runs" / "o")]) == 0
     rows = _rows(capsys.readouterr().out)
     assert {b["label"] for r in rows for b in r["boxes"]} <= {"V", "W"}
     assert sum(bool(r["boxes"]) for r in rows) >= 1
     errors = [r for r in rows if "error" in r]
     assert len(errors) == 1 and errors[0]["path"].endswith("cut.jpg")
-    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    s = json.loads((tmp_path / "runs" / "o" / "summary.json").read_text())
     assert s["no_hand"]["frames"] == 1 and s["no_hand"]["where"] == [{"path": str(grey)}]
     assert s["low_confidence"]["frames"] >= 1, "photos of other letters: a hand, but no V or W"
     assert len(s["errors"]) == 1
@@ -99,7 +99,7 @@ def test_detect_video_writes_an_annotated_copy(tmp_path: Path, capsys) -> None:
     photo = sorted((shared_dir("asl-alphabet-photos") / "B").glob("*.jpg"))[0]
     img = cv2.resize(cv2.imread(str(photo)), (320, 320))
     clip = _clip(tmp_path / "clip.mp4", [img] * 6 + [np.full_like(img, 127)] * 4)
-    out = tmp_path / "out"
+    out = tmp_path / "runs" / "out"
     assert main(["detect", str(clip), "--json", "--out", str(out), "--no-cache"]) == 0
     rows = _rows(capsys.readouterr().out)
     assert [r["frame"] for r in rows] == list(range(10)) and rows[1]["time"] == pytest.approx(0.1)

@@ -336,9 +336,15 @@ def test_preview_dataset_grid_and_data_untouched(tmp_path: Path) -> None:
         assert np.array_equal(np.asarray(im.convert("RGB")), a)
     assert snapshot(data) == before
     # the preview is never written inside the data folder
-    with pytest.raises(DatasetError, match="inside the data folder"):
+    with pytest.raises(AslkitError, match="inside the data folder"):
         preview_dataset(data, data / "A" / "preview.png", n=2)
     assert snapshot(data) == before
+    # nor over an existing file
+    keep = tmp_path / "mine.png"
+    keep.write_bytes(b"the user's own file")
+    with pytest.raises(AslkitError, match="already exists"):
+        preview_dataset(data, keep, n=2)
+    assert keep.read_bytes() == b"the user's own file"
 
 
 def test_preview_dataset_spreads_over_classes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

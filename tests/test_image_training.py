@@ -278,11 +278,15 @@ def test_compare_table(shapes_dir: Path, tmp_path: Path, capsys: pytest.CaptureF
     md = (tmp_path / "cmp" / "compare.md").read_text()
     assert md.count("| cnn-small") == 2 and "| clip-vit-b32 |" in md
     stamp = (tmp_path / "cmp" / "cnn-small" / "model.json").stat().st_mtime_ns
-    again = compare(["cnn-small"], shapes_dir, {"other": other}, tmp_path / "cmp", timing_images=4, cache_dir=None)
+    with pytest.raises(AslkitError, match="--resume"):  # an earlier comparison is continued only when asked
+        compare(["cnn-small"], shapes_dir, {"other": other}, tmp_path / "cmp", timing_images=4, cache_dir=None)
+    again = compare(
+        ["cnn-small"], shapes_dir, {"other": other}, tmp_path / "cmp", timing_images=4, cache_dir=None, resume=True
+    )
     assert again == [rows[0]], "a scored run is not scored again (same test sets and timing)"
     code = cli.main(
         ["compare", str(shapes_dir), "--test", f"other={other}", "--models", "cnn-small", "--out",
-         str(tmp_path / "cmp"), "--no-cache", "-q"]
+         str(tmp_path / "cmp"), "--resume", "--no-cache", "-q"]
     )  # fmt: skip
     assert code == 0 and "| cnn-small |" in capsys.readouterr().out
     assert (tmp_path / "cmp" / "cnn-small" / "model.json").stat().st_mtime_ns == stamp, "finished runs are reused"

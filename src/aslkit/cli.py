@@ -7,6 +7,7 @@ and a non-zero exit code; set ASLKIT_DEBUG=1 to see tracebacks of unexpected err
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -15,12 +16,16 @@ import sys
 from pathlib import Path
 
 from aslkit.errors import AslkitError
+from aslkit.names import shown
 
 _KV = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
 
 
 # flags that take no value
-_SWITCHES = {"--json", "--no-cache", "--quiet", "-q", "--help", "-h", "--no-window", "--manifest", "--no-landmarks"}
+_SWITCHES = {
+    "--json", "--no-cache", "--quiet", "-q", "--help", "-h", "--no-window", "--manifest", "--no-landmarks", "--resume",
+    "--link",
+}  # fmt: skip
 
 
 def _kv_to_flags(argv: list[str]) -> list[str]:
@@ -59,10 +64,10 @@ def _predict_clips(args, model) -> int:
         if args.json:
             print(json.dumps(p.to_json()))
         elif p.error:
-            print(f"{p.path}\terror: {p.error}")
+            print(f"{shown(p.path)}\terror: {shown(p.error)}")
         else:
             extra = "\t(no hand in any frame)" if not p.hand else ""
-            print(f"{p.path}\t{p.label}\t{p.confidence:.3f}\t{p.frames} frames{extra}")
+            print(f"{shown(p.path)}\t{p.label}\t{p.confidence:.3f}\t{p.frames} frames{extra}")
     if not any(p.error is None for p in preds):
         print(f"aslkit: error: none of the {len(preds)} file(s) could be read as a clip", file=sys.stderr)
         return 1
@@ -96,10 +101,10 @@ def cmd_predict(args) -> int:
         if args.json:
             print(json.dumps(p.to_json()), flush=False)
         elif p.error:
-            print(f"{p.path}\terror: {p.error}")
+            print(f"{shown(p.path)}\terror: {shown(p.error)}")
         else:
             extra = "\t(no hand found)" if p.hand is False else ""
-            print(f"{p.path}\t{p.label}\t{p.confidence:.3f}{extra}")
+            print(f"{shown(p.path)}\t{p.label}\t{p.confidence:.3f}{extra}")
     sys.stdout.flush()
     if n_ok == 0:
         print(f"aslkit: error: none of the {len(preds)} file(s) could be read as an image", file=sys.stderr)
@@ -125,7 +130,7 @@ def cmd_evaluate(args) -> int:
         print(json.dumps(m))
         return 0
     clips = m.get("input") == "sequence"
-    print(f"data: {m['data']}\nmodel: {m['model']}\n{'clips' if clips else 'images'}: {m['n']}")
+    print(f"data: {shown(m['data'])}\nmodel: {shown(m['model'])}\n{'clips' if clips else 'images'}: {m['n']}")
     print(f"end-to-end accuracy: {100 * m['accuracy']:.2f}%")
     if clips:
         print(f"clips with a hand in some frame: {100 * m['detection_rate']:.2f}%")
@@ -140,7 +145,7 @@ def cmd_evaluate(args) -> int:
     if m["unknown_labels"]:
         print(f"left out (classes unknown to the model): {m['unknown_labels']}")
     if m["errors"]:
-        print(f"unreadable files left out: {len(m['errors'])} (first: {m['errors'][0]})")
+        print(f"unreadable files left out: {len(m['errors'])} (first: {shown(m['errors'][0])})")
     if args.report:
         print(f"report: {Path(args.report) / 'report.md'}")
     return 0
@@ -249,20 +254,20 @@ def cmd_live(args, extra: dict) -> int:
 
 
 def cmd_convert(args) -> int:
-    from aslkit.data.boxes import load_boxes, write_boxes
+    from aslkit.data.boxes import convert_boxes
+    from aslkit.names import shown
 
-    bs = load_boxes(args.source, args.source_format)
-    where = write_boxes(bs, args.out, args.to)
+    bs, where = convert_boxes(args.source, args.out, args.to, args.source_format, link=args.link)
+    print(
+        f"{shown(args.source)} ({bs.source_format}): {len(bs.images)} images, {bs.n_boxes} boxes, "
+        f"{len(bs.classes)} classes"
+    )
+    print(f"wrote {args.to}: {shown(where)} (images {'hard-linked' if args.link else 'copied'})")
     if bs.problems:
-        (Path(args.out) / "problems.json").write_text(
-            json.dumps([{"where": w, "problem": why} for w, why in bs.problems], indent=1), encoding="utf-8"
-        )
-    print(f"{args.source} ({bs.source_format}): {len(bs.images)} images, {bs.n_boxes} boxes, {len(bs.classes)} classes")
-    print(f"wrote {args.to}: {where}")
-    if bs.problems:
-        print(f"{len(bs.problems)} problem(s) left out or fixed, listed in {Path(args.out) / 'problems.json'}; first:")
+        listed = shown(Path(args.out) / "problems.json")
+        print(f"{len(bs.problems)} problem(s) left out or fixed, listed in {listed}; first:")
         for w, why in bs.problems[:5]:
-            print(f"  {w}: {why}")
+            print(f"  {shown(w)}: {shown(why)}")
     return 0
 
 
@@ -274,7 +279,12 @@ def _class_list(text: str | None) -> list[str] | None:
 
 def cmd_evaluate_detection(args) -> int:
     from aslkit.evaluation.detection import evaluate_detection
+    from aslkit.outputs import check_new_folder, new_folder
 
+    # a box file's folder is the set (its images are found from there): the report goes outside it
+    root = [args.data if Path(args.data).is_dir() else Path(args.data).parent]
+    if args.report:  # before the work: a wrong --report costs nothing
+        check_new_folder(args.report, root, flag="--report", what="the annotated set")
     m = evaluate_detection(
         args.data,
         model=args.model,
@@ -287,15 +297,17 @@ def cmd_evaluate_detection(args) -> int:
         progress=_progress_wanted(args),
     )
     if args.report:
-        out = Path(args.report)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "detection_metrics.json").write_text(json.dumps(m, indent=2), encoding="utf-8")
+        with new_folder(args.report, root, flag="--report", what="the annotated set") as out:
+            (out / "detection_metrics.json").write_text(json.dumps(m, indent=2), encoding="utf-8")
     if args.json:
         print(json.dumps(m))
         return 0
     print(f"data: {m['data']} ({m['format']}), {m['images']} images, {m['ground_truth_boxes']} boxes")
     print(f"mAP@0.5 {m['map50']:.4f}   mAP@0.5:0.95 {m['map50_95']:.4f}")
     print(f"at conf {m['conf']} and IoU {m['iou']}: precision {m['precision']:.4f}, recall {m['recall']:.4f}")
+    if m.get("unreadable"):
+        first = m["unreadable"][0]
+        print(f"unreadable images left out: {len(m['unreadable'])} (first: {shown(first['error'])})")
     print("class  AP@0.5  ground truth  detected  missed  false positives")
     for c, row in m["per_class_table"].items():
         ap, gt, hit = m["per_class_ap"][c], row["ground_truth"], row["detected"]
@@ -316,10 +328,10 @@ def cmd_detect(args) -> int:
         if args.json:
             print(json.dumps(row.to_json()), flush=True)
         elif row.error is not None:
-            print(f"{row.path}\terror: {row.error}")
+            print(f"{shown(row.path)}\terror: {shown(row.error)}")
         elif row.frame is None:
             found = "; ".join(f"{b.label} {b.confidence:.2f} {[round(v) for v in b.xyxy]}" for b in row.boxes)
-            print(f"{row.path}\t{found or ('no hand' if not row.hands else 'no letter at this confidence')}")
+            print(f"{shown(row.path)}\t{found or ('no hand' if not row.hands else 'no letter at this confidence')}")
 
     s = detect_paths(args.paths, det, out=args.out, every=args.every, cache_dir=_cache(args),
                      workers=args.workers or None, progress=_progress_wanted(args), on_row=show)  # fmt: skip
@@ -369,6 +381,7 @@ def cmd_audit(args) -> int:
 def cmd_export(args) -> int:
     from aslkit.export.onnx import check_parity, export_onnx, real_inputs
     from aslkit.models.io import load_model, shipped_models
+    from aslkit.outputs import check_new_file
 
     model = load_model(args.model)
     if args.out:
@@ -377,6 +390,7 @@ def cmd_export(args) -> int:
         out = Path(f"{args.model}.onnx")
     else:
         out = Path(model.source).with_suffix(".onnx")
+    check_new_file(out, [args.data] if args.data else [], what="the check data")  # never over an existing file
     path = export_onnx(model, out)
     inputs = (
         real_inputs(model, args.data, cache_dir=_cache(args), progress=_progress_wanted(args)) if args.data else None
@@ -411,7 +425,8 @@ def cmd_extract(args) -> int:
 def cmd_serve(args) -> int:
     from aslkit.app.server import serve
 
-    serve(host=args.host, port=args.port, model=args.model)
+    serve(host=args.host, port=args.port, model=args.model, runs=args.runs, header_timeout=args.header_timeout,
+          body_timeout=args.body_timeout)  # fmt: skip
     return 0
 
 
@@ -564,7 +579,8 @@ def build_parser() -> argparse.ArgumentParser:
         "efficientnet-lite0:crop=hand-mask,mobilenetv2,clip-vit-b32",
         help="comma-separated model specs; options after a colon, e.g. efficientnet-lite0:crop=hand",
     )
-    p.add_argument("--out", required=True, metavar="OUT_DIR", help="run folders, compare.md and compare.json")
+    p.add_argument("--out", required=True, metavar="OUT_DIR", help="new folder: run folders, compare.md, compare.json")
+    p.add_argument("--resume", action="store_true", help="continue the comparison in --out (finished runs reused)")
     p.add_argument("--split", default="0.8,0.1,0.1", help="random train,valid,test split of TRAIN_DIR")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", action="append", default=[], metavar="MODEL=PATH", help="pretrained weights")
@@ -596,9 +612,13 @@ def build_parser() -> argparse.ArgumentParser:
         "source", metavar="SRC", help="annotations.csv, a YOLO folder (data.yaml), a COCO .json or a VOC folder"
     )
     p.add_argument("--to", required=True, choices=("csv", "yolo", "coco", "voc"))
-    p.add_argument("--out", required=True, help="a new folder (images are linked or copied into it)")
+    p.add_argument("--out", required=True,
+                   help="a new or empty folder outside the source set (images are copied into it)")  # fmt: skip
     p.add_argument("--from", dest="source_format", default=None, choices=("csv", "yolo", "coco", "voc"),
                    help="source format (default: detected)")  # fmt: skip
+    p.add_argument("--link", action="store_true",
+                   help="hard-link the images instead of copying them (same file system; the output's image "
+                        "files are then the source's own files: a change to one is a change to both)")  # fmt: skip
 
     p = sub.add_parser("evaluate-detection", help="precision, recall, mAP of the letter detector on box annotations")
     p.add_argument("data", metavar="DATA", help="annotations.csv, a YOLO folder, a COCO .json or a VOC folder")
@@ -655,8 +675,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="the web app (photo, webcam, video, model) and POST /v1/predict, on localhost")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--port", type=int, default=7860, help="TCP port, 1-65535 (default: 7860)")
     p.add_argument("--model", default=None, help="photo model (default: letters)")
+    p.add_argument("--runs", default=None, help="folder of runs clients may pick by name (default: ./runs)")
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="close a connection that has not sent its request headers in S seconds (default: 10)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="close a connection that has not sent its request body in S seconds (default: 60)",
+    )
 
     p = sub.add_parser("make-spelling-video", help="a video spelling WORD with letter photos, for testing live")
     p.add_argument("word", metavar="WORD")
@@ -720,6 +755,7 @@ def cmd_compare(args) -> int:
         weights=_pairs(args.weights, "--weights"),
         cache_dir=_cache(args),
         progress=not args.quiet,
+        resume=args.resume,
     )
     print((Path(args.out) / "compare.md").read_text(encoding="utf-8"))
     return 0 if any("skipped" not in r for r in rows) else 1
@@ -743,6 +779,9 @@ def cmd_augment(args, extra: dict[str, str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 file name printed is escaped, never a crash
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     argv = _kv_to_flags(list(sys.argv[1:] if argv is None else argv))
     ap = build_parser()
     debug = bool(os.environ.get("ASLKIT_DEBUG"))
@@ -787,7 +826,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_compare(args)
         ap.error(f"unknown task {args.task}")
     except AslkitError as exc:
-        print(f"aslkit: error: {exc}", file=sys.stderr)
+        print(f"aslkit: error: {shown(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("aslkit: interrupted", file=sys.stderr)
@@ -798,7 +837,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         print(
-            f"aslkit: unexpected error: {type(exc).__name__}: {exc} (set ASLKIT_DEBUG=1 for details)", file=sys.stderr
+            f"aslkit: unexpected error: {type(exc).__name__}: {shown(str(exc))} (set ASLKIT_DEBUG=1 for details)",
+            file=sys.stderr,
         )
         return 3
     return 0

@@ -8,8 +8,12 @@ escapes on its own).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import stat
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -68,3 +72,27 @@ def regular_file_problem(path: str | Path) -> str | None:
             kind = "a device"
         return f"is {kind}, not a regular file"
     return None
+
+
+@contextlib.contextmanager
+def utf8_alias(path: str | os.PathLike) -> Iterator[str]:
+    """A name OpenCV and FFmpeg can take for ``path``: the path itself when it is UTF-8, else a link with a
+    plain name in a private temp folder (removed afterwards). A non-UTF-8 name handed to OpenCV crashes the
+    process (a segfault), so every OpenCV open of a user's file goes through here. The link may point at a
+    file that does not exist yet: a writer opening it creates the file under its real name."""
+    if is_utf8_name(path):
+        yield os.fspath(path)
+        return
+    folder = tempfile.mkdtemp(prefix="aslkit-name-")
+    try:
+        alias = os.path.join(folder, "file" + safe_suffix(path))
+        os.symlink(os.path.abspath(os.fspath(path)), alias)
+        yield alias
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def safe_suffix(path: str | os.PathLike) -> str:
+    """The file's extension if it is plain ASCII (OpenCV picks codecs by it), else empty."""
+    suffix = Path(os.fsdecode(os.fspath(path))).suffix
+    return suffix if suffix.isascii() and suffix.isprintable() else ""

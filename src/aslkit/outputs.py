@@ -4,9 +4,10 @@
   overwrite files or mix with earlier ones; outside the inputs means they never land inside the
   user's data, where a later scan would take them for data (a ``run/`` folder read as a class).
 * A single output file (a preview PNG, an exported model) is new: an existing file is never replaced.
-* An input file (a photo, a video, an annotation file) guards its own folder too: results may not be
-  written directly beside it, as a sibling folder that a scan of that folder would read. A deeper
-  ``runs/...`` tree under the same folder is allowed (the usual place for runs).
+* An input file is never written over. Where its folder is data too (a photo, a video, an annotation
+  file: ``beside_files``), results may not be written directly beside it, as a sibling folder that a
+  scan of that folder would read. A deeper ``runs/...`` tree under the same folder is allowed (the
+  usual place for runs).
 * Results are written into a hidden staging folder beside the destination and moved into place
   only when complete (``new_folder``): a crash leaves no half-written folder that blocks a rerun.
 
@@ -38,15 +39,24 @@ def _guarded(read_from: Iterable[str | Path]) -> list[tuple[Path, Path, bool]]:
     return out
 
 
-def check_outside(out: str | Path, read_from: Iterable[str | Path] = (), flag: str = "--out", what: str = "") -> Path:
-    """AslkitError if ``out`` is an input, inside an input folder, or directly beside an input file."""
+def check_outside(
+    out: str | Path,
+    read_from: Iterable[str | Path] = (),
+    flag: str = "--out",
+    what: str = "",
+    beside_files: bool = False,
+) -> Path:
+    """AslkitError if ``out`` is an input, inside an input folder, or (``beside_files``) directly beside an
+    input file."""
     dest = Path(out).resolve()
     for src, real, is_folder in _guarded(read_from):
         if is_folder:
             if dest == real or real in dest.parents:
                 inside = what or "the input folder"
                 raise AslkitError(f"{flag} {shown(out)} is inside {inside} {shown(src)}; write the results elsewhere")
-        elif dest == real or dest == real.parent or dest.parent == real.parent:
+        elif dest == real:
+            raise AslkitError(f"{flag} {shown(out)} is the input {shown(src)}; write the results elsewhere")
+        elif beside_files and (dest == real.parent or dest.parent == real.parent):
             raise AslkitError(
                 f"{flag} {shown(out)} would be written beside the input {shown(src)}, in the user's own folder; "
                 "write the results elsewhere (for example runs/...)"
@@ -55,10 +65,14 @@ def check_outside(out: str | Path, read_from: Iterable[str | Path] = (), flag: s
 
 
 def check_new_folder(
-    out: str | Path, read_from: Iterable[str | Path] = (), flag: str = "--out", what: str = ""
+    out: str | Path,
+    read_from: Iterable[str | Path] = (),
+    flag: str = "--out",
+    what: str = "",
+    beside_files: bool = False,
 ) -> None:
     """AslkitError unless ``out`` is a new or empty folder outside every input (see the module docstring)."""
-    check_outside(out, read_from, flag, what)
+    check_outside(out, read_from, flag, what, beside_files)
     p = Path(out)
     if p.is_symlink() and not p.exists():
         raise AslkitError(f"{flag} {shown(out)} is a broken link; give a new folder")
@@ -70,12 +84,18 @@ def check_new_folder(
         except OSError as exc:
             raise AslkitError(f"{flag} {shown(out)}: cannot list this folder ({exc.strerror or exc})") from None
         if not empty:
-            raise AslkitError(f"{flag} {shown(out)} already exists and is not empty; give a new or empty folder")
+            raise AslkitError(f"{flag} {shown(out)} already exists and is not an empty folder; give a new one")
 
 
-def check_new_file(out: str | Path, read_from: Iterable[str | Path] = (), flag: str = "--out", what: str = "") -> None:
+def check_new_file(
+    out: str | Path,
+    read_from: Iterable[str | Path] = (),
+    flag: str = "--out",
+    what: str = "",
+    beside_files: bool = False,
+) -> None:
     """AslkitError unless ``out`` names no existing file or folder and lies outside every input."""
-    check_outside(out, read_from, flag, what)
+    check_outside(out, read_from, flag, what, beside_files)
     p = Path(out)
     if p.exists() or p.is_symlink():
         raise AslkitError(f"{flag} {shown(out)} already exists; give a new file name (nothing is overwritten)")
@@ -94,10 +114,16 @@ def _publish(stage: Path, dest: Path) -> None:
 
 
 @contextlib.contextmanager
-def new_folder(out: str | Path, read_from: Iterable[str | Path] = (), flag: str = "--out", what: str = "") -> Iterator[Path]:
+def new_folder(
+    out: str | Path,
+    read_from: Iterable[str | Path] = (),
+    flag: str = "--out",
+    what: str = "",
+    beside_files: bool = False,
+) -> Iterator[Path]:
     """Check ``out`` (``check_new_folder``), then yield a staging folder to write into; on success it
     becomes ``out``, on any failure it is removed, and ``out`` is left as it was."""
-    check_new_folder(out, read_from, flag, what)
+    check_new_folder(out, read_from, flag, what, beside_files)
     dest = Path(out)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)

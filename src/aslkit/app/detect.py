@@ -10,6 +10,7 @@ or empty folder outside them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -20,14 +21,15 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from aslkit.data.images import is_image_path, load_image
+from aslkit.data.images import encode_image, is_image_path, load_image
 from aslkit.errors import AslkitError, ImageError
 from aslkit.inference.detector import Detection, HandLetterDetector, HandLetters
 from aslkit.inference.recognizer import collect_paths
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
 from aslkit.landmarks.holistic import is_video_path
-from aslkit.outputs import check_new_folder
+from aslkit.names import shown
+from aslkit.outputs import check_new_folder, new_folder, safe_relpath
 
 LIST_LIMIT = 200  # photos listed by name in the summary per finding; the counts are always whole
 
@@ -150,12 +152,12 @@ def write_summary_markdown(s: dict[str, Any], path: Path) -> Path:
         lines += ["", f"## {title}: {s[key]['frames']} frames", ""]
         for w in s[key]["where"]:
             if "frame_ranges" in w:
-                lines.append(f"- {w['path']}: {w['frames']} frames ({w['frame_ranges']})")
+                lines.append(f"- {shown(w['path'])}: {w['frames']} frames ({w['frame_ranges']})")
             else:
                 extra = f" (best {w['best']} {w['confidence']:.2f})" if "best" in w else ""
-                lines.append(f"- {w['path']}{extra}")
+                lines.append(f"- {shown(w['path'])}{extra}")
     if s["errors"]:
-        lines += ["", f"## Unreadable: {len(s['errors'])}", ""] + [f"- {e['error']}" for e in s["errors"]]
+        lines += ["", f"## Unreadable: {len(s['errors'])}", ""] + [f"- {shown(e['error'])}" for e in s["errors"]]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -181,19 +183,38 @@ def draw_detections(bgr: np.ndarray, boxes: list[Detection], labels: list[str]) 
     return bgr
 
 
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def output_name(f: Path, rel: Path) -> Path:
+    """Where an input's annotated copy goes under out: its own relative path, with a name any tool can
+    read (non-UTF-8 bytes as %XX, control characters as _); videos become .mp4, odd photo types .jpg."""
+    rel = safe_relpath(rel)
+    if is_video_path(f):
+        return rel.with_suffix(".mp4")
+    return rel if rel.suffix.lower() in PHOTO_SUFFIXES else rel.with_suffix(".jpg")
+
+
 def _inputs(paths: list[str | Path]) -> tuple[list[tuple[Path, Path]], list[tuple[str, str]]]:
-    """(file, name under out) for every photo and video; folders keep their inner paths."""
+    """(file, name under out) for every photo and video; folders keep their inner paths. Names are
+    unique (case-insensitively, for case-insensitive file systems), so no output replaces another:
+    ``a.avi`` and ``a.mp4`` give ``a.mp4`` and ``a-2.mp4``."""
     files: list[tuple[Path, Path]] = []
     problems: list[tuple[str, str]] = []
     for arg in map(Path, paths):
         found, probs = collect_paths([arg], lambda p: is_image_path(p) or is_video_path(p), "photos or videos")
         problems += probs
         files += [(f, f.relative_to(arg) if arg.is_dir() else Path(f.name)) for f in found]
-    seen: Counter = Counter()
+    taken = {"detections.jsonl", "summary.json", "summary.md"}
     named: list[tuple[Path, Path]] = []
     for f, rel in files:
-        seen[rel] += 1
-        named.append((f, rel if seen[rel] == 1 else rel.with_name(f"{rel.stem}-{seen[rel]}{rel.suffix}")))
+        out, k = output_name(f, rel), 1
+        while str(out).lower() in taken:
+            k += 1
+            base = output_name(f, rel)
+            out = base.with_name(f"{base.stem}-{k}{base.suffix}")
+        taken.add(str(out).lower())
+        named.append((f, out))
     return named, problems
 
 
@@ -280,62 +301,71 @@ def detect_paths(
     """
     if every < 1:
         raise AslkitError(f"every must be 1 or more, got {every}")
+    if out is not None:  # before reading anything: a wrong --out costs nothing
+        check_new_folder(out, paths, beside_files=True)
     named, problems = _inputs(paths)
-    dest = Path(out) if out is not None else None
-    if dest is not None:
-        check_new_folder(dest, paths)
-        dest.mkdir(parents=True, exist_ok=True)
     summary = Summary(detector.conf, every)
-    jsonl = (dest / "detections.jsonl").open("w", encoding="utf-8") if dest is not None else None
+    with contextlib.ExitStack() as stack:
+        # written into a staging folder that becomes ``out`` only when complete
+        dest = stack.enter_context(new_folder(out, paths, beside_files=True)) if out is not None else None
+        jsonl = stack.enter_context((dest / "detections.jsonl").open("w", encoding="utf-8")) if dest else None
 
-    def emit(row: DetectRow) -> None:
-        summary.add(row)
-        if jsonl is not None:
-            jsonl.write(json.dumps(row.to_json()) + "\n")
-        if on_row is not None:
-            on_row(row)
+        def emit(row: DetectRow) -> None:
+            summary.add(row)
+            if jsonl is not None:
+                jsonl.write(json.dumps(row.to_json()) + "\n")
+            if on_row is not None:
+                on_row(row)
 
-    try:
-        for p, why in problems:
-            emit(DetectRow(p, None, [], error=why))
-        photos = [(f, rel) for f, rel in named if not is_video_path(f)]
-        where = dict(photos)
-        for row, f in _photo_rows(detector, [f for f, _ in photos], cache_dir, workers, progress):
-            summary.photos += row.error is None
-            emit(row)
-            if dest is not None and row.error is None:
-                _write_photo(f, dest / where[f], row, detector.model.labels)
-        for f, rel in named:
-            if not is_video_path(f):
-                continue
-            try:
-                target = dest / rel.with_suffix(".mp4") if dest is not None else None
-                for row in _video_rows(detector, f, target, every, progress):
-                    emit(row)
-                summary.videos += 1
-            except AslkitError as exc:
-                emit(DetectRow(str(f), None, [], error=str(exc)))
-    finally:
+        _detect_all(detector, named, problems, dest, every, cache_dir, workers, progress, emit, summary)
         if jsonl is not None:
             jsonl.close()
-    s = summary.to_json()
-    s.update(model=detector.model.source or detector.model.architecture, iou=detector.iou, views=detector.views)
-    if dest is not None:
-        (dest / "summary.json").write_text(json.dumps(s, indent=1), encoding="utf-8")
-        write_summary_markdown(s, dest / "summary.md")
+        s = summary.to_json()
+        s.update(model=detector.model.source or detector.model.architecture, iou=detector.iou, views=detector.views)
+        if dest is not None:
+            (dest / "summary.json").write_text(json.dumps(s, indent=1), encoding="utf-8")
+            write_summary_markdown(s, dest / "summary.md")
     return s
 
 
-def _write_photo(src: Path, target: Path, row: DetectRow, labels: list[str]) -> None:
-    import cv2
+def _detect_all(
+    detector: HandLetterDetector,
+    named: list[tuple[Path, Path]],
+    problems: list[tuple[str, str]],
+    dest: Path | None,
+    every: int,
+    cache_dir,
+    workers: int | None,
+    progress: bool,
+    emit: Callable[[DetectRow], None],
+    summary: Summary,
+) -> None:
+    """Rows for every problem, photo and video, in that order; annotated copies under ``dest``."""
+    for p, why in problems:
+        emit(DetectRow(p, None, [], error=why))
+    photos = [(f, rel) for f, rel in named if not is_video_path(f)]
+    where = dict(photos)
+    for row, f in _photo_rows(detector, [f for f, _ in photos], cache_dir, workers, progress):
+        summary.photos += row.error is None
+        emit(row)
+        if dest is not None and row.error is None:
+            _write_photo(f, dest / where[f], row, detector.model.labels)
+    for f, rel in named:
+        if not is_video_path(f):
+            continue
+        try:
+            for row in _video_rows(detector, f, dest / rel if dest is not None else None, every, progress):
+                emit(row)
+            summary.videos += 1
+        except AslkitError as exc:
+            emit(DetectRow(str(f), None, [], error=str(exc)))
 
+
+def _write_photo(src: Path, target: Path, row: DetectRow, labels: list[str]) -> None:
     try:
         rgb = load_image(src)
     except ImageError:  # read a moment ago; if it is gone now, its row already says what was found
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix.lower() not in (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"):
-        target = target.with_suffix(".jpg")
     bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-    if not cv2.imwrite(str(target), draw_detections(bgr, row.boxes, labels)):
-        raise AslkitError(f"{target}: OpenCV cannot write this image")
+    target.write_bytes(encode_image(draw_detections(bgr, row.boxes, labels), target.suffix))

@@ -21,6 +21,8 @@ from aslkit.app.draw import draw_frame
 from aslkit.errors import AslkitError
 from aslkit.inference.stream import Event, StreamingRecognizer
 from aslkit.landmarks.video import open_video
+from aslkit.names import shown, utf8_alias
+from aslkit.outputs import check_new_file
 
 STAGES = ("decode", "landmarks", "normalization", "classifier", "smoothing", "sequence", "drawing")
 
@@ -80,7 +82,14 @@ def run_live(
     src = str(source)
     is_file = not src.isdigit() and "://" not in src
     if out is not None and Path(out).suffix.lower() not in (".mp4", ".avi", ".webm"):
-        raise AslkitError(f"{out}: write the annotated video as .mp4, .webm or .avi")
+        raise AslkitError(f"{shown(out)}: write the annotated video as .mp4, .webm or .avi")
+    inputs = [src] if is_file else []
+    if out is not None:  # before the camera opens: nothing is ever written over
+        check_new_file(out, inputs, flag="--out")
+    if transcript is not None:
+        check_new_file(transcript, inputs, flag="--transcript")
+        if out is not None and Path(out).resolve() == Path(transcript).resolve():
+            raise AslkitError("--out and --transcript name the same file")
     cap = open_video(source)
     rec = StreamingRecognizer(model, **overrides)
     show = window and has_display()
@@ -132,7 +141,7 @@ def run_live(
             Path(transcript).parent.mkdir(parents=True, exist_ok=True)
             Path(transcript).write_text(rec.transcript.text + "\n", encoding="utf-8")
     if n == 0:
-        raise AslkitError(f"{source}: no frames could be read")
+        raise AslkitError(f"{shown(str(source))}: no frames could be read")
     return LiveResult(rec.transcript.text, events, n, seconds, stage_ms)
 
 
@@ -143,7 +152,8 @@ def _writer(path: Path, fps: float, width: int, height: int):
     # .webm (VP8) is what browsers play of what OpenCV's own FFmpeg can write; .mp4 gets MPEG-4 part 2
     codec = {".mp4": "mp4v", ".webm": "VP80"}.get(path.suffix.lower(), "MJPG")
     fourcc = cv2.VideoWriter_fourcc(*codec)
-    writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
+    with utf8_alias(path) as name:  # a non-UTF-8 name would crash OpenCV
+        writer = cv2.VideoWriter(name, fourcc, fps, (width, height))
     if not writer.isOpened():
-        raise AslkitError(f"{path}: OpenCV cannot write this video")
+        raise AslkitError(f"{shown(path)}: OpenCV cannot write this video")
     return writer

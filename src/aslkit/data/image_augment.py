@@ -30,8 +30,10 @@ from aslkit.config import ImageAugmentConfig
 from aslkit.data.dataset import Sample, load_dataset
 from aslkit.data.image_set import to_model_size
 from aslkit.data.images import MIN_SIDE, load_image
-from aslkit.errors import AslkitError, DatasetError, ImageError
+from aslkit.errors import AslkitError, ImageError
 from aslkit.models.io import atomic_write
+from aslkit.names import shown
+from aslkit.outputs import check_new_file
 
 log = logging.getLogger(__name__)
 
@@ -432,23 +434,19 @@ def preview_dataset(
     ``seed``), each cropped to its box when the set has boxes; see ``write_preview``.
 
     Unreadable files are skipped (logged with their count); an ImageError is raised only when none can be
-    read. The data folder is only read: ``out_png`` may not lie inside it.
+    read. The data folder is only read: ``out_png`` must be a new file outside it.
     """
     if int(n) < 1:
         raise AslkitError(f"n must be at least 1, got {n}")
+    check_new_file(out_png, [data], flag="--preview", what="the data folder")  # never over a file, nor in the data
     augmenter = ImageAugmenter(cfg)  # a bad config fails before any image is read
     ds = load_dataset(data)
-    root = Path(ds.root).resolve()
     out = Path(out_png)
-    if out.resolve() == root or out.resolve().is_relative_to(root):
-        raise DatasetError(
-            f"{out}: refusing to write the preview inside the data folder {ds.root}; choose another path"
-        )
     picked, skipped = _pick(ds.samples, ds.labels, int(n), seed)
     if not picked:
         first = f" (first: {skipped[0]})" if skipped else ""
         raise ImageError(f"{ds.root}: none of the {len(skipped)} images tried could be read{first}")
     if skipped:
         log.warning("preview: skipped %d unreadable image(s) in %s (first: %s)", len(skipped), ds.root, skipped[0])
-    titles = [f"{s.label}  {s.path.name}" for s, _ in picked]
+    titles = [f"{s.label}  {shown(s.path.name)}" for s, _ in picked]
     return write_preview([img for _, img in picked], out, augmenter, per_image, seed, titles, size)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aslkit.errors import ImageError
+from aslkit.names import regular_file_problem, shown
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 MAX_PIXELS = 64_000_000  # decompression-bomb guard: a 8000x8000 photo is fine, a 50k x 50k PNG is not
@@ -26,16 +29,21 @@ def is_image_path(path: Path) -> bool:
 def read_bytes(path: str | Path) -> bytes:
     """Read a file's bytes, turning OS problems into ImageError."""
     p = Path(path)
-    if not p.exists():
-        raise ImageError(f"{p}: no such file")
-    if p.is_dir():
-        raise ImageError(f"{p}: is a folder, not an image file")
+    why = regular_file_problem(p)  # a FIFO named x.jpg would block the read forever
+    if why is not None:
+        raise ImageError(
+            f"{shown(p)}: {why}" if why != "is a folder, not a file" else f"{shown(p)}: is a folder, not an image file"
+        )
     try:
-        data = p.read_bytes()
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO swapped in since the check: no wait
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ImageError(f"{shown(p)}: not a regular file")
+            data = f.read()
     except OSError as exc:
-        raise ImageError(f"{p}: cannot read ({exc.strerror or exc})") from None
+        raise ImageError(f"{shown(p)}: cannot read ({exc.strerror or exc})") from None
     if not data:
-        raise ImageError(f"{p}: empty file (0 bytes)")
+        raise ImageError(f"{shown(p)}: empty file (0 bytes)")
     return data
 
 
@@ -45,6 +53,7 @@ def decode_image(data: bytes, name: str = "image", max_pixels: int = MAX_PIXELS)
     Alpha is composited on grey, grayscale/16-bit/palette images are converted, and
     truncated files, non-images and oversized images raise ImageError.
     """
+    name = shown(name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -71,10 +80,11 @@ def decode_image(data: bytes, name: str = "image", max_pixels: int = MAX_PIXELS)
         rgba = img.convert("RGBA")
         bg = Image.new("RGBA", rgba.size, (*ALPHA_BACKGROUND, 255))
         img = Image.alpha_composite(bg, rgba)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(img, dtype=np.float64)
-        hi = arr.max() if arr.size and arr.max() > 0 else 1.0
-        img = Image.fromarray((arr / hi * 255).astype(np.uint8))
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # scaled by the bit depth (16 bits: 0-65535), never by the image's own maximum: the same scene
+        # must give the same pixels however bright its brightest spot is
+        arr = np.clip(np.asarray(img, dtype=np.float64), 0, 65535)
+        img = Image.fromarray(np.round(arr / 257.0).astype(np.uint8))
     return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
 
 
@@ -93,3 +103,15 @@ def image_input(image: np.ndarray | str | Path) -> tuple[str | None, np.ndarray]
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
         raise ImageError("expected an RGB uint8 image array of shape (H, W, 3)")
     return path, arr
+
+
+def encode_image(bgr: np.ndarray, suffix: str = ".jpg", quality: int = 90) -> bytes:
+    """A BGR image as the bytes of a ``suffix`` file (OpenCV's encoder). Written by Python, not by
+    cv2.imwrite, whose non-UTF-8 file names crash the process."""
+    import cv2
+
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if suffix.lower() in (".jpg", ".jpeg") else []
+    ok, buf = cv2.imencode(suffix.lower(), bgr, params)
+    if not ok:
+        raise ImageError(f"OpenCV cannot encode a {suffix} image")
+    return buf.tobytes()

@@ -18,6 +18,8 @@ from aslkit.data.dataset import load_dataset
 from aslkit.data.images import load_image
 from aslkit.errors import AslkitError, DatasetError, ImageError
 from aslkit.labels import LETTERS, SPACE
+from aslkit.names import shown, utf8_alias
+from aslkit.outputs import check_new_file
 
 
 @dataclass
@@ -82,6 +84,8 @@ def make_spelling_video(
     ``out`` + ``.json`` with the photos used. Spaces use the set's Space photos."""
     import cv2
 
+    for target in (Path(out), Path(out).with_name(Path(out).name + ".json")):  # nothing is overwritten
+        check_new_file(target, [data], what="the photo folder")
     classes = _classes_of(word)
     ds = load_dataset(data)
     by_class: dict[str, list[Path]] = {}
@@ -98,9 +102,10 @@ def make_spelling_video(
     out.parent.mkdir(parents=True, exist_ok=True)
     width, height = size
     fourcc = cv2.VideoWriter_fourcc(*("mp4v" if out.suffix.lower() == ".mp4" else "MJPG"))
-    writer = cv2.VideoWriter(str(out), fourcc, fps, (width, height))
+    with utf8_alias(out) as name:  # a non-UTF-8 name would crash OpenCV
+        writer = cv2.VideoWriter(name, fourcc, fps, (width, height))
     if not writer.isOpened():
-        raise AslkitError(f"{out}: OpenCV cannot write this video")
+        raise AslkitError(f"{shown(out)}: OpenCV cannot write this video")
     hold, gap = max(1, round(hold_s * fps)), max(1, round(gap_s * fps))
     used: list[dict] = []
     n = 0

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from aslkit.data.boxes import Box
-from aslkit.data.images import load_image
+from aslkit.data.images import encode_image, load_image
 from aslkit.errors import ImageError
-from aslkit.outputs import check_new_folder
+from aslkit.names import shown
+from aslkit.outputs import check_new_folder, new_folder
 
 THUMB_SIDE = 160
 SHOWN = 60  # findings shown with thumbnails per section; audit.json lists them all
@@ -74,19 +75,20 @@ class _Thumbs:
                            interpolation=cv2.INTER_AREA)  # fmt: skip
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"thumbs/{len(self.made):05d}.jpg"
-        cv2.imwrite(str(self.folder.parent / name), small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        (self.folder.parent / name).write_bytes(encode_image(small, ".jpg", quality=80))
         self.made[path] = name
         return name
 
 
 def _name(path: str, split: str) -> str:
-    return f"{split}/{Path(path).name}" if split else Path(path).name
+    """How a file is named in the report: printable, one line, even for a non-UTF-8 or odd name."""
+    return shown(f"{split}/{Path(path).name}" if split else Path(path).name)
 
 
 def _blocks(r: dict[str, Any], thumb) -> list[tuple]:
     """The report as blocks: ("h2", text), ("p", text), ("table", header, rows), ("gallery", [(img, caption)])."""
     s = r["summary"]
-    b: list[tuple] = [("h1", f"Audit of {r['data']}"),
+    b: list[tuple] = [("h1", f"Audit of {shown(r['data'])}"),
                       ("p", f"{r['images']} images, {r['kind']}; splits: "
                             + ", ".join(f"{k} {v}" for k, v in r["splits"].items()))]  # fmt: skip
     b.append(("table", ["finding", "count"], [[k.replace("_", " "), v] for k, v in s.items()]))
@@ -205,13 +207,13 @@ def write_manifest(r: dict[str, Any], items: list, path: Path) -> Path:
     for key, what in (("no_hand", "no hand found"), ("multi_box", "more than one box"), ("unreadable", "unreadable")):
         for x in r.get(key, []):
             notes.setdefault(x["path"], []).append(what)
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with path.open("w", newline="", encoding="utf-8", errors="backslashreplace") as f:
         w = csv.writer(f)
         w.writerow(["path", "split", "labels", "keep", "suggested_label", "findings"])
         for it in items:
             p = str(it.path)
             found = "; ".join(notes.get(p, []))
-            w.writerow([p, it.split, ",".join(it.labels), p not in drop, suggested.get(p, ""), found])
+            w.writerow([shown(p), it.split, ",".join(it.labels), p not in drop, suggested.get(p, ""), found])
     return path
 
 
@@ -223,15 +225,19 @@ def check_report_folder(out: str | Path, data: str | Path) -> None:
 
 def write_audit(r: dict[str, Any], items: list, out: str | Path, manifest: bool = False) -> Path:
     """Write report.md, report.html, thumbs/, class_distribution.png, audit.json (and manifest.csv) to ``out``."""
-    dest = Path(out)
-    check_report_folder(dest, r["data"])
-    dest.mkdir(parents=True, exist_ok=True)
+    src = Path(r["data"])
+    with new_folder(out, [src if src.is_dir() else src.parent], what="the audited set") as dest:
+        _write_audit_files(r, items, dest, manifest)
+    return Path(out)
+
+
+def _write_audit_files(r: dict[str, Any], items: list, dest: Path, manifest: bool) -> None:
     boxes = {str(it.path): it.boxes for it in items if it.boxes}
     plot_class_balance(r["balance"], dest / "class_distribution.png")
     blocks = _blocks(r, _Thumbs(dest / "thumbs", boxes))
-    (dest / "report.md").write_text(_markdown(blocks), encoding="utf-8")
-    (dest / "report.html").write_text(_html(blocks, f"aslkit audit: {r['data']}"), encoding="utf-8")
+    (dest / "report.md").write_text(_markdown(blocks), encoding="utf-8", errors="backslashreplace")
+    page = _html(blocks, f"aslkit audit: {shown(r['data'])}")
+    (dest / "report.html").write_text(page, encoding="utf-8", errors="backslashreplace")
     (dest / "audit.json").write_text(json.dumps(r, indent=1), encoding="utf-8")
     if manifest:
         write_manifest(r, items, dest / "manifest.csv")
-    return dest

@@ -17,6 +17,8 @@ from typing import Any
 
 from aslkit.errors import AslkitError
 from aslkit.models.registry import get_model_info
+from aslkit.names import shown
+from aslkit.outputs import check_new_folder, check_outside
 
 # Per-model overrides that keep a full comparison within about an hour on a 2-core CPU.
 BUDGET: dict[str, dict[str, Any]] = {
@@ -78,15 +80,34 @@ def compare(
     timing_images: int = 64,
     cache_dir: str | Path | None = "default",
     progress: bool = True,
+    resume: bool = False,
 ) -> list[dict[str, Any]]:
     """Train each model spec on ``train_data`` (random split, ``split``), evaluate it end to end on
-    every ``test_sets`` entry, and write ``out/compare.md`` and ``out/compare.json``."""
+    every ``test_sets`` entry, and write ``out/compare.md`` and ``out/compare.json``.
+
+    ``out`` is a new or empty folder outside the data; ``resume`` continues an earlier comparison in
+    ``out`` instead (finished runs reused, an interrupted one resumed)."""
+    import shutil
+
     from aslkit.data.dataset import load_dataset
     from aslkit.evaluation.evaluate import evaluate
     from aslkit.training.trainer import train
 
     out_dir = Path(out)
+    inputs = [train_data, *test_sets.values()]
+    if resume:
+        if not (out_dir / "compare.json").is_file():
+            raise AslkitError(f"{shown(out_dir)}: not an earlier comparison (no compare.json); nothing to resume")
+        check_outside(out_dir, inputs, what="the data")
+    else:
+        if (out_dir / "compare.json").is_file():
+            raise AslkitError(
+                f"{shown(out_dir)} holds an earlier comparison; continue it with --resume, or give a new --out folder"
+            )
+        check_new_folder(out_dir, inputs, what="the data")
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:  # marks the folder as this comparison's from the start, so an interruption can be resumed
+        _write(out_dir, [], train_data, list(test_sets), split)
     weights = dict(weights or {})
     budget = BUDGET if budget is None else budget
     specs = [(s, *parse_spec(s)) for s in models]
@@ -130,6 +151,7 @@ def compare(
         row["ms_per_image"] = round(_ms_per_image(run_dir, timing_files), 1)
         for tname, tpath in test_sets.items():
             report = run_dir / f"eval-{tname}"
+            shutil.rmtree(report, ignore_errors=True)  # this comparison's own report of an interrupted scoring
             m = evaluate(tpath, model=run_dir, cache_dir=cache_dir, progress=progress, report_dir=report)
             row[tname] = m["accuracy"]
         done.write_text(json.dumps({"key": key, "row": row}, indent=2), encoding="utf-8")

@@ -21,6 +21,8 @@ from aslkit.inference.recognizer import Recognizer
 from aslkit.inference.sequence_recognizer import check_layout, hands_seen, sequence_decisions, sequence_probabilities
 from aslkit.labels import match_labels
 from aslkit.models.io import TrainedModel, load_model
+from aslkit.names import shown
+from aslkit.outputs import check_new_folder, new_folder
 
 
 def evaluate(
@@ -43,6 +45,8 @@ def evaluate(
     group_pattern: regex on file names (e.g. ``hand(\d+)`` for Massey's signers) to add per-group
     figures under ``per_group``: how the model does for each signer, not just on average.
     """
+    if report_dir is not None:  # before any work: a wrong --report costs nothing
+        check_new_folder(report_dir, [data], flag="--report", what="the evaluated data")
     loaded = model if isinstance(model, TrainedModel) else load_model(model)
     if loaded.preprocessing.get("input") == "sequence":
         if views not in (None, 1, "1") or group_pattern:
@@ -74,12 +78,19 @@ def evaluate(
     return metrics
 
 
-def _write_report(metrics: dict, out: Path, data, paths, labels, preds, has_hand) -> None:
-    """metrics.json, report.md with the confusion-matrix PNG, and mistakes.json (one row per error)."""
-    out.mkdir(parents=True, exist_ok=True)
+def _write_report(metrics: dict, report_dir: Path, data, paths, labels, preds, has_hand) -> None:
+    """metrics.json, report.md with the confusion-matrix PNG, and mistakes.json (one row per error), in a
+    new folder that appears only when complete."""
+    with new_folder(report_dir, [data], flag="--report", what="the evaluated data") as out:
+        _write_report_files(metrics, out, data, paths, labels, preds, has_hand)
+
+
+def _write_report_files(metrics: dict, out: Path, data, paths, labels, preds, has_hand) -> None:
     cm = metrics["confusion_matrix"]
-    plot_confusion(cm["matrix"], cm["labels"], out / "confusion_matrix.png", f"{Path(data).name}")
-    write_markdown(metrics, out / "report.md", f"Evaluation on {data}", {"confusion matrix": "confusion_matrix.png"})
+    plot_confusion(cm["matrix"], cm["labels"], out / "confusion_matrix.png", shown(Path(data).name))
+    write_markdown(
+        metrics, out / "report.md", f"Evaluation on {shown(data)}", {"confusion matrix": "confusion_matrix.png"}
+    )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     mistakes = [
         {"path": p, "label": t, "predicted": str(q), "hand": bool(h)}
@@ -100,6 +111,8 @@ def evaluate_sequences(
     of videos. Labels the model does not know are counted in ``unknown_labels`` and left out; videos
     that cannot be read are listed in ``errors``; with a ``signer`` field, ``per_group`` gives each
     signer's accuracy (how the model does on each person, not just on average)."""
+    if report_dir is not None:
+        check_new_folder(report_dir, [data], flag="--report", what="the evaluated data")
     m = model if isinstance(model, TrainedModel) else load_model(model)
     if Path(data).exists() and not is_sequence_source(data):
         raise DatasetError(

@@ -18,6 +18,7 @@ from aslkit.landmarks.batch import ImageSource, LandmarkPool, extract_sources
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
 from aslkit.models.io import TrainedModel, load_model
+from aslkit.names import regular_file_problem, shown
 
 
 def ranked(probs: np.ndarray, labels: list[str], top_k: int, path: str | None, hand: bool | None, box=None):
@@ -237,8 +238,9 @@ def collect_paths(
 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """Expand folders (recursively, files ``wanted`` accepts, sorted); files are kept whatever their name.
 
-    Returns (files, problems): a missing path or a folder without such files becomes a (path, reason)
-    problem instead of stopping the batch.
+    Returns (files, problems): a missing path, a FIFO or device (which would block or never end), or a
+    folder without such files becomes a (path, reason) problem instead of stopping the batch. Inside
+    folders only regular files are taken.
     """
     out: list[Path] = []
     problems: list[tuple[str, str]] = []
@@ -246,12 +248,16 @@ def collect_paths(
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and wanted(f))
             if not found:
-                problems.append((str(p), f"{p}: no {what} found in this folder"))
+                problems.append((str(p), f"{shown(p)}: no {what} found in this folder"))
             out.extend(found)
         elif p.exists():
-            out.append(p)
+            why = regular_file_problem(p)
+            if why is None:
+                out.append(p)
+            else:
+                problems.append((str(p), f"{shown(p)}: {why}"))
         else:
-            problems.append((str(p), f"{p}: no such file or folder"))
+            problems.append((str(p), f"{shown(p)}: no such file or folder"))
     return out, problems
 
 

@@ -24,7 +24,8 @@ import numpy as np
 from aslkit.data.dataset import load_dataset
 from aslkit.data.landmark_set import LandmarkSet
 from aslkit.errors import AslkitError, DatasetError
-from aslkit.outputs import check_new_folder
+from aslkit.names import shown
+from aslkit.outputs import check_new_folder, new_folder
 
 FORMAT = "aslkit-landmarks-parquet/1"
 MANIFEST = "landmarks.json"
@@ -134,11 +135,7 @@ def extract(
     progress: bool = False,
 ) -> ExtractResult:
     """Landmarks of every photo of a labelled set (class folders or a box CSV), as Parquet shards in ``out``."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from aslkit.landmarks.batch import default_workers
-    from aslkit.landmarks.extractor import HandLandmarker
 
     if engine not in ENGINES:
         raise AslkitError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -155,7 +152,22 @@ def extract(
     else:
         rows = _rows([p for p, _ in items], [lab for _, lab in items], n, progress)
     seconds = time.perf_counter() - t0
-    dest.mkdir(parents=True, exist_ok=True)
+    for r in rows:  # Parquet strings are UTF-8: a non-UTF-8 file name is kept in its escaped spelling
+        r["path"], r["label"] = shown(r["path"]), shown(r["label"])
+        if r["error"] is not None:
+            r["error"] = shown(r["error"])
+    with new_folder(dest, [data]) as stage:  # appears only when every shard and the manifest are written
+        _write_shards(rows, stage, data, engine, n)
+    return ExtractResult(dest, len(rows), sum(r["has_hand"] for r in rows), sum(r["error"] is not None for r in rows),
+                         seconds, engine, n)  # fmt: skip
+
+
+def _write_shards(rows: list[dict], dest: Path, data: str | Path, engine: str, n: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from aslkit.landmarks.extractor import HandLandmarker
+
     schema = pa.schema([("path", pa.string()), ("label", pa.string()), ("has_hand", pa.bool_()),
                         ("points", pa.list_(pa.float32(), 63)), ("error", pa.string())])  # fmt: skip
     shards = []
@@ -168,8 +180,6 @@ def extract(
     manifest = {"format": FORMAT, "rows": len(rows), "shards": shards, "source": str(data),
                 "landmarker": HandLandmarker(static=True).signature, "engine": engine, "workers": n}  # fmt: skip
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    return ExtractResult(dest, len(rows), sum(r["has_hand"] for r in rows), sum(r["error"] is not None for r in rows),
-                         seconds, engine, n)  # fmt: skip
 
 
 def read_shards(path: str | Path) -> LandmarkSet:

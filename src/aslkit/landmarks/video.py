@@ -6,6 +6,7 @@ to frame: faster and steadier than treating frames as unrelated photos.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 
 from aslkit.errors import AslkitError
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult, _quiet_stderr
+from aslkit.names import regular_file_problem, shown, utf8_alias
 
 
 @dataclass
@@ -32,12 +34,15 @@ def open_video(source: str | int | Path):
     src: str | int = source if isinstance(source, int) else str(source)
     if isinstance(src, str) and src.isdigit():
         src = int(src)
-    if isinstance(src, str) and "://" not in src and not Path(src).exists():
-        raise AslkitError(f"{src}: no such video file")
-    with _quiet_stderr():  # FFmpeg prints its own complaint about a broken file; ours is the one line below
-        cap = cv2.VideoCapture(src)
+    if isinstance(src, str) and "://" not in src:
+        why = regular_file_problem(src)  # a FIFO would block FFmpeg forever; a folder is not a video
+        if why is not None:
+            raise AslkitError(f"{shown(src)}: {why}" if why != "no such file" else f"{shown(src)}: no such video file")
+    with _quiet_stderr(), contextlib.ExitStack() as stack:  # FFmpeg's own complaint: ours is the one line below
+        name = src if isinstance(src, int) or "://" in src else stack.enter_context(utf8_alias(src))
+        cap = cv2.VideoCapture(name)
     if not cap.isOpened():
-        what = f"camera {src}" if isinstance(src, int) else str(src)
+        what = f"camera {src}" if isinstance(src, int) else shown(src)
         raise AslkitError(f"cannot open {what} (no such camera, or not a video OpenCV can read)")
     return cap
 
@@ -66,4 +71,4 @@ def video_landmarks(
         if landmarker is None:
             lm.close()
     if i == 0:
-        raise AslkitError(f"{source}: no frames could be read")
+        raise AslkitError(f"{shown(str(source))}: no frames could be read")

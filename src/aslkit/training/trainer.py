@@ -33,6 +33,8 @@ from aslkit.landmarks.extractor import DEFAULT_ATTEMPTS
 from aslkit.landmarks.features import CANONICAL_HANDEDNESS, FEATURE_SET, feature_dim, featurize
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import get_model_info, model_kwargs
+from aslkit.names import shown
+from aslkit.outputs import check_new_folder
 from aslkit.training.checkpoint import clear_checkpoint, load_checkpoint
 from aslkit.training.image_fit import fit_image_model, image_size_for
 from aslkit.training.loop import class_weights, fit_loop, phases_for, seed_everything
@@ -260,7 +262,8 @@ def _chosen_classes(data: Any, classes: str) -> tuple[Any, dict[str, int]]:
 
 
 def _remove_unstarted_run(run_dir: Path, created: bool) -> None:
-    """A run that failed before its first epoch (e.g. unreadable pretrained weights) leaves nothing behind."""
+    """A run that failed before its first epoch (e.g. unreadable pretrained weights) leaves nothing behind.
+    The folder was new or empty when the run began (check_run_folder), so what is in it is the run's own."""
     import shutil
 
     if (run_dir / "checkpoint").exists():
@@ -269,6 +272,20 @@ def _remove_unstarted_run(run_dir: Path, created: bool) -> None:
     shutil.rmtree(run_dir / "tb", ignore_errors=True)
     if created and not any(run_dir.iterdir()):
         run_dir.rmdir()
+
+
+def check_run_folder(out: str | Path, data: list[str | Path]) -> None:
+    """A new run goes to a new or empty folder outside the data; an earlier run's folder is continued only
+    with --resume (never silently restarted, which would delete its checkpoint)."""
+    run_dir = Path(out)
+    if (run_dir / "model.json").exists():
+        raise AslkitError(f"{shown(run_dir)} already holds a trained model; choose a new --out folder")
+    if (run_dir / "checkpoint").exists() or (run_dir / "config.json").exists():
+        raise AslkitError(
+            f"{shown(run_dir)} holds an unfinished run; continue it with `aslkit train --resume {shown(run_dir)}`, "
+            "or give a new --out folder"
+        )
+    check_new_folder(run_dir, data, flag="--out", what="the training data")
 
 
 def _resume_settings(run_dir: Path) -> tuple[list[str], dict[str, Any], str | None]:
@@ -301,7 +318,8 @@ def train(
         data: folder(s) of class sub-folders, folders holding a box annotations.csv, or landmark .npz
             files (landmark models only); for sequence models, .npz files of landmark clips or
             <sign>/<take> folders of .npy frames (``holdout=SIGNER`` tests on held-out signers).
-        out: run folder to create (must not already hold a model).
+        out: run folder to create: new or empty, outside the data (an unfinished run is continued
+            with ``resume``, never restarted over).
         model: registered architecture name (default: defaults.toml's, ``landmark-mlp``); its own
             recipe (``aslkit models``) applies unless overridden.
         resume: an interrupted run folder: continue from its last complete epoch, with the data and
@@ -326,9 +344,8 @@ def train(
         info = get_model_info(name)
         cfg = TrainConfig.from_defaults(info.train_defaults, model=name, **overrides)
         run_dir = Path(out)
-        if (run_dir / "model.json").exists():
-            raise AslkitError(f"{run_dir} already holds a trained model; choose a new --out folder")
         paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
+        check_run_folder(run_dir, paths)
     info = get_model_info(cfg.model)
     if info.input not in ("hand-landmarks", "image", "sequence"):
         raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` cannot feed yet")
