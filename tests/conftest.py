@@ -243,6 +243,18 @@ SHAPES: dict[str, tuple[bool, ...]] = {
 }
 
 
+def write_shapes_npz(path: Path, per_class: int = 30, seed: int = 3, classes: int = 3) -> Path:
+    """A landmark .npz (raw rows in image fractions, as `aslkit train` reads) of synthetic hand shapes."""
+    rng = np.random.default_rng(seed)
+    rows, labels = [], []
+    for label, ext in list(SHAPES.items())[:classes]:
+        for _ in range(per_class):
+            rows.append(make_hand(rng, ext, handedness="Right").landmarks)
+            labels.append(label)
+    np.savez(path, landmarks=np.array(rows, np.float32), label=np.array(labels))
+    return path
+
+
 def make_landmark_set(
     n_per_class: int = 40,
     seed: int = 0,

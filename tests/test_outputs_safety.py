@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import SHAPES, make_hand, snapshot, write_grey
+from conftest import snapshot, write_grey, write_shapes_npz
 
 from aslkit.cli import main
 from aslkit.errors import AslkitError
@@ -33,15 +33,7 @@ FAST = [
 @pytest.fixture(scope="module")
 def npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Raw landmark rows of three synthetic hand shapes (trains in a second)."""
-    rng = np.random.default_rng(5)
-    rows, labels = [], []
-    for label, ext in list(SHAPES.items())[:3]:
-        for _ in range(20):
-            rows.append(make_hand(rng, ext, handedness="Right").landmarks)
-            labels.append(label)
-    path = tmp_path_factory.mktemp("lm") / "hands.npz"
-    np.savez(path, landmarks=np.array(rows, np.float32), label=np.array(labels))
-    return path
+    return write_shapes_npz(tmp_path_factory.mktemp("lm") / "hands.npz", per_class=20, seed=5)
 
 
 @pytest.fixture

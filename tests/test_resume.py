@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHAPES, make_hand
+from conftest import write_shapes_npz
 from safetensors.numpy import load_file
 
 from aslkit import cli
@@ -22,15 +22,7 @@ OPTS = {"model": "landmark-mlp-tiny", "epochs": 7, "patience": 100, "batch_size"
 @pytest.fixture(scope="module")
 def npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Raw landmark rows (image fractions) of three synthetic hand shapes."""
-    rng = np.random.default_rng(3)
-    rows, labels = [], []
-    for label, ext in list(SHAPES.items())[:3]:
-        for _ in range(30):
-            rows.append(make_hand(rng, ext, handedness="Right").landmarks)
-            labels.append(label)
-    path = tmp_path_factory.mktemp("lm") / "hands.npz"
-    np.savez(path, landmarks=np.array(rows, np.float32), label=np.array(labels))
-    return path
+    return write_shapes_npz(tmp_path_factory.mktemp("lm") / "hands.npz", per_class=30, seed=3)
 
 
 @pytest.fixture(scope="module")
