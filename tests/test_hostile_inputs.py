@@ -178,3 +178,65 @@ def test_16_bit_png_scaled_by_bit_depth() -> None:
     a, b = decode_image(png(scene)), decode_image(png(bright))
     assert np.array_equal(a[4:, 4:], b[4:, 4:])
     assert a[0, -1, 0] == round(30000 / 257) and b[0, 0, 0] == 255
+
+
+# ---- odd class-folder names and out-of-range options ---------------------------------------------------------
+def test_class_folders_with_odd_names_get_printable_labels(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for c in (f"{ODD}A", "new\nline", "-C"):
+        (data / c).mkdir(parents=True)
+        for i in range(2):
+            write_grey(data / c / f"{i}.png", 48, 40 + 50 * i)
+    before = snapshot(data)
+    _ok(aslkit("audit", data, "--out", tmp_path / "audit", "--no-landmarks", "--json"))
+    r = json.loads((tmp_path / "audit" / "audit.json").read_text())
+    assert r["balance"]["classes"] == ["-C", "h\\xffandA", "new\\nline"]
+    assert (tmp_path / "audit" / "class_distribution.png").stat().st_size > 0
+    assert snapshot(data) == before
+
+
+@pytest.mark.parametrize(
+    ("option", "why"),
+    [
+        ("lr=nan", "--lr nan: not a finite number"),
+        ("batch_size=0", "--batch-size 0: must be between 1"),
+        ("epochs=-1", "--epochs -1: must be between 1"),
+        ("split=0.5,0.5,0.5", "split must be 2 or 3 fractions adding up to 1"),
+        ("rotation_p=2", "--rotation-p 2.0: must be between 0 and 1"),
+        ("holdout=nobody", "this data names no signers"),
+    ],
+)
+def test_train_refuses_out_of_range_settings_in_one_line(option: str, why: str, tmp_path: Path, capsys) -> None:
+    from conftest import write_shapes_npz
+
+    from aslkit.cli import main
+
+    npz = write_shapes_npz(tmp_path / "lm.npz", per_class=6)
+    assert main(["train", str(npz), "--out", str(tmp_path / "run"), "--model", "landmark-mlp-tiny", option]) == 1
+    err = capsys.readouterr().err
+    assert why in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict", "x.jpg", "--workers", "-5"],
+        ["extract", "data", "--out", "o", "--workers", "-1"],
+        ["audit", "data", "--folds", "-2"],
+        ["detect", "x.jpg", "--conf", "nan"],
+        ["evaluate-detection", "data", "--iou", "2"],
+        ["evaluate-detection", "data", "--conf", "-1"],
+        ["make-spelling-video", "A", "--data", "d", "--out", "v.mp4", "--hold", "-1"],
+        ["augment", "data", "--preview", "p.png", "--per-image", "1000000"],
+        ["benchmark", "--model", "words", "--clips", "0"],
+        ["benchmark", "--max-frames", "0"],
+    ],
+)
+def test_out_of_range_options_are_usage_errors(args: list[str], capsys) -> None:
+    from aslkit.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.startswith("aslkit: error: argument --") and err.count("\n") == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import re
 import shlex
@@ -498,8 +499,38 @@ def _backend(p: argparse.ArgumentParser) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", default=None, help="landmark cache folder (default: ~/.cache/aslkit)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the landmark cache")
-    p.add_argument("--workers", type=int, default=0, help="MediaPipe processes (default: one per core)")
+    p.add_argument("--workers", type=_whole(0, 1024), default=0, help="MediaPipe processes (default: one per core)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def _whole(lo: int, hi: int):
+    """argparse type: a whole number from lo to hi; anything else is a one-line usage error (exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"expected {lo} to {hi}, got {v}")
+        return v
+
+    return parse
+
+
+def _real(lo: float, hi: float):
+    """argparse type: a finite number from lo to hi (NaN, inf and out-of-range values are usage errors)."""
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(v) or not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"expected {lo:g} to {hi:g}, got {text}")
+        return v
+
+    return parse
 
 
 class _Parser(argparse.ArgumentParser):
@@ -520,7 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--model", default=None, help="shipped model name or run folder (default: letters)")
     p.add_argument("--json", action="store_true", help="one JSON object per image or clip per line")
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--top-k", type=_whole(1, 1000), default=5)
     _views(p)
     _backend(p)
     p.add_argument("--engine", default="local", choices=("local", "ray"),
@@ -561,8 +592,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("data", metavar="DATA_DIR")
     p.add_argument("--preview", required=True, metavar="OUT.png", help="grid PNG to write")
-    p.add_argument("--n", type=int, default=8, help="images (rows), spread over the classes")
-    p.add_argument("--per-image", type=int, default=4, help="augmented copies per image (columns)")
+    p.add_argument("--n", type=_whole(1, 1000), default=8, help="images (rows), spread over the classes")
+    p.add_argument("--per-image", type=_whole(0, 32), default=4, help="augmented copies per image (columns)")
     p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser(
@@ -593,9 +624,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", default=None, help="video to run live recognition on (default: build one)")
     p.add_argument("--data", default=None, help="photos to build the video from; with a sign model, clips to time")
     p.add_argument("--word", default="QUICKBROWNFOX", help="what the built video spells")
-    p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
-    p.add_argument("--clips", type=int, default=200, help="sign models: how many clips to time")
-    p.add_argument("--frames", type=int, default=30, help="sign models: frames per random clip")
+    p.add_argument("--max-frames", type=_whole(1, 10**9), default=None, help="stop after this many frames")
+    p.add_argument("--clips", type=_whole(1, 10**6), default=200, help="sign models: how many clips to time")
+    p.add_argument("--frames", type=_whole(1, 4096), default=30, help="sign models: frames per random clip")
     p.add_argument("--json", action="store_true", help="one JSON object (fps and stages, or per_clip_ms)")
     _backend(p)
 
@@ -623,8 +654,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate-detection", help="precision, recall, mAP of the letter detector on box annotations")
     p.add_argument("data", metavar="DATA", help="annotations.csv, a YOLO folder, a COCO .json or a VOC folder")
     p.add_argument("--model", default=None, help="letter model (default: letters)")
-    p.add_argument("--conf", type=float, default=0.25, help="confidence for precision, recall and the table")
-    p.add_argument("--iou", type=float, default=0.5, help="IoU for a detection to count as found")
+    p.add_argument("--conf", type=_real(0, 1), default=0.25, help="confidence for precision, recall and the table")
+    p.add_argument("--iou", type=_real(0, 1), default=0.5, help="IoU for a detection to count as found")
     p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
     p.add_argument("--from", dest="source_format", default=None, choices=("csv", "yolo", "coco", "voc"))
     p.add_argument("--json", action="store_true", help="one JSON object: map50, map50_95, precision, recall, ...")
@@ -634,12 +665,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("detect", help="boxes with letters on photos, folders and videos; annotated copies + summary")
     p.add_argument("paths", nargs="+", metavar="PATH", help="photos, videos or folders of them")
     p.add_argument("--model", default=None, help="letter model (default: letters)")
-    p.add_argument("--conf", type=float, default=0.5, help="keep letters at least this sure")
-    p.add_argument("--iou", type=float, default=0.5, help="boxes of one letter overlapping more than this are one")
+    p.add_argument("--conf", type=_real(0, 1), default=0.5, help="keep letters at least this sure")
+    p.add_argument(
+        "--iou", type=_real(0, 1), default=0.5, help="boxes of one letter overlapping more than this are one"
+    )
     p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
     p.add_argument("--out", default=None, metavar="NEW_DIR",
                    help="write annotated photos/videos, detections.jsonl and summary.json/.md here")  # fmt: skip
-    p.add_argument("--every", type=int, default=1, help="videos: read every N-th frame")
+    p.add_argument("--every", type=_whole(1, 10**6), default=1, help="videos: read every N-th frame")
     p.add_argument("--views", choices=("1", "2"), default=None, help="2: also the mirror image ([detect] views)")
     p.add_argument("--json", action="store_true", help="one JSON row per photo or video frame")
     _common(p)
@@ -651,7 +684,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, metavar="NEW_DIR", help="report folder (default: runs/audit/<name>)")
     p.add_argument("--from", dest="source_format", default=None, choices=("csv", "yolo", "coco", "voc"))
     p.add_argument("--manifest", action="store_true", help="also write manifest.csv: keep, suggested label, findings")
-    p.add_argument("--folds", type=int, default=5, help="cross-validation folds for mislabels (0: neighbours only)")
+    p.add_argument(
+        "--folds", type=_whole(0, 100), default=5, help="cross-validation folds for mislabels (0: neighbours only)"
+    )
     p.add_argument("--no-landmarks", action="store_true", help="skip MediaPipe: no no-hand or mislabel checks")
     p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
     _common(p)
@@ -668,7 +703,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA", help="class folders of photos")
     p.add_argument("--out", required=True, metavar="NEW_DIR", help="folder for part-*.parquet and landmarks.json")
     p.add_argument("--engine", default="local", choices=("local", "ray"), help="local processes, or Ray Data")
-    p.add_argument("--workers", type=int, default=0, help="MediaPipe processes or Ray actors (default: one per core)")
+    p.add_argument(
+        "--workers", type=_whole(0, 1024), default=0, help="MediaPipe processes or Ray actors (default: one per core)"
+    )
     p.add_argument("--address", default=None, help="ray: a cluster's address (default: a local Ray)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
@@ -697,9 +734,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("word", metavar="WORD")
     p.add_argument("--data", required=True, help="photos in class folders (A/, B/, ..., Space/)")
     p.add_argument("--out", required=True, help="video file to write (.mp4 or .avi)")
-    p.add_argument("--fps", type=float, default=15.0)
-    p.add_argument("--hold", type=float, default=1.0, help="seconds each letter is shown")
-    p.add_argument("--gap", type=float, default=0.4, help="seconds without a hand after each letter")
+    p.add_argument("--fps", type=_real(1, 240), default=15.0)
+    p.add_argument("--hold", type=_real(0.01, 60), default=1.0, help="seconds each letter is shown")
+    p.add_argument("--gap", type=_real(0, 60), default=0.4, help="seconds without a hand after each letter")
     p.add_argument("--seed", type=int, default=0, help="which photos are picked")
 
     p = sub.add_parser("models", help="list registered architectures and shipped trained models")
@@ -764,7 +801,7 @@ def cmd_compare(args) -> int:
 def cmd_augment(args, extra: dict[str, str]) -> int:
     from dataclasses import fields
 
-    from aslkit.config import ImageAugmentConfig, coerce
+    from aslkit.config import ImageAugmentConfig, check_ranges, coerce
     from aslkit.data.image_augment import preview_dataset
 
     cfg = ImageAugmentConfig.defaults()
@@ -773,6 +810,7 @@ def cmd_augment(args, extra: dict[str, str]) -> int:
         if k not in names:
             raise AslkitError(f"unknown augmentation option --{k.replace('_', '-')}; options: {sorted(names)}")
         setattr(cfg, k, coerce(k, getattr(cfg, k), v))
+    check_ranges(cfg)
     out = preview_dataset(args.data, args.preview, cfg, n=args.n, per_image=args.per_image, seed=args.seed)
     print(f"augmentation preview: {out}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from typing import Any
@@ -40,6 +41,47 @@ def coerce(key: str, ref: Any, value: Any) -> Any:
     except ValueError:
         raise AslkitError(f"--{key.replace('_', '-')}: cannot use {value!r} as {type(ref).__name__}") from None
     return value
+
+
+# Bounds of numeric settings (inclusive): a value outside them is a typo or a hostile file, and is refused with
+# one line before any work, rather than training zero epochs, dividing by a zero batch or allocating without end.
+_P = (0.0, 1.0)
+LIMITS: dict[str, tuple[float, float]] = {
+    # [train]
+    "epochs": (1, 100_000), "batch_size": (1, 1_000_000), "lr": (1e-12, 10.0), "weight_decay": (0.0, 10.0),
+    "label_smoothing": (0.0, 0.99), "grad_clip": (0.0, 1e9), "patience": (0, 1_000_000), "workers": (0, 1024),
+    "landmark_stride": (1, 1_000_000), "landmark_aspect": (0.0, 100.0), "image_size": (0, 4096),
+    "step_size": (1, 1_000_000), "gamma": (1e-9, 1e3), "freeze_epochs": (0, 100_000), "unfreeze_blocks": (-1, 10_000),
+    "finetune_lr_scale": (0.0, 1e3), "seq_length": (2, 4096), "seq_noise": (0.0, 10.0), "seq_time_warp": (0.0, 0.95),
+    "seq_min_confidence": _P, "seq_pose_dropout": _P,
+    # [augment]
+    "rotate_deg": (0.0, 180.0), "motion_rotate_deg": (0.0, 180.0), "tilt_deg": (0.0, 90.0), "scale_xy": (0.0, 0.9),
+    "jitter": (0.0, 1.0), "mirror_p": _P, "bone_scale": (0.0, 0.9),
+    # [image_augment]
+    "rotation_deg": (0.0, 180.0), "shift": (0.0, 1.0), "shear_deg": (0.0, 80.0), "zoom": (0.0, 0.9),
+    "motion_blur_px": (0, 255), "brightness": (0.0, 1.0), "contrast": (0.0, 1.0),
+    # [live]
+    "landmark_complexity": (0, 1), "landmark_max_side": (32, 16_384), "smoothing_s": (0.0, 60.0),
+    "hold_s": (0.0, 60.0), "min_confidence": _P, "release_s": (0.0, 60.0), "release_motion": (0.0, 1e6),
+    "motion_every": (1, 10_000), "motion_window_s": (0.01, 600.0), "motion_min_confidence": _P,
+    "word_every": (1, 10_000), "word_window_s": (0.01, 600.0), "word_min_confidence": _P,
+}  # fmt: skip
+
+
+def check_ranges(settings: Any) -> Any:
+    """AslkitError (one line) for a numeric setting that is not finite or lies outside LIMITS; every
+    ``*_p`` is a probability. Returns ``settings``."""
+    for f in fields(settings):
+        v = getattr(settings, f.name)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        flag = f"--{f.name.replace('_', '-')}"
+        if not math.isfinite(v):
+            raise AslkitError(f"{flag} {v}: not a finite number")
+        lo, hi = LIMITS.get(f.name, _P if f.name.endswith("_p") else (-math.inf, math.inf))
+        if not lo <= v <= hi:
+            raise AslkitError(f"{flag} {v}: must be between {lo:g} and {hi:g}")
+    return settings
 
 
 @dataclass
@@ -155,15 +197,20 @@ class TrainConfig:
                 opts = ", ".join(sorted(names | aug_names | img_names))
                 raise AslkitError(f"unknown training option --{k.replace('_', '-')} ({k}=...); options: {opts}")
         cfg = cls(**{k: v for k, v in base.items() if k in names})
-        cfg.augment = aug
-        cfg.image_augment = img
+        cfg.augment = check_ranges(aug)
+        cfg.image_augment = check_ranges(img)
+        check_ranges(cfg)
+        cfg.split_ratios()
         return cfg
 
     def split_ratios(self) -> tuple[float, ...]:
+        """The split as fractions: 2 or 3 of them, each above 0 and below 1, adding up to 1."""
         try:
             r = tuple(float(x) for x in str(self.split).split(","))
         except ValueError:
             raise AslkitError(f"split must look like 0.7,0.2,0.1, got {self.split!r}") from None
+        if len(r) not in (2, 3) or not all(0 < x < 1 for x in r) or abs(sum(r) - 1) > 1e-6:
+            raise AslkitError(f"split must be 2 or 3 fractions adding up to 1 (like 0.7,0.2,0.1), got {self.split!r}")
         return r
 
     def to_dict(self) -> dict[str, Any]:
@@ -204,4 +251,4 @@ class LiveConfig:
                 opts = ", ".join(sorted(names))
                 raise AslkitError(f"unknown live option --{k.replace('_', '-')} ({k}=...); options: {opts}")
             base[k] = coerce(k, getattr(ref, k), v)
-        return cls(**{k: v for k, v in base.items() if k in names})
+        return check_ranges(cls(**{k: v for k, v in base.items() if k in names}))

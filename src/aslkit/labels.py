@@ -6,6 +6,8 @@ Public ASL sets spell the same class differently (``Del``/``del``/``delete``, ``
 
 from __future__ import annotations
 
+from aslkit.names import shown
+
 LETTERS: tuple[str, ...] = tuple(chr(c) for c in range(ord("A"), ord("Z") + 1))
 DEL, NOTHING, SPACE = "Del", "Nothing", "Space"
 LETTER_CLASSES: tuple[str, ...] = (*LETTERS, DEL, NOTHING, SPACE)
@@ -28,9 +30,11 @@ def canonical_label(name: str) -> str:
     """Map a folder or CSV class name to aslkit's spelling; unknown names are kept (trimmed).
 
     Single letters become upper case; known aliases of Del/Nothing/Space are unified;
-    anything else (a user's own word classes, say) passes through unchanged.
+    anything else (a user's own word classes, say) passes through unchanged, except that a name that
+    is not UTF-8 or holds control characters (a folder name is bytes) gets its printable spelling
+    (``\xffA``), which every report, chart and model file can carry.
     """
-    raw = name.strip()
+    raw = shown(name).strip()
     key = raw.lower().replace("-", "_").replace(" ", "_")
     if key in _ALIASES:
         return _ALIASES[key]

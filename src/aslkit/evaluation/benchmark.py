@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from aslkit.data.sequences import LAYOUTS, SequenceSet, drop_face, layout_for, load_sequences
+from aslkit.errors import DatasetError
 from aslkit.inference.sequence_recognizer import SequenceRecognizer, check_layout, sequence_arrays
 from aslkit.models.io import TrainedModel
+from aslkit.names import shown
 
 
 def _stats(ms: list[float]) -> dict[str, float]:
@@ -39,6 +41,8 @@ def benchmark_sequences(
     pre = rec.model.preprocessing
     if data is not None:
         source = load_sequences(data, cache_dir=None)
+        if len(source) == 0:
+            raise DatasetError(f"{shown(data)}: no clips to time")
         seqs = [source.sequences[i % len(source)] for i in range(clips)]
     else:
         rng = np.random.default_rng(0)

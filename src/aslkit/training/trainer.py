@@ -64,6 +64,10 @@ def preprocessing_spec(views: int | str = 1) -> dict[str, Any]:
 
 def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     signers = getattr(data, "signers", None)
+    if cfg.holdout and not cfg.group_pattern and signers is None:  # else it would be silently ignored
+        raise DatasetError(
+            f"--holdout {cfg.holdout}: this data names no signers; give --group-pattern REGEX to find them in names"
+        )
     if signers is not None and cfg.holdout and not cfg.group_pattern:  # sequence sets name their signers
         return signer_split(data.labels, signers, [g for g in cfg.holdout.split(",") if g], seed=cfg.seed)
     if cfg.group_pattern:
