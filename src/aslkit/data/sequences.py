@@ -17,17 +17,20 @@ turned into masks here and never fed to a model as if they were coordinates.
 from __future__ import annotations
 
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from aslkit.data.npz import read_npz
+from aslkit.data.npz import number_problem, read_npy, read_npz
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.labels import canonical_label, sort_labels
+from aslkit.names import shown
 
 POSE_POINTS, HAND_POINTS, FACE_POINTS = 33, 21, 468
+MAX_COORDINATE = 1e6  # landmark coordinates are image fractions or metres: anything beyond is not one
 
 
 @dataclass(frozen=True)
@@ -108,13 +111,19 @@ class SequenceSet:
             self.layout,
             [self.signers[i] for i in idx] if self.signers is not None else None,
             [self.sources[i] for i in idx] if self.sources else [],
+            list(self.errors),  # what was left out on reading stays reported
         )
 
 
-def _clip(arr: np.ndarray) -> np.ndarray:
-    x = np.asarray(arr, dtype=np.float32)
-    if not np.isfinite(x).all():  # NaN/inf mark "not found" in some exports: the same as zeros here
-        x = np.where(np.isfinite(x), x, 0.0).astype(np.float32)
+def finite_frames(arr: np.ndarray) -> np.ndarray:
+    """Frames as float32, with NaN, inf and values beyond +-MAX_COORDINATE as zeros: NaN/inf mark "not
+    found" in some exports, the same as zeros here; a value no coordinate can have (1e300, which float32
+    cannot even hold) is no more of a landmark, and left in it would overflow the features into NaN."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = np.asarray(arr).astype(np.float32, copy=False)
+        bad = ~np.isfinite(x) | (np.abs(x) > MAX_COORDINATE)
+    if bad.any():
+        x = np.where(bad, 0.0, x).astype(np.float32)
     return x
 
 
@@ -128,6 +137,9 @@ def read_sequence_npz(path: str | Path) -> SequenceSet:
             f"{p}: missing array(s) {sorted(missing)}; expected sequences (N, T, F), label (N,), optional signer (N,)"
         )
     seq, labels = arrays["sequences"], arrays["label"]
+    why = number_problem(seq.dtype)
+    if why is not None:
+        raise DatasetError(f"{shown(p)}: sequences must be numbers, not {why}")
     if seq.ndim != 3 or seq.shape[1] < 1:
         raise DatasetError(f"{p}: sequences must be (N, T, F), got {seq.shape}")
     if len(labels) != len(seq):
@@ -135,7 +147,7 @@ def read_sequence_npz(path: str | Path) -> SequenceSet:
     signer = arrays.get("signer")
     if signer is not None and len(signer) != len(seq):
         raise DatasetError(f"{p}: {len(seq)} sequences but {len(signer)} signer entries")
-    frames, layout = drop_face(_clip(seq), layout_for(seq.shape[2]))
+    frames, layout = drop_face(finite_frames(seq), layout_for(seq.shape[2]))
     return SequenceSet(
         list(frames),
         [canonical_label(str(v)) for v in labels],
@@ -151,48 +163,77 @@ def _frame_key(path: Path) -> tuple[int, str]:
 
 
 def _load_npy(path: Path) -> np.ndarray:
+    return read_npy(path, "landmark")
+
+
+def _read_take(take: Path) -> np.ndarray | None:
+    """(T, F) raw frames of one take: a folder of per-frame (F,) .npy files, or one (T, F) .npy file; None
+    when ``take`` is neither (another file, an empty folder); DatasetError when it cannot be used."""
+    if take.is_dir():
+        files = sorted(take.glob("*.npy"), key=_frame_key)
+        if not files:
+            return None
+        rows = [_load_npy(f) for f in files]
+        bad = next(((f, r.shape) for f, r in zip(files, rows, strict=True) if r.ndim != 1), None)
+        if bad is not None:
+            raise DatasetError(f"{shown(bad[0])}: a frame file must hold one feature vector, got shape {bad[1]}")
+        if len({r.shape for r in rows}) != 1:
+            raise DatasetError(f"{shown(take)}: frames of different widths {sorted({r.shape[0] for r in rows})}")
+        arr = np.stack(rows)
+    elif take.suffix.lower() == ".npy":
+        arr = _load_npy(take)
+        if arr.ndim != 2:
+            raise DatasetError(f"{shown(take)}: a take file must be (T, F), got shape {arr.shape}")
+    else:
+        return None
+    if len(arr) == 0:
+        raise DatasetError(f"{shown(take)}: the take has no frames (shape {arr.shape})")
     try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{path}: not a readable .npy array ({exc})") from None
+        layout_for(arr.shape[1])
+    except DatasetError as exc:
+        raise DatasetError(f"{shown(take)}: {exc}") from None
+    return arr
 
 
 def read_sequence_folder(root: str | Path) -> SequenceSet:
-    """``<sign>/<take>/<frame>.npy`` (one vector per frame) or ``<sign>/<take>.npy`` ((T, F) per take)."""
+    """``<sign>/<take>/<frame>.npy`` (one vector per frame) or ``<sign>/<take>.npy`` ((T, F) per take).
+
+    A take that cannot be used (unreadable, empty, not numbers, not (T, F), a width no layout has, a FIFO)
+    is left out and listed in ``errors``, never a stop half way; takes of two different known layouts are
+    an error for the whole folder, since neither is the odd one out."""
     root = Path(root)
     if not root.is_dir():
-        raise DatasetError(f"{root}: no such folder")
-    seqs, labels, sources = [], [], []
+        raise DatasetError(f"{shown(root)}: no such folder")
+    seqs, labels, sources, errors = [], [], [], []
     for sign in sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")):
-        for take in sorted(sign.iterdir()):
-            if take.is_dir():
-                files = sorted(take.glob("*.npy"), key=_frame_key)
-                if not files:
-                    continue
-                rows = [_load_npy(f) for f in files]
-                bad = next(((f, r.shape) for f, r in zip(files, rows, strict=True) if r.ndim != 1), None)
-                if bad is not None:
-                    raise DatasetError(f"{bad[0]}: a frame file must hold one feature vector, got shape {bad[1]}")
-                if len({r.shape for r in rows}) != 1:
-                    raise DatasetError(f"{take}: frames of different widths {sorted({r.shape[0] for r in rows})}")
-                arr = np.stack(rows)
-            elif take.suffix.lower() == ".npy":
-                arr = _load_npy(take)
-                if arr.ndim != 2:
-                    raise DatasetError(f"{take}: a take file must be (T, F), got shape {arr.shape}")
-            else:
+        try:
+            takes = sorted(sign.iterdir())
+        except OSError as exc:
+            errors.append((str(sign), f"{shown(sign)}: cannot list this folder ({exc.strerror or exc})"))
+            continue
+        for take in takes:
+            try:
+                arr = _read_take(take)
+            except DatasetError as exc:
+                errors.append((str(take), str(exc)))
+                continue
+            if arr is None:
                 continue
             seqs.append(arr)
             labels.append(canonical_label(sign.name))
             sources.append(str(take))
+    if not seqs and errors:
+        raise DatasetError(f"{shown(root)}: none of its {len(errors)} take(s) could be read ({errors[0][1]})")
     if not seqs:
-        raise DatasetError(f"{root}: no sequences found (expected <sign>/<take>/<frame>.npy or <sign>/<take>.npy)")
+        raise DatasetError(
+            f"{shown(root)}: no sequences found (expected <sign>/<take>/<frame>.npy or <sign>/<take>.npy)"
+        )
     widths = {s.shape[1] for s in seqs}
     if len(widths) != 1:
-        raise DatasetError(f"{root}: takes of different frame widths {sorted(widths)}")
+        raise DatasetError(f"{shown(root)}: takes of different frame widths {sorted(widths)}")
     layout = layout_for(widths.pop())
-    out = [drop_face(_clip(s), layout)[0] for s in seqs]
-    return SequenceSet(out, labels, POSE_HANDS if layout.face else layout, None, sources)
+    out = [drop_face(finite_frames(s), layout)[0] for s in seqs]
+    return SequenceSet(out, labels, POSE_HANDS if layout.face else layout, None, sources, errors)
 
 
 def _video_files(root: Path) -> list[Path]:
@@ -252,9 +293,9 @@ def is_sequence_source(path: str | Path) -> bool:
     p = Path(path)
     if p.is_file() and p.suffix.lower() == ".npz":
         try:
-            with np.load(p, allow_pickle=False) as z:
-                return "sequences" in z.files
-        except (OSError, ValueError):
+            with zipfile.ZipFile(p) as z:  # only the member names: np.load would take a .npy named .npz too
+                return "sequences.npy" in z.namelist()
+        except (OSError, ValueError, zipfile.BadZipFile):  # empty, truncated, not a zip
             return False
     if p.is_dir():
         return any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy")) or bool(_video_files(p))

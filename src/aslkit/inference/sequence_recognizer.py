@@ -7,6 +7,7 @@ landmarks.sequence_features) and resamples the clip to the model's length.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.data.sequences import LAYOUTS, Layout, SequenceSet, drop_face, fit_length, layout_for
+from aslkit.data.npz import number_problem, read_npy
+from aslkit.data.sequences import LAYOUTS, Layout, SequenceSet, drop_face, finite_frames, fit_length, layout_for
 from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.inference.recognizer import Prediction, collect_paths
 from aslkit.labels import IDLE, label_key
 from aslkit.landmarks.sequence_features import feature_width, sequence_features
 from aslkit.models.io import TrainedModel, load_model
+from aslkit.names import regular_file_problem, shown
 
 FEATURE_SET = "seq-v1"  # bump when sequence_features changes meaning: old models then refuse to load
 
@@ -185,14 +188,28 @@ class SequenceRecognizer:
         return self.model.labels
 
     def predict_frames(self, frames: np.ndarray, path: str | None = None) -> ClipPrediction:
-        """(T, F) raw frames in any known layout (F = 126, 258 or 1662) -> the sign."""
-        frames = np.asarray(frames, np.float32)
-        if frames.ndim != 2:
-            raise DatasetError(f"{path or 'clip'}: landmark frames must be (T, F), got shape {frames.shape}")
-        frames = np.where(np.isfinite(frames), frames, 0.0).astype(np.float32)
-        frames, layout = drop_face(frames, layout_for(frames.shape[1]))
+        """(T, F) raw frames in any known layout (F = 126, 258 or 1662) -> the sign.
+
+        DatasetError when they are not frames: not real numbers, not (T, F), no frames at all, a width no
+        layout has. NaN, inf and values no coordinate can have read as "not found" (see finite_frames)."""
+        where = shown(path) if path else "clip"
+        arr = np.asarray(frames)
+        why = number_problem(arr.dtype)
+        if why is not None:
+            raise DatasetError(f"{where}: landmark frames must be numbers, not {why}")
+        if arr.ndim != 2:
+            raise DatasetError(f"{where}: landmark frames must be (T, F), got shape {arr.shape}")
+        if len(arr) == 0:
+            raise DatasetError(f"{where}: the clip has no frames (shape {arr.shape})")
+        try:
+            layout = layout_for(arr.shape[1])
+        except DatasetError as exc:
+            raise DatasetError(f"{where}: {exc}") from None
+        frames, layout = drop_face(finite_frames(arr), layout)
         clip = SequenceSet([frames], ["?"], layout)
         probs = sequence_probabilities(self.model, clip)[0]
+        if not np.isfinite(probs).all():
+            raise DatasetError(f"{where}: the model gives no usable answer for this clip (not-a-number probabilities)")
         order = np.argsort(-probs)[: self.top_k]
         top = [(self.labels[i], float(probs[i])) for i in order]
         label, conf = sequence_decisions(self.model, probs[None])
@@ -204,18 +221,21 @@ class SequenceRecognizer:
         if isinstance(clip, np.ndarray):
             return self.predict_frames(clip)
         p = Path(clip)
+        why = regular_file_problem(p)  # a FIFO named x.npy or x.mp4 would block the read forever
+        if why is not None:
+            raise DatasetError(f"{shown(p)}: {why}")
         if p.suffix.lower() == ".npy":
-            try:
-                arr = np.load(p, allow_pickle=False)
-            except (OSError, ValueError) as exc:
-                raise DatasetError(f"{p}: not a readable .npy array ({exc})") from None
-            return self.predict_frames(arr, str(p))
+            return self.predict_frames(read_npy(p, "landmark"), str(p))
         from aslkit.landmarks.holistic import video_frames
 
         return self.predict_frames(video_frames(p, self.cache_dir), str(p))
 
     def predict_paths(self, paths: Sequence[str | Path], progress: bool = False) -> list[ClipPrediction]:
-        """One answer per file; a file that cannot be read gets its error, and the others still run."""
+        """One answer per file; a file that cannot be used gets its error, and the others still run.
+
+        Any per-clip failure becomes that clip's error row, an unexpected one (a library's bug on an odd
+        file) too, named by its type; KeyboardInterrupt and SystemExit still stop the batch, and with
+        ASLKIT_DEBUG set an unexpected error is raised for its traceback."""
         from tqdm import tqdm
 
         out = []
@@ -224,4 +244,10 @@ class SequenceRecognizer:
                 out.append(self.predict(p))
             except AslkitError as exc:
                 out.append(ClipPrediction(str(p), None, 0.0, [], False, str(exc)))
+            except Exception as exc:  # not BaseException: an interrupt stops the batch
+                if os.environ.get("ASLKIT_DEBUG"):
+                    raise
+                reason = (str(exc).strip().splitlines() or [""])[0][:200]
+                why = f"{shown(p)}: cannot use this clip ({type(exc).__name__}: {shown(reason)})"
+                out.append(ClipPrediction(str(p), None, 0.0, [], False, why))
         return out

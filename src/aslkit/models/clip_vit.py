@@ -249,6 +249,7 @@ def _build(num_classes: int, *, dropout: float, pretrained: str, **size: Any):
     input="image",
     description="CLIP ViT-B/32 vision tower + linear head (224 px); weights from a local Hugging Face folder",
     train_defaults={"lr": 1e-5, "batch_size": 32, "epochs": 10, "scheduler": "step", "step_size": 5, "gamma": 0.1},
+    limits={"num_hidden_layers": (1, 64), "num_attention_heads": (1, 1024)},
     image_size=224,
     patch_size=32,
     hidden_size=768,

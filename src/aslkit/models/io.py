@@ -17,13 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.errors import ModelError
-from aslkit.models.registry import get_model_info
+from aslkit.errors import AslkitError, ModelError
+from aslkit.models.registry import MAX_SIZE, checked_kwargs, get_model_info, json_kind, short, tensor_shapes
+from aslkit.names import regular_file_problem, shown
 
 BACKENDS = ("torch", "onnx")
 FORMAT = "aslkit-model"
 FORMAT_VERSION = 1
 DEFAULT_MODEL = "letters"
+MAX_JSON_BYTES = 64 * 2**20  # a model description is a few KB; even 100,000 labels fit in a few MB
+MAX_WEIGHTS_BYTES = 4 * 2**30  # CLIP ViT-B/32 is 350 MB; nothing aslkit trains comes near this
+MAX_LABEL_CHARS = 200
+MAX_SEQUENCE_LENGTH = 1024  # frames a clip is resampled to (20 in the shipped models)
+MAX_IMAGE_SIZE = 4096  # side an image model reads (224 at most in the registry)
+_FLOAT_DTYPES = ("F16", "F32", "F64")  # safetensors' codes; all are read as float32
 
 
 def shipped_models() -> dict[str, Path]:
@@ -114,7 +121,7 @@ class TrainedModel:
 
             from aslkit.models.registry import create_model
 
-            m = create_model(self.architecture, self.in_features, len(self.labels), **self.kwargs)
+            m = create_model(self.architecture, self.in_features, len(self.labels), **_own_weights(self.kwargs))
             m.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in self.tensors.items()})
             m.eval()
             self._torch_module = m
@@ -185,33 +192,229 @@ def resolve_model_path(name_or_path: str | Path | None) -> Path:
 
 
 def load_model(name_or_path: str | Path | None = None) -> TrainedModel:
-    """Load a shipped model by name, or a trained one from its run folder or JSON file."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
+    """Load a shipped model by name, or a trained one from its run folder or JSON file.
 
+    A model file may come from a stranger, so everything it says is checked before anything is built
+    (``check_spec``, ``check_tensors``): one ModelError line for any problem, never an IndexError at predict
+    time, a wrong answer from a label list that does not fit the weights, or gigabytes allocated for
+    ``dim=10**7``."""
     jpath = resolve_model_path(name_or_path)
+    spec = read_spec(jpath)
+    fields = check_spec(spec, shown(jpath))
+    wpath = jpath.with_suffix(".safetensors")
+    tensors = read_weights(wpath)
+    check_tensors(tensors, fields["architecture"], fields["in_features"], fields["labels"], fields["kwargs"],
+                  shown(wpath))  # fmt: skip
+    return TrainedModel(**fields, tensors=tensors, source=str(jpath))
+
+
+def read_spec(jpath: Path) -> dict[str, Any]:
+    """The parsed model.json (a dict in the aslkit format); ModelError if it cannot be read."""
+    where = shown(jpath)
+    why = regular_file_problem(jpath)
+    if why is None and jpath.stat().st_size > MAX_JSON_BYTES:
+        why = f"too large ({jpath.stat().st_size} bytes; at most {MAX_JSON_BYTES})"
+    if why is not None:
+        raise ModelError(f"{where}: cannot read model description ({why})")
     try:
         spec = json.loads(jpath.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{jpath}: cannot read model description ({exc})") from None
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: [[[[...]]]] nested 100,000 deep
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else _reason(exc)
+        raise ModelError(f"{where}: cannot read model description ({reason})") from None
     if not isinstance(spec, dict) or spec.get("format") != FORMAT:
-        raise ModelError(f"{jpath}: not an aslkit model description")
-    wpath = jpath.with_suffix(".safetensors")
+        raise ModelError(f"{where}: not an aslkit model description")
+    return spec
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception's message as one printable line of at most 200 characters (else its type's name)."""
+    return shown((str(exc).strip().splitlines() or [""])[0][:200]) or type(exc).__name__
+
+
+def _whole(value: Any, what: str, lo: int, hi: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ModelError(f"{what} must be a whole number, got {short(value)}")
+    if not lo <= value <= hi:
+        raise ModelError(f"{what} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def check_labels(labels: Any) -> list[str]:
+    """A list of at least one label name: unique, non-empty strings without control characters."""
+    if not isinstance(labels, list) or not labels:
+        raise ModelError(f"labels must be a list of at least one label name, got {short(labels)}")
+    for i, lab in enumerate(labels):
+        if not isinstance(lab, str):
+            raise ModelError(f"label {i} is {short(lab)}, not a string")
+        if not lab.strip():
+            raise ModelError(f"label {i} is empty")
+        if not lab.isprintable():
+            raise ModelError(f"label {i} ({short(lab)}) has control characters")
+        if len(lab) > MAX_LABEL_CHARS:
+            raise ModelError(f"label {i} is longer than {MAX_LABEL_CHARS} characters")
+    if len(set(labels)) != len(labels):
+        seen: set[str] = set()
+        for lab in labels:
+            if lab in seen:
+                raise ModelError(f"label {short(lab)} appears more than once")
+            seen.add(lab)
+    return list(labels)
+
+
+_PRE_TEXT = ("input", "layout", "features", "idle_label", "no_hand_label", "crop", "resample")
+_PRE_UNIT = ("min_confidence", "second_view_below")  # probabilities
+
+
+def check_preprocessing(pre: Any, architecture: str, in_features: int, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The values later code reads from ``preprocessing`` (``length``, ``layout``, ``views``, ``size``, ...)
+    of the right type and range, and fitting the architecture; other keys are kept as they are."""
+    if not isinstance(pre, dict):
+        raise ModelError(f"preprocessing must be an object, got {json_kind(pre)}")
+    for key in _PRE_TEXT:
+        if key in pre and not isinstance(pre[key], str):
+            raise ModelError(f"preprocessing {key} must be a string, got {short(pre[key])}")
+    for key in _PRE_UNIT:
+        v = pre.get(key, 0.0)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0.0 <= v <= 1.0:
+            raise ModelError(f"preprocessing {key} must be a number from 0 to 1, got {short(v)}")
+    if "pose_optional" in pre and not isinstance(pre["pose_optional"], bool):
+        raise ModelError(f"preprocessing pose_optional must be true or false, got {short(pre['pose_optional'])}")
+    views = pre.get("views", 1)
+    if (
+        isinstance(views, bool)
+        or not isinstance(views, (int, str))
+        or str(views).strip().lower() not in ("1", "2", "auto")
+    ):
+        raise ModelError(f"preprocessing views must be 1, 2 or auto, got {short(views)}")
+    reads = get_model_info(architecture).input
+    if pre.get("input", reads) != reads:
+        raise ModelError(f"preprocessing input {pre['input']!r} does not fit {architecture!r}, which reads {reads}")
+    if reads == "sequence":
+        from aslkit.data.sequences import LAYOUTS
+        from aslkit.landmarks.sequence_features import feature_width
+
+        _whole(pre.get("length"), "preprocessing length (frames per clip)", 1, MAX_SEQUENCE_LENGTH)
+        layout = LAYOUTS.get(pre.get("layout"))  # type: ignore[arg-type]  (a string, checked above)
+        if layout is None:
+            raise ModelError(f"preprocessing layout {short(pre.get('layout'))} is not one of {', '.join(LAYOUTS)}")
+        if in_features != feature_width(layout):
+            raise ModelError(f"in_features {in_features} does not fit layout {layout.name!r}, whose frames give "
+                             f"{feature_width(layout)} features")  # fmt: skip
+    if reads == "image":
+        size = _whole(pre.get("size"), "preprocessing size (image side in pixels)", 1, MAX_IMAGE_SIZE)
+        if kwargs.get("image_size", size) != size:
+            raise ModelError(f"preprocessing size {size} differs from the option image_size={kwargs['image_size']}")
+    return dict(pre)
+
+
+def check_spec(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    """TrainedModel's fields from a parsed model.json, each checked (see load_model); ``where`` names the file."""
     try:
+        for key in ("architecture", "labels", "in_features"):
+            if key not in spec:
+                raise ModelError(f"missing field {key!r}")
+        arch = spec["architecture"]
+        if not isinstance(arch, str):
+            raise ModelError(f"architecture must be a name, got {short(arch)}")
+        get_model_info(arch)
+        labels = check_labels(spec["labels"])
+        in_features = _whole(spec["in_features"], "in_features", 1, MAX_SIZE)
+        kwargs = checked_kwargs(arch, spec.get("kwargs", {}))
+        preprocessing = check_preprocessing(spec.get("preprocessing", {}), arch, in_features, kwargs)
+        meta = spec.get("meta", {})
+        if not isinstance(meta, dict):
+            raise ModelError(f"meta must be an object, got {json_kind(meta)}")
+    except ModelError as exc:
+        raise ModelError(f"{where}: {exc}") from None
+    return {"architecture": arch, "kwargs": kwargs, "labels": labels, "in_features": in_features,
+            "preprocessing": preprocessing, "meta": dict(meta)}  # fmt: skip
+
+
+def read_weights(wpath: Path) -> dict[str, np.ndarray]:
+    """Every tensor of a .safetensors file as float32; ModelError if it cannot be read, is too large or holds
+    anything but float tensors. The header is read first: a bfloat16 or integer tensor is named, not loaded."""
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    where = shown(wpath)
+    why = regular_file_problem(wpath)  # a FIFO would block
+    if why is None and wpath.stat().st_size > MAX_WEIGHTS_BYTES:
+        why = f"too large ({wpath.stat().st_size} bytes; at most {MAX_WEIGHTS_BYTES} bytes)"
+    if why is not None:
+        raise ModelError(f"{where}: cannot read weights ({why})")
+    try:
+        with safe_open(str(wpath), framework="numpy") as f:
+            dtypes = {k: f.get_slice(k).get_dtype() for k in f.keys()}  # noqa: SIM118  (not a dict)
+        bad = next((k for k, d in dtypes.items() if d not in _FLOAT_DTYPES), None)
+        if bad is not None:
+            raise ModelError(f"{where}: tensor {short(bad)} is {_dtype_name(dtypes[bad])}, not float16/32/64")
         tensors = load_file(str(wpath))
-    except (OSError, SafetensorError) as exc:
-        raise ModelError(f"{wpath}: cannot read weights ({exc})") from None
+    except AslkitError:
+        raise
+    except Exception as exc:  # SafetensorError, and whatever else a damaged file makes the reader raise
+        raise ModelError(f"{where}: cannot read weights ({_reason(exc)})") from None
+    return {k: np.asarray(v, np.float32) for k, v in tensors.items()}
+
+
+def _dtype_name(code: str) -> str:
+    """numpy's name for a safetensors dtype code (I32 -> int32, BF16 -> bfloat16)."""
+    if code in ("BOOL", "BF16"):
+        return {"BOOL": "bool", "BF16": "bfloat16"}[code]
+    prefix = {"I": "int", "U": "uint", "F": "float", "C": "complex"}.get(code[:1])
+    return prefix + code[1:].lower() if prefix and code[1:2].isdigit() else code.lower()
+
+
+def _own_weights(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Builder options for a saved model: it carries its own weights, so ``pretrained`` is never read
+    (a model file must not make aslkit open another file, or a FIFO that blocks)."""
+    return {**kwargs, "pretrained": ""} if "pretrained" in kwargs else kwargs
+
+
+def _output_size(want: tuple[int, ...], got: tuple[int, ...], n_labels: int) -> int | None:
+    """The weights' number of outputs, when ``got`` differs from ``want`` only where ``want`` has n_labels."""
+    if len(want) != len(got):
+        return None
+    diff = {g for w, g in zip(want, got, strict=True) if w != g}
+    if len(diff) != 1 or any(w != n_labels for w, g in zip(want, got, strict=True) if w != g):
+        return None
+    return diff.pop()
+
+
+def check_tensors(
+    tensors: dict[str, np.ndarray], architecture: str, in_features: int, labels: list[str], kwargs: dict, where: str
+) -> None:
+    """The weights hold exactly the tensors the architecture with these options expects, each of its shape;
+    ModelError naming what differs (and "N labels but M outputs" when only the label count is wrong)."""
+    n = len(labels)
     try:
-        get_model_info(spec["architecture"])
-        return TrainedModel(
-            architecture=spec["architecture"],
-            kwargs=dict(spec.get("kwargs", {})),
-            labels=list(spec["labels"]),
-            in_features=int(spec["in_features"]),
-            preprocessing=dict(spec.get("preprocessing", {})),
-            tensors=tensors,
-            meta=dict(spec.get("meta", {})),
-            source=str(jpath),
+        want = tensor_shapes(architecture, in_features, n, _own_weights(kwargs))
+    except AslkitError as exc:
+        raise ModelError(f"{where}: {exc}") from None
+    except Exception as exc:  # the builder refusing options that pass the generic checks (dropout=5, heads=7)
+        raise ModelError(
+            f"{where}: cannot build {architecture!r} with the options in its JSON ({_reason(exc)})"
+        ) from None
+    got = {k: tuple(v.shape) for k, v in tensors.items()}
+    missing = [k for k in want if k not in got]
+    unexpected = [k for k in got if k not in want]
+    # a 0-d tensor (BatchNorm's num_batches_tracked) may be stored as (1,): torch loads that too
+    wrong = [k for k in want if k in got and got[k] != tuple(want[k]) and not (want[k] == () and got[k] == (1,))]
+    if not (missing or unexpected or wrong):
+        return
+    if wrong and not (missing or unexpected):
+        outputs = {_output_size(tuple(want[k]), got[k], n) for k in wrong}
+        if len(outputs) == 1 and None not in outputs:
+            raise ModelError(f"{where}: the model lists {n} labels but its weights give {outputs.pop()} outputs")
+
+    def some(items: list[str]) -> str:
+        return ", ".join(shown(k)[:100] for k in items[:3]) + (", ..." if len(items) > 3 else "")
+
+    problems = [f"{len(missing)} missing ({some(missing)})"] if missing else []
+    problems += [f"{len(unexpected)} unexpected ({some(unexpected)})"] if unexpected else []
+    if wrong:
+        problems.append(
+            f"{len(wrong)} of another shape ({some([f'{k} {got[k]}, expected {tuple(want[k])}' for k in wrong])})"
         )
-    except KeyError as exc:
-        raise ModelError(f"{jpath}: missing field {exc}") from None
+    raise ModelError(
+        f"{where}: weights do not fit {architecture!r} with the options in its JSON: {'; '.join(problems)}"
+    )

@@ -104,11 +104,39 @@ def numpy_predict(tensors: dict[str, np.ndarray], kwargs: dict[str, Any], x: np.
     return np.asarray(_softmax(h @ w_out + b_out).mean(0), dtype=np.float32)
 
 
+def expected_shapes(
+    in_features: int, num_classes: int, hidden: int, depth: int, dropout: float, members: int
+) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor ``_build_torch`` holds, computed without torch: a model file is checked
+    against its weights without the ~2 s torch import (tests check this against the torch module)."""
+    if members < 1:
+        raise ValueError("an ensemble needs at least one member")
+    if not 0 <= dropout <= 1:
+        raise ValueError(f"dropout must be between 0 and 1, got {dropout}")
+    shapes: dict[str, tuple[int, ...]] = {"feature_mean": (in_features,), "feature_std": (in_features,)}
+    for m in range(members):
+        d, i = in_features, 0
+        for _ in range(depth):
+            shapes[f"members.{m}.net.{i}.weight"] = (hidden, d)  # Linear
+            shapes[f"members.{m}.net.{i}.bias"] = (hidden,)
+            shapes[f"members.{m}.net.{i + 1}.weight"] = (hidden,)  # LayerNorm
+            shapes[f"members.{m}.net.{i + 1}.bias"] = (hidden,)
+            d, i = hidden, i + 4  # GELU and Dropout hold nothing
+        shapes[f"members.{m}.net.{i}.weight"] = (num_classes, d)
+        shapes[f"members.{m}.net.{i}.bias"] = (num_classes,)
+    return shapes
+
+
+_LIMITS = {"depth": (0, 64), "members": (1, 64)}
+
+
 @register_model(
     "landmark-mlp",
     input="hand-landmarks",
     description="ensemble of 4 MLPs (2x192) over hand-landmark features; the default letter model",
     numpy_predict=numpy_predict,
+    expected_shapes=expected_shapes,
+    limits=_LIMITS,
     hidden=192,
     depth=2,
     dropout=0.2,
@@ -123,6 +151,8 @@ def landmark_mlp(in_features: int, num_classes: int, **kw: Any):
     input="hand-landmarks",
     description="one MLP (1x64) over hand-landmark features; fastest, for small datasets and tests",
     numpy_predict=numpy_predict,
+    expected_shapes=expected_shapes,
+    limits=_LIMITS,
     hidden=64,
     depth=1,
     dropout=0.1,

@@ -55,6 +55,7 @@ _RECIPE = {"epochs": 60, "batch_size": 64, "lr": 1e-3, "weight_decay": 1e-4, "pa
     description="Conv1d 128 -> 256 + 2-layer BiLSTM (hidden 256) + attention pooling over valid frames, "
     "MLP 512 -> 256 -> classes",
     train_defaults=_RECIPE,
+    limits={"layers": (1, 16)},
     conv=(128, 256),
     hidden=256,
     layers=2,

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from aslkit.errors import ModelError
 from aslkit.models._sequence_base import masked_max, masked_mean, zero_masked
 from aslkit.models.registry import register_model
 
@@ -63,10 +64,13 @@ class SeqTCN(nn.Module):
         "patience": 15,
         "grad_clip": 1.0,
     },  # fmt: skip
+    limits={"blocks": (0, 64), "kernel": (1, 63)},
     dim=192,
     blocks=4,
     kernel=5,
     dropout=0.3,
 )
 def seq_tcn(in_features: int, num_classes: int, **kw: Any) -> SeqTCN:
+    if kw["kernel"] % 2 == 0:  # "same" padding needs an odd kernel, else each block adds a frame
+        raise ModelError(f"seq-tcn needs an odd kernel, not {kw['kernel']}")
     return SeqTCN(in_features, num_classes, kw["dim"], kw["blocks"], kw["kernel"], kw["dropout"])
