@@ -112,3 +112,23 @@ def test_layout_check_between_model_and_data(tmp_path: Path) -> None:
     m.preprocessing["layout"] = "pose-hands"
     with pytest.raises(ModelError, match="has no pose to give"):
         check_layout(m, hands)
+
+
+def test_a_bad_take_is_left_out_of_training_and_reported(tmp_path: Path, capsys) -> None:
+    """A <sign>/<take>.npy folder with a 0-byte take and a zero-length one: trained on the rest, and said so."""
+    from aslkit.cli import main
+
+    z = np.load(_synthetic_npz(tmp_path / "signs.npz", per_class=4))
+    data = tmp_path / "takes"
+    for i, (seq, label) in enumerate(zip(z["sequences"], z["label"], strict=True)):
+        (data / str(label)).mkdir(parents=True, exist_ok=True)
+        np.save(data / str(label) / f"take{i}.npy", seq.astype(np.float32))
+    (data / "hello" / "empty.npy").write_bytes(b"")
+    np.save(data / "no" / "zero.npy", np.zeros((0, 126), np.float32))
+    args = ["train", str(data), "--out", str(tmp_path / "run"), "--model", "seq-tcn", "--epochs", "2", "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "unreadable files left out: 2" in out
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["unreadable"] == 2 and len(m["left_out_files"]) == 2
+    assert any("empty.npy" in why for why in m["left_out_files"])

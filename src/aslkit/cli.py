@@ -172,6 +172,8 @@ def cmd_train(args, extra: dict) -> int:
     r = m[split]
     hands = f"detected hands: {100 * r['accuracy_detected']:.2f}%, " if m.get("detection_rate_all") is not None else ""
     print(f"{split} end-to-end accuracy: {100 * r['accuracy']:.2f}%  ({hands}macro F1 {r['macro_f1']:.4f})")
+    if m.get("left_out_files"):
+        print(f"unreadable files left out: {len(m['left_out_files'])} (first: {shown(m['left_out_files'][0])})")
     if m.get("test_left_out"):
         print(f"left out of the test (classes the training side never had): {m['test_left_out']}")
     print(f"trained in {m['train_seconds']} s, best epoch {m['best_epoch']}")

@@ -52,7 +52,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "label_smoothing": (0.0, 0.99), "grad_clip": (0.0, 1e9), "patience": (0, 1_000_000), "workers": (0, 1024),
     "landmark_stride": (1, 1_000_000), "landmark_aspect": (0.0, 100.0), "image_size": (0, 4096),
     "step_size": (1, 1_000_000), "gamma": (1e-9, 1e3), "freeze_epochs": (0, 100_000), "unfreeze_blocks": (-1, 10_000),
-    "finetune_lr_scale": (0.0, 1e3), "seq_length": (2, 4096), "seq_noise": (0.0, 10.0), "seq_time_warp": (0.0, 0.95),
+    "finetune_lr_scale": (0.0, 1e3), "seq_length": (2, 1024), "seq_noise": (0.0, 10.0), "seq_time_warp": (0.0, 0.95),
     "seq_min_confidence": _P, "seq_pose_dropout": _P,
     # [augment]
     "rotate_deg": (0.0, 180.0), "motion_rotate_deg": (0.0, 180.0), "tilt_deg": (0.0, 90.0), "scale_xy": (0.0, 0.9),

@@ -415,10 +415,12 @@ def train(
         raise
     metrics: dict[str, Any] = {
         "detection_rate_all": hand_rate,
-        "unreadable": int((~readable).sum()),
+        "unreadable": int((~readable).sum()) + len(getattr(all_data, "errors", [])),
         "train": evaluate_split(trained, train_set),
         "valid": evaluate_split(trained, valid_set),
     }
+    if getattr(all_data, "errors", None):  # clips and videos left out on reading: (file, why)
+        metrics["left_out_files"] = [why for _, why in all_data.errors]
     if len(te_idx):
         metrics["test"] = evaluate_split(trained, all_data.subset(te_idx))
     if unseen:
