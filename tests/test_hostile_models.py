@@ -185,6 +185,8 @@ JSON_CASES: list[tuple[str, str, Callable[[dict], Any], str]] = [
     ("idle_label-list", "words", setter("preprocessing", "idle_label", value=["-"]), r"idle_label"),
     ("input-mismatch", "words", setter("preprocessing", "input", value="hand-landmarks"), r"reads sequence"),
     ("architecture-list", "letters", setter("architecture", value=["landmark-mlp"]), r"architecture must be a name"),
+    ("format-version-newer", "letters", setter("format_version", value=999), r"format version 999; this aslkit reads"),
+    ("format-version-text", "letters", setter("format_version", value="1"), r"format version '1'"),
 ]
 
 

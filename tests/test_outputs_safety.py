@@ -244,6 +244,10 @@ def test_compare_continues_only_with_resume(photo_set: Path, tmp_path: Path, cap
     (earlier / "compare.json").write_text("[]")
     assert main(["compare", str(photo_set), "--out", str(earlier), "--models", "landmark-mlp"]) == 1
     assert "--resume" in capsys.readouterr().err
+    # a test set that is not there is found before any model trains
+    missing = ["--test", f"x={tmp_path / 'no'}", "--models", "landmark-mlp", "--out", str(tmp_path / "new")]
+    assert main(["compare", str(photo_set), *missing]) == 1
+    assert "x " + str(tmp_path / "no") + ": no such file" in capsys.readouterr().err and not (tmp_path / "new").exists()
 
 
 # ---- 16: detect outputs of the same base name never replace each other -------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aslkit.errors import AslkitError
+from aslkit.errors import AslkitError, DatasetError
 from aslkit.models.registry import get_model_info
 from aslkit.names import shown
 from aslkit.outputs import check_new_folder, check_outside
@@ -95,6 +95,9 @@ def compare(
 
     out_dir = Path(out)
     inputs = [train_data, *test_sets.values()]
+    for name, path in {"training data": train_data, **test_sets}.items():  # before an hour of training
+        if not Path(path).exists():
+            raise DatasetError(f"{name} {shown(path)}: no such file or folder")
     if resume:
         if not (out_dir / "compare.json").is_file():
             raise AslkitError(f"{shown(out_dir)}: not an earlier comparison (no compare.json); nothing to resume")

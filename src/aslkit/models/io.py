@@ -223,6 +223,11 @@ def read_spec(jpath: Path) -> dict[str, Any]:
         raise ModelError(f"{where}: cannot read model description ({reason})") from None
     if not isinstance(spec, dict) or spec.get("format") != FORMAT:
         raise ModelError(f"{where}: not an aslkit model description")
+    version = spec.get("format_version", 1)  # a newer file may mean something this aslkit would misread
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+        raise ModelError(
+            f"{where}: model format version {short(version)}; this aslkit reads version {FORMAT_VERSION} (upgrade it?)"
+        )
     return spec
 
 

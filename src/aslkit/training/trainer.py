@@ -413,14 +413,16 @@ def train(
         if ckpt is None:
             _remove_unstarted_run(run_dir, created)
         raise
+    # clips and videos that could not be read at all are not in the set: (file, why) in its errors
+    left_out = [why for _, why in all_data.errors] if isinstance(all_data, SequenceSet) else []
     metrics: dict[str, Any] = {
         "detection_rate_all": hand_rate,
-        "unreadable": int((~readable).sum()) + len(getattr(all_data, "errors", [])),
+        "unreadable": int((~readable).sum()) + len(left_out),
         "train": evaluate_split(trained, train_set),
         "valid": evaluate_split(trained, valid_set),
     }
-    if getattr(all_data, "errors", None):  # clips and videos left out on reading: (file, why)
-        metrics["left_out_files"] = [why for _, why in all_data.errors]
+    if left_out:
+        metrics["left_out_files"] = left_out
     if len(te_idx):
         metrics["test"] = evaluate_split(trained, all_data.subset(te_idx))
     if unseen:
