@@ -7,6 +7,7 @@ clip in a batch gets its own error row and the other clips still get their answe
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -446,7 +447,10 @@ def _write_bad_clip(folder: Path, kind: str, make_fifo: Callable[[Path], Any] | 
     elif kind == "not-npy":
         p.write_text("not an array")
     elif kind == "object-dtype":
-        np.save(p, np.array([[1.0, None]] * 3, dtype=object), allow_pickle=True)
+        # an object-array header, then bytes where its pickle would be: written without pickle, never unpickled
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, {"descr": "|O", "fortran_order": False, "shape": (3, 2)})
+        p.write_bytes(buf.getvalue() + b"\x80\x02N." * 6)
     elif kind == "str-dtype":
         np.save(p, np.array([["a"] * 258] * 3))
     elif kind == "numeric-str-dtype":

@@ -281,11 +281,11 @@ def _class_list(text: str | None) -> list[str] | None:
 
 
 def cmd_evaluate_detection(args) -> int:
+    from aslkit.data.boxes import set_root
     from aslkit.evaluation.detection import evaluate_detection
     from aslkit.outputs import check_new_folder, new_folder
 
-    # a box file's folder is the set (its images are found from there): the report goes outside it
-    root = [args.data if Path(args.data).is_dir() else Path(args.data).parent]
+    root = [set_root(args.data)]  # a box file's folder is the set: the report goes outside it
     if args.report:  # before the work: a wrong --report costs nothing
         check_new_folder(args.report, root, flag="--report", what="the annotated set")
     m = evaluate_detection(

@@ -71,14 +71,18 @@ def _check_header(f: IO[bytes], size: int, where: str, what: str, max_bytes: int
         raise DatasetError(f"{where}: too large ({need} bytes of data; at most {max_bytes})")
 
 
+def _regular(path: str | Path) -> str:
+    """The path's printable name; DatasetError unless it is a regular file (a FIFO would block the read)."""
+    why = regular_file_problem(path)
+    if why is not None:
+        raise DatasetError(f"{shown(path)}: {why}")
+    return shown(path)
+
+
 def read_npy(path: str | Path, what: str = "landmark", max_bytes: int = MAX_ARRAY_BYTES) -> np.ndarray:
     """The array of a ``.npy`` file, real numbers only (see the module docstring); ``what`` names the kind
     of data in errors."""
-    p = Path(path)
-    where = shown(p)
-    why = regular_file_problem(p)
-    if why is not None:
-        raise DatasetError(f"{where}: {why}")
+    p, where = Path(path), _regular(path)
     try:
         with open(p, "rb") as f:
             _check_header(f, os.fstat(f.fileno()).st_size, where, what, max_bytes)
@@ -93,11 +97,7 @@ def read_npy(path: str | Path, what: str = "landmark", max_bytes: int = MAX_ARRA
 def read_npz(path: str | Path, what: str, max_bytes: int = MAX_ARRAY_BYTES) -> dict[str, np.ndarray]:
     """Every array of a ``.npz`` file (object arrays refused: no pickle); ``what`` names the kind of
     file in the error ("landmark", "sequence")."""
-    p = Path(path)
-    where = shown(p)
-    why = regular_file_problem(p)
-    if why is not None:
-        raise DatasetError(f"{where}: {why}")
+    p, where = Path(path), _regular(path)
     try:
         with zipfile.ZipFile(p) as z:  # each member's header first: nothing giant is allocated
             for info in z.infolist():
