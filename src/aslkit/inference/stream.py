@@ -1,7 +1,10 @@
 """Live recognition: frames in, text events out (letters, words, space, delete), in real time.
 
 A per-frame letter model is noisy: its best guess flickers while a hand moves between letters, and
-a held letter is seen thirty times a second. ``LetterStream`` turns the per-frame probabilities into
+a held letter is seen thirty times a second. Two decoders turn the per-frame probabilities into text.
+The default, ``SpellingDecoder`` (inference/spelling.py), reads natural-speed fingerspelling (2-6
+letters a second) as a sequence: letters where the hand dwells, transitions where it moves. The
+older ``LetterStream`` (``decoder = "hold"``) suits slow, deliberate spelling: it
 text the way a reader would: it averages them over the last fraction of a second (exponential decay),
 writes a letter once it has been the steady best guess for ``hold_s``, and writes the same letter
 again only after a release (another letter, no hand, or the hand moving away). ``Space`` and ``Del``
@@ -9,7 +12,7 @@ act on the text and ``Nothing`` writes nothing. The moving letters J and Z come 
 over the last second of landmarks, and word signs from a word model when one is set.
 
 ``StreamingRecognizer`` runs MediaPipe Hands in tracking mode and both models on each frame; the CLI
-(`aslkit live`), the benchmark and the web app all use it.
+(`aslkit live`, `aslkit transcribe`), the benchmark and the web app all use it.
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ import numpy as np
 
 from aslkit.config import LiveConfig
 from aslkit.data.sequences import HANDS
-from aslkit.errors import ModelError
+from aslkit.errors import AslkitError, ModelError
+from aslkit.inference.spelling import SpelledLetter, SpellingDecoder
 from aslkit.labels import DEL, NOTHING, SPACE
 from aslkit.landmarks.extractor import Hand, HandLandmarker, HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
 from aslkit.models.io import TrainedModel, load_model
+
+DECODERS = ("spelling", "hold")
 
 MOTION_LETTERS = ("J", "Z")
 
@@ -42,14 +48,18 @@ class Event:
     value: str
     time: float
     confidence: float
+    start: float | None = None  # when the letter began (the spelling decoder); ``time`` is when it was decided
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "kind": self.kind,
             "value": self.value,
             "time": round(self.time, 3),
             "confidence": round(self.confidence, 4),
         }
+        if self.start is not None:
+            out["start"] = round(self.start, 3)
+        return out
 
 
 @dataclass
@@ -203,7 +213,14 @@ class StreamingRecognizer:
         self.model.onnx_threads = 1  # beside MediaPipe, as torch below
         if self.model.preprocessing.get("input") != "hand-landmarks":
             raise ModelError(f"live letters need a hand-landmark model; {self.model.architecture!r} is not one")
+        if self.cfg.decoder not in DECODERS:
+            raise AslkitError(f"--decoder {self.cfg.decoder!r}: use one of {', '.join(DECODERS)}")
         self.stream = LetterStream(self.model.labels, self.cfg)
+        self.spelling = SpellingDecoder(self.model.labels, self.cfg) if self.cfg.decoder == "spelling" else None
+        self._probs: np.ndarray | None = None  # the last frame's letter probabilities (what is shown)
+        self._main: np.ndarray | None = None  # the main hand's points on the last frame that had one
+        self._no_hand_since: float | None = None
+        self._last_letter: SpelledLetter | None = None
         self.transcript = Transcript()
         self.landmarker = HandLandmarker(
             static=False,
@@ -271,27 +288,99 @@ class StreamingRecognizer:
                 raise ValueError("process needs the frame or its hands")
             hands = self.landmarker(rgb)
         c1 = time.perf_counter()
-        hand = hands.main_hand()
-        probs, wrist, size = None, None, 0.0
+        hand = self.main_hand(hands)
+        probs, wrist, size, pixels = None, None, 0.0, None
         feats = None
         if hand is not None:
             pts = canonical_points(hand, hands.width, hands.height)
             feats = featurize(pts)[None]
-            wrist = hand.landmarks[0, :2] * np.array([hands.width, hands.height], np.float32)
-            size = float(np.linalg.norm((hand.landmarks[9, :2] - hand.landmarks[0, :2]) * [hands.width, hands.height]))
+            pixels = hand.landmarks[:, :2] * np.array([hands.width, hands.height], np.float32)
+            wrist = pixels[0]
+            size = float(np.linalg.norm(pixels[9] - pixels[0]))
         c2 = time.perf_counter()
         if feats is not None:
             probs = self.model.predict_proba(feats)[0]
         c3 = time.perf_counter()
-        events = self.stream.update(probs, t, wrist, size)
+        events = self._spell(t, probs, pixels) if self.spelling else self.stream.update(probs, t, wrist, size)
         c4 = time.perf_counter()
         events += self._sequences(hands, t, wrist)
         c5 = time.perf_counter()
         tm = {"landmarks": c1 - c0, "normalization": c2 - c1, "classifier": c3 - c2, "smoothing": c4 - c3,
               "sequence": c5 - c4}  # fmt: skip
-        letter, conf = self.stream.best
+        letter, conf = self.best
         self._frame += 1
         return FrameResult(t, hands, hand, letter, conf, self._emit(events), {k: 1000 * v for k, v in tm.items()})
+
+    @property
+    def best(self) -> tuple[str | None, float]:
+        """The letter the current frame shows (smoothed for the hold decoder) and its probability."""
+        if self.spelling is None:
+            return self.stream.best
+        if self._probs is None:
+            return None, 0.0
+        i = int(self._probs.argmax())
+        return self.model.labels[i], float(self._probs[i])
+
+    def main_hand(self, hands: HandsResult) -> Hand | None:
+        """The signing hand: the one nearest where it was on the last frame (within a hand's size), else
+        the largest. MediaPipe sometimes finds one hand twice, or both hands; following the same hand
+        keeps its speed and its letters from flickering between the two."""
+        if not hands.hands:
+            self._main = None
+            return None
+        scale = np.array([hands.width, hands.height], np.float32)
+        largest = hands.main_hand()
+        if self._main is None or len(hands.hands) == 1:
+            chosen = largest
+        else:
+            prev = self._main
+            size = max(float(np.ptp(prev[:, 0])), float(np.ptp(prev[:, 1])), 1e-6)
+            dist = [float(np.linalg.norm(h.landmarks[:, :2] * scale - prev, axis=1).mean()) for h in hands.hands]
+            j = int(np.argmin(dist))
+            chosen = hands.hands[j] if dist[j] < size else largest
+        self._main = chosen.landmarks[:, :2] * scale
+        return chosen
+
+    def _spell(self, t: float, probs: np.ndarray | None, pixels: np.ndarray | None) -> list[Event]:
+        """The spelling decoder's new letters as events, and a space after ``word_gap_s`` without a hand."""
+        assert self.spelling is not None
+        self._probs = probs
+        out = [self._letter_event(rec, t) for rec in self.spelling.update(t, probs, pixels)]
+        if probs is not None:
+            self._no_hand_since = None
+        elif self._no_hand_since is None:
+            self._no_hand_since = t
+        elif t - self._no_hand_since >= self.cfg.word_gap_s and self._last_letter is not None:
+            out.append(Event("space", "space", t, 1.0))
+            self._last_letter = None  # one space per gap
+        return out
+
+    def _letter_event(self, rec: SpelledLetter, t: float) -> Event:
+        kind = {SPACE: "space", DEL: "delete"}.get(rec.letter, "letter")
+        if kind == "letter":
+            self._last_letter = rec
+        value = rec.letter if kind == "letter" else rec.letter.lower()
+        return Event(kind, value, t, rec.confidence, rec.start)
+
+    def finish(self) -> list[Event]:
+        """The end of the stream: letters the decoder still held back (its lag), applied to the text."""
+        if self.spelling is None:
+            return []
+        t = self.spelling.letters[-1].end if self.spelling.letters else 0.0
+        return self._emit([self._letter_event(rec, t) for rec in self.spelling.finish()])
+
+    @property
+    def letters(self) -> list[SpelledLetter]:
+        """Every letter read so far with its start, end and confidence (the spelling decoder only)."""
+        return [] if self.spelling is None else list(self.spelling.letters)
+
+    def _moving(self, label: str, conf: float, t: float, wrist: np.ndarray | None) -> list[Event]:
+        if self.spelling is None:
+            return self.stream.motion_letter(label, conf, t, wrist)
+        rec = self.spelling.moving_letter(label, t, self.cfg.motion_window_s)
+        if rec is not None and rec is self._last_letter and self.transcript.text:
+            return [Event("delete", "del", t, conf), Event("letter", label, t, conf, rec.start)]
+        return []
 
     def _sequences(self, hands: HandsResult, t: float, wrist: np.ndarray | None) -> list[Event]:
         if self.motion is None and self.words is None:
@@ -306,7 +395,7 @@ class StreamingRecognizer:
             if clip is not None:
                 p = self.motion.predict_frames(clip)
                 if p.label in MOTION_LETTERS and p.confidence >= self.cfg.motion_min_confidence:
-                    out += self.stream.motion_letter(p.label, p.confidence, t, wrist)
+                    out += self._moving(p.label, p.confidence, t, wrist)
         if self.words is not None and self._frame % max(1, self.cfg.word_every) == 0:
             clip = self._window(t, self.cfg.word_window_s)
             if clip is not None:
@@ -334,6 +423,7 @@ class StreamingRecognizer:
         """Events from (time, RGB frame) pairs, as they happen."""
         for t, rgb in frames:
             yield from self.process(rgb, t).events
+        yield from self.finish()
 
     def close(self) -> None:
         self.landmarker.close()

@@ -1,0 +1,299 @@
+"""Fingerspelling at natural speed: per-frame letter probabilities and hand movement -> letters.
+
+Fluent signers show 2-6 letters a second: each letter is held for a few frames (4-10 at 30 FPS) with
+the hand moving between letters, and the frames in between look like other letters. A threshold on
+a steady best guess (``LetterStream``) drops most of them. ``SpellingDecoder`` decodes the whole
+stream instead, as a hidden Markov model over per-frame posteriors:
+
+- states: a *transition* (blank) state, and for each letter a chain of ``min_frames`` states, so a
+  letter lasts at least ``letter_min_s`` (the gestures Space and Del at least ``gesture_min_s``);
+- emissions: a letter's score is its probability from the frame model times the chance that the
+  hand is *dwelling*; the blank's score is the chance that it is *moving*. Movement is the median
+  speed of the wrist and the five fingertips in hand sizes per second, so a letter is where the hand
+  dwells (speed minima) and a fast frame is a transition whatever it looks like. J and Z are signed
+  with a movement, so movement does not count against them. No hand, or the frame model's Nothing,
+  is a transition too;
+- transitions: staying is free; leaving a letter for the blank and entering one from it cost
+  ``enter_penalty`` together, and going straight from one letter to another (no transition frame
+  at all) costs ``switch_penalty``. The same letter twice (LL, OO, EE) needs the blank in between:
+  the hand's small slide or bounce, faster than a held letter shakes;
+- decoding: Viterbi with a fixed lag (``lag_s``): each frame's state is decided from the best path
+  ``lag_s`` later, which is when a letter is confirmed. A beam is not needed: the full trellis has
+  one state per letter and frame of minimum duration (about 90), a few microseconds of NumPy a frame.
+
+Frame times come from the caller (a video's own timestamps), so speeds and durations are right at
+any frame rate; durations in frames follow the measured frame rate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from aslkit.config import LiveConfig
+from aslkit.labels import DEL, NOTHING, SPACE
+
+MOVING_LETTERS = ("J", "Z")
+TIPS = (0, 4, 8, 12, 16, 20)  # wrist and fingertips: the points whose speed says "moving"
+# The handshape a moving letter is made with: a J or Z movement recognised by the motion model turns
+# a recent letter of that shape into the moving letter (J is I's handshape traced down and round; Z is
+# the index finger tracing a Z).
+MOTION_SHAPES = {"J": ("I", "J", "Y"), "Z": ("D", "G", "Z", "X", "L", "P", "Q", "K", "R", "U")}
+_EPS = 1e-6
+_NEG = -1e9
+
+
+@dataclass
+class SpelledLetter:
+    """One letter (or the gesture Space/Del) read from the stream, with its span in seconds."""
+
+    letter: str
+    start: float
+    end: float
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "letter": self.letter,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "confidence": round(self.confidence, 4),
+        }
+
+
+class HandSpeed:
+    """How fast the hand moves: the median displacement of the wrist and fingertips between frames,
+    in hand sizes (the longer side of the hand's box) per second, optionally smoothed over ``smooth_s``
+    (off by default: a dwell of 3-4 frames must not inherit the speed of the movement before it).
+
+    The box is used rather than the palm's length because the palm foreshortens when the hand points
+    at the camera (P, Q), which would read as a fast hand."""
+
+    def __init__(self, smooth_s: float = 0.0, span_s: float = 0.05) -> None:
+        self.smooth_s = smooth_s
+        self.span_s = span_s
+        self._past: deque[tuple[np.ndarray, float]] = deque()
+        self.value = 0.0
+
+    def update(self, t: float, points: np.ndarray | None) -> float:
+        """The speed at time ``t``, measured against the latest earlier frame at least ``span_s`` back:
+        landmark jitter is per frame, so a fixed span keeps it from growing with the frame rate."""
+        if points is None:
+            self._past.clear()
+            self.value = 0.0
+            return 0.0
+        p = np.asarray(points, np.float64)[:, :2][list(TIPS)]
+        size = max(float(np.ptp(points[:, 0])), float(np.ptp(points[:, 1])), 1e-6)
+        while len(self._past) > 1 and t - self._past[1][1] >= self.span_s:
+            self._past.popleft()
+        if self._past and t > self._past[0][1]:
+            old, t0 = self._past[0]
+            raw = float(np.median(np.linalg.norm(p - old, axis=1))) / size / (t - t0)
+            a = math.exp(-(t - t0) / self.smooth_s) if self.smooth_s > 0 else 0.0
+            self.value = a * self.value + (1 - a) * raw
+        self._past.append((p, t))
+        return self.value
+
+
+class SpellingDecoder:
+    """Per-frame letter probabilities (and the hand's points) in, spelled letters out; see the module
+    docstring. Pure NumPy: feed it frames with ``update`` and call ``finish`` at the end.
+
+    >>> dec = SpellingDecoder(model.labels)
+    >>> for t, probs, points in frames: new = dec.update(t, probs, points)
+    >>> dec.finish(); "".join(x.letter for x in dec.letters)
+    """
+
+    def __init__(self, labels: list[str], cfg: LiveConfig | None = None, frame_rate: float = 30.0) -> None:
+        self.labels = list(labels)
+        self.cfg = cfg or LiveConfig.from_defaults()
+        self._blank_cols = [i for i, lab in enumerate(self.labels) if lab in (NOTHING, "-")]
+        self.tokens = [lab for lab in self.labels if lab not in (NOTHING, "-")]
+        self._cols = np.array([self.labels.index(tok) for tok in self.tokens], np.int64)
+        self._free = np.array([tok in MOVING_LETTERS for tok in self.tokens])
+        self.speed = HandSpeed()
+        self.letters: list[SpelledLetter] = []  # everything read so far; ``end`` grows while a letter lasts
+        self._dts: list[float] = []
+        self._last_t: float | None = None
+        self._fixed_rate = False
+        self._build(frame_rate)
+        self._reset_path()
+
+    # -- the trellis -------------------------------------------------------------------------------
+    def _build(self, frame_rate: float) -> None:
+        """States: 0 is the blank; token k owns states first[k]..last[k] (its minimum duration)."""
+        self.frame_rate = float(frame_rate)
+        cfg = self.cfg
+        lengths = []
+        for tok in self.tokens:
+            seconds = cfg.gesture_min_s if tok in (SPACE, DEL) else cfg.letter_min_s
+            lengths.append(max(1, round(seconds * self.frame_rate)))
+        self._first = 1 + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        self._last = self._first + np.array(lengths) - 1
+        n = int(self._last[-1]) + 1 if len(lengths) else 1
+        self._token_of = np.full(n, -1, np.int64)
+        for k, (a, b) in enumerate(zip(self._first, self._last, strict=True)):
+            self._token_of[a : b + 1] = k
+        inner = np.ones(n, bool)
+        inner[0] = False
+        inner[self._first] = False
+        self._inner = np.flatnonzero(inner)  # states entered from the state before them
+        self.lag = max(1, round(cfg.lag_s * self.frame_rate))
+
+    def _reset_path(self) -> None:
+        self.delta = np.full(len(self._token_of), _NEG)
+        self.delta[0] = 0.0
+        self._back: deque[np.ndarray] = deque()
+        self._frames: deque[tuple[float, np.ndarray]] = deque()  # (time, token probabilities) not yet decided
+        self._seg: SpelledLetter | None = None  # the decided letter in progress
+        self._seg_token = -1
+        self._seg_conf: list[float] = []
+        self._pending_motion: tuple[str, float] | None = None
+
+    # -- per frame ---------------------------------------------------------------------------------
+    def emissions(self, probs: np.ndarray | None, speed: float) -> tuple[np.ndarray, float, np.ndarray]:
+        """One frame's log scores of each token and of the blank, and its token probabilities."""
+        if probs is None:
+            q = np.full(len(self.tokens), 1.0 / max(len(self.tokens), 1))
+            return np.full(len(self.tokens), math.log(_EPS)), 0.0, q
+        p = np.asarray(probs, np.float64)
+        blank_p = float(p[self._blank_cols].sum()) if self._blank_cols else 0.0
+        q = p[self._cols]
+        q = q / max(q.sum(), _EPS)
+        z = (speed - self.cfg.move_speed) / max(self.cfg.move_width, 1e-6)
+        moving = 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
+        # A moving frame is a transition unless it shows a moving letter: the blank takes the moving
+        # share of the still letters' probability, J and Z keep theirs whether the hand moves or not.
+        free = float(q[self._free].sum())
+        blank = blank_p + (1.0 - blank_p) * moving * (1.0 - free)
+        scores = (1.0 - blank_p) * np.where(self._free, q, (1.0 - moving) * q)
+        return np.log(scores + _EPS), math.log(max(blank, _EPS)), q
+
+    def update(self, t: float, probs: np.ndarray | None, points: np.ndarray | None = None) -> list[SpelledLetter]:
+        """One frame at time ``t`` (seconds): the frame model's probabilities over ``labels`` (None: no
+        hand) and the hand's 21 points in pixels (for its speed). Returns the letters decided now (a
+        letter is returned once, when its first frame is decided; its ``end`` grows afterwards)."""
+        self._track_rate(t)
+        speed = self.speed.update(t, points if probs is not None else None)
+        e_tok, e_blank, q = self.emissions(probs, speed)
+        self._step(e_tok, e_blank)
+        self._frames.append((t, q))
+        if len(self._back) > self.lag:
+            return self._decide(self._traceback(self.lag))
+        return []
+
+    def finish(self) -> list[SpelledLetter]:
+        """Decide the frames still held back by the lag (at the end of a video)."""
+        out: list[SpelledLetter] = []
+        for s in self._path_states(len(self._frames)):
+            out += self._decide(s)
+        self._reset_path()
+        return out
+
+    def _track_rate(self, t: float) -> None:
+        """Durations in frames follow the stream's frame rate, measured over its first frames."""
+        if self._fixed_rate:
+            return
+        if self._last_t is not None and t > self._last_t:
+            self._dts.append(t - self._last_t)
+        self._last_t = t
+        if len(self._dts) >= 8:
+            self._fixed_rate = True
+            rate = 1.0 / float(np.median(self._dts))
+            if abs(rate - self.frame_rate) / self.frame_rate > 0.2 and not self.letters and self._seg is None:
+                self._build(rate)
+                self._reset_path()
+
+    def _step(self, e_tok: np.ndarray, e_blank: float) -> None:
+        cfg, d = self.cfg, self.delta
+        new = np.empty_like(d)
+        back = np.empty(len(d), np.int64)
+        last_scores = d[self._last]
+        # the blank: stay, or leave the last state of a letter (leaving and entering cost enter_penalty)
+        k_best = int(last_scores.argmax())
+        if d[0] >= last_scores[k_best]:
+            new[0], back[0] = d[0], 0
+        else:
+            new[0], back[0] = last_scores[k_best], self._last[k_best]
+        new[0] += e_blank
+        # the first state of each letter: from the blank, or straight from another letter
+        order = np.argsort(-last_scores)[:2]
+        other = np.full(len(self.tokens), order[0])
+        if len(order) > 1:
+            other[order[0]] = order[1]
+        from_other = last_scores[other] - cfg.switch_penalty
+        from_blank = d[0] - cfg.enter_penalty
+        use_blank = from_blank >= from_other
+        # inside a chain: from the state before; the last state may also stay
+        new[self._inner] = d[self._inner - 1]
+        back[self._inner] = self._inner - 1
+        new[self._first] = np.where(use_blank, from_blank, from_other)
+        back[self._first] = np.where(use_blank, 0, self._last[other])
+        stay = d[self._last] > new[self._last]
+        new[self._last] = np.where(stay, d[self._last], new[self._last])
+        back[self._last] = np.where(stay, self._last, back[self._last])
+        new[1:] += e_tok[self._token_of[1:]]
+        self.delta = new - new.max()  # keep the numbers small
+        self._back.append(back)
+
+    def _traceback(self, steps: int) -> int:
+        """The state ``steps`` frames back on the best path ending now; older backpointers are dropped."""
+        s = int(self.delta.argmax())
+        for back in list(self._back)[: -steps - 1 : -1]:
+            s = int(back[s])
+        while len(self._back) > steps:
+            self._back.popleft()
+        return s
+
+    def _path_states(self, n: int) -> list[int]:
+        """The last ``n`` states of the best path ending now, oldest first."""
+        if n <= 0:
+            return []
+        s = int(self.delta.argmax())
+        states = [s]
+        for back in list(self._back)[::-1][: n - 1]:
+            s = int(back[s])
+            states.append(s)
+        return states[::-1]
+
+    # -- decided frames -> letters -----------------------------------------------------------------
+    def _decide(self, state: int) -> list[SpelledLetter]:
+        """One frame's decided state: a letter starts, goes on, or ends (a blank or another letter)."""
+        t, q = self._frames.popleft()
+        k = int(self._token_of[state])
+        if self._pending_motion is not None and t > self._pending_motion[1]:
+            self._pending_motion = None  # the movement's time has passed without its letter
+        if k == self._seg_token and self._seg is not None:
+            self._seg_conf.append(float(q[k]))
+            self._seg.end, self._seg.confidence = t, float(np.mean(self._seg_conf))
+            return []
+        self._seg, self._seg_token, self._seg_conf = None, k, []
+        if k < 0:
+            return []
+        self._seg_conf = [float(q[k])]
+        rec = SpelledLetter(self.tokens[k], t, t, self._seg_conf[0])
+        if self._pending_motion is not None and rec.letter in MOTION_SHAPES.get(self._pending_motion[0], ()):
+            rec.letter, self._pending_motion = self._pending_motion[0], None
+        self._seg = rec
+        self.letters.append(rec)
+        return [rec]
+
+    def moving_letter(self, label: str, t: float, window_s: float) -> SpelledLetter | None:
+        """The motion model saw ``label`` (J or Z) in the last ``window_s`` seconds: the latest letter
+        read in that window with the moving letter's handshape becomes it. Returns that letter (now
+        relabelled) when it had already been read, else None; nothing happens without such a letter,
+        so a movement alone never adds one."""
+        for rec in reversed(self.letters):
+            if rec.end < t - window_s:
+                break
+            if rec.letter == label:
+                return None
+            if rec.letter in MOTION_SHAPES.get(label, ()):
+                rec.letter = label
+                return rec
+        self._pending_motion = (label, t)  # its letter may not be decided yet (the decoder lags)
+        return None

@@ -1,0 +1,165 @@
+"""The natural-speed spelling decoder on made-up frame streams: letters where the hand dwells, none
+where it moves, doubled letters from a slide, held letters once, any frame rate, and its settings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aslkit.config import LiveConfig
+from aslkit.errors import AslkitError
+from aslkit.inference.spelling import HandSpeed, SpellingDecoder
+
+LABELS = ["A", "B", "E", "I", "J", "L", "O", "Del", "Nothing", "Space"]
+rng = np.random.default_rng(0)
+HAND = rng.uniform(0, 100, (21, 2))  # a hand about 100 px across
+
+
+def _p(label: str, conf: float = 0.85) -> np.ndarray:
+    p = np.full(len(LABELS), (1 - conf) / (len(LABELS) - 1))
+    p[LABELS.index(label)] = conf
+    return p
+
+
+def _spell(
+    word: str, rate: float, fps: float = 30.0, move: float = 0.45, shake: float = 0.01, slide: bool = True, **cfg
+) -> str:
+    """Frames of ``word`` at ``rate`` letters a second: each letter dwells (hand nearly still, its
+    probabilities high) for 1 - ``move`` of its time, then the hand moves to the next letter while the
+    frame model reads a random other letter; the same letter twice is a short slide."""
+    dec = SpellingDecoder(LABELS, LiveConfig.from_defaults(**cfg), frame_rate=fps)
+    r = np.random.default_rng(1)
+    t, pos = 0.0, np.array([300.0, 200.0])
+    per = 1 / rate
+
+    def frame(label: str | None, step: np.ndarray) -> None:
+        nonlocal t, pos
+        pos = pos + step
+        pts = HAND + pos + r.normal(0, shake * 100, (21, 2))
+        dec.update(t, None if label is None else _p(label), pts)
+        t += 1 / fps
+
+    for i, ch in enumerate(word):
+        n = max(1, round(per * fps))
+        dwell = max(1, round(n * (1 - move)))
+        for _ in range(dwell):
+            frame(ch, np.zeros(2))
+        nxt = word[i + 1] if i + 1 < len(word) else None
+        if nxt is None:
+            break
+        moving = n - dwell
+        for _ in range(moving):  # the hand travels ~1.5 hand sizes, through shapes that look like anything
+            if nxt == ch:  # a slide of ~half a hand, or (slide=False) no movement at all
+                frame(ch, np.array([50.0 / moving if slide else 0.0, 0.0]))
+            else:
+                frame(str(r.choice([x for x in "ABEILO" if x not in (ch, nxt)])), np.array([150.0 / moving, 0.0]))
+    for _ in range(int(fps)):  # the hand drops out of view
+        frame(None, np.zeros(2))
+    dec.finish()
+    return "".join(x.letter for x in dec.letters)
+
+
+@pytest.mark.parametrize("rate", [2, 3, 4, 5])
+def test_letters_at_natural_speed_are_read_and_transitions_are_not(rate: float) -> None:
+    assert _spell("BAIL", rate) == "BAIL"
+    assert _spell("OBOE", rate) == "OBOE"
+
+
+def test_the_threshold_decoder_misses_natural_speed_that_the_spelling_decoder_reads() -> None:
+    """The reason for the new decoder: at 4 letters a second a letter lasts ~4 frames, less than the
+    old hold of 0.45 s (13 frames)."""
+    from aslkit.inference.stream import LetterStream
+
+    s = LetterStream(LABELS, LiveConfig.from_defaults())
+    t, events = 0.0, []
+    for ch in "BAIL":
+        for _ in range(5):
+            events += s.update(_p(ch), t)
+            t += 1 / 30
+        for _ in range(3):
+            events += s.update(_p("O", 0.4), t)
+            t += 1 / 30
+    assert "".join(e.value for e in events) != "BAIL"
+    assert _spell("BAIL", 4) == "BAIL"
+
+
+def test_a_doubled_letter_needs_the_hands_slide() -> None:
+    assert _spell("BEEL", 3) == "BEEL"
+    assert _spell("ALL", 4) == "ALL"
+    assert _spell("BEEL", 3, slide=False) == "BEL", "no slide, no movement between: one E held longer"
+
+
+def test_a_slowly_held_letter_is_read_once_despite_shaking() -> None:
+    assert _spell("A", 0.4, shake=0.02) == "A"
+    assert _spell("AB", 0.5, shake=0.02) == "AB"
+
+
+def test_a_one_frame_flicker_inside_a_held_letter_is_not_a_letter() -> None:
+    dec = SpellingDecoder(LABELS)
+    t = 0.0
+    for i in range(40):
+        dec.update(t, _p("L" if i != 20 else "B", 0.9), HAND)
+        t += 1 / 30
+    dec.finish()
+    assert [x.letter for x in dec.letters] == ["L"]
+    rec = dec.letters[0]
+    assert 0 <= rec.start < 0.1 and rec.end > 1.2 and rec.confidence > 0.8
+
+
+@pytest.mark.parametrize("fps", [15.0, 24.0, 60.0])
+def test_any_frame_rate_reads_the_same(fps: float) -> None:
+    assert _spell("BAIL", 3, fps=fps) == "BAIL"
+
+
+def test_frames_with_no_hand_or_nothing_write_nothing() -> None:
+    dec = SpellingDecoder(LABELS)
+    for i in range(60):
+        dec.update(i / 30, None if i % 2 else _p("Nothing", 0.95), HAND)
+    dec.finish()
+    assert dec.letters == []
+
+
+def test_moving_letters_are_not_erased_by_their_movement() -> None:
+    """J is signed moving: a fast hand counts against still letters, not against J."""
+    dec = SpellingDecoder(LABELS)
+    t, pos = 0.0, np.zeros(2)
+    for _ in range(12):
+        pos = pos + [25.0, 10.0]  # 3-4 hand sizes a second
+        dec.update(t, _p("J", 0.7), HAND + pos)
+        t += 1 / 30
+    for _ in range(12):
+        pos = pos + [25.0, 10.0]
+        dec.update(t, _p("B", 0.7), HAND + pos)
+        t += 1 / 30
+    dec.finish()
+    assert [x.letter for x in dec.letters] == ["J"]
+
+
+def test_the_motion_model_turns_a_recent_i_into_j() -> None:
+    dec = SpellingDecoder(LABELS)
+    for i in range(30):
+        dec.update(i / 30, _p("I"), HAND)
+    assert [x.letter for x in dec.letters] == ["I"]
+    rec = dec.moving_letter("J", 1.0, window_s=1.0)
+    assert rec is not None and rec.letter == "J" and dec.letters[0] is rec
+    assert dec.moving_letter("J", 1.1, window_s=1.0) is None, "already a J"
+    dec2 = SpellingDecoder(LABELS)
+    for i in range(30):
+        dec2.update(i / 30, _p("B"), HAND)
+    assert dec2.moving_letter("J", 1.0, window_s=1.0) is None and dec2.letters[0].letter == "B"
+
+
+def test_hand_speed_is_in_hand_sizes_per_second_whatever_the_hand_size() -> None:
+    for scale in (0.5, 1.0, 3.0):
+        sp = HandSpeed(smooth_s=0.0)
+        for i in range(5):
+            v = sp.update(i / 30, HAND * scale + [i * 10 * scale, 0])  # 0.1 hand sizes a frame
+        assert v == pytest.approx(0.1 * 30 * 100 / np.ptp(HAND[:, 0]), rel=0.01)
+    assert HandSpeed().update(0.0, None) == 0.0
+
+
+def test_spelling_settings_are_checked() -> None:
+    with pytest.raises(AslkitError, match="--lag-s -1"):
+        LiveConfig.from_defaults(lag_s=-1)
+    with pytest.raises(AslkitError, match="--move-width 0"):
+        LiveConfig.from_defaults(move_width=0)
