@@ -163,3 +163,20 @@ def test_spelling_settings_are_checked() -> None:
         LiveConfig.from_defaults(lag_s=-1)
     with pytest.raises(AslkitError, match="--move-width 0"):
         LiveConfig.from_defaults(move_width=0)
+
+
+def test_a_stream_slower_than_assumed_keeps_its_first_letter() -> None:
+    """The decoder assumes 30 FPS until it has measured the stream; at 10 FPS it rebuilds its minimum
+    durations and decodes the first frames again, so the first letter is not lost."""
+    dec = SpellingDecoder(LABELS, frame_rate=30.0)
+    t = 0.0
+    for ch in "EAB":
+        for _ in range(6):
+            dec.update(t, _p(ch), HAND)
+            t += 0.1
+        for _ in range(3):
+            dec.update(t, None, None)
+            t += 0.1
+    dec.finish()
+    assert dec.frame_rate == pytest.approx(10.0)
+    assert [x.letter for x in dec.letters] == ["E", "A", "B"]

@@ -120,6 +120,7 @@ class SpellingDecoder:
         self._dts: list[float] = []
         self._last_t: float | None = None
         self._fixed_rate = False
+        self._early: list[tuple[float, np.ndarray | None, np.ndarray | None]] = []
         self._build(frame_rate)
         self._reset_path()
 
@@ -177,7 +178,11 @@ class SpellingDecoder:
         """One frame at time ``t`` (seconds): the frame model's probabilities over ``labels`` (None: no
         hand) and the hand's 21 points in pixels (for its speed). Returns the letters decided now (a
         letter is returned once, when its first frame is decided; its ``end`` grows afterwards)."""
-        self._track_rate(t)
+        if not self._fixed_rate:
+            self._early.append((t, probs, points))
+            if self._track_rate(t):  # rebuilt for the measured frame rate: replay the first frames into it
+                early, self._early = self._early, []
+                return [rec for args in early for rec in self.update(*args)]
         speed = self.speed.update(t, points if probs is not None else None)
         e_tok, e_blank, q = self.emissions(probs, speed)
         self._step(e_tok, e_blank)
@@ -194,19 +199,24 @@ class SpellingDecoder:
         self._reset_path()
         return out
 
-    def _track_rate(self, t: float) -> None:
-        """Durations in frames follow the stream's frame rate, measured over its first frames."""
-        if self._fixed_rate:
-            return
+    def _track_rate(self, t: float) -> bool:
+        """Durations in frames follow the stream's frame rate, measured over its first frames; True
+        when the trellis was rebuilt for it (then the first frames are decoded again)."""
         if self._last_t is not None and t > self._last_t:
             self._dts.append(t - self._last_t)
         self._last_t = t
-        if len(self._dts) >= 8:
-            self._fixed_rate = True
-            rate = 1.0 / float(np.median(self._dts))
-            if abs(rate - self.frame_rate) / self.frame_rate > 0.2 and not self.letters and self._seg is None:
-                self._build(rate)
-                self._reset_path()
+        if len(self._dts) < 8:
+            return False
+        self._fixed_rate = True
+        rate = 1.0 / float(np.median(self._dts))
+        if abs(rate - self.frame_rate) / self.frame_rate <= 0.2:
+            self._early = []
+            return False
+        self._build(rate)
+        self._reset_path()
+        self.letters.clear()
+        self.speed = HandSpeed()
+        return True
 
     def _step(self, e_tok: np.ndarray, e_blank: float) -> None:
         cfg, d = self.cfg, self.delta
