@@ -256,6 +256,61 @@ def cmd_live(args, extra: dict) -> int:
     return 0
 
 
+def cmd_transcribe(args, extra: dict) -> int:
+    """One line (or JSON row) per video as it is read; exit 1 when any video could not be read."""
+    from aslkit.inference.transcribe import iter_transcribe
+
+    n = bad = 0
+    for r in iter_transcribe(
+        args.paths, model=args.model, lexicon=args.lexicon, progress=_progress_wanted(args), **extra
+    ):
+        n += 1
+        bad += r.error is not None
+        if args.json:
+            print(json.dumps(r.to_json()), flush=True)
+        elif r.error:
+            print(f"{shown(r.path)}\terror: {shown(r.error)}", flush=True)
+        else:
+            note = f"\t(word list; read {r.raw_text})" if r.raw_text is not None else ""
+            print(f"{shown(r.path)}\t{r.text or '(nothing read)'}{note}", flush=True)
+    if bad:
+        print(f"aslkit: error: {bad} of {n} file(s) could not be read as a video", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_evaluate_spelling(args, extra: dict) -> int:
+    from aslkit.evaluation.spelling import evaluate_spelling
+
+    m = evaluate_spelling(args.data, model=args.model, lexicon=args.lexicon, report_dir=args.report,
+                          progress=_progress_wanted(args), **extra)  # fmt: skip
+    if args.json:
+        print(json.dumps(m))
+    else:
+        data = m["data"] if isinstance(m["data"], str) else ", ".join(m["data"])
+        print(f"data: {shown(data)}\nmodel: {shown(m['model'])}\nvideos: {m['n']}")
+        for r in m["rows"]:
+            if r["error"] is None:
+                print(f"  {shown(Path(r['path']).name)}: {r['truth']} -> {r['text'] or '(nothing read)'} "
+                      f"({r['distance']} edits)")  # fmt: skip
+        if m["n"]:
+            pct = "-" if m["exact_share"] is None else f"{100 * m['exact_share']:.1f}%"
+            print(f"exact: {m['exact']} of {m['n']} ({pct})")
+        if m["score"] is not None:
+            print(f"score (Kaggle, (N - D) / N): {m['score']:.4f}   character error rate: {100 * m['cer']:.2f}%")
+        if m["letters_per_second"] is not None:
+            print(f"signing speed: {m['letters_per_second']:.2f} letters per second")
+        for r in m["rows"]:
+            if r["error"] is not None:
+                print(f"  could not be read: {shown(r['error'])}")
+        if args.report:
+            print(f"report: {Path(args.report) / 'report.md'}")
+    if m["errors"]:
+        print(f"aslkit: error: {m['errors']} file(s) could not be read as a video", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_convert(args) -> int:
     from aslkit.data.boxes import convert_boxes
     from aslkit.names import shown
@@ -505,6 +560,24 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 
+def _live_settings(p: argparse.ArgumentParser) -> None:
+    """Every key of defaults.toml [live] as an option (checked by LiveConfig): declared, so that a value is
+    never taken for one of the command's paths."""
+    from dataclasses import fields
+
+    from aslkit.config import LiveConfig
+
+    g = p.add_argument_group("live settings", "any key of defaults.toml [live]: --word-gap-s 1.5 or word_gap_s=1.5")
+    for f in fields(LiveConfig):
+        g.add_argument("--" + f.name.replace("_", "-"), dest=f"live__{f.name}", default=None, metavar="V")
+
+
+def _live_overrides(args, extra: list[str]) -> dict[str, str]:
+    """The live settings given on the command line (declared ones, then any other --key value)."""
+    given = {k[len("live__") :]: v for k, v in vars(args).items() if k.startswith("live__") and v is not None}
+    return {**given, **_extras(extra)}
+
+
 def _whole(lo: int, hi: int):
     """argparse type: a whole number from lo to hi; anything else is a one-line usage error (exit 2)."""
 
@@ -639,6 +712,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-window", action="store_true", help="no window (also automatic without a display)")
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--json", action="store_true", help="print the text, events and per-stage timings as JSON")
+
+    p = sub.add_parser(
+        "transcribe",
+        help="fingerspelling videos -> text, letter by letter with times",
+        usage="aslkit transcribe VIDEO... [--json] [--lexicon FILE] [--model M] [--KEY V | key=v ...]",
+    )
+    p.add_argument("paths", nargs="+", metavar="VIDEO", help="videos or folders of them")
+    p.add_argument("--json", action="store_true", help="one JSON row per video: path, text, letters, error")
+    p.add_argument("--lexicon", default=None, metavar="FILE",
+                   help="word list (one a line): unsure words snap to the nearest word in it")  # fmt: skip
+    p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _live_settings(p)
+
+    p = sub.add_parser(
+        "evaluate-spelling",
+        help="exact words, Kaggle score and CER of transcribe on labelled videos",
+        usage="aslkit evaluate-spelling DIR... [--json] [--report OUT] [--lexicon FILE] [--model M] [--KEY V ...]",
+    )
+    p.add_argument("data", nargs="+", metavar="DIR", help="videos named by their word, or a labels.csv (file,text)")
+    p.add_argument("--json", action="store_true", help="print one JSON object: metrics and one row per video")
+    p.add_argument("--report", default=None, metavar="OUT_DIR", help="write report.md and results.json there")
+    p.add_argument("--lexicon", default=None, metavar="FILE", help="word list to snap unsure words to")
+    p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _live_settings(p)
 
     p = sub.add_parser("convert", help="box annotations from one format to another (csv, yolo, coco, voc)")
     p.add_argument(
@@ -830,7 +929,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.task is None:
             ap.print_help()
             return 2
-        if extra and args.task not in ("train", "augment", "live", "benchmark"):
+        if extra and args.task not in ("train", "augment", "live", "benchmark", "transcribe", "evaluate-spelling"):
             ap.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.task == "predict":
             return cmd_predict(args)
@@ -844,6 +943,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_benchmark(args, _extras(extra))
         if args.task == "live":
             return cmd_live(args, _extras(extra))
+        if args.task == "transcribe":
+            return cmd_transcribe(args, _live_overrides(args, extra))
+        if args.task == "evaluate-spelling":
+            return cmd_evaluate_spelling(args, _live_overrides(args, extra))
         if args.task == "evaluate-detection":
             return cmd_evaluate_detection(args)
         if args.task == "detect":

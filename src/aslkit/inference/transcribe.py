@@ -1,0 +1,225 @@
+"""Fingerspelling videos -> text: the live recognizer run over a whole file, with an optional word list.
+
+``StreamingRecognizer`` with the spelling decoder reads letters where the hand dwells; here every frame
+of a video goes through it at the video's own timestamps (so speeds and durations are right at any frame
+rate), ``finish`` decides the frames the decoder still holds back at the end, and the text can then be
+snapped to a word list where the letters were unsure (``aslkit.inference.lexicon``).
+
+Each video gets a new recognizer: MediaPipe's tracker, the decoder, the motion model's window and the
+text all carry state from frame to frame, and resetting them from outside would mean reaching into the
+recognizer's internals. A new one costs 0.2-0.5 s on two cores (MediaPipe's graph about 0.2 s, the motion
+model about 0.2 s; the letter model is loaded once per batch), against about 1 s to read a 3 s clip.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aslkit.errors import AslkitError
+from aslkit.inference.lexicon import Lexicon, load_lexicon
+from aslkit.inference.spelling import SpelledLetter, SpellingDecoder
+from aslkit.landmarks.holistic import is_video_path
+from aslkit.landmarks.video import open_video
+from aslkit.names import shown
+
+if TYPE_CHECKING:
+    from aslkit.inference.stream import Event, StreamingRecognizer
+    from aslkit.models.io import TrainedModel
+
+
+@dataclass
+class SpellingResult:
+    """One video read: its text, the letters with their spans (seconds), or why it could not be read.
+    ``raw_text`` is the text before the word list snapped it (None when nothing changed)."""
+
+    path: str
+    text: str = ""
+    letters: list[SpelledLetter] = field(default_factory=list)
+    error: str | None = None
+    raw_text: str | None = None
+    frames: int = 0
+    duration: float = 0.0  # seconds of video read: the last frame's time plus one frame
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": str(self.path),
+            "text": self.text,
+            "letters": [x.to_json() for x in self.letters],
+            "error": self.error,
+        }
+        if self.raw_text is not None:
+            out["raw_text"] = self.raw_text
+        return out
+
+
+class FrameClock:
+    """Frame times from the video's own timestamps (CAP_PROP_POS_MSEC), falling back to ``n / fps`` where a
+    timestamp is missing, zero or not increasing: variable-frame-rate phone videos keep their real timing,
+    and a broken container still gives increasing times."""
+
+    def __init__(self, fps: float) -> None:
+        self.fps = fps if math.isfinite(fps) and fps > 1 else 30.0
+        self.last: float | None = None
+        self.n = 0
+
+    def __call__(self, msec: float | None) -> float:
+        t = msec / 1000.0 if msec is not None and math.isfinite(msec) and msec > 0 else None
+        if t is None or (self.last is not None and t <= self.last):
+            t = self.n / self.fps
+            if self.last is not None and t <= self.last:
+                t = self.last + 1.0 / self.fps
+        self.last, self.n = t, self.n + 1
+        return t
+
+
+def _text_chars(events: Iterable[Event], letters: list[SpelledLetter]) -> list[tuple[str, float | None]]:
+    """The text the events write, as (character, confidence) pairs: the Transcript's own rules replayed,
+    with each spelled letter's final confidence (an event carries the confidence of the letter's first
+    frame only). Word signs and gestures get None: a word list never changes them."""
+    by_start = {round(x.start, 6): x for x in letters}
+    chars: list[tuple[str, float | None]] = []
+    for ev in events:
+        if ev.kind == "letter":
+            rec = by_start.get(round(ev.start, 6)) if ev.start is not None else None
+            chars += [(ch, rec.confidence if rec is not None else ev.confidence) for ch in ev.value]
+        elif ev.kind == "space":
+            if chars and chars[-1][0] != " ":
+                chars.append((" ", None))
+        elif ev.kind == "delete":
+            chars = chars[:-1]
+        elif ev.kind == "word":
+            if chars and chars[-1][0] != " ":
+                chars.append((" ", None))
+            chars += [(ch, None) for ch in ev.value] + [(" ", None)]
+    return chars
+
+
+def _video_source(path: str | Path) -> str:
+    """The name to open: a file called ``0`` is a file here, not camera 0."""
+    s = os.fspath(path)
+    return os.path.join(".", s) if s.isdigit() else s
+
+
+def transcribe(
+    path: str | Path,
+    model: str | Path | TrainedModel | None = None,
+    lexicon: Lexicon | str | Path | None = None,
+    recognizer: StreamingRecognizer | None = None,
+    **overrides: Any,
+) -> SpellingResult:
+    """The fingerspelled text of one video. ``lexicon``: a Lexicon or a word-list file to snap unsure
+    words to. ``recognizer``: a new StreamingRecognizer to use (it is not closed; its state would carry
+    over from an earlier video, so give a fresh one); else one is built from ``model`` and the live
+    settings ``overrides`` (defaults.toml [live]). A file that cannot be read as a video raises
+    AslkitError; a video without a hand is an empty result, not an error."""
+    import cv2
+    import numpy as np
+
+    from aslkit.inference.stream import StreamingRecognizer
+
+    lex = load_lexicon(lexicon) if isinstance(lexicon, (str, Path)) else lexicon
+    cap = open_video(_video_source(path))
+    try:
+        rec = recognizer if recognizer is not None else StreamingRecognizer(model, **overrides)
+    except BaseException:
+        cap.release()
+        raise
+    clock = FrameClock(cap.get(cv2.CAP_PROP_FPS) or 30.0)
+    if recognizer is None and rec.spelling is not None:
+        # The decoder sizes letters in frames at an assumed 30 FPS and, when its first frames show another
+        # rate, rebuilds itself and drops what it had not decided yet (a first letter at 10 FPS): start it
+        # at the file's own rate.
+        rec.spelling = SpellingDecoder(rec.model.labels, rec.cfg, frame_rate=clock.fps)
+    events: list[Event] = []
+    t = -1.0 / clock.fps
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok or frame is None:
+                break
+            t = clock(cap.get(cv2.CAP_PROP_POS_MSEC))
+            try:
+                rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            except cv2.error as exc:  # a frame OpenCV decoded but cannot convert: the video is broken
+                why = str(exc).strip().splitlines()[-1][:80] if str(exc).strip() else "cv2.error"
+                raise AslkitError(f"{shown(path)}: frame {clock.n - 1} cannot be read ({why})") from None
+            events += rec.process(rgb, t).events
+        if clock.n == 0:
+            raise AslkitError(f"{shown(path)}: no frames could be read (an empty video, or not a video)")
+        events += rec.finish()
+        letters = [x for x in rec.letters if len(x.letter) == 1]  # Space and Del act on the text
+        raw = rec.transcript.text.strip()
+    finally:
+        cap.release()
+        if recognizer is None:
+            rec.close()
+    result = SpellingResult(str(path), raw, letters, frames=clock.n, duration=max(t, 0.0) + 1.0 / clock.fps)
+    if lex is not None and raw:
+        chars = _text_chars(events, letters)
+        if "".join(c for c, _ in chars).strip() == raw:  # the replay agrees with the recognizer's own text
+            snapped = " ".join(lex.snap_text(chars).split())
+            if snapped != raw:
+                result.text, result.raw_text = snapped, raw
+    return result
+
+
+def collect_videos(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Videos in files and folders (folders: their video files, recursively); see ``collect_paths``."""
+    from aslkit.inference.recognizer import collect_paths
+
+    return collect_paths(paths, is_video_path, "videos")
+
+
+def iter_transcribe(
+    paths: Iterable[str | Path],
+    model: str | Path | TrainedModel | None = None,
+    lexicon: Lexicon | str | Path | None = None,
+    progress: bool = False,
+    **overrides: Any,
+) -> Iterator[SpellingResult]:
+    """``transcribe_paths`` one result at a time, in input order (problems with the inputs first)."""
+    from aslkit.config import LiveConfig
+    from aslkit.models.io import TrainedModel, load_model
+
+    lex = load_lexicon(lexicon) if isinstance(lexicon, (str, Path)) else lexicon  # before any video is read
+    LiveConfig.from_defaults(**overrides)  # an unknown or bad setting is one line, before any video
+    loaded = model if isinstance(model, TrainedModel) else load_model(model)
+    if loaded.preprocessing.get("input") != "hand-landmarks":
+        raise AslkitError(f"transcribe reads letters: {loaded.architecture!r} is not a hand-landmark letter model")
+    files, problems = collect_videos(paths)
+    for p, why in problems:
+        yield SpellingResult(p, error=why)
+    bar = None
+    if progress and len(files) > 1:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(files), desc="videos", unit="video")
+    try:
+        for f in files:
+            try:
+                yield transcribe(f, loaded, lex, **overrides)
+            except AslkitError as exc:
+                yield SpellingResult(str(f), error=str(exc))
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def transcribe_paths(
+    paths: Iterable[str | Path],
+    model: str | Path | TrainedModel | None = None,
+    lexicon: Lexicon | str | Path | None = None,
+    progress: bool = False,
+    **overrides: Any,
+) -> list[SpellingResult]:
+    """One SpellingResult per video in ``paths`` (folders expand to their videos). A path that cannot be
+    read is its own row with ``error`` set and the batch goes on; the model, the settings and the word
+    list are checked before any video is read."""
+    return list(iter_transcribe(paths, model, lexicon, progress, **overrides))
