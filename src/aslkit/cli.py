@@ -216,6 +216,8 @@ def cmd_benchmark(args, extra: dict) -> int:
         print(json.dumps(r))
         return 0
     print(f"source: {r['source']}\n{r['frames']} frames, {r['fps']:.1f} FPS end to end (text: {r['text']!r})")
+    print(f"hand found in {r['hand_frames']} frames ({100 * r['hand_rate']:.1f}%), {r['retry_frames']} of them by the "
+          f"landmark retry ({r['retry_runs']} retry runs)")  # fmt: skip
     for name, ms in r["stages"].items():
         print(f"  {name:<14} median {ms:.3f} ms, p95 {r['stages_p95'][name]:.3f} ms")
     print(f"  classifier + smoothing: median {r['classifier_and_smoothing_ms']:.3f} ms")

@@ -245,28 +245,31 @@ def _video_rows(
     """Every ``every``-th frame of a video, hands followed in tracking mode; ``dest``: annotated copy."""
     import cv2
 
-    from aslkit.app.live import _writer
+    from aslkit.app.live import _writer, frame_time
     from aslkit.landmarks.video import open_video
 
     cap = open_video(path)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    fps = fps if np.isfinite(fps) and fps > 1 else 30.0
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
     lm = HandLandmarker(static=False)
     mlm = HandLandmarker(static=False) if det.views == 2 else None
     writer = None
     bar = tqdm(total=total, desc=path.name, unit="frame", disable=not progress, leave=False)
     i = 0
+    t: float | None = None
     try:
         while True:
             ok, bgr = cap.read()
             if not ok:
                 break
+            t = frame_time(cap.get(cv2.CAP_PROP_POS_MSEC), i, fps, t)  # the video's own timestamps
             bar.update(1)
             if i % every == 0:
                 rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
                 res = lm(rgb)
                 mres = mlm(np.ascontiguousarray(rgb[:, ::-1])) if mlm is not None else None
-                row = _row(det, str(path), i, det.hand_letters(res, mres), i / fps)
+                row = _row(det, str(path), i, det.hand_letters(res, mres), t)
                 yield row
                 if dest is not None:
                     if writer is None:

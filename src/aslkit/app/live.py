@@ -2,12 +2,14 @@
 
 Each frame is decoded, run through StreamingRecognizer (MediaPipe Hands in tracking mode, the letter
 model, smoothing, the motion model), drawn on, and shown in a window and/or written to a video. A
-video file is timed by its own frame rate (so the text does not depend on how fast this machine is);
-a camera or stream by the wall clock.
+video file is timed by its own timestamps (so the text does not depend on how fast this machine is, and
+a variable-frame-rate phone video keeps its real timing), or frame n at n / FPS where the decoder gives
+none; a camera or stream by the wall clock.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -36,13 +38,20 @@ class LiveResult:
     frames: int
     seconds: float
     stage_ms: dict[str, list[float]] = field(default_factory=dict)
+    hand_frames: int = 0  # frames where a hand was found...
+    retry_frames: int = 0  # ...of them by the landmarker's retry (the tracker alone missed it)
+    retry_runs: int = 0  # static MediaPipe runs the retry made: its cost
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def hand_rate(self) -> float:
+        return self.hand_frames / self.frames if self.frames else 0.0
+
     def summary(self) -> dict[str, Any]:
-        """fps, and each stage's median and p95 in ms (the benchmark's JSON)."""
+        """fps, the share of frames with a hand, and each stage's median and p95 in ms (the benchmark's JSON)."""
         med = {k: round(float(np.median(v)), 4) for k, v in self.stage_ms.items() if v}
         p95 = {k: round(float(np.percentile(v, 95)), 4) for k, v in self.stage_ms.items() if v}
         cls, smooth = self.stage_ms.get("classifier", []), self.stage_ms.get("smoothing", [])
@@ -50,11 +59,30 @@ class LiveResult:
         return {
             "fps": round(self.fps, 2),
             "frames": self.frames,
+            "hand_rate": round(self.hand_rate, 4),
+            "hand_frames": self.hand_frames,
+            "retry_frames": self.retry_frames,
+            "retry_runs": self.retry_runs,
             "stages": med,
             "stages_p95": p95,
             "classifier_and_smoothing_ms": round(float(np.median(both)), 4) if both else None,
             "text": self.text,
         }
+
+
+def frame_time(pos_msec: float | None, n: int, fps: float, last: float | None) -> float:
+    """Frame ``n``'s time in seconds: the decoder's timestamp (CAP_PROP_POS_MSEC, read right after the
+    frame) where it is usable, else n / fps. Unusable: missing or not finite or negative, 0 after the
+    first frame (backends that give no timestamps), or not after the previous frame's time ``last``.
+    Never earlier than ``last`` + a frame: a stream whose timestamps go bad midway keeps moving on."""
+    step = 1.0 / fps if fps > 0 and math.isfinite(fps) else 1.0 / 30.0
+    fallback = n * step if last is None or n * step > last else last + step
+    if pos_msec is None or not math.isfinite(pos_msec) or pos_msec < 0:
+        return fallback
+    t = pos_msec / 1000.0
+    if (n > 0 and t == 0) or (last is not None and t <= last):
+        return fallback
+    return t
 
 
 def has_display() -> bool:
@@ -99,7 +127,8 @@ def run_live(
     writer = None
     stage_ms: dict[str, list[float]] = {k: [] for k in STAGES}
     events: list[Event] = []
-    n = 0
+    n = hand_frames = retry_frames = 0
+    last_t: float | None = None
     start = time.perf_counter()
     try:
         while max_frames is None or n < max_frames:
@@ -107,10 +136,15 @@ def run_live(
             ok, frame = cap.read()
             if not ok:
                 break
+            pos = cap.get(cv2.CAP_PROP_POS_MSEC) if is_file else None
             rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
             c1 = time.perf_counter()
-            res = rec.process(rgb, n / in_fps if is_file else c1 - start)
+            last_t = frame_time(pos, n, in_fps, last_t) if is_file else c1 - start
+            res = rec.process(rgb, last_t)
             events += res.events
+            if res.hand is not None:
+                hand_frames += 1
+                retry_frames += str(res.hands.attempt or "").startswith("retry")
             c2 = time.perf_counter()
             if draw or out is not None or show:
                 elapsed = c2 - start
@@ -130,7 +164,9 @@ def run_live(
                     break
             n += 1
     finally:
+        events += rec.finish()  # the letters the decoder still held back when the stream ended
         seconds = time.perf_counter() - start
+        stats = getattr(rec.landmarker, "retry_stats", None)
         cap.release()
         rec.close()
         if writer is not None:
@@ -142,7 +178,8 @@ def run_live(
             Path(transcript).write_text(rec.transcript.text + "\n", encoding="utf-8")
     if n == 0:
         raise AslkitError(f"{shown(str(source))}: no frames could be read")
-    return LiveResult(rec.transcript.text, events, n, seconds, stage_ms)
+    runs = int(getattr(stats, "runs", 0))
+    return LiveResult(rec.transcript.text, events, n, seconds, stage_ms, hand_frames, retry_frames, runs)
 
 
 def _writer(path: Path, fps: float, width: int, height: int):

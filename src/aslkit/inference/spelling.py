@@ -42,7 +42,7 @@ TIPS = (0, 4, 8, 12, 16, 20)  # wrist and fingertips: the points whose speed say
 # The handshape a moving letter is made with: a J or Z movement recognised by the motion model turns
 # a recent letter of that shape into the moving letter (J is I's handshape traced down and round; Z is
 # the index finger tracing a Z).
-MOTION_SHAPES = {"J": ("I", "J", "Y"), "Z": ("D", "G", "Z", "X", "L", "P", "Q", "K", "R", "U")}
+MOTION_SHAPES = {"J": ("I", "Y"), "Z": ("D", "G", "X", "L", "P", "Q", "K", "R", "U")}
 _EPS = 1e-6
 _NEG = -1e9
 
@@ -149,7 +149,11 @@ class SpellingDecoder:
         self.delta = np.full(len(self._token_of), _NEG)
         self.delta[0] = 0.0
         self._back: deque[np.ndarray] = deque()
-        self._frames: deque[tuple[float, np.ndarray]] = deque()  # (time, token probabilities) not yet decided
+        # (time, token probabilities, moving: True/False, None without a hand) of the frames not yet decided
+        self._frames: deque[tuple[float, np.ndarray, bool | None]] = deque()
+        self._gap_moved = False  # since the last letter ended: did the hand move,
+        self._gap_lost: tuple[float, float] | None = None  # and the longest stretch without a hand (start, end)
+        self._lost_since: float | None = None
         self._seg: SpelledLetter | None = None  # the decided letter in progress
         self._seg_token = -1
         self._seg_conf: list[float] = []
@@ -169,9 +173,9 @@ class SpellingDecoder:
         moving = 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
         # A moving frame is a transition unless it shows a moving letter: the blank takes the moving
         # share of the still letters' probability, J and Z keep theirs whether the hand moves or not.
-        free = float(q[self._free].sum())
-        blank = blank_p + (1.0 - blank_p) * moving * (1.0 - free)
-        scores = (1.0 - blank_p) * np.where(self._free, q, (1.0 - moving) * q)
+        keep = np.where(self._free, 1.0 - moving * (1.0 - self.cfg.moving_free), 1.0 - moving)
+        scores = (1.0 - blank_p) * keep * q
+        blank = max(1.0 - blank_p - float(scores.sum()), 0.0) + blank_p
         return np.log(scores + _EPS), math.log(max(blank, _EPS)), q
 
     def update(self, t: float, probs: np.ndarray | None, points: np.ndarray | None = None) -> list[SpelledLetter]:
@@ -186,7 +190,7 @@ class SpellingDecoder:
         speed = self.speed.update(t, points if probs is not None else None)
         e_tok, e_blank, q = self.emissions(probs, speed)
         self._step(e_tok, e_blank)
-        self._frames.append((t, q))
+        self._frames.append((t, q, None if probs is None else speed >= self.cfg.move_speed))
         if len(self._back) > self.lag:
             return self._decide(self._traceback(self.lag))
         return []
@@ -221,7 +225,7 @@ class SpellingDecoder:
     def _step(self, e_tok: np.ndarray, e_blank: float) -> None:
         cfg, d = self.cfg, self.delta
         new = np.empty_like(d)
-        back = np.empty(len(d), np.int64)
+        back = np.empty(len(d), np.int16)
         last_scores = d[self._last]
         # the blank: stay, or leave the last state of a letter (leaving and entering cost enter_penalty)
         k_best = int(last_scores.argmax())
@@ -273,7 +277,7 @@ class SpellingDecoder:
     # -- decided frames -> letters -----------------------------------------------------------------
     def _decide(self, state: int) -> list[SpelledLetter]:
         """One frame's decided state: a letter starts, goes on, or ends (a blank or another letter)."""
-        t, q = self._frames.popleft()
+        t, q, moved = self._frames.popleft()
         k = int(self._token_of[state])
         if self._pending_motion is not None and t > self._pending_motion[1]:
             self._pending_motion = None  # the movement's time has passed without its letter
@@ -281,9 +285,17 @@ class SpellingDecoder:
             self._seg_conf.append(float(q[k]))
             self._seg.end, self._seg.confidence = t, float(np.mean(self._seg_conf))
             return []
-        self._seg, self._seg_token, self._seg_conf = None, k, []
+        self._seg, self._seg_token = None, k
         if k < 0:
+            self._gap(t, moved)
             return []
+        last = self.letters[-1] if self.letters else None
+        if last is not None and last.letter == self.tokens[k] and not self._released(last, t):
+            self._seg, self._seg_conf = last, [last.confidence, float(q[k])]  # the same letter, still held
+            last.end = t
+            self._clear_gap()
+            return []
+        self._clear_gap()
         self._seg_conf = [float(q[k])]
         rec = SpelledLetter(self.tokens[k], t, t, self._seg_conf[0])
         if self._pending_motion is not None and rec.letter in MOTION_SHAPES.get(self._pending_motion[0], ()):
@@ -292,18 +304,49 @@ class SpellingDecoder:
         self.letters.append(rec)
         return [rec]
 
-    def moving_letter(self, label: str, t: float, window_s: float) -> SpelledLetter | None:
-        """The motion model saw ``label`` (J or Z) in the last ``window_s`` seconds: the latest letter
-        read in that window with the moving letter's handshape becomes it. Returns that letter (now
-        relabelled) when it had already been read, else None; nothing happens without such a letter,
-        so a movement alone never adds one."""
+    def _gap(self, t: float, moved: bool | None) -> None:
+        """A transition frame: note whether the hand moved, and how long it was out of view."""
+        if moved is None:
+            self._lost_since = t if self._lost_since is None else self._lost_since
+            span = t - self._lost_since
+            if self._gap_lost is None or span > self._gap_lost[1]:
+                self._gap_lost = (self._lost_since, span)
+        else:
+            self._lost_since = None
+            self._gap_moved = self._gap_moved or moved
+
+    def _released(self, last: SpelledLetter, t: float) -> bool:
+        """Whether ``last`` may be read again: the hand moved (a slide or bounce) or was out of view for
+        ``release_s``; a tracker that loses the hand for a frame does not double a held letter. A moving
+        letter moves anyway: it is read again only after ``motion_window_s`` or out of view."""
+        lost = self._gap_lost is not None and self._gap_lost[1] >= self.cfg.release_s
+        if last.letter in MOVING_LETTERS:
+            return lost or t - last.end >= self.cfg.motion_window_s
+        return lost or self._gap_moved
+
+    def _clear_gap(self) -> None:
+        self._gap_moved, self._gap_lost, self._lost_since = False, None, None
+
+    def moving_letter(self, label: str, t: float, window_s: float) -> tuple[SpelledLetter, int] | None:
+        """The motion model saw ``label`` (J or Z) in the last ``window_s`` seconds: the letters read at the
+        end of the text during that movement that have the moving letter's handshapes (a Z traced with the
+        index finger reads as D, L or R on the way) become one ``label``. Returns (that letter, how many
+        letters it replaced), or None when nothing changed; a movement alone never adds a letter, and a
+        moving letter the frames already read is kept."""
+        shapes = MOTION_SHAPES.get(label, ())
+        run: list[SpelledLetter] = []
         for rec in reversed(self.letters):
-            if rec.end < t - window_s:
+            if rec.end < t - window_s or rec.letter not in (*shapes, label):
                 break
-            if rec.letter == label:
-                return None
-            if rec.letter in MOTION_SHAPES.get(label, ()):
-                rec.letter = label
-                return rec
-        self._pending_motion = (label, t)  # its letter may not be decided yet (the decoder lags)
-        return None
+            run.append(rec)
+        if not run:
+            self._pending_motion = (label, t)  # its letter may not be decided yet (the decoder lags)
+            return None
+        if len(run) == 1 and run[0].letter == label:
+            return None  # already read for this movement
+        first = run[-1]
+        first.letter, first.end = label, max(rec.end for rec in run)
+        del self.letters[len(self.letters) - len(run) + 1 :]
+        if self._seg is not None and self._seg not in self.letters:
+            self._seg = first  # the letter in progress was merged into the moving letter
+        return first, len(run)

@@ -227,6 +227,7 @@ class StreamingRecognizer:
             max_hands=2,
             tracking_complexity=self.cfg.landmark_complexity,
             max_side=self.cfg.landmark_max_side,
+            retry=self.cfg.landmark_retry,
         )
         self.landmarker.warmup()  # MediaPipe's graph loads now, not on the first frame
         self.motion = self._sequence(self.cfg.motion_model, self.cfg.backend)
@@ -377,10 +378,12 @@ class StreamingRecognizer:
     def _moving(self, label: str, conf: float, t: float, wrist: np.ndarray | None) -> list[Event]:
         if self.spelling is None:
             return self.stream.motion_letter(label, conf, t, wrist)
-        rec = self.spelling.moving_letter(label, t, self.cfg.motion_window_s)
-        if rec is not None and rec is self._last_letter and self.transcript.text:
-            return [Event("delete", "del", t, conf), Event("letter", label, t, conf, rec.start)]
-        return []
+        got = self.spelling.moving_letter(label, t, self.cfg.motion_window_s)
+        if got is None:
+            return []
+        rec, replaced = got
+        self._last_letter = rec  # the replaced letters are the last ones written (some maybe in this frame)
+        return [*[Event("delete", "del", t, conf) for _ in range(replaced)], Event("letter", label, t, conf, rec.start)]
 
     def _sequences(self, hands: HandsResult, t: float, wrist: np.ndarray | None) -> list[Event]:
         if self.motion is None and self.words is None:

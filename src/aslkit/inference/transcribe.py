@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from aslkit.models.io import TrainedModel
 
 
+OFFLINE_LAG_S = 10.0
+"""A file is read to its end before it is answered, so the decoder may wait: each frame is decided by the
+best path over the next 10 s instead of live's quarter second (on the alphabet video a long, wavering H
+hold reads H, not HUH). Memory: one small array per frame of those 10 s."""
+
+
 @dataclass
 class SpellingResult:
     """One video read: its text, the letters with their spans (seconds), or why it could not be read.
@@ -123,6 +129,7 @@ def transcribe(
     from aslkit.inference.stream import StreamingRecognizer
 
     lex = load_lexicon(lexicon) if isinstance(lexicon, (str, Path)) else lexicon
+    overrides = {"lag_s": OFFLINE_LAG_S, **overrides}
     cap = open_video(_video_source(path))
     try:
         rec = recognizer if recognizer is not None else StreamingRecognizer(model, **overrides)

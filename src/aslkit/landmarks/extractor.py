@@ -5,7 +5,9 @@ detector misses hands that fill the frame or touch its edges, and a border finds
 (400 Massey images: 57% found as is, 99% with a 50% border, 99.8% adding a 25% black border; all
 1815 with the full ladder). The border also places landmarks better: a photo-trained model scored
 95.1% on Massey with bordered landmarks against 93.2% without. Video frames use MediaPipe's
-tracking mode instead, which follows a hand between frames.
+tracking mode instead, which follows a hand between frames; where the tracker finds no hand, a short
+static retry ladder (RETRY_ATTEMPTS) runs on that frame, rate-limited while no hand has been seen
+for a while so that frames without a hand (an empty room) stay cheap.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ WORK_MAX_SIDE = 1024  # MediaPipe runs at 192-256 px inside; larger inputs only 
 # A hand spanning more than this share of the image's width or height is found again with a 25%
 # border: MediaPipe places landmarks better when the hand does not fill the frame (on Massey, where
 # hands fill 80% of the frame, a photo-trained model scores 95.3% on bordered vs 93.2% on plain landmarks).
-TRACKING_ATTEMPT = ("plain", 0.0, "", 1, 0.5)  # video frames: no border, the tracker follows the hand
+TRACKING_ATTEMPT = ("tracking", 0.0, "", 1, 0.5)  # video frames: no border, the tracker follows the hand
 REFIT_EXTENT = 0.7
 REFIT_BORDER = 0.25
 
@@ -49,6 +51,43 @@ DEFAULT_ATTEMPTS: tuple[tuple, ...] = (
     ("bright-lite-border100", 1.0, "mean", 0, 0.5, "gamma"),
     ("equalized-lite-border50", 0.5, "mean", 0, 0.5, "equalize"),
 )
+
+# Tracking mode: when the tracker finds no hand in a frame, these run on it in static mode (a separate
+# MediaPipe solution, so the tracker's state is untouched), the rung that last found a hand first.
+# The tracker misses what the photo path misses: hands that fill the frame or touch its edge. On 368
+# letter photos of 7 sets placed in a 640x480 frame as `make-spelling-video` does, a fresh detection
+# missed 70; border25 alone finds 25 of them, this ladder 42 (the best 3-rung ladder found 43), at
+# about 10 ms a rung on 2 CPU cores.
+RETRY_ATTEMPTS: tuple[tuple, ...] = (
+    ("retry-border25", 0.25, "mean", 1, 0.5),
+    ("retry-lite-low-confidence", 0.25, "mean", 0, 0.3),
+    ("retry-border50-low-confidence", 0.5, "mean", 1, 0.3),
+)
+# Once no hand has been found for RETRY_IDLE_FRAMES frames, only every RETRY_IDLE_EVERY-th frame is
+# retried, with one rung of the ladder in turn (the last one that found a hand first): an empty room
+# pays half of one static run a frame, never the whole ladder, and a hand leaving costs the ladder on
+# two frames. A held hand that only the retry finds stays found on every frame at one run a frame; one
+# that appears while idle is found within RETRY_IDLE_EVERY x 3 frames. Measured on 2 CPU cores, 640x480:
+# letter frames with a hand found in spelling videos of asl-alphabet-photos 83-88% -> 98-99%, of other
+# people's webcam photos 63% -> 77%, Massey 100% both, the real alphabet video 1306 -> 1308 of 1308;
+# MediaPipe CPU time per frame +2-4 ms on those videos (10-11 ms without), +0.6 ms on the real one, and
+# +3.3 ms on empty black or noise frames (7 ms without); `aslkit benchmark` prints the runs made.
+RETRY_IDLE_FRAMES = 2
+RETRY_IDLE_EVERY = 2
+
+
+@dataclass
+class RetryStats:
+    """What the tracking-mode retry did: frames seen, frames the tracker missed, static runs made
+    (MediaPipe calls, the cost), and frames where the retry found the hand."""
+
+    frames: int = 0
+    missed: int = 0
+    runs: int = 0
+    found: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {"frames": self.frames, "missed": self.missed, "runs": self.runs, "found": self.found}
 
 
 @dataclass
@@ -228,6 +267,10 @@ class HandLandmarker:
         min_tracking_confidence, tracking_complexity: tracking mode only (complexity 0 is MediaPipe's
             lite hand model: about twice as fast, for live video).
         max_side: images are shrunk to this longer side first (MediaPipe works at 192-224 px inside).
+        retry: tracking mode only: a frame where the tracker finds no hand is tried again in static
+            mode with this ladder (True: RETRY_ATTEMPTS; False or empty: never).
+        retry_idle_frames, retry_idle_every: once no hand has been found for ``retry_idle_frames``
+            frames, only every ``retry_idle_every``-th frame is retried, one rung at a time.
     """
 
     def __init__(
@@ -238,14 +281,25 @@ class HandLandmarker:
         min_tracking_confidence: float = 0.5,
         tracking_complexity: int = 1,
         max_side: int = WORK_MAX_SIDE,
+        retry: bool | tuple[tuple, ...] = True,
+        retry_idle_frames: int = RETRY_IDLE_FRAMES,
+        retry_idle_every: int = RETRY_IDLE_EVERY,
     ) -> None:
         self.static = static
         self.max_hands = max_hands
         tracking = (*TRACKING_ATTEMPT[:3], int(tracking_complexity), *TRACKING_ATTEMPT[4:])
         self.attempts = tuple(tuple(a) for a in attempts) if static else (tracking,)
+        ladder = (RETRY_ATTEMPTS if retry else ()) if isinstance(retry, (bool, int, np.integer, np.bool_)) else retry
+        self.retry: tuple[tuple, ...] = () if static else tuple(tuple(a) for a in ladder)
+        self.retry_idle_frames = max(0, int(retry_idle_frames))
+        self.retry_idle_every = max(1, int(retry_idle_every))
+        self.retry_stats = RetryStats()
+        self._since_hand = self.retry_idle_frames + 1  # frames since a hand was last found (none yet: idle)
+        self._idle_count = 0  # frames retried-or-skipped while idle, for the rate limit and the rung in turn
+        self._last_rung = 0  # the retry rung that last found a hand: tried first next time
         self.min_tracking_confidence = min_tracking_confidence
         self.max_side = int(max_side)
-        self._solutions: dict[tuple[int, float], object] = {}
+        self._solutions: dict[tuple[bool, int, float], object] = {}
 
     @property
     def signature(self) -> str:
@@ -260,6 +314,8 @@ class HandLandmarker:
             "refit": [REFIT_EXTENT, REFIT_BORDER] if self.static else None,
             "v": 2,
         }
+        if self.retry:  # only tracking mode has one; photo signatures (cache keys) stay as they were
+            spec["retry"] = [list(a) for a in self.retry] + [self.retry_idle_frames, self.retry_idle_every]
         return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
 
     def resume_from(self, cached: HandsResult) -> int | None:
@@ -276,13 +332,14 @@ class HandLandmarker:
             return -1
         return len(tried)
 
-    def _solution(self, complexity: int, confidence: float):
-        key = (complexity, confidence)
+    def _solution(self, complexity: int, confidence: float, static: bool | None = None):
+        static = self.static if static is None else static
+        key = (static, complexity, confidence)
         if key not in self._solutions:
             mp = _import_mediapipe()
             with _quiet_stderr():
                 self._solutions[key] = mp.solutions.hands.Hands(
-                    static_image_mode=self.static,
+                    static_image_mode=static,
                     max_num_hands=self.max_hands,
                     model_complexity=complexity,
                     min_detection_confidence=confidence,
@@ -291,35 +348,81 @@ class HandLandmarker:
         return self._solutions[key]
 
     def warmup(self) -> None:
-        """Load the first model and run it once now (about 0.1 s) rather than on the first image."""
-        sol = self._solution(self.attempts[0][3], self.attempts[0][4])
-        with _quiet_stderr():  # MediaPipe logs its set-up on the first run
-            sol.process(np.zeros((64, 64, 3), np.uint8))
+        """Load the models and run them once now (about 0.1 s each) rather than on the first frames."""
+        keys = {(self.static, *self.attempts[0][3:5])} | {(True, *a[3:5]) for a in self.retry}
+        for static, complexity, conf in keys:
+            sol = self._solution(complexity, conf, static)
+            with _quiet_stderr():  # MediaPipe logs its set-up on the first run
+                sol.process(np.zeros((64, 64, 3), np.uint8))
+
+    def _run(self, work: np.ndarray, attempt: tuple, static: bool) -> tuple[list[Hand], str]:
+        """One attempt on the (shrunk) image: the hands found, in ``work``'s fractions, and its name."""
+        name, frac, kind, complexity, conf, *rest = attempt
+        img = _tone(work, rest[0]) if rest and rest[0] else work
+        pad = 0
+        if frac > 0:
+            img, pad = _border(img, frac, kind)
+        sol = self._solution(complexity, conf, static)
+        with _quiet_stderr():
+            res = sol.process(img)
+        hands = _parse(res, pad, work.shape[1], work.shape[0])
+        if hands and frac == 0 and static and _extent(hands) > REFIT_EXTENT:
+            img, pad = _border(work, REFIT_BORDER, "mean")
+            with _quiet_stderr():
+                res = sol.process(img)
+            refit = _parse(res, pad, work.shape[1], work.shape[0])
+            if refit:
+                hands, name = refit, name + "+refit"
+        return hands, name
 
     def __call__(self, image: np.ndarray, start: int = 0) -> HandsResult:
         """Find hands in an RGB uint8 image (H, W, 3), trying the ladder from attempt ``start``."""
         h, w = image.shape[:2]
         work = _shrink(np.ascontiguousarray(image), self.max_side)
+        if not self.static:
+            return self._track(work, w, h)
         for k in range(start, len(self.attempts)):
-            name, frac, kind, complexity, conf, *rest = self.attempts[k]
-            img = _tone(work, rest[0]) if rest and rest[0] else work
-            pad = 0
-            if frac > 0:
-                img, pad = _border(img, frac, kind)
-            sol = self._solution(complexity, conf)
-            with _quiet_stderr():
-                res = sol.process(img)
-            hands = _parse(res, pad, work.shape[1], work.shape[0])
-            if hands and frac == 0 and self.static and _extent(hands) > REFIT_EXTENT:
-                img, pad = _border(work, REFIT_BORDER, "mean")
-                with _quiet_stderr():
-                    res = sol.process(img)
-                refit = _parse(res, pad, work.shape[1], work.shape[0])
-                if refit:
-                    hands, name = refit, name + "+refit"
+            hands, name = self._run(work, self.attempts[k], True)
             if hands:
                 return HandsResult(w, h, hands, name, [list(a) for a in self.attempts[: k + 1]])
         return HandsResult(w, h, [], None, [list(a) for a in self.attempts])
+
+    def _retry_rungs(self) -> list[int]:
+        """The retry rungs to run on this missed frame: the whole ladder (last successful rung first)
+        while a hand was seen recently; else one rung in turn on every retry_idle_every-th frame."""
+        n = len(self.retry)
+        if n == 0:
+            return []
+        if self._since_hand < self.retry_idle_frames:
+            self._idle_count = 0
+            return [self._last_rung] + [k for k in range(n) if k != self._last_rung]
+        turn, self._idle_count = self._idle_count, self._idle_count + 1
+        return [] if turn % self.retry_idle_every else [(self._last_rung + turn // self.retry_idle_every) % n]
+
+    def _track(self, work: np.ndarray, w: int, h: int) -> HandsResult:
+        """Tracking mode: the tracker first; where it finds nothing, the static retry (see RETRY_ATTEMPTS)."""
+        stats = self.retry_stats
+        stats.frames += 1
+        hands, name = self._run(work, self.attempts[0], False)
+        tried = [list(self.attempts[0])]
+        if not hands:
+            stats.missed += 1
+            for k in self._retry_rungs():
+                stats.runs += 1
+                tried.append(list(self.retry[k]))
+                hands, name = self._run(work, self.retry[k], True)
+                if hands:
+                    stats.found += 1
+                    self._last_rung = k
+                    break
+        self._since_hand = 0 if hands else self._since_hand + 1
+        return HandsResult(w, h, hands, name if hands else None, tried)
+
+    def reset(self) -> None:
+        """Forget the stream: the tracker, the retry's rate limit and its counts (a new video)."""
+        self.close()
+        self.retry_stats = RetryStats()
+        self._since_hand, self._idle_count, self._last_rung = self.retry_idle_frames + 1, 0, 0
 
     def close(self) -> None:
         for s in self._solutions.values():
