@@ -11,9 +11,10 @@ import pytest
 from conftest import shared_dir
 
 from aslkit.app import live
-from aslkit.app.live import LiveResult, frame_time, run_live
+from aslkit.app.live import LiveResult, run_live
 from aslkit.data.images import load_image
 from aslkit.landmarks.extractor import RETRY_ATTEMPTS, Hand, HandLandmarker, HandsResult
+from aslkit.landmarks.video import frame_time
 
 # Massey photos (hand cut out on black, filling the 400x400 frame and touching its edges) that MediaPipe's
 # tracker misses on every frame and the retry's first rung (a 25% border) finds: checked with mediapipe 0.10.
@@ -179,6 +180,9 @@ class _FakeRecognizer:
         hands = HandsResult(rgb.shape[1], rgb.shape[0], [hand] if hand else [], attempt)
         return FrameResult(t, hands, hand, None, 0.0, [], {"landmarks": 1.0})
 
+    def finish(self) -> list:
+        return []
+
     def close(self) -> None:
         pass
 
@@ -201,3 +205,23 @@ def test_run_live_times_a_file_by_its_timestamps_and_counts_hands(tmp_path: Path
 def test_summary_hand_rate_without_frames() -> None:
     assert LiveResult("", [], 0, 0.0).summary()["hand_rate"] == 0.0
     assert LiveResult("", [], 4, 1.0, hand_frames=3).summary()["hand_rate"] == 0.75
+
+
+class _VanishingCamera(_FakeCap):
+    """A camera unplugged after three frames: OpenCV's read raises instead of returning False."""
+
+    def read(self):
+        import cv2
+
+        self.i += 1
+        if self.i >= 3:
+            raise cv2.error("camera gone")
+        return True, np.zeros((24, 32, 3), np.uint8)
+
+
+def test_a_camera_that_disappears_mid_stream_ends_the_stream_with_its_text(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(live, "open_video", lambda source: _VanishingCamera([0.0] * 5))
+    monkeypatch.setattr(live, "StreamingRecognizer", _FakeRecognizer)
+    out = tmp_path / "text.txt"
+    res = run_live(0, window=False, draw=False, transcript=out)
+    assert res.frames == 3 and out.read_text() == "\n"

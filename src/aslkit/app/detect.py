@@ -245,8 +245,8 @@ def _video_rows(
     """Every ``every``-th frame of a video, hands followed in tracking mode; ``dest``: annotated copy."""
     import cv2
 
-    from aslkit.app.live import _writer, frame_time
-    from aslkit.landmarks.video import open_video
+    from aslkit.app.live import _writer
+    from aslkit.landmarks.video import frame_time, open_video
 
     cap = open_video(path)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0

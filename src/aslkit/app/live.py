@@ -9,7 +9,6 @@ none; a camera or stream by the wall clock.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -22,7 +21,7 @@ import numpy as np
 from aslkit.app.draw import draw_frame
 from aslkit.errors import AslkitError
 from aslkit.inference.stream import Event, StreamingRecognizer
-from aslkit.landmarks.video import open_video
+from aslkit.landmarks.video import frame_time, open_video
 from aslkit.names import shown, utf8_alias
 from aslkit.outputs import check_new_file
 
@@ -68,21 +67,6 @@ class LiveResult:
             "classifier_and_smoothing_ms": round(float(np.median(both)), 4) if both else None,
             "text": self.text,
         }
-
-
-def frame_time(pos_msec: float | None, n: int, fps: float, last: float | None) -> float:
-    """Frame ``n``'s time in seconds: the decoder's timestamp (CAP_PROP_POS_MSEC, read right after the
-    frame) where it is usable, else n / fps. Unusable: missing or not finite or negative, 0 after the
-    first frame (backends that give no timestamps), or not after the previous frame's time ``last``.
-    Never earlier than ``last`` + a frame: a stream whose timestamps go bad midway keeps moving on."""
-    step = 1.0 / fps if fps > 0 and math.isfinite(fps) else 1.0 / 30.0
-    fallback = n * step if last is None or n * step > last else last + step
-    if pos_msec is None or not math.isfinite(pos_msec) or pos_msec < 0:
-        return fallback
-    t = pos_msec / 1000.0
-    if (n > 0 and t == 0) or (last is not None and t <= last):
-        return fallback
-    return t
 
 
 def has_display() -> bool:
@@ -133,8 +117,11 @@ def run_live(
     try:
         while max_frames is None or n < max_frames:
             c0 = time.perf_counter()
-            ok, frame = cap.read()
-            if not ok:
+            try:
+                ok, frame = cap.read()
+            except cv2.error:  # a camera unplugged mid-stream: the stream ends, its text is kept
+                ok = False
+            if not ok or frame is None:
                 break
             pos = cap.get(cv2.CAP_PROP_POS_MSEC) if is_file else None
             rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))

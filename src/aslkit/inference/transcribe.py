@@ -24,7 +24,7 @@ from aslkit.errors import AslkitError
 from aslkit.inference.lexicon import Lexicon, load_lexicon
 from aslkit.inference.spelling import SpelledLetter, SpellingDecoder
 from aslkit.landmarks.holistic import is_video_path
-from aslkit.landmarks.video import open_video
+from aslkit.landmarks.video import frame_time, open_video
 from aslkit.names import shown
 
 if TYPE_CHECKING:
@@ -74,11 +74,7 @@ class FrameClock:
         self.n = 0
 
     def __call__(self, msec: float | None) -> float:
-        t = msec / 1000.0 if msec is not None and math.isfinite(msec) and msec > 0 else None
-        if t is None or (self.last is not None and t <= self.last):
-            t = self.n / self.fps
-            if self.last is not None and t <= self.last:
-                t = self.last + 1.0 / self.fps
+        t = frame_time(msec, self.n, self.fps, self.last)
         self.last, self.n = t, self.n + 1
         return t
 
@@ -146,7 +142,10 @@ def transcribe(
     t = -1.0 / clock.fps
     try:
         while True:
-            ok, frame = cap.read()
+            try:
+                ok, frame = cap.read()
+            except cv2.error:  # a source that fails mid-file: what was read so far is the answer
+                ok = False
             if not ok or frame is None:
                 break
             t = clock(cap.get(cv2.CAP_PROP_POS_MSEC))

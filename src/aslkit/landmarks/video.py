@@ -7,6 +7,7 @@ to frame: faster and steadier than treating frames as unrelated photos.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,21 @@ class FrameHands:
     index: int
     time: float
     result: HandsResult
+
+
+def frame_time(pos_msec: float | None, n: int, fps: float, last: float | None) -> float:
+    """Frame ``n``'s time in seconds: the decoder's timestamp (CAP_PROP_POS_MSEC, read right after the
+    frame) where it is usable, else n / fps. Unusable: missing or not finite or negative, 0 after the
+    first frame (backends that give no timestamps), or not after the previous frame's time ``last``.
+    Never earlier than ``last`` + a frame: a stream whose timestamps go bad midway keeps moving on."""
+    step = 1.0 / fps if fps > 0 and math.isfinite(fps) else 1.0 / 30.0
+    fallback = n * step if last is None or n * step > last else last + step
+    if pos_msec is None or not math.isfinite(pos_msec) or pos_msec < 0:
+        return fallback
+    t = pos_msec / 1000.0
+    if (n > 0 and t == 0) or (last is not None and t <= last):
+        return fallback
+    return t
 
 
 def open_video(source: str | int | Path):
