@@ -225,7 +225,7 @@ class LiveConfig:
     """Live recognition: from a stream of per-frame letters to text (see defaults.toml [live])."""
 
     landmark_complexity: int = 1
-    landmark_max_side: int = 640
+    landmark_max_side: int = 1280
     landmark_retry: bool = True
     decoder: str = "spelling"
     letter_min_s: float = 0.07
