@@ -164,6 +164,7 @@ def cmd_train(args, extra: dict) -> int:
         progress=not args.quiet,
         command=None if args.resume else command,
         resume=args.resume,
+        **({"workers": args.workers} if args.workers and not args.resume else {}),  # --workers is a common flag
         **extra,
     )
     m = res.metrics

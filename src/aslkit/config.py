@@ -50,7 +50,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     # [train]
     "epochs": (1, 100_000), "batch_size": (1, 1_000_000), "lr": (1e-12, 10.0), "weight_decay": (0.0, 10.0),
     "label_smoothing": (0.0, 0.99), "grad_clip": (0.0, 1e9), "patience": (0, 1_000_000), "workers": (0, 1024),
-    "landmark_stride": (1, 1_000_000), "landmark_aspect": (0.0, 100.0), "image_size": (0, 4096),
+    "landmark_stride": (1, 1_000_000), "landmark_aspect": (0.0, 100.0), "video_like": (0, 16), "image_size": (0, 4096),
     "step_size": (1, 1_000_000), "gamma": (1e-9, 1e3), "freeze_epochs": (0, 100_000), "unfreeze_blocks": (-1, 10_000),
     "finetune_lr_scale": (0.0, 1e3), "seq_length": (2, 1024), "seq_noise": (0.0, 10.0), "seq_time_warp": (0.0, 0.95),
     "seq_min_confidence": _P, "seq_pose_dropout": _P,
@@ -158,6 +158,7 @@ class TrainConfig:
     workers: int = 0
     landmark_stride: int = 1
     landmark_aspect: float = 0.0
+    video_like: int = 0
     crop: str = "none"
     image_size: int = 0
     weights: str = ""

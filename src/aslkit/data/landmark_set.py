@@ -64,17 +64,26 @@ def landmarks_for(
     progress: bool = True,
     mirror: bool = False,
     pool: LandmarkPool | None = None,
+    video_like: int = 0,
 ) -> LandmarkSet:
-    """Run (or read cached) hand landmarks for every sample of a dataset (of its mirror images if asked)."""
+    """Run (or read cached) hand landmarks for every sample of a dataset (of its mirror images if asked).
+
+    video_like: instead of the samples, their video-like copies 1..video_like (training only, see
+    data.video_like): copy 1 of every sample, then copy 2 of every sample, ...
+    """
+    copies = range(1, video_like + 1) if video_like > 0 else (0,)
+    samples = [s for _ in copies for s in ds.samples]
     results = extract_sources(
-        [ImageSource(s.path, s.crop, mirror) for s in ds.samples],
+        [ImageSource(s.path, s.crop, mirror, k) for k in copies for s in ds.samples],
         cache_dir=cache_dir,
         workers=workers,
         progress=progress,
-        desc=f"landmarks {Path(ds.root).name}" + (" (mirrored)" if mirror else ""),
+        desc=f"landmarks {Path(ds.root).name}"
+        + (" (mirrored)" if mirror else "")
+        + (f" (video-like x{video_like})" if video_like > 0 else ""),
         pool=pool,
     )
-    return from_results(results, [s.label for s in ds.samples], [str(s.path) for s in ds.samples])
+    return from_results(results, [s.label for s in samples], [str(s.path) for s in samples])
 
 
 def concat(sets: list[LandmarkSet]) -> LandmarkSet:

@@ -27,16 +27,28 @@ PARALLEL_MIN = 16  # below this many uncached files, starting worker processes c
 @dataclass(frozen=True)
 class ImageSource:
     """An image file, optionally with a pixel box (x0, y0, x1, y1) to crop before looking for the hand,
-    and optionally mirrored left-right (a second view of the same hand, see Recognizer views)."""
+    optionally mirrored left-right (a second view of the same hand, see Recognizer views), and optionally
+    as its video-like copy number ``video_like`` (1, 2, ...; 0 = the image as it is; see data.video_like)."""
 
     path: Path
     crop: tuple[int, int, int, int] | None = None
     mirror: bool = False
+    video_like: int = 0
 
 
-def _prepare(img, crop, mirror: bool = False):
+def _prepare(img: np.ndarray, crop, mirror: bool = False, video_like: int = 0, data: bytes = b"") -> np.ndarray:
     img = crop_box(img, crop)
-    return np.ascontiguousarray(img[:, ::-1]) if mirror else img
+    img = np.ascontiguousarray(img[:, ::-1]) if mirror else img
+    if video_like:  # seeded by the file's bytes: the same photo gives the same copy wherever it lies
+        from aslkit.data.video_like import copy_seed, degrade
+
+        img = degrade(img, copy_seed(data, video_like))
+    return img
+
+
+def _load(path: str, crop, mirror: bool, video_like: int) -> np.ndarray:
+    data = read_bytes(path)
+    return _prepare(decode_image(data, path), crop, mirror, video_like, data)
 
 
 def crop_box(img, crop):
@@ -61,10 +73,10 @@ def _worker_init() -> None:
     _WORKER = HandLandmarker(static=True)
 
 
-def _work(item: tuple[int, str, tuple | None, bool, int]) -> tuple[int, dict | None, str | None]:
-    idx, path, crop, mirror, start = item
+def _work(item: tuple[int, str, tuple | None, bool, int, int]) -> tuple[int, dict | None, str | None]:
+    idx, path, crop, mirror, video_like, start = item
     try:
-        img = _prepare(decode_image(read_bytes(path), path), crop, mirror)
+        img = _load(path, crop, mirror, video_like)
         assert _WORKER is not None
         return idx, _WORKER(img, start).to_json(), None
     except ImageError as exc:
@@ -130,6 +142,10 @@ def extract_sources(
     for i, s in enumerate(srcs):
         try:
             extra = (f":crop={s.crop}" if s.crop else "") + (":mirror" if s.mirror else "")
+            if s.video_like:
+                from aslkit.data.video_like import recipe_tag
+
+                extra += f":{recipe_tag()}={s.video_like}"
             keys[i] = content_key(read_bytes(s.path), sig + extra)
         except ImageError as exc:
             out[i] = exc
@@ -164,7 +180,7 @@ def extract_sources(
                 pending.clear()
         bar.update(1)
 
-    items = [(i, str(srcs[i].path), srcs[i].crop, srcs[i].mirror, start[i]) for i in todo]
+    items = [(i, str(srcs[i].path), srcs[i].crop, srcs[i].mirror, srcs[i].video_like, start[i]) for i in todo]
     with LandmarkPool(workers) if pool is None else nullcontext(pool) as lp:
         running = lp.get(len(todo))
         if running is not None:
@@ -172,9 +188,9 @@ def extract_sources(
                 _store(i, res, err)
     if running is None:
         lm = landmarker or HandLandmarker(static=True)
-        for i, path, crop, mirror, k in items:
+        for i, path, crop, mirror, video_like, k in items:
             try:
-                img = _prepare(decode_image(read_bytes(path), path), crop, mirror)
+                img = _load(path, crop, mirror, video_like)
                 _store(i, lm(img, k).to_json(), None)
             except ImageError as exc:
                 _store(i, None, str(exc))

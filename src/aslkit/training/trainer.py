@@ -179,16 +179,47 @@ def fit_landmark_model(
     return trained, history
 
 
-def _load_source(path: str | Path, cfg: TrainConfig, cache_dir, progress: bool) -> LandmarkSet:
-    """Landmarks of one training source: an image folder, a box-CSV folder or a landmark .npz."""
+def _load_source(
+    path: str | Path, cfg: TrainConfig, cache_dir, progress: bool
+) -> tuple[LandmarkSet, ImageDataset | None]:
+    """Landmarks of one training source (an image folder, a box-CSV folder or a landmark .npz), and its
+    images where it has any (the photos that --video-like degrades)."""
     if is_landmark_file(path):
-        return load_landmark_npz(path, stride=cfg.landmark_stride, aspect=cfg.landmark_aspect)
+        return load_landmark_npz(path, stride=cfg.landmark_stride, aspect=cfg.landmark_aspect), None
     from aslkit.landmarks.extract import is_shard_folder, read_shards
 
     if is_shard_folder(path):  # landmarks already extracted by `aslkit extract` (Parquet shards)
-        return read_shards(path)
+        return read_shards(path), None
     ds: ImageDataset = load_dataset(path)
-    return landmarks_for(ds, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress)
+    return landmarks_for(ds, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress), ds
+
+
+def _video_like_copies(
+    origin: list[tuple[ImageDataset, int] | None], cfg: TrainConfig, cache_dir, progress: bool
+) -> LandmarkSet | None:
+    """Landmarks of cfg.video_like degraded copies of each training-side photo (``origin``: its dataset and
+    sample index, None for rows of landmark files); None when no row is a photo. Called with training-side
+    rows only, so copies of a photo never reach valid/test, where the photo itself is not."""
+    from aslkit.landmarks.batch import LandmarkPool
+
+    by_set: dict[int, tuple[ImageDataset, list[int]]] = {}
+    for o in origin:
+        if o is not None:
+            by_set.setdefault(id(o[0]), (o[0], []))[1].append(o[1])
+    if not by_set:
+        return None
+    with LandmarkPool(cfg.workers or None) as pool:
+        parts = [
+            landmarks_for(
+                ImageDataset(ds.root, [ds.samples[i] for i in idx]),
+                cache_dir=cache_dir,
+                progress=progress,
+                pool=pool,
+                video_like=cfg.video_like,
+            )
+            for ds, idx in by_set.values()
+        ]
+    return concat(parts)
 
 
 def _load_image_source(path: str | Path, cfg: TrainConfig, size: int, cache_dir, progress: bool) -> ImageSet:
@@ -251,18 +282,19 @@ def _evaluate_sequence_split(model: TrainedModel, data: SequenceSet) -> dict:
     return end_to_end_metrics(data.labels, preds, np.ones(len(data), bool), model.labels)
 
 
-def _chosen_classes(data: Any, classes: str) -> tuple[Any, dict[str, int]]:
-    """The data restricted to ``classes`` (comma-separated, any spelling), and label -> count of what
-    was left out; a class the data does not have is an error (a typo would silently train without it)."""
+def _chosen_classes(data: Any, classes: str) -> tuple[Any, dict[str, int], np.ndarray]:
+    """The data restricted to ``classes`` (comma-separated, any spelling), label -> count of what was
+    left out, and the indices kept; a class the data does not have is an error (a typo would silently
+    train without it)."""
     if not classes.strip():
-        return data, {}
+        return data, {}, np.arange(len(data))
     wanted = {canonical_label(c.strip()) for c in classes.split(",") if c.strip()}
     missing = sorted(wanted - set(data.labels))
     if missing:
         raise DatasetError(f"classes {missing} are not in the data; it has: {', '.join(sort_labels(set(data.labels)))}")
     keep = np.array([lab in wanted for lab in data.labels], dtype=bool)
     left = Counter(lab for lab, k in zip(data.labels, keep, strict=True) if not k)
-    return data.subset(np.flatnonzero(keep)), dict(sorted(left.items()))
+    return data.subset(np.flatnonzero(keep)), dict(sorted(left.items())), np.flatnonzero(keep)
 
 
 def _remove_unstarted_run(run_dir: Path, created: bool) -> None:
@@ -355,16 +387,21 @@ def train(
         raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` cannot feed yet")
     parse_views(cfg.views)
     check_crop_mode(cfg.crop)
+    if cfg.video_like and info.input != "hand-landmarks":
+        raise AslkitError(f"--video-like is for landmark models (photos through MediaPipe), not {cfg.model!r}")
     if not paths:
         raise DatasetError("no training data given")
+    origin: list[tuple[ImageDataset, int] | None] = []  # landmark rows: their photo, for --video-like
     if info.input == "sequence":
         all_data: Any = concat_sequences([_load_sequence_source(p, cache_dir, progress) for p in paths])
     elif info.input == "image":
         size = image_size_for(cfg)
         all_data = concat_images([_load_image_source(p, cfg, size, cache_dir, progress) for p in paths])
     else:
-        all_data = concat([_load_source(p, cfg, cache_dir, progress) for p in paths])
-    all_data, not_chosen = _chosen_classes(all_data, cfg.classes)
+        loaded = [_load_source(p, cfg, cache_dir, progress) for p in paths]
+        all_data = concat([d for d, _ in loaded])
+        origin = [None if ds is None else (ds, i) for d, ds in loaded for i in range(len(d))]
+    all_data, not_chosen, chosen = _chosen_classes(all_data, cfg.classes)
     labels = sort_labels(set(all_data.labels))
     if len(labels) < 2:
         raise DatasetError(f"need at least 2 classes to train, found {labels}")
@@ -379,6 +416,12 @@ def train(
         if len(labels) < 2:
             raise DatasetError(f"need at least 2 classes on the training side, found {labels}")
     train_set, valid_set = all_data.subset(tr_idx), all_data.subset(va_idx)
+    fit_set, copies = train_set, None
+    if cfg.video_like:  # degraded copies of the training side's photos only
+        copies = _video_like_copies([origin[chosen[i]] for i in tr_idx], cfg, cache_dir, progress)
+        if copies is None:
+            raise DatasetError("--video-like degrades photos, and the training data holds landmark files only")
+        fit_set = concat([train_set, copies])
 
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -391,6 +434,8 @@ def train(
         "counts": {lab: all_data.labels.count(lab) for lab in labels},
         "split_sizes": {"train": len(tr_idx), "valid": len(va_idx), "test": len(te_idx)},
     }
+    if copies is not None:
+        config["video_like_copies"] = {"count": len(copies), "with_hand": int(copies.has_hand.sum())}
     if not_chosen:
         config["left_out_classes"] = not_chosen
     if ckpt is None:
@@ -406,7 +451,7 @@ def train(
             evaluate_split = _evaluate_image_split
             hand_rate = float(all_data.has_hand[readable].mean()) if cfg.crop != "none" and readable.any() else None
         else:
-            trained, history = fit_landmark_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
+            trained, history = fit_landmark_model(fit_set, valid_set, labels, cfg, run_dir, progress, ckpt)
             evaluate_split = _evaluate_split
             hand_rate = float(all_data.has_hand[readable].mean()) if readable.any() else 0.0
     except AslkitError:
