@@ -19,7 +19,7 @@ b. Synthetic streams at 2, 3, 4 and 5 letters a second built from real landmark 
    three signers, so J/Z figures are in-distribution for it: read the "no J/Z" columns as the
    held-out figure. The decoder's settings may only be tuned on TheCamNelson's streams
    (benchmarks/tune_spelling.py, other seeds); dmohazab and Alex are the held-out signers.
-c. Words spelled from other people's photos (Massey, never trained on), each held 1 s with a short gap
+c. Words spelled from other people's photos (Massey and the five letters-more-people sets, never trained on), each held 1 s with a short gap
    (``make_spelling_video``, the words of benchmarks/live_spelling.py): exact words out of 10. The
    videos are read with this script's own loop, like ``run_live`` (frame n at n / FPS) plus
    ``finish()`` at the end, which ``run_live`` does not call (checked at run time, see the JSON).
@@ -316,14 +316,25 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- c. words from photos ---------------------------------------------------------------------------------
+PHOTO_SETS = ("massey-letters", *(f"letters-more-people/{p}" for p in
+              ("lisadounia", "kynmiiso", "carbonara21", "prasukj7", "zarakiliz")))  # fmt: skip
+"""Photo folders of people the shipped `letters` model never trained on: Massey's five signers cut out on black,
+and five more people's own cameras and rooms (upper body or hand, webcams, backlit windows)."""
+
+
 def photo_words(data: Path, model: TrainedModel, live: dict[str, Any], words: Sequence[str]) -> dict[str, Any]:
+    """The words spelled from each of PHOTO_SETS."""
+    return {name: photo_words_of(data / name, model, live, words) for name in PHOTO_SETS if (data / name).is_dir()}
+
+
+def photo_words_of(photos: Path, model: TrainedModel, live: dict[str, Any], words: Sequence[str]) -> dict[str, Any]:
     from aslkit.app.live import run_live
     from aslkit.data.spelling_video import make_spelling_video
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, word in enumerate(words):
-            video = make_spelling_video(word, data / "massey-letters", Path(tmp) / f"{word}.mp4", seed=i)
+            video = make_spelling_video(word, photos, Path(tmp) / f"{word}.mp4", seed=i)
             rec, _, hands, times, _ = read_video(video.path, model, pos_times=False, **live)
             row = {"word": word, "spelling": text_of(rec)}
             with landmarks_given():
@@ -419,10 +430,9 @@ def print_report(out: dict[str, Any]) -> None:
                     f"   {dec:<8} held-out signers, all rates: letters {f['letters']:.3f}, exact {f['exact']}/"
                     f"{f['words']}; no J/Z {f['letters_no_jz']:.3f}, exact {f['exact_no_jz']}/{f['words_no_jz']}"
                 )
-    p = out.get("photos")
-    if p:
+    for name, p in (out.get("photos") or {}).items():
         how = "run_live" if p["run_live_calls_finish"] else "own loop + finish() (run_live does not call finish)"
-        print(f"\nc. words from Massey photos, each held 1 s ({how})")
+        print(f"\nc. words from {name} photos, each held 1 s ({how})")
         for r in p["rows"]:
             print(f"   {r['word']:<8} spelling {r['spelling']!r:<10} hold {r['hold']!r}")
         print("   exact words: " + ", ".join(f"{d} {p[d]['exact']}/{p[d]['words']}" for d in DECODERS))
