@@ -208,3 +208,11 @@ def test_live_writes_the_letters_the_decoder_still_held_back_when_a_video_ends(t
     out = tmp_path / "out.txt"
     assert main(["live", "--source", str(video), "--no-window", "--transcript", str(out)]) == 0
     assert out.read_text().strip() == "AB"
+
+
+def test_a_single_frame_is_never_a_letter_even_at_a_low_frame_rate() -> None:
+    """At 15 FPS letter_min_s rounds to one frame; a tracker catching up with a new hand shows one frame of
+    the old shape (a photo-built GARDEN read GARRDEN), so every letter lasts at least two frames."""
+    for fps in (10.0, 15.0, 30.0):
+        dec = SpellingDecoder(LABELS, frame_rate=fps)
+        assert (dec._last - dec._first + 1).min() >= 2, fps

@@ -43,6 +43,7 @@ TIPS = (0, 4, 8, 12, 16, 20)  # wrist and fingertips: the points whose speed say
 # a recent letter of that shape into the moving letter (J is I's handshape traced down and round; Z is
 # the index finger tracing a Z).
 MOTION_SHAPES = {"J": ("I", "Y"), "Z": ("D", "G", "X", "L", "P", "Q", "K", "R", "U")}
+MIN_FRAMES = 2
 _EPS = 1e-6
 _NEG = -1e9
 
@@ -132,7 +133,8 @@ class SpellingDecoder:
         lengths = []
         for tok in self.tokens:
             seconds = cfg.gesture_min_s if tok in (SPACE, DEL) else cfg.letter_min_s
-            lengths.append(max(1, round(seconds * self.frame_rate)))
+            # at least two frames: one frame is what a tracker shows while it catches up with a hand
+            lengths.append(max(MIN_FRAMES, round(seconds * self.frame_rate)))
         self._first = 1 + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         self._last = self._first + np.array(lengths) - 1
         n = int(self._last[-1]) + 1 if len(lengths) else 1
