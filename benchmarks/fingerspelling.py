@@ -323,8 +323,15 @@ and five more people's own cameras and rooms (upper body or hand, webcams, backl
 
 
 def photo_words(data: Path, model: TrainedModel, live: dict[str, Any], words: Sequence[str]) -> dict[str, Any]:
-    """The words spelled from each of PHOTO_SETS."""
-    return {name: photo_words_of(data / name, model, live, words) for name in PHOTO_SETS if (data / name).is_dir()}
+    """The words spelled from each of PHOTO_SETS, each marked ``trained_on`` when the model's recorded training
+    command names it (then it is not other people's photos: the letters-more-people sets joined the shipped
+    model's training on 2026-12-01; their held-out figures come from leave-one-person-out models)."""
+    command = str(model.meta.get("command", ""))
+    out = {}
+    for name in PHOTO_SETS:
+        if (data / name).is_dir():
+            out[name] = {**photo_words_of(data / name, model, live, words), "trained_on": name in command}
+    return out
 
 
 def photo_words_of(photos: Path, model: TrainedModel, live: dict[str, Any], words: Sequence[str]) -> dict[str, Any]:
@@ -432,7 +439,8 @@ def print_report(out: dict[str, Any]) -> None:
                 )
     for name, p in (out.get("photos") or {}).items():
         how = "run_live" if p["run_live_calls_finish"] else "own loop + finish() (run_live does not call finish)"
-        print(f"\nc. words from {name} photos, each held 1 s ({how})")
+        seen = " -- TRAINED ON: in-distribution" if p.get("trained_on") else " -- never trained on"
+        print(f"\nc. words from {name} photos, each held 1 s ({how}){seen}")
         for r in p["rows"]:
             print(f"   {r['word']:<8} spelling {r['spelling']!r:<10} hold {r['hold']!r}")
         print("   exact words: " + ", ".join(f"{d} {p[d]['exact']}/{p[d]['words']}" for d in DECODERS))
