@@ -19,10 +19,10 @@ b. Synthetic streams at 2, 3, 4 and 5 letters a second built from real landmark 
    three signers, so J/Z figures are in-distribution for it: read the "no J/Z" columns as the
    held-out figure. The decoder's settings may only be tuned on TheCamNelson's streams
    (benchmarks/tune_spelling.py, other seeds); dmohazab and Alex are the held-out signers.
-c. Words spelled from other people's photos (Massey and the five letters-more-people sets, never trained on), each held 1 s with a short gap
-   (``make_spelling_video``, the words of benchmarks/live_spelling.py): exact words out of 10. The
-   videos are read with this script's own loop, like ``run_live`` (frame n at n / FPS) plus
-   ``finish()`` at the end, which ``run_live`` does not call (checked at run time, see the JSON).
+c. Words spelled from photos, each held 1 s with a short gap (``make_spelling_video``, the words of
+   benchmarks/live_spelling.py): exact words out of 10, from Massey (never trained on) and the five
+   letters-more-people sets (marked when the model's training command names them). The videos go
+   through ``run_live``'s own reading (frame n at n / FPS, ``finish()`` at the end).
 d. The decoder's own cost per frame: ``SpellingDecoder.update`` alone (and ``LetterStream.update``).
 
 MediaPipe runs once per video; the hold decoder reads the same landmarks again (``process(None, t,
