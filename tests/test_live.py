@@ -174,6 +174,7 @@ def _replay(clip: np.ndarray, fps: float = 20.0, hold: int = 10, **live: str) ->
     rec.landmarker = landmarks  # type: ignore[assignment]
     for n in range(len(frames)):
         rec.process(np.zeros((4, 4, 3), np.uint8), n / fps)
+    rec.finish()  # the stream ends, as `aslkit live` ends a video
     return rec.transcript.text
 
 

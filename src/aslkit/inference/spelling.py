@@ -44,6 +44,8 @@ TIPS = (0, 4, 8, 12, 16, 20)  # wrist and fingertips: the points whose speed say
 # the index finger tracing a Z).
 MOTION_SHAPES = {"J": ("I", "Y"), "Z": ("D", "G", "X", "L", "P", "Q", "K", "R", "U")}
 MIN_FRAMES = 2
+END_OF_MOVEMENT_S = 0.3
+TYPICAL_LETTER_S = 0.2  # a letter's duration before any has been read (fluent signing: 0.15-0.5 s)
 _EPS = 1e-6
 _NEG = -1e9
 
@@ -118,6 +120,7 @@ class SpellingDecoder:
         self._free = np.array([tok in MOVING_LETTERS for tok in self.tokens])
         self.speed = HandSpeed()
         self.letters: list[SpelledLetter] = []  # everything read so far; ``end`` grows while a letter lasts
+        self._durations: deque[float] = deque(maxlen=5)  # the last letters' durations (seconds)
         self._dts: list[float] = []
         self._last_t: float | None = None
         self._fixed_rate = False
@@ -157,6 +160,7 @@ class SpellingDecoder:
         self._gap_lost: tuple[float, float] | None = None  # and the longest stretch without a hand (start, end)
         self._lost_since: float | None = None
         self._seg: SpelledLetter | None = None  # the decided letter in progress
+        self._accepted = False  # whether it has lasted long enough to be a letter
         self._seg_token = -1
         self._seg_conf: list[float] = []
         self._pending_motion: tuple[str, float] | None = None
@@ -202,6 +206,7 @@ class SpellingDecoder:
         out: list[SpelledLetter] = []
         for s in self._path_states(len(self._frames)):
             out += self._decide(s)
+        self._close()
         self._reset_path()
         return out
 
@@ -221,6 +226,7 @@ class SpellingDecoder:
         self._build(rate)
         self._reset_path()
         self.letters.clear()
+        self._durations.clear()
         self.speed = HandSpeed()
         return True
 
@@ -286,25 +292,60 @@ class SpellingDecoder:
         if k == self._seg_token and self._seg is not None:
             self._seg_conf.append(float(q[k]))
             self._seg.end, self._seg.confidence = t, float(np.mean(self._seg_conf))
-            return []
+            return self._accept()
+        self._close()
         self._seg, self._seg_token = None, k
         if k < 0:
             self._gap(t, moved)
             return []
         last = self.letters[-1] if self.letters else None
-        if last is not None and last.letter == self.tokens[k] and not self._released(last, t):
+        if (
+            last is not None
+            and (last.letter == self.tokens[k] or self._ends_movement(last, k, t))
+            and (not self._released(last, t) or last.letter in MOVING_LETTERS)
+        ):
             self._seg, self._seg_conf = last, [last.confidence, float(q[k])]  # the same letter, still held
-            last.end = t
+            self._accepted, last.end = True, t
+            if self._durations:
+                self._durations.pop()  # its duration is counted again, longer, when it ends
             self._clear_gap()
             return []
-        self._clear_gap()
         self._seg_conf = [float(q[k])]
-        rec = SpelledLetter(self.tokens[k], t, t, self._seg_conf[0])
+        self._seg, self._accepted = SpelledLetter(self.tokens[k], t, t, self._seg_conf[0]), False
+        return self._accept()
+
+    def _ends_movement(self, last: SpelledLetter, k: int, t: float) -> bool:
+        """A J or Z movement ends with the hand still in its handshape (a Z's index finger reads X or D):
+        read straight after it, with no movement between, that is the end of the same letter."""
+        return (
+            last.letter in MOVING_LETTERS
+            and self.tokens[k] in MOTION_SHAPES[last.letter]
+            and not self._gap_moved
+            and t - last.end < END_OF_MOVEMENT_S
+        )
+
+    def _accept(self) -> list[SpelledLetter]:
+        """The letter in progress becomes a letter once it has lasted ``relative_min`` of the median
+        duration of the last letters: the same few frames are a letter when someone spells four letters
+        a second, and a passing shape between letters held for a second each (a teacher's alphabet)."""
+        rec = self._seg
+        if rec is None or self._accepted:
+            return []
+        lasted = rec.end - rec.start + 1.0 / self.frame_rate
+        typical = float(np.median(self._durations)) if self._durations else TYPICAL_LETTER_S
+        if len(rec.letter) == 1 and lasted < self.cfg.relative_min * typical:
+            return []
         if self._pending_motion is not None and rec.letter in MOTION_SHAPES.get(self._pending_motion[0], ()):
             rec.letter, self._pending_motion = self._pending_motion[0], None
-        self._seg = rec
+        self._accepted = True
         self.letters.append(rec)
+        self._clear_gap()
         return [rec]
+
+    def _close(self) -> None:
+        """The letter in progress ends: its duration joins the recent ones (one never accepted is dropped)."""
+        if self._seg is not None and self._accepted and len(self._seg.letter) == 1:
+            self._durations.append(self._seg.end - self._seg.start + 1.0 / self.frame_rate)
 
     def _gap(self, t: float, moved: bool | None) -> None:
         """A transition frame: note whether the hand moved, and how long it was out of view."""
@@ -346,6 +387,9 @@ class SpellingDecoder:
             return None
         if len(run) == 1 and run[0].letter == label:
             return None  # already read for this movement
+        before = self.letters[-len(run) - 1] if len(self.letters) > len(run) else None
+        if before is not None and before.letter == label and run[-1].start - before.end < window_s:
+            run.append(before)  # the end of the same movement, read after its letter: one letter
         first = run[-1]
         first.letter, first.end = label, max(rec.end for rec in run)
         del self.letters[len(self.letters) - len(run) + 1 :]

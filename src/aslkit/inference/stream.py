@@ -367,8 +367,11 @@ class StreamingRecognizer:
         """The end of the stream: letters the decoder still held back (its lag), applied to the text."""
         if self.spelling is None:
             return []
-        t = self.spelling.letters[-1].end if self.spelling.letters else 0.0
-        return self._emit([self._letter_event(rec, t) for rec in self.spelling.finish()])
+        t = self._buffer[-1][0] if self._buffer else self.spelling.letters[-1].end if self.spelling.letters else 0.0
+        events = [self._letter_event(rec, t) for rec in self.spelling.finish()]
+        if self.motion is not None:  # the stream's last movement, with the letters just decided
+            events += self._motion_check(t, None)
+        return self._emit(events)
 
     @property
     def letters(self) -> list[SpelledLetter]:
@@ -385,6 +388,16 @@ class StreamingRecognizer:
         self._last_letter = rec  # the replaced letters are the last ones written (some maybe in this frame)
         return [*[Event("delete", "del", t, conf) for _ in range(replaced)], Event("letter", label, t, conf, rec.start)]
 
+    def _motion_check(self, t: float, wrist: np.ndarray | None) -> list[Event]:
+        """The motion model on the last ``motion_window_s`` of hands: a J or Z it is sure of."""
+        clip = self._window(t, self.cfg.motion_window_s)
+        if clip is None or self.motion is None:
+            return []
+        p = self.motion.predict_frames(clip)
+        if p.label in MOTION_LETTERS and p.confidence >= self.cfg.motion_min_confidence:
+            return self._moving(p.label, p.confidence, t, wrist)
+        return []
+
     def _sequences(self, hands: HandsResult, t: float, wrist: np.ndarray | None) -> list[Event]:
         if self.motion is None and self.words is None:
             return []
@@ -394,11 +407,7 @@ class StreamingRecognizer:
             self._buffer.popleft()
         out: list[Event] = []
         if self.motion is not None and self._frame % max(1, self.cfg.motion_every) == 0:
-            clip = self._window(t, self.cfg.motion_window_s)
-            if clip is not None:
-                p = self.motion.predict_frames(clip)
-                if p.label in MOTION_LETTERS and p.confidence >= self.cfg.motion_min_confidence:
-                    out += self._moving(p.label, p.confidence, t, wrist)
+            out += self._motion_check(t, wrist)
         if self.words is not None and self._frame % max(1, self.cfg.word_every) == 0:
             clip = self._window(t, self.cfg.word_window_s)
             if clip is not None:
