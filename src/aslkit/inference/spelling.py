@@ -163,7 +163,7 @@ class SpellingDecoder:
         self._accepted = False  # whether it has lasted long enough to be a letter
         self._seg_token = -1
         self._seg_conf: list[float] = []
-        self._pending_motion: tuple[str, float] | None = None
+        self._pending_motion: tuple[str, float, float] | None = None  # (letter, time, window) not yet placed
 
     # -- per frame ---------------------------------------------------------------------------------
     def emissions(self, probs: np.ndarray | None, speed: float) -> tuple[np.ndarray, float, np.ndarray]:
@@ -335,8 +335,13 @@ class SpellingDecoder:
         typical = float(np.median(self._durations)) if self._durations else TYPICAL_LETTER_S
         if len(rec.letter) == 1 and lasted < self.cfg.relative_min * typical:
             return []
-        if self._pending_motion is not None and rec.letter in MOTION_SHAPES.get(self._pending_motion[0], ()):
-            rec.letter, self._pending_motion = self._pending_motion[0], None
+        pending = self._pending_motion
+        if (
+            pending is not None
+            and rec.letter in MOTION_SHAPES.get(pending[0], ())
+            and rec.end >= pending[1] - pending[2]
+        ):
+            rec.letter, self._pending_motion = pending[0], None  # a letter read during the movement
         self._accepted = True
         self.letters.append(rec)
         self._clear_gap()
@@ -383,7 +388,7 @@ class SpellingDecoder:
                 break
             run.append(rec)
         if not run:
-            self._pending_motion = (label, t)  # its letter may not be decided yet (the decoder lags)
+            self._pending_motion = (label, t, window_s)  # its letter may not be decided yet (the decoder lags)
             return None
         if len(run) == 1 and run[0].letter == label:
             return None  # already read for this movement
