@@ -236,7 +236,7 @@ class LiveConfig:
     switch_penalty: float = 5.0
     moving_free: float = 1.0
     relative_min: float = 0.3
-    move_speed: float = 1.0
+    move_speed: float = 2.0
     move_width: float = 0.3
     word_gap_s: float = 1.0
     smoothing_s: float = 0.15
