@@ -103,11 +103,11 @@ def run_live(
         if out is not None and Path(out).resolve() == Path(transcript).resolve():
             raise AslkitError("--out and --transcript name the same file")
     cap = open_video(source)
-    rec = StreamingRecognizer(model, **overrides)
-    show = window and has_display()
     in_fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     if not np.isfinite(in_fps) or in_fps <= 1:
         in_fps = 30.0
+    rec = StreamingRecognizer(model, frame_rate=in_fps if is_file else None, **overrides)
+    show = window and has_display()
     writer = None
     stage_ms: dict[str, list[float]] = {k: [] for k in STAGES}
     events: list[Event] = []

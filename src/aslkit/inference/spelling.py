@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -89,7 +90,7 @@ class HandSpeed:
             self._past.clear()
             self.value = 0.0
             return 0.0
-        p = np.asarray(points, np.float64)[:, :2][list(TIPS)]
+        p = np.asarray(points, np.float64)[TIPS, :2]
         size = max(float(np.ptp(points[:, 0])), float(np.ptp(points[:, 1])), 1e-6)
         while len(self._past) > 1 and t - self._past[1][1] >= self.span_s:
             self._past.popleft()
@@ -265,7 +266,7 @@ class SpellingDecoder:
     def _traceback(self, steps: int) -> int:
         """The state ``steps`` frames back on the best path ending now; older backpointers are dropped."""
         s = int(self.delta.argmax())
-        for back in list(self._back)[: -steps - 1 : -1]:
+        for back in islice(reversed(self._back), steps):  # no copy: transcribe's lag is 300 frames
             s = int(back[s])
         while len(self._back) > steps:
             self._back.popleft()
@@ -277,7 +278,7 @@ class SpellingDecoder:
             return []
         s = int(self.delta.argmax())
         states = [s]
-        for back in list(self._back)[::-1][: n - 1]:
+        for back in islice(reversed(self._back), n - 1):
             s = int(back[s])
             states.append(s)
         return states[::-1]

@@ -64,21 +64,28 @@ class Event:
 
 @dataclass
 class Transcript:
-    """The running text the events write."""
+    """The running text the events write, and for each character the letter event that wrote it (None
+    for spaces and word signs), so a word list can weigh each letter by its confidence."""
 
     text: str = ""
+    sources: list[Event | None] = field(default_factory=list)
+
+    def _add(self, chars: str, source: Event | None) -> None:
+        self.text += chars
+        self.sources += [source] * len(chars)
 
     def apply(self, event: Event) -> None:
         if event.kind == "letter":
-            self.text += event.value
+            self._add(event.value, event)
         elif event.kind == "space":
             if self.text and not self.text.endswith(" "):
-                self.text += " "
+                self._add(" ", None)
         elif event.kind == "delete":
-            self.text = self.text[:-1]
+            self.text, self.sources = self.text[:-1], self.sources[:-1]
         elif event.kind == "word":
-            sep = "" if not self.text or self.text.endswith(" ") else " "
-            self.text += sep + event.value + " "
+            if self.text and not self.text.endswith(" "):
+                self._add(" ", None)
+            self._add(event.value + " ", None)
 
 
 class LetterStream:
@@ -206,7 +213,14 @@ class StreamingRecognizer:
     >>> for frame_result in map(rec.process, frames): print(frame_result.events)
     """
 
-    def __init__(self, model: str | TrainedModel | None = None, cfg: LiveConfig | None = None, **overrides: Any):
+    def __init__(
+        self,
+        model: str | TrainedModel | None = None,
+        cfg: LiveConfig | None = None,
+        frame_rate: float | None = None,
+        **overrides: Any,
+    ):
+        """``frame_rate``: the stream's nominal rate when known (a video file's); else the decoder measures it."""
         self.cfg = cfg or LiveConfig.from_defaults(**overrides)
         self.model = model if isinstance(model, TrainedModel) else load_model(model)
         self.model.use_backend(self.cfg.backend)
@@ -216,7 +230,8 @@ class StreamingRecognizer:
         if self.cfg.decoder not in DECODERS:
             raise AslkitError(f"--decoder {self.cfg.decoder!r}: use one of {', '.join(DECODERS)}")
         self.stream = LetterStream(self.model.labels, self.cfg)
-        self.spelling = SpellingDecoder(self.model.labels, self.cfg) if self.cfg.decoder == "spelling" else None
+        spelling = self.cfg.decoder == "spelling"
+        self.spelling = SpellingDecoder(self.model.labels, self.cfg, frame_rate or 30.0) if spelling else None
         self._probs: np.ndarray | None = None  # the last frame's letter probabilities (what is shown)
         self._main: np.ndarray | None = None  # the main hand's points on the last frame that had one
         self._no_hand_since: float | None = None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aslkit.errors import AslkitError
 from aslkit.inference.lexicon import Lexicon, load_lexicon
-from aslkit.inference.spelling import SpelledLetter, SpellingDecoder
+from aslkit.inference.spelling import SpelledLetter
 from aslkit.landmarks.holistic import is_video_path
 from aslkit.landmarks.video import frame_time, open_video
 from aslkit.names import shown
@@ -80,25 +80,23 @@ class FrameClock:
 
 
 def _text_chars(events: Iterable[Event], letters: list[SpelledLetter]) -> list[tuple[str, float | None]]:
-    """The text the events write, as (character, confidence) pairs: the Transcript's own rules replayed,
-    with each spelled letter's final confidence (an event carries the confidence of the letter's first
-    frame only). Word signs and gestures get None: a word list never changes them."""
+    """The text the events write, as (character, confidence) pairs: the Transcript replayed, with each
+    spelled letter's final confidence (an event carries the confidence of the letter's first frame only).
+    Word signs and spaces get None: a word list never changes them."""
+    from aslkit.inference.stream import Transcript
+
     by_start = {round(x.start, 6): x for x in letters}
-    chars: list[tuple[str, float | None]] = []
+    text = Transcript()
     for ev in events:
-        if ev.kind == "letter":
-            rec = by_start.get(round(ev.start, 6)) if ev.start is not None else None
-            chars += [(ch, rec.confidence if rec is not None else ev.confidence) for ch in ev.value]
-        elif ev.kind == "space":
-            if chars and chars[-1][0] != " ":
-                chars.append((" ", None))
-        elif ev.kind == "delete":
-            chars = chars[:-1]
-        elif ev.kind == "word":
-            if chars and chars[-1][0] != " ":
-                chars.append((" ", None))
-            chars += [(ch, None) for ch in ev.value] + [(" ", None)]
-    return chars
+        text.apply(ev)
+
+    def confidence(ev: Event | None) -> float | None:
+        if ev is None:
+            return None
+        rec = by_start.get(round(ev.start, 6)) if ev.start is not None else None
+        return rec.confidence if rec is not None else ev.confidence
+
+    return [(ch, confidence(ev)) for ch, ev in zip(text.text, text.sources, strict=True)]
 
 
 def _video_source(path: str | Path) -> str:
@@ -127,17 +125,12 @@ def transcribe(
     lex = load_lexicon(lexicon) if isinstance(lexicon, (str, Path)) else lexicon
     overrides = {"lag_s": OFFLINE_LAG_S, **overrides}
     cap = open_video(_video_source(path))
-    try:
-        rec = recognizer if recognizer is not None else StreamingRecognizer(model, **overrides)
+    clock = FrameClock(cap.get(cv2.CAP_PROP_FPS) or 30.0)
+    try:  # the decoder sizes letters in frames: it starts at the file's own rate
+        rec = recognizer if recognizer is not None else StreamingRecognizer(model, frame_rate=clock.fps, **overrides)
     except BaseException:
         cap.release()
         raise
-    clock = FrameClock(cap.get(cv2.CAP_PROP_FPS) or 30.0)
-    if recognizer is None and rec.spelling is not None:
-        # The decoder sizes letters in frames at an assumed 30 FPS and, when its first frames show another
-        # rate, rebuilds itself and drops what it had not decided yet (a first letter at 10 FPS): start it
-        # at the file's own rate.
-        rec.spelling = SpellingDecoder(rec.model.labels, rec.cfg, frame_rate=clock.fps)
     events: list[Event] = []
     t = -1.0 / clock.fps
     try:
