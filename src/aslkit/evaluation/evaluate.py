@@ -3,7 +3,9 @@ models, landmark clips or videos for sequence (sign) models; the same metrics JS
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -11,18 +13,21 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.data.dataset import load_dataset
+from aslkit.data.dataset import ImageDataset, load_dataset
+from aslkit.data.images import is_image_path
 from aslkit.data.sequences import is_sequence_source, load_sequences
 from aslkit.data.split import groups_from_pattern
 from aslkit.errors import AslkitError, DatasetError
-from aslkit.evaluation.metrics import end_to_end_metrics
-from aslkit.evaluation.report import plot_confusion, write_markdown
+from aslkit.evaluation.metrics import end_to_end_metrics, group_cards
+from aslkit.evaluation.report import group_word, plot_confusion, plot_group_accuracy, write_markdown
 from aslkit.inference.recognizer import Recognizer
 from aslkit.inference.sequence_recognizer import check_layout, hands_seen, sequence_decisions, sequence_probabilities
 from aslkit.labels import match_labels
 from aslkit.models.io import TrainedModel, load_model
 from aslkit.names import shown
 from aslkit.outputs import check_new_folder, new_folder
+
+GROUP_BY = ("folder",)  # evaluate(group_by=...): what a group can be besides a file-name pattern
 
 
 def evaluate(
@@ -34,6 +39,7 @@ def evaluate(
     progress: bool = True,
     views: int | str | None = None,
     group_pattern: str | None = None,
+    group_by: str | None = None,
 ) -> dict[str, Any]:
     r"""Metrics of ``model`` (default: the shipped ``letters``) on a folder-per-class or box-CSV set.
 
@@ -42,40 +48,127 @@ def evaluate(
     ``report_dir/metrics.json`` with a confusion-matrix PNG and report.md when report_dir is given).
     views: 1, 2 (photo and its mirror image averaged) or "auto" (mirror only where the photo alone
     is uncertain); default: what the model's JSON says.
-    group_pattern: regex on file names (e.g. ``hand(\d+)`` for Massey's signers) to add per-group
-    figures under ``per_group``: how the model does for each signer, not just on average.
+    group_pattern: regex on file names (e.g. ``hand(\d+)`` for Massey's signers; its first group, else
+    the whole match, names the group).
+    group_by: ``"folder"`` reads DATA as one sub-folder per group, each a labelled set of its own
+    (``people/<person>/<A..Z>/*.jpg``, or a box CSV per sub-folder), and groups by that sub-folder: one
+    folder per person or camera is how such sets are usually kept, so no file renaming is needed.
+    With either, ``per_group`` holds a report card per group (see metrics.group_cards): how the model
+    does for each person, not just on average. A pattern that misses a file, ``folder`` on a flat
+    set, or a group left with no photo is a DatasetError (found before any landmark work, except a
+    group whose every photo turns out unreadable).
     """
     if report_dir is not None:  # before any work: a wrong --report costs nothing
         check_new_folder(report_dir, [data], flag="--report", what="the evaluated data")
+    if group_by not in (None, *GROUP_BY):
+        raise AslkitError(f"unknown group_by {group_by!r}; choose from {', '.join(GROUP_BY)}")
+    if group_by and group_pattern:
+        raise AslkitError("give either --group-by or --group-pattern, not both")
     loaded = model if isinstance(model, TrainedModel) else load_model(model)
     if loaded.preprocessing.get("input") == "sequence":
-        if views not in (None, 1, "1") or group_pattern:
-            raise AslkitError("views and group patterns apply to photos; clips are grouped by their signer field")
+        if views not in (None, 1, "1") or group_pattern or group_by:
+            raise AslkitError("views and groups apply to photos; clips are grouped by their signer field")
         return evaluate_sequences(data, loaded, report_dir, cache_dir, progress)
     rec = Recognizer(loaded, cache_dir=cache_dir, views=views)
-    ds = load_dataset(data)
+    ds, group_of = _load_grouped(data) if group_by == "folder" else (load_dataset(data), None)
     known = set(rec.labels) | {rec.no_hand_label}
     unknown = Counter(s.label for s in ds.samples if s.label not in known)
+    all_groups = sorted(set(group_of.values())) if group_of else []
     ds.samples = [s for s in ds.samples if s.label in known]
     if not ds.samples:
-        raise DatasetError(f"{data}: none of its classes ({', '.join(sorted(unknown))}) are known to the model")
+        raise DatasetError(
+            f"{data}: none of its classes ({', '.join(sorted(unknown))}) are known to the model{_nested_hint(data)}"
+        )
+    if group_pattern:
+        group_of = _pattern_groups(ds, group_pattern)
+    if group_of is not None:
+        _check_groups_left(all_groups, [group_of[str(s.path)] for s in ds.samples], "of a class the model knows")
     d, probs, has_hand, extra = rec.dataset_probabilities(ds, workers=workers, progress=progress)
     preds = np.where(has_hand, np.array(rec.labels, dtype=object)[probs.argmax(1)], rec.no_hand_label)
     metrics = end_to_end_metrics(d.labels, list(preds), has_hand, rec.labels)
     metrics.update(extra)
-    if group_pattern:
-        groups = np.array(groups_from_pattern([Path(p).name for p in d.paths], group_pattern), dtype=object)
-        y = np.array(d.labels, dtype=object)
-        metrics["per_group"] = {
-            str(g): {"n": int((groups == g).sum()), "accuracy": float((preds[groups == g] == y[groups == g]).mean())}
-            for g in sorted(set(groups))
-        }
+    if group_of is not None:
+        groups = [group_of[p] for p in d.paths]
+        _check_groups_left(sorted({group_of[str(s.path)] for s in ds.samples}), groups, "that could be read")
+        metrics["per_group"] = group_cards(d.labels, list(preds), has_hand, groups, rec.labels)
+        metrics["group_by"] = group_by or "pattern"
+        if group_pattern:
+            metrics["group_pattern"] = group_pattern
     metrics["data"] = str(data)
     metrics["model"] = rec.model.source or rec.model.architecture
     metrics["unknown_labels"] = dict(sorted(unknown.items()))
     if report_dir is not None:
         _write_report(metrics, Path(report_dir), data, d.paths, d.labels, list(preds), has_hand)
     return metrics
+
+
+def _holds_classes(folder: Path) -> bool:
+    """A labelled set of its own: a box CSV, or class sub-folders and no loose photos (a class folder
+    holds photos)."""
+    if (folder / "annotations.csv").exists():
+        return True
+    entries = [e for e in folder.iterdir() if not e.name.startswith(".")]
+    return any(e.is_dir() for e in entries) and not any(e.is_file() and is_image_path(e) for e in entries)
+
+
+def _group_folders(root: Path) -> list[Path]:
+    return sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+def _nested_hint(data: str | Path) -> str:
+    """Where DATA is one folder per person, say how to read it (its "classes" are people)."""
+    root = Path(data)
+    with contextlib.suppress(OSError):
+        subs = _group_folders(root) if root.is_dir() else []
+        if subs and all(_holds_classes(d) for d in subs):
+            return f"; it holds one labelled set per sub-folder ({subs[0].name}/, ...): add --group-by folder"
+    return ""
+
+
+def _load_grouped(data: str | Path) -> tuple[ImageDataset, dict[str, str]]:
+    """DATA/<group>/<label>/*.jpg (or DATA/<group>/annotations.csv) as one dataset, and the group of
+    each sample path: the sub-folder it came from."""
+    root = Path(data)
+    if not root.is_dir():
+        load_dataset(root)  # its own one-line error: no such folder, a file, ...
+        raise DatasetError(f"{root}: --group-by folder needs a folder of groups, DATA/<group>/<label>/*.jpg")
+    subs = _group_folders(root)
+    flat = next((d for d in subs if not _holds_classes(d)), None)
+    if not subs or flat is not None:
+        why = f"{flat.name}/ holds photos, not class folders" if flat is not None else "it has no sub-folders"
+        raise DatasetError(
+            f"{root}: --group-by folder needs one sub-folder per group, each holding class folders "
+            f"(DATA/<group>/<label>/*.jpg); {why} (for a flat set use --group-pattern)"
+        )
+    samples, group_of = [], {}
+    for d in subs:
+        part = load_dataset(d)  # a group without photos: "DATA/<group>: no images found"
+        samples += part.samples
+        group_of.update({str(s.path): d.name for s in part.samples})
+    return ImageDataset(root, samples), group_of
+
+
+def _pattern_groups(ds: ImageDataset, pattern: str) -> dict[str, str]:
+    """The group of each sample path from a regex on its file name; checked before any landmark work."""
+    paths = sorted({str(s.path) for s in ds.samples})
+    names = [Path(p).name for p in paths]
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise DatasetError(f"bad group pattern {pattern!r}: {exc}") from None
+    if not any(rx.search(n) for n in names):
+        raise DatasetError(
+            f"group pattern '{pattern}' does not match any of the {len(names)} file names (e.g. {names[0]!r})"
+        )
+    return dict(zip(paths, groups_from_pattern(names, pattern), strict=True))
+
+
+def _check_groups_left(expected: list[str], groups: list[str], what: str) -> None:
+    """A group with no photo left has no card to show: say which, rather than drop it silently."""
+    seen = set(groups)
+    empty = [g for g in expected if g not in seen]
+    if empty:
+        raise DatasetError(f"group(s) {', '.join(map(repr, empty))}: no photo {what}")
 
 
 def _write_report(metrics: dict, report_dir: Path, data, paths, labels, preds, has_hand) -> None:
@@ -88,9 +181,12 @@ def _write_report(metrics: dict, report_dir: Path, data, paths, labels, preds, h
 def _write_report_files(metrics: dict, out: Path, data, paths, labels, preds, has_hand) -> None:
     cm = metrics["confusion_matrix"]
     plot_confusion(cm["matrix"], cm["labels"], out / "confusion_matrix.png", shown(Path(data).name))
-    write_markdown(
-        metrics, out / "report.md", f"Evaluation on {shown(data)}", {"confusion matrix": "confusion_matrix.png"}
-    )
+    images = {"confusion matrix": "confusion_matrix.png"}
+    if metrics.get("per_group"):
+        word = group_word(metrics)
+        plot_group_accuracy(metrics["per_group"], out / "per_group.png", word)
+        images[f"accuracy per {word}"] = "per_group.png"
+    write_markdown(metrics, out / "report.md", f"Evaluation on {shown(data)}", images)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     mistakes = [
         {"path": p, "label": t, "predicted": str(q), "hand": bool(h)}
@@ -128,13 +224,9 @@ def evaluate_sequences(
     preds, _ = sequence_decisions(m, sequence_probabilities(m, ds))
     has_hand = np.array([hands_seen(s, ds.layout) > 0 for s in ds.sequences], dtype=bool)
     metrics = end_to_end_metrics(ds.labels, preds, has_hand, m.labels)
-    if ds.signers is not None:
-        groups = np.array(ds.signers, dtype=object)
-        y, q = np.array(ds.labels, dtype=object), np.array(preds, dtype=object)
-        metrics["per_group"] = {
-            str(g): {"n": int((groups == g).sum()), "accuracy": float((q[groups == g] == y[groups == g]).mean())}
-            for g in sorted(set(ds.signers))
-        }
+    if ds.signers is not None:  # the same report card as photos; detection_rate: clips with a hand seen
+        metrics["per_group"] = group_cards(ds.labels, list(preds), has_hand, list(ds.signers), m.labels)
+        metrics["group_by"] = "signer"
     metrics["data"] = str(data)
     metrics["model"] = m.source or m.architecture
     metrics["unknown_labels"] = dict(sorted(unknown.items()))

@@ -77,3 +77,60 @@ def end_to_end_metrics(
         lab: float(hand[yt == lab].mean()) for lab in out["per_class_f1"] if (yt == lab).any()
     }
     return out
+
+
+WORST_CLASSES = 3  # letters listed per group on a report card
+READ_AS = 3  # wrong answers listed per worst letter
+
+
+def worst_classes(metrics: dict, k: int = WORST_CLASSES, read_as: int = READ_AS) -> list[dict]:
+    """The ``k`` classes with the lowest recall in a classification_metrics dict, each with what it was
+    most often read as (from the confusion matrix; a missed hand reads as Nothing).
+
+    Recall, not F1: a report card asks which of this person's letters the model misses; F1 would also
+    blame a letter for other letters read as it. Classes read perfectly are not listed; ties go to the
+    class with more misses, then to label order."""
+    labels = metrics["confusion_matrix"]["labels"]
+    cm = np.asarray(metrics["confusion_matrix"]["matrix"], dtype=np.int64).reshape(len(labels), len(labels))
+    row = {lab: i for i, lab in enumerate(labels)}
+    missed = [(lab, v) for lab, v in metrics["per_class"].items() if v["recall"] < 1.0]
+    missed.sort(key=lambda lv: (lv[1]["recall"], -lv[1]["support"], labels.index(lv[0])))
+    out = []
+    for lab, v in missed[:k]:
+        counts = cm[row[lab]]
+        wrong = [(labels[j], int(c)) for j, c in enumerate(counts) if c > 0 and j != row[lab]]
+        wrong.sort(key=lambda lc: (-lc[1], labels.index(lc[0])))
+        out.append({"label": lab, "recall": v["recall"], "support": v["support"], "read_as": dict(wrong[:read_as])})
+    return out
+
+
+def group_cards(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    has_hand: Sequence[bool],
+    groups: Sequence[str],
+    labels: Sequence[str],
+    worst: int = WORST_CLASSES,
+) -> dict[str, dict]:
+    """A report card per group (a person, a camera, a file-name pattern), in group-name order: n,
+    end-to-end accuracy, detection_rate, accuracy_detected, n_detected, macro_f1 and its ``worst``
+    classes (see worst_classes), so that a good average cannot hide the one person the model fails."""
+    g = np.array([str(x) for x in groups], dtype=object)
+    yt, yp = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
+    hand = np.asarray(has_hand, dtype=bool)
+    if not (len(g) == len(yt) == len(yp) == len(hand)):
+        raise ValueError("groups, labels, predictions and has_hand differ in length")
+    cards = {}
+    for name in sorted(set(g)):
+        sel = g == name
+        m = end_to_end_metrics(list(yt[sel]), list(yp[sel]), hand[sel], labels)
+        cards[name] = {
+            "n": m["n"],
+            "accuracy": m["accuracy"],
+            "detection_rate": m["detection_rate"],
+            "accuracy_detected": m["accuracy_detected"],
+            "n_detected": m["n_detected"],
+            "macro_f1": m["macro_f1"],
+            "worst": worst_classes(m, worst),
+        }
+    return cards

@@ -80,8 +80,79 @@ def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
 
+def group_word(metrics: dict) -> str:
+    """What a group is called in tables: clips are grouped by their signer."""
+    return "signer" if metrics.get("input") == "sequence" else "group"
+
+
+def worst_first(per_group: dict[str, dict]) -> list[tuple[str, dict]]:
+    """Report-card rows, lowest end-to-end accuracy first (then the larger group, then the name):
+    the person the model fails is the first line a reader sees."""
+    return sorted(per_group.items(), key=lambda gv: (gv[1]["accuracy"], -gv[1]["n"], gv[0]))
+
+
+def worst_text(worst: list[dict]) -> str:
+    """``P 0.35 (Z 9, N 3); M 0.50 (Nothing 4)``: letter, recall, what it was read as and how often."""
+    parts = []
+    for w in worst:
+        read = ", ".join(f"{lab} {c}" for lab, c in w.get("read_as", {}).items())
+        parts.append(f"{w['label']} {w['recall']:.2f}" + (f" ({read})" if read else ""))
+    return "; ".join(parts) if parts else "-"
+
+
+def _opt_pct(v: dict, key: str) -> str:
+    return _pct(v[key]) if key in v else ""
+
+
+def report_card_markdown(per_group: dict[str, dict], word: str = "group") -> list[str]:
+    """The "Report card" section of report.md: one row per group, worst first."""
+    item = "a photo where no hand was found" if word == "group" else "a clip with no hand in any frame"
+    lines = [
+        "## Report card",
+        "",
+        f"One row per {word}, worst first. Accuracy is end to end ({item} counts as wrong unless its label is "
+        f"the no-hand class); worst letters: the lowest recall in that {word}, with what each was most often "
+        "read as.",
+        "",
+        f"| {word} | images | accuracy | detection rate | accuracy on detected | macro F1 | worst letters |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for g, v in worst_first(per_group):
+        f1 = f"{v['macro_f1']:.3f}" if "macro_f1" in v else ""
+        cells = [g.replace("|", "\\|"), str(v["n"]), _pct(v["accuracy"]), _opt_pct(v, "detection_rate")]
+        cells += [_opt_pct(v, "accuracy_detected"), f1, worst_text(v.get("worst", [])).replace("|", "\\|")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def plot_group_accuracy(per_group: dict[str, dict], path: str | Path, word: str = "group") -> Path:
+    """Horizontal bars of end-to-end accuracy per group (worst at the top), detection rate beside it."""
+    plt = _plt()
+    rows = worst_first(per_group)[::-1]  # barh draws bottom-up
+    names = [g for g, _ in rows]
+    y = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(7, max(2.8, 0.4 * len(rows) + 1.6)))
+    acc = [v["accuracy"] for _, v in rows]
+    ax.barh(y + 0.2, acc, height=0.4, label="accuracy (end to end)")
+    ax.barh(y - 0.2, [v.get("detection_rate", 0.0) for _, v in rows], height=0.4, label="hand detection rate")
+    for yi, a in zip(y, acc, strict=True):
+        ax.text(min(a, 0.86) + 0.01, yi + 0.2, f"{100 * a:.1f}%", va="center", fontsize=7)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("fraction of photos" if word == "group" else "fraction of clips")
+    ax.set_title(f"per {word}, worst at the top")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def write_markdown(metrics: dict, path: str | Path, title: str, images: dict[str, str] | None = None) -> Path:
-    """A Markdown report: headline figures, per-class table, and links to the PNGs."""
+    """A Markdown report: headline figures, the report card per group (when metrics has ``per_group``),
+    per-class table, and links to the PNGs."""
     lines = [f"# {title}", ""]
     keys = [
         ("n", "images"),
@@ -96,16 +167,17 @@ def write_markdown(metrics: dict, path: str | Path, title: str, images: dict[str
         if k in metrics:
             v = metrics[k]
             lines.append(f"| {name} | {v if k == 'n' else _pct(v)} |")
-    if metrics.get("per_group"):
-        lines += ["", "| group | images | end-to-end accuracy |", "|---|---|---|"]
-        lines += [f"| {g} | {v['n']} | {_pct(v['accuracy'])} |" for g, v in metrics["per_group"].items()]
     if metrics.get("unknown_labels"):
         lines += ["", f"Classes the model does not know (left out): {json.dumps(metrics['unknown_labels'])}"]
     if metrics.get("errors"):
         lines += ["", f"Unreadable files: {len(metrics['errors'])} (first: {metrics['errors'][0]})"]
+    if metrics.get("per_group"):
+        lines += ["", *report_card_markdown(metrics["per_group"], group_word(metrics))]
     per = metrics.get("per_class", {})
     det = metrics.get("per_class_detection_rate", {})
     if per:
+        if metrics.get("per_group"):  # the report card opened a section: the class table gets its own
+            lines += ["", "## Per class"]
         lines += ["", "| class | F1 | precision | recall | support | hand found |", "|---|---|---|---|---|---|"]
         for lab, v in per.items():
             d = _pct(det[lab]) if lab in det else ""
