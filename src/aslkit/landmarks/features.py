@@ -55,6 +55,10 @@ def canonical_array(landmarks: np.ndarray, handedness: str, width: float, height
     return pts
 
 
+def other_side(handedness: str) -> str:
+    return "Right" if handedness == "Left" else "Left"
+
+
 def _normalize(p: np.ndarray) -> np.ndarray:
     """Centre on the palm and divide by palm size; p is (N, 21, 3)."""
     centre = p[:, _PALM].mean(1, keepdims=True)
