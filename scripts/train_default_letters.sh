@@ -8,7 +8,10 @@
 # held-out person scored 84.6% on average (worst 78.1%) against 82.2% for the model without them,
 # with Massey 94.5-96.1% over the five folds. The landmark
 # frames are consecutive video frames of one signer: every 4th is kept, and their unstated image
-# aspect is 16:9 (the aspect under which a photo-trained model agrees with them best: 82% vs 81% at 4:3).
+# aspect is 16:9 (the aspect under which a photo-trained model agrees with them best: 82% vs 81% at 4:3,
+# measured while the file was still read as the wrong hand). Since the .npz loader infers the file's
+# hand side (its rows are the other hand), leaving each person out gives a mean of 85.24% (worst 78.27%);
+# see docs/letters-on-other-people.md for what else was tried.
 # --views auto: the model also looks at the mirror image of a photo when the photo alone is uncertain
 # (top probability < 0.8) and averages the two (Massey, 3 seeds: 95.1-95.3% with two views against
 # 94.4-94.9% with one; auto keeps the two-view figure while about 18% of photos need the mirror).
