@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from aslkit.config import _section
-from aslkit.evaluation.detection_metrics import box_iou
+from aslkit.data.boxes import box_iou
 from aslkit.landmarks.extractor import Hand, HandLandmarker, HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
 from aslkit.models.io import TrainedModel, load_model
