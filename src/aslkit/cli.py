@@ -155,7 +155,7 @@ def cmd_evaluate(args) -> int:
 
 def _print_report_card(m: dict) -> None:
     """One line per group, worst first: who the model fails, and on which letters."""
-    from aslkit.evaluation.report import group_word, worst_first, worst_text
+    from aslkit.report import group_word, worst_first, worst_text
 
     word = group_word(m)
     rows = [(shown(g), v) for g, v in worst_first(m["per_group"])]
