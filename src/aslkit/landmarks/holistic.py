@@ -20,7 +20,7 @@ import numpy as np
 from aslkit.data.sequences import HAND_POINTS, POSE_HANDS, POSE_POINTS
 from aslkit.errors import AslkitError
 from aslkit.landmarks.cache import LandmarkCache, default_cache_dir
-from aslkit.landmarks.extractor import _import_mediapipe, _quiet_stderr
+from aslkit.landmarks.extractor import import_mediapipe, quiet_stderr
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 MAX_SIDE = 640  # Holistic works at 256 px inside; larger frames only cost decoding and resizing time
@@ -34,9 +34,9 @@ class BodyLandmarker:
     """One RGB frame -> a (258,) pose + hands vector (zeros where a part was not found)."""
 
     def __init__(self, model_complexity: int = 1, min_detection: float = 0.5, min_tracking: float = 0.5) -> None:
-        mp = _import_mediapipe()
+        mp = import_mediapipe()
         self.model_complexity = model_complexity
-        with _quiet_stderr():
+        with quiet_stderr():
             self._holistic = mp.solutions.holistic.Holistic(
                 static_image_mode=False,
                 model_complexity=model_complexity,
@@ -46,7 +46,7 @@ class BodyLandmarker:
             )
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        with _quiet_stderr():
+        with quiet_stderr():
             res = self._holistic.process(rgb)
         row = np.zeros(POSE_HANDS.width, np.float32)
         if res.pose_landmarks is not None:
