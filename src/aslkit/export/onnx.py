@@ -214,8 +214,8 @@ def real_inputs(model, data: str | Path, limit: int | None = None, cache_dir="de
     if limit is not None:
         ds.samples = ds.samples[:limit]
     if kind == "hand-landmarks":
-        from aslkit.data.landmark_set import landmarks_for
         from aslkit.landmarks.features import featurize
+        from aslkit.landmarks.landmark_set import landmarks_for
 
         lm = landmarks_for(ds, cache_dir, progress=progress)
         return [featurize(lm.pts[lm.has_hand])]
