@@ -219,7 +219,7 @@ def real_inputs(model, data: str | Path, limit: int | None = None, cache_dir="de
 
         lm = landmarks_for(ds, cache_dir, progress=progress)
         return [featurize(lm.pts[lm.has_hand])]
-    from aslkit.data.image_set import images_for, to_tensor_batch
+    from aslkit.landmarks.image_set import images_for, to_tensor_batch
 
     imgs = images_for(ds, int(model.preprocessing["size"]), str(model.preprocessing.get("crop", "none")), cache_dir,
                       progress=progress)  # fmt: skip
