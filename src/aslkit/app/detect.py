@@ -22,12 +22,12 @@ import numpy as np
 from tqdm import tqdm
 
 from aslkit.data.images import encode_image, is_image_path, load_image
+from aslkit.data.sequences import is_video_path
 from aslkit.errors import AslkitError, ImageError
 from aslkit.inference.detector import Detection, HandLetterDetector, HandLetters
 from aslkit.inference.recognizer import collect_paths
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
-from aslkit.landmarks.holistic import is_video_path
 from aslkit.names import shown
 from aslkit.outputs import check_new_folder, new_folder, safe_relpath
 

@@ -202,8 +202,8 @@ def real_inputs(model, data: str | Path, limit: int | None = None, cache_dir="de
     for sequence models), as they would be at prediction time."""
     kind = _kind(model)
     if kind == "sequence":
-        from aslkit.data.sequences import load_sequences
         from aslkit.inference.sequence_recognizer import check_layout, sequence_arrays
+        from aslkit.landmarks.holistic import load_sequences
 
         seqs = check_layout(model, load_sequences(data, cache_dir=cache_dir, progress=progress))
         x, m = sequence_arrays(seqs, int(model.preprocessing["length"]))

@@ -18,7 +18,7 @@ import numpy as np
 
 from aslkit.config import TrainConfig
 from aslkit.data.dataset import ImageDataset, load_dataset
-from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_source, load_sequences
+from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_source
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.recognizer import SECOND_VIEW_BELOW, parse_views, view_probabilities
@@ -26,6 +26,7 @@ from aslkit.labels import NOTHING, canonical_label, sort_labels
 from aslkit.landmarks.augment import augment
 from aslkit.landmarks.extractor import DEFAULT_ATTEMPTS
 from aslkit.landmarks.features import CANONICAL_HANDEDNESS, FEATURE_SET, feature_dim, featurize
+from aslkit.landmarks.holistic import load_sequences
 from aslkit.landmarks.image_set import ImageSet, check_crop_mode, concat_images, images_for
 from aslkit.landmarks.landmark_npz import is_landmark_file, load_landmark_npz
 from aslkit.landmarks.landmark_set import LandmarkSet, concat, landmarks_for
