@@ -458,7 +458,8 @@ def cmd_audit(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from aslkit.export.onnx import check_parity, export_onnx, real_inputs
+    from aslkit.export.onnx import check_parity, export_onnx
+    from aslkit.inference.inputs import real_inputs
     from aslkit.models.io import load_model, shipped_models
     from aslkit.outputs import check_new_file
 
