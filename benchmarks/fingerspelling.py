@@ -8,7 +8,7 @@ a. A real video: one teacher spells A to Z (``fingerspelling-videos/alphabet-a-t
    timestamps): the text, its score (1 - edit distance / letters, the Kaggle ASL Fingerspelling
    metric), CER, which letters were read inside each captioned letter's span, and the halves A-M, N-Z.
 b. Synthetic streams at 2, 3, 4 and 5 letters a second built from real landmark frames of three
-   signers (``sign-sequences/letters-hands.npz``, see ``aslkit.data.spelling_stream``): 40 words per
+   signers (``sign-sequences/letters-hands.npz``, see ``aslkit.landmarks.spelling_stream``): 40 words per
    signer spelled from the letters that signer recorded (Alex has no F, J, S-Z; dmohazab only 15
    letters), fixed before any result was seen. Per rate and signer: letter accuracy, exact words,
    and both again without the words holding J or Z.
@@ -51,7 +51,12 @@ import numpy as np
 
 import aslkit.inference.stream as stream_mod
 from aslkit.config import LiveConfig
-from aslkit.data.spelling_stream import (
+from aslkit.inference.spelling import SpellingDecoder
+from aslkit.inference.stream import Event, LetterStream, StreamingRecognizer
+from aslkit.inference.transcribe import OFFLINE_LAG_S
+from aslkit.landmarks.extractor import HandsResult
+from aslkit.landmarks.features import canonical_points, featurize
+from aslkit.landmarks.spelling_stream import (
     MOVING_LETTERS,
     SpellingStream,
     build_stream,
@@ -60,11 +65,6 @@ from aslkit.data.spelling_stream import (
     load_letter_clips,
     spellable,
 )
-from aslkit.inference.spelling import SpellingDecoder
-from aslkit.inference.stream import Event, LetterStream, StreamingRecognizer
-from aslkit.inference.transcribe import OFFLINE_LAG_S
-from aslkit.landmarks.extractor import HandsResult
-from aslkit.landmarks.features import canonical_points, featurize
 from aslkit.models.io import TrainedModel, load_model
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -38,11 +38,11 @@ def cold_start(image: Path, runs: int = 5) -> float:
 
 def mediapipe_alone(files: list[Path]) -> float:
     from aslkit.data.images import load_image
-    from aslkit.landmarks.extractor import _import_mediapipe, _quiet_stderr
+    from aslkit.landmarks.extractor import import_mediapipe, quiet_stderr
 
-    mp = _import_mediapipe()
+    mp = import_mediapipe()
     imgs = [load_image(f) for f in files]
-    with _quiet_stderr():
+    with quiet_stderr():
         hands = mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2, model_complexity=1)
         hands.process(imgs[0])
         t = time.perf_counter()

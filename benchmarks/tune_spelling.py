@@ -42,8 +42,8 @@ from fingerspelling import (  # noqa: E402
 )
 
 from aslkit.config import LiveConfig  # noqa: E402
-from aslkit.data.spelling_stream import SpellingStream, build_stream, letter_score, load_letter_clips  # noqa: E402
 from aslkit.inference.stream import StreamingRecognizer  # noqa: E402
+from aslkit.landmarks.spelling_stream import SpellingStream, build_stream, letter_score, load_letter_clips  # noqa: E402
 from aslkit.models.io import TrainedModel, load_model  # noqa: E402
 
 SEED_OFFSET = 500  # tuning streams: other seeds than the benchmark's

@@ -24,9 +24,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from aslkit.data.landmark_set import LandmarkSet  # noqa: E402
 from aslkit.landmarks.extractor import Hand  # noqa: E402
 from aslkit.landmarks.features import canonical_points  # noqa: E402
+from aslkit.landmarks.landmark_set import LandmarkSet  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SHIPPED_LETTERS = Path(__file__).resolve().parents[1] / "src" / "aslkit" / "weights" / "letters.json"

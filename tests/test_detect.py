@@ -14,7 +14,7 @@ from test_video import _clip
 
 from aslkit.app.detect import _ranges
 from aslkit.cli import main
-from aslkit.evaluation.detection_metrics import box_iou
+from aslkit.data.boxes import box_iou
 
 LETTERS = ("B", "C", "L", "V", "W", "Y")  # one valid-split photo each; the split was never trained on
 

@@ -13,7 +13,8 @@ import pytest
 from conftest import shared_dir
 
 from aslkit.cli import main
-from aslkit.evaluation.detection_metrics import box_iou, detection_metrics
+from aslkit.data.boxes import box_iou
+from aslkit.evaluation.detection_metrics import detection_metrics
 from aslkit.inference.detector import HandLetterDetector, calibrate_margins, widen
 from aslkit.landmarks.extractor import Hand, HandsResult
 

@@ -18,8 +18,8 @@ from PIL import Image
 from aslkit import cli
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.evaluation.evaluate import evaluate
-from aslkit.evaluation.metrics import classification_metrics, group_cards, worst_classes
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
+from aslkit.metrics import classification_metrics, group_cards, worst_classes
 
 # photo colour (red channel) -> the hand shape the stand-in landmarker "finds"; NO_HAND: no hand at all
 SHAPE_RED = {"B": 20, "L": 110, "V": 200}

@@ -18,8 +18,8 @@ from aslkit.export.onnx import (
     check_parity,
     example_inputs,
     export_onnx,
-    real_inputs,
 )
+from aslkit.inference.inputs import real_inputs
 from aslkit.landmarks.features import feature_dim
 from aslkit.models import create_model, get_model_info, list_models
 from aslkit.models.io import TrainedModel, load_model

@@ -25,9 +25,9 @@ import numpy.lib.format as npformat
 import pytest
 
 from aslkit.cli import main
-from aslkit.data.sequences import load_sequences
 from aslkit.errors import DatasetError, ModelError
 from aslkit.inference.sequence_recognizer import SequenceRecognizer
+from aslkit.landmarks.holistic import load_sequences
 from aslkit.models import io as model_io
 from aslkit.models.io import load_model, shipped_models
 

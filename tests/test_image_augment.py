@@ -303,7 +303,7 @@ def test_write_preview_grid_size_atomic_and_seeded(tmp_path: Path) -> None:
 
 
 def test_write_preview_failure_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import aslkit.models.io as mod  # the shared temp-file-and-rename writer
+    import aslkit.outputs as mod  # the shared temp-file-and-rename writer
 
     target = tmp_path / "prev.png"
     target.write_bytes(b"old preview")

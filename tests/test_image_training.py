@@ -15,11 +15,11 @@ from PIL import Image, ImageDraw
 from aslkit import cli
 from aslkit.config import TrainConfig
 from aslkit.data.dataset import load_dataset
-from aslkit.data.image_set import crop_square, hand_square, images_for
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.evaluation.evaluate import evaluate
 from aslkit.inference.image_recognizer import ImageRecognizer
 from aslkit.inference.recognizer import Recognizer
+from aslkit.landmarks.image_set import crop_square, hand_square, images_for
 from aslkit.models import get_model_info
 from aslkit.training.loop import Phase, phases_for
 from aslkit.training.trainer import train
@@ -316,7 +316,7 @@ def test_augment_preview_cli(shapes_dir: Path, tmp_path: Path, capsys: pytest.Ca
 def test_hand_mask_covers_the_hand_and_not_the_corners() -> None:
     from conftest import template_landmarks
 
-    from aslkit.data.image_set import hand_mask
+    from aslkit.landmarks.image_set import hand_mask
 
     lm = template_landmarks().copy()
     lm[:, :2] = 0.3 + 0.4 * (lm[:, :2] - lm[:, :2].min(0)) / np.ptp(lm[:, :2], axis=0).max()
@@ -333,7 +333,7 @@ def test_skin_mask_trims_the_silhouette_to_the_hands_colour() -> None:
     and keeps the hand, for a light and for a dark hand."""
     from conftest import template_landmarks
 
-    from aslkit.data.image_set import _skeleton, hand_mask, skin_mask
+    from aslkit.landmarks.image_set import _skeleton, hand_mask, skin_mask
 
     lm = template_landmarks().copy()
     lm[:, :2] = 0.3 + 0.4 * (lm[:, :2] - lm[:, :2].min(0)) / np.ptp(lm[:, :2], axis=0).max()

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import make_hand
 
-from aslkit.data.landmark_npz import infer_side, load_landmark_npz
 from aslkit.errors import DatasetError
 from aslkit.landmarks.features import canonical_points, featurize
+from aslkit.landmarks.landmark_npz import infer_side, load_landmark_npz
 
 
 def _write(path: Path, n: int = 6, **extra) -> Path:

@@ -180,7 +180,7 @@ def _replay(clip: np.ndarray, fps: float = 20.0, hold: int = 10, **live: str) ->
 
 @pytest.mark.parametrize("letter", ["J", "Z"])
 def test_moving_letters_are_written_once_from_recorded_movements(letter: str) -> None:
-    from aslkit.data.sequences import load_sequences
+    from aslkit.landmarks.holistic import load_sequences
 
     data = load_sequences(shared_dir("sign-sequences") / "letters-hands.npz")
     clips = [s for s, lab in zip(data.sequences, data.labels, strict=True) if lab == letter][:4]
@@ -190,8 +190,8 @@ def test_moving_letters_are_written_once_from_recorded_movements(letter: str) ->
 
 
 def test_a_word_sign_is_written_as_a_word_and_its_hand_shapes_are_not() -> None:
-    from aslkit.data.sequences import load_sequences
     from aslkit.inference.sequence_recognizer import check_layout
+    from aslkit.landmarks.holistic import load_sequences
     from aslkit.models.io import load_model
 
     data = load_sequences(shared_dir("sign-sequences") / "words-pose-hands.npz")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aslkit.evaluation.metrics import classification_metrics, confusion_matrix, end_to_end_metrics
+from aslkit.metrics import classification_metrics, confusion_matrix, end_to_end_metrics
 
 # true:  A A A A B B C C C C
 # pred:  A A B C B B C C A C

@@ -96,7 +96,7 @@ def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     """A crash while writing the next epoch leaves the previous epoch's pair readable."""
     import torch
 
-    from aslkit.models import io
+    from aslkit import outputs
     from aslkit.training.checkpoint import load_checkpoint, save_checkpoint
 
     save_checkpoint(tmp_path, 1, {"w": torch.ones(3)}, {"history": [1]})
@@ -107,7 +107,7 @@ def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr("aslkit.training.checkpoint.atomic_write", crash)
     with pytest.raises(OSError):
         save_checkpoint(tmp_path, 2, {"w": torch.zeros(3)}, {"history": [1, 2]})
-    monkeypatch.setattr("aslkit.training.checkpoint.atomic_write", io.atomic_write)
+    monkeypatch.setattr("aslkit.training.checkpoint.atomic_write", outputs.atomic_write)
     state, tensors = load_checkpoint(tmp_path)
     assert state["epoch"] == 1 and state["history"] == [1]
     assert tensors["w"].tolist() == [1.0, 1.0, 1.0]

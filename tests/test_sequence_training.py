@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from conftest import template_landmarks, write_grey
 
-from aslkit.data.sequences import HANDS, POSE_HANDS, SequenceSet, load_sequences
+from aslkit.data.sequences import HANDS, POSE_HANDS, SequenceSet
 from aslkit.errors import DatasetError, ModelError
 from aslkit.inference.sequence_recognizer import check_layout, sequence_probabilities
+from aslkit.landmarks.holistic import load_sequences
 from aslkit.models.io import load_model
 from aslkit.training.sequence_fit import time_warp
 from aslkit.training.trainer import train

@@ -8,15 +8,9 @@ import numpy as np
 import pytest
 from conftest import shared_dir, template_landmarks
 
-from aslkit.data.sequences import (
-    HANDS,
-    HOLISTIC,
-    POSE_HANDS,
-    fit_length,
-    layout_for,
-    load_sequences,
-)
+from aslkit.data.sequences import HANDS, HOLISTIC, POSE_HANDS, fit_length, layout_for
 from aslkit.errors import DatasetError
+from aslkit.landmarks.holistic import load_sequences
 from aslkit.landmarks.sequence_features import POSE_MIRROR, feature_width, sequence_features
 
 

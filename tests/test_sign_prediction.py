@@ -15,12 +15,13 @@ from test_sequence_training import SIGNS, _synthetic_npz
 from test_video import _clip
 
 from aslkit.cli import main
-from aslkit.data.sequences import POSE_HANDS, load_sequences
+from aslkit.data.sequences import POSE_HANDS
 from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.evaluation.evaluate import evaluate
 from aslkit.inference.sequence_recognizer import SequenceRecognizer, idle_label, sequence_decisions
 from aslkit.labels import match_labels
 from aslkit.landmarks import holistic
+from aslkit.landmarks.holistic import load_sequences
 from aslkit.training.trainer import train
 
 

@@ -1,4 +1,4 @@
-"""Synthetic natural-speed fingerspelling streams (aslkit.data.spelling_stream), and the spelling
+"""Synthetic natural-speed fingerspelling streams (aslkit.landmarks.spelling_stream), and the spelling
 decoder reading them: the stream must look like spelling (letters in order at the stated rate, the
 hand moving continuously, doubled letters as two dwells with a slide between), and the decoder must
 read it far better than the old threshold decoder, or the benchmark built on it means nothing."""
@@ -12,7 +12,8 @@ import pytest
 from conftest import SHAPES, make_hand, shared_dir
 
 import aslkit.inference.stream as stream_mod
-from aslkit.data.spelling_stream import (
+from aslkit.errors import AslkitError
+from aslkit.landmarks.spelling_stream import (
     LetterClip,
     SpellingStream,
     build_stream,
@@ -21,7 +22,6 @@ from aslkit.data.spelling_stream import (
     load_letter_clips,
     spellable,
 )
-from aslkit.errors import AslkitError
 
 SIZE = (1280, 720)
 

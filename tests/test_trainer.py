@@ -10,9 +10,9 @@ import pytest
 from conftest import SHAPES, link_subset, make_landmark_set, shared_dir, snapshot
 
 from aslkit.config import TrainConfig, load_defaults
-from aslkit.data.landmark_set import concat
 from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.landmarks.features import feature_dim, featurize
+from aslkit.landmarks.landmark_set import concat
 from aslkit.models.io import load_model
 from aslkit.training.trainer import _split, fit_landmark_model, preprocessing_spec, train
 

@@ -155,7 +155,7 @@ def cmd_evaluate(args) -> int:
 
 def _print_report_card(m: dict) -> None:
     """One line per group, worst first: who the model fails, and on which letters."""
-    from aslkit.evaluation.report import group_word, worst_first, worst_text
+    from aslkit.report import group_word, worst_first, worst_text
 
     word = group_word(m)
     rows = [(shown(g), v) for g, v in worst_first(m["per_group"])]
@@ -458,7 +458,8 @@ def cmd_audit(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from aslkit.export.onnx import check_parity, export_onnx, real_inputs
+    from aslkit.export.onnx import check_parity, export_onnx
+    from aslkit.inference.inputs import real_inputs
     from aslkit.models.io import load_model, shipped_models
     from aslkit.outputs import check_new_file
 

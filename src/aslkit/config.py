@@ -18,7 +18,8 @@ def load_defaults() -> dict[str, dict[str, Any]]:
     return tomllib.loads(resources.files("aslkit").joinpath("defaults.toml").read_text(encoding="utf-8"))
 
 
-def _section(name: str) -> dict[str, Any]:
+def defaults_section(name: str) -> dict[str, Any]:
+    """One [section] of defaults.toml as a dict, for settings without a typed class here ([detect])."""
     return dict(load_defaults().get(name, {}))
 
 
@@ -102,7 +103,7 @@ class AugmentConfig:
 
     @classmethod
     def defaults(cls) -> AugmentConfig:
-        return cls(**_section("augment"))
+        return cls(**defaults_section("augment"))
 
 
 @dataclass
@@ -130,7 +131,7 @@ class ImageAugmentConfig:
 
     @classmethod
     def defaults(cls) -> ImageAugmentConfig:
-        return cls(**_section("image_augment"))
+        return cls(**defaults_section("image_augment"))
 
     def op_names(self) -> list[str]:
         return [o.strip() for o in self.ops.split(",") if o.strip()]
@@ -181,7 +182,7 @@ class TrainConfig:
     def from_defaults(cls, model_defaults: dict[str, Any] | None = None, **overrides: Any) -> TrainConfig:
         """defaults.toml, then the architecture's own recipe (``model_defaults``, e.g. CLIP's lr 1e-5),
         then the user's overrides; unknown keys raise a clear error."""
-        base = _section("train")
+        base = defaults_section("train")
         aug = AugmentConfig.defaults()
         img = ImageAugmentConfig.defaults()
         ref = cls()
@@ -257,7 +258,7 @@ class LiveConfig:
     @classmethod
     def from_defaults(cls, **overrides: Any) -> LiveConfig:
         """defaults.toml [live], then the overrides; unknown keys raise a clear error."""
-        base = _section("live")
+        base = defaults_section("live")
         ref = cls()
         names = {f.name for f in fields(cls)}
         for k, v in overrides.items():

@@ -9,7 +9,8 @@
   scan of that folder would read. A deeper ``runs/...`` tree under the same folder is allowed (the
   usual place for runs).
 * Results are written into a hidden staging folder beside the destination and moved into place
-  only when complete (``new_folder``): a crash leaves no half-written folder that blocks a rerun.
+  only when complete (``new_folder``): a crash leaves no half-written folder that blocks a rerun. A single
+  file is written the same way, through a temp file renamed into place (``atomic_write``).
 
 Everything checks before any work starts, so a wrong ``--out`` costs nothing.
 """
@@ -139,6 +140,26 @@ def new_folder(
         shutil.rmtree(stage, ignore_errors=True)
         raise
     _publish(stage, dest)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file and rename, so a crash never leaves a half-written file (a model, a checkpoint,
+    a preview): the file is either the old one or the complete new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved model is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def safe_component(name: str) -> str:

@@ -22,12 +22,12 @@ import numpy as np
 from tqdm import tqdm
 
 from aslkit.data.images import encode_image, is_image_path, load_image
+from aslkit.data.sequences import is_video_path
 from aslkit.errors import AslkitError, ImageError
 from aslkit.inference.detector import Detection, HandLetterDetector, HandLetters
 from aslkit.inference.recognizer import collect_paths
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
-from aslkit.landmarks.holistic import is_video_path
 from aslkit.names import shown
 from aslkit.outputs import check_new_folder, new_folder, safe_relpath
 
@@ -245,7 +245,7 @@ def _video_rows(
     """Every ``every``-th frame of a video, hands followed in tracking mode; ``dest``: annotated copy."""
     import cv2
 
-    from aslkit.app.live import _writer
+    from aslkit.app.live import video_writer
     from aslkit.landmarks.video import frame_time, open_video
 
     cap = open_video(path)
@@ -273,7 +273,7 @@ def _video_rows(
                 yield row
                 if dest is not None:
                     if writer is None:
-                        writer = _writer(dest, fps / every, bgr.shape[1], bgr.shape[0])
+                        writer = video_writer(dest, fps / every, bgr.shape[1], bgr.shape[0])
                     writer.write(draw_detections(bgr, row.boxes, det.model.labels))
             i += 1
     finally:

@@ -143,7 +143,7 @@ def run_live(
             stage_ms["drawing"].append(1000 * (c3 - c2))
             if out is not None:
                 if writer is None:
-                    writer = _writer(Path(out), in_fps, frame.shape[1], frame.shape[0])
+                    writer = video_writer(Path(out), in_fps, frame.shape[1], frame.shape[0])
                 writer.write(frame)
             if show:
                 cv2.imshow("aslkit live (q to quit)", frame)
@@ -169,7 +169,8 @@ def run_live(
     return LiveResult(rec.transcript.text, events, n, seconds, stage_ms, hand_frames, retry_frames, runs)
 
 
-def _writer(path: Path, fps: float, width: int, height: int):
+def video_writer(path: Path, fps: float, width: int, height: int):
+    """An OpenCV writer for ``path`` (codec by suffix), shared by live --save and detect's annotated videos."""
     import cv2
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -28,12 +28,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from aslkit.config import ImageAugmentConfig
 from aslkit.data.dataset import Sample, load_dataset
-from aslkit.data.image_set import to_model_size
-from aslkit.data.images import MIN_SIDE, load_image
+from aslkit.data.images import MIN_SIDE, load_image, to_model_size
 from aslkit.errors import AslkitError, ImageError
-from aslkit.models.io import atomic_write
 from aslkit.names import shown
-from aslkit.outputs import check_new_file
+from aslkit.outputs import atomic_write, check_new_file
 
 log = logging.getLogger(__name__)
 

@@ -105,6 +105,28 @@ def image_input(image: np.ndarray | str | Path) -> tuple[str | None, np.ndarray]
     return path, arr
 
 
+def crop_box(img: np.ndarray, crop: tuple[float, float, float, float] | None) -> np.ndarray:
+    """A sample's pixel box (e.g. from a box CSV) clamped to the image; ImageError if nothing is left.
+    Shared by the landmark pass and the image sets: both see the same pixels of a boxed sample."""
+    if crop is None:
+        return img
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = crop
+    x0, y0 = max(0, int(x0)), max(0, int(y0))
+    x1, y1 = min(w, int(x1)), min(h, int(y1))
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        raise ImageError(f"crop box {crop} is empty or outside the {w}x{h} image")
+    return img[y0:y1, x0:x1]
+
+
+def to_model_size(img: np.ndarray, size: int) -> np.ndarray:
+    """Resize to (size, size); area interpolation when shrinking (no aliasing), linear when growing."""
+    import cv2
+
+    interp = cv2.INTER_AREA if min(img.shape[:2]) > size else cv2.INTER_LINEAR
+    return np.ascontiguousarray(cv2.resize(img, (size, size), interpolation=interp))
+
+
 def encode_image(bgr: np.ndarray, suffix: str = ".jpg", quality: int = 90) -> bytes:
     """A BGR image as the bytes of a ``suffix`` file (OpenCV's encoder). Written by Python, not by
     cv2.imwrite, whose non-UTF-8 file names crash the process."""

@@ -6,7 +6,8 @@ Sources, all read without pickle:
 * a folder ``<sign>/<take>/<frame>.npy`` (one (F,) vector per frame, frames in numeric order), or
   ``<sign>/<take>.npy`` holding a whole (T, F) take;
 * a folder of videos ``<sign>/<take>.mp4`` (.avi, .mov, ...): pose + hands landmarks are extracted
-  per frame with MediaPipe Holistic (landmarks.holistic) and cached by file content.
+  per frame with MediaPipe Holistic and cached by file content. That takes MediaPipe, so it is read one
+  layer up, in landmarks.holistic, whose ``load_sequences`` reads any of these sources.
 
 Per-frame feature layouts are named and checked by their width (see ``LAYOUTS``): hands only (126),
 pose + hands (258), and the 1662-wide holistic layout, whose face block is dropped on reading so it
@@ -25,11 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from aslkit.data.npz import number_problem, read_npy, read_npz
-from aslkit.errors import AslkitError, DatasetError
+from aslkit.errors import DatasetError
 from aslkit.labels import canonical_label, sort_labels
 from aslkit.names import shown
 
 POSE_POINTS, HAND_POINTS, FACE_POINTS = 33, 21, 468
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 MAX_COORDINATE = 1e6  # landmark coordinates are image fractions or metres: anything beyond is not one
 
 
@@ -236,38 +238,14 @@ def read_sequence_folder(root: str | Path) -> SequenceSet:
     return SequenceSet(out, labels, POSE_HANDS if layout.face else layout, None, sources, errors)
 
 
-def _video_files(root: Path) -> list[Path]:
-    from aslkit.landmarks.holistic import is_video_path
+def is_video_path(path: str | Path) -> bool:
+    """A video file, by its name: what a clip folder, ``detect`` and ``transcribe`` take as a video."""
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
+
+def video_files(root: Path) -> list[Path]:
+    """The videos of a ``<sign>/<take>.mp4`` folder, in order (hidden folders left out)."""
     return sorted(f for f in root.glob("*/*") if f.is_file() and is_video_path(f) and not f.parent.name.startswith("."))
-
-
-def read_video_folder(
-    root: str | Path, cache_dir: str | Path | None = "default", progress: bool = False
-) -> SequenceSet:
-    """``<sign>/<take>.mp4`` videos -> pose + hands clips (MediaPipe Holistic per frame, cached).
-
-    A video that cannot be decoded is left out and listed in ``errors``, never a stop half way."""
-    from tqdm import tqdm
-
-    from aslkit.landmarks.holistic import video_frames
-
-    root = Path(root)
-    files = _video_files(root)
-    if not files:
-        raise DatasetError(f"{root}: no videos found (expected <sign>/<take>.mp4)")
-    seqs, labels, sources, errors = [], [], [], []
-    for f in tqdm(files, desc=f"videos {root.name}", unit="video", disable=not progress):
-        try:
-            seqs.append(video_frames(f, cache_dir))
-        except AslkitError as exc:
-            errors.append((str(f), str(exc)))
-            continue
-        labels.append(canonical_label(f.parent.name))
-        sources.append(str(f))
-    if not seqs:
-        raise DatasetError(f"{root}: none of its {len(files)} video(s) could be read ({errors[0][1]})")
-    return SequenceSet(seqs, labels, POSE_HANDS, None, sources, errors)
 
 
 def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
@@ -298,23 +276,8 @@ def is_sequence_source(path: str | Path) -> bool:
         except (OSError, ValueError, zipfile.BadZipFile):  # empty, truncated, not a zip
             return False
     if p.is_dir():
-        return any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy")) or bool(_video_files(p))
+        return any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy")) or bool(video_files(p))
     return False
-
-
-def load_sequences(path: str | Path, cache_dir: str | Path | None = "default", progress: bool = False) -> SequenceSet:
-    """Any sequence source: a ``.npz`` file, or a folder of ``<sign>/<take>`` landmark arrays or videos
-    (``cache_dir`` and ``progress`` apply to videos)."""
-    p = Path(path)
-    if p.is_file() and p.suffix.lower() == ".npz":
-        return read_sequence_npz(p)
-    if p.is_dir():
-        if not (any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy"))) and _video_files(p):
-            return read_video_folder(p, cache_dir, progress)
-        return read_sequence_folder(p)
-    if not p.exists():
-        raise DatasetError(f"{p}: no such file or folder")
-    raise DatasetError(f"{p}: expected a .npz of sequences or a folder of <sign>/<take> landmark arrays")
 
 
 def fit_length(frames: np.ndarray, length: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

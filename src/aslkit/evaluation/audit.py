@@ -22,17 +22,16 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from aslkit.data.boxes import Box, detect_format, load_boxes
+from aslkit.data.boxes import Box, box_iou, detect_format, load_boxes
 from aslkit.data.dataset import load_dataset
 from aslkit.data.duplicates import DuplicateSettings, near_duplicate_groups, sha1_groups, thumbnail
 from aslkit.data.images import decode_image, read_bytes
-from aslkit.data.landmark_set import LandmarkSet
 from aslkit.errors import AslkitError, DatasetError, ImageError
-from aslkit.evaluation.detection_metrics import box_iou
 from aslkit.labels import sort_labels
 from aslkit.landmarks.batch import extract_sources
 from aslkit.landmarks.extractor import HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
+from aslkit.landmarks.landmark_set import LandmarkSet
 from aslkit.names import shown
 
 SPLIT_NAMES = ("train", "training", "valid", "val", "validation", "dev", "test", "testing")

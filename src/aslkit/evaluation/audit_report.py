@@ -26,9 +26,9 @@ SHOWN = 60  # findings shown with thumbnails per section; audit.json lists them 
 
 def plot_class_balance(balance: dict[str, Any], path: Path) -> Path:
     """Bars per class, stacked by split."""
-    from aslkit.evaluation.report import _plt
+    from aslkit.report import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     classes = balance["classes"]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(classes) + 2), 3.6))
     bottom = np.zeros(len(classes))

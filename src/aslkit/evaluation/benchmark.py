@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.data.sequences import LAYOUTS, SequenceSet, drop_face, layout_for, load_sequences
+from aslkit.data.sequences import LAYOUTS, SequenceSet, drop_face, layout_for
 from aslkit.errors import DatasetError
 from aslkit.inference.sequence_recognizer import SequenceRecognizer, check_layout, sequence_arrays
+from aslkit.landmarks.holistic import load_sequences
 from aslkit.models.io import TrainedModel
 from aslkit.names import shown
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.data.boxes import BoxSet, load_boxes
+from aslkit.data.boxes import BoxSet, box_iou, load_boxes
 from aslkit.errors import DatasetError, ImageError
-from aslkit.evaluation.detection_metrics import box_iou, detection_metrics
+from aslkit.evaluation.detection_metrics import detection_metrics
 from aslkit.inference.detector import HandLetterDetector, calibrate_margins, landmark_box
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandsResult

@@ -15,17 +15,18 @@ import numpy as np
 
 from aslkit.data.dataset import ImageDataset, load_dataset
 from aslkit.data.images import is_image_path
-from aslkit.data.sequences import is_sequence_source, load_sequences
+from aslkit.data.sequences import is_sequence_source
 from aslkit.data.split import groups_from_pattern
 from aslkit.errors import AslkitError, DatasetError
-from aslkit.evaluation.metrics import end_to_end_metrics, group_cards
-from aslkit.evaluation.report import group_word, plot_confusion, plot_group_accuracy, write_markdown
 from aslkit.inference.recognizer import Recognizer
 from aslkit.inference.sequence_recognizer import check_layout, hands_seen, sequence_decisions, sequence_probabilities
 from aslkit.labels import match_labels
+from aslkit.landmarks.holistic import load_sequences
+from aslkit.metrics import end_to_end_metrics, group_cards
 from aslkit.models.io import TrainedModel, load_model
 from aslkit.names import shown
 from aslkit.outputs import check_new_folder, new_folder
+from aslkit.report import group_word, plot_confusion, plot_group_accuracy, write_markdown
 
 GROUP_BY = ("folder",)  # evaluate(group_by=...): what a group can be besides a file-name pattern
 

@@ -6,6 +6,9 @@ The exported graph takes the same inputs as the torch module and gives the same 
 give member logits (M, N, C), averaged after a softmax, as in torch. The model's labels,
 preprocessing, architecture and options travel in the ONNX metadata, so the file alone says how to
 use it. Every export is checked against torch (largest logit difference, top-1 agreement).
+
+A TrainedModel runs on this backend (``backend="onnx"``), so export sits below models: it works on the
+model object it is given and never imports models. Real data for the check comes from inference/inputs.py.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ INPUT_NAMES = {"hand-landmarks": ("features",), "sequence": ("frames", "mask"), 
 TOLERANCE = 1e-4  # largest logit difference an export may have against torch
 
 
-def _kind(model) -> str:
+def input_kind(model) -> str:
+    """What the model reads (its preprocessing ``input``); ModelError for a kind that cannot be exported."""
     kind = str(model.preprocessing.get("input", "hand-landmarks"))
     if kind not in INPUT_NAMES:
         raise ModelError(f"cannot export a model that reads {kind!r}")
@@ -36,7 +40,7 @@ def _kind(model) -> str:
 def example_inputs(model, n: int = 8, seed: int = 0) -> list[np.ndarray]:
     """Random inputs of the model's shapes (used when no real data is given)."""
     rng = np.random.default_rng(seed)
-    kind = _kind(model)
+    kind = input_kind(model)
     if kind == "hand-landmarks":
         mean = model.tensors.get("feature_mean")
         std = model.tensors.get("feature_std")
@@ -62,7 +66,7 @@ def model_key(model) -> str:
 
 
 def _metadata(model, members: bool) -> dict[str, str]:
-    kind = _kind(model)
+    kind = input_kind(model)
     out = "member logits (M, N, C): softmax each, then average" if members else "logits (N, C)"
     return {
         "aslkit_format": "aslkit-onnx/1",
@@ -82,7 +86,7 @@ def export_onnx(model, out: str | Path) -> Path:
     import onnx
     import torch
 
-    kind = _kind(model)
+    kind = input_kind(model)
     names = INPUT_NAMES[kind]
     module = model.torch_module().eval()
     example = [torch.from_numpy(a[:2]) for a in example_inputs(model, n=2)]
@@ -195,32 +199,3 @@ def check_parity(model, path: str | Path, inputs: list[np.ndarray] | None = None
             worst = max(worst, float(np.abs(ref - got).max()))
             same += int((_top1(ref) == _top1(got)).sum())
     return Parity(n, worst, same / max(n, 1), real)
-
-
-def real_inputs(model, data: str | Path, limit: int | None = None, cache_dir="default", progress: bool = False):
-    """The model's inputs for every sample of a labelled set (photos for landmark and image models, clips
-    for sequence models), as they would be at prediction time."""
-    kind = _kind(model)
-    if kind == "sequence":
-        from aslkit.data.sequences import load_sequences
-        from aslkit.inference.sequence_recognizer import check_layout, sequence_arrays
-
-        seqs = check_layout(model, load_sequences(data, cache_dir=cache_dir, progress=progress))
-        x, m = sequence_arrays(seqs, int(model.preprocessing["length"]))
-        return [x[:limit], m[:limit]]
-    from aslkit.data.dataset import load_dataset
-
-    ds = load_dataset(data)
-    if limit is not None:
-        ds.samples = ds.samples[:limit]
-    if kind == "hand-landmarks":
-        from aslkit.data.landmark_set import landmarks_for
-        from aslkit.landmarks.features import featurize
-
-        lm = landmarks_for(ds, cache_dir, progress=progress)
-        return [featurize(lm.pts[lm.has_hand])]
-    from aslkit.data.image_set import images_for, to_tensor_batch
-
-    imgs = images_for(ds, int(model.preprocessing["size"]), str(model.preprocessing.get("crop", "none")), cache_dir,
-                      progress=progress)  # fmt: skip
-    return [np.ascontiguousarray(to_tensor_batch(imgs.images[imgs.has_hand]).numpy())]

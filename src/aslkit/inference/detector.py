@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.config import _section
-from aslkit.evaluation.detection_metrics import box_iou
+from aslkit.config import defaults_section
+from aslkit.data.boxes import box_iou
 from aslkit.landmarks.extractor import Hand, HandLandmarker, HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
 from aslkit.models.io import TrainedModel, load_model
@@ -48,13 +48,13 @@ class HandLetters:
 
 def default_margins() -> dict[str, float]:
     """The calibrated margins in defaults.toml [detect]."""
-    d = _section("detect")
+    d = defaults_section("detect")
     return {s: float(d.get(f"margin_{s}", 0.1)) for s in SIDES}
 
 
 def default_views() -> int:
     """1: the image; 2: also its mirror image, letter probabilities averaged (defaults.toml [detect])."""
-    return int(_section("detect").get("views", 1))
+    return int(defaults_section("detect").get("views", 1))
 
 
 def landmark_box(hand: Hand, width: int, height: int) -> np.ndarray:

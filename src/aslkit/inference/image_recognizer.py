@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from aslkit.data.dataset import ImageDataset
-from aslkit.data.image_set import ImageSet, images_for, prepare_image, to_tensor_batch
 from aslkit.data.images import image_input
 from aslkit.errors import ModelError
 from aslkit.labels import NOTHING
+from aslkit.landmarks.image_set import ImageSet, images_for, prepare_image, to_tensor_batch
 from aslkit.models.io import TrainedModel
 
 BATCH = 32

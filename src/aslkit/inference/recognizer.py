@@ -11,12 +11,12 @@ import numpy as np
 
 from aslkit.data.dataset import ImageDataset
 from aslkit.data.images import image_input, is_image_path
-from aslkit.data.landmark_set import LandmarkSet, landmarks_for
 from aslkit.errors import AslkitError
 from aslkit.labels import NOTHING
 from aslkit.landmarks.batch import ImageSource, LandmarkPool, extract_sources
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
+from aslkit.landmarks.landmark_set import LandmarkSet, landmarks_for
 from aslkit.models.io import TrainedModel, load_model
 from aslkit.names import regular_file_problem, shown
 

@@ -159,7 +159,7 @@ class ClipPrediction(Prediction):
 
 def is_clip_path(path: str | Path) -> bool:
     """A file sequence models read directly: a video, or one take's (T, F) landmarks as .npy."""
-    from aslkit.landmarks.holistic import is_video_path
+    from aslkit.data.sequences import is_video_path
 
     return is_video_path(path) or Path(path).suffix.lower() == ".npy"
 

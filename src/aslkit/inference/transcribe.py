@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aslkit.data.sequences import is_video_path
 from aslkit.errors import AslkitError
 from aslkit.inference.lexicon import Lexicon, load_lexicon
 from aslkit.inference.spelling import SpelledLetter
-from aslkit.landmarks.holistic import is_video_path
 from aslkit.landmarks.video import frame_time, open_video
 from aslkit.names import shown
 

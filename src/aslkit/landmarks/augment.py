@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from aslkit.config import AugmentConfig
-from aslkit.landmarks.features import CHAINS, _normalize
+from aslkit.landmarks.features import CHAINS, normalize_hand
 
 
 def _reshape_hand(p: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:
@@ -46,7 +46,7 @@ def augment(
     """
     n = len(pts)
     rng_deg = np.full(n, cfg.rotate_deg, np.float32) if rotate_deg is None else np.asarray(rotate_deg, np.float32)
-    p = _normalize(pts)
+    p = normalize_hand(pts)
     if cfg.bone_scale > 0:
         p = _reshape_hand(p, cfg.bone_scale, rng)
     deg = np.pi / 180

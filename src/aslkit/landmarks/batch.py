@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from aslkit.data.images import decode_image, read_bytes
+from aslkit.data.images import crop_box, decode_image, read_bytes
 from aslkit.errors import ImageError
 from aslkit.landmarks.cache import LandmarkCache, content_key, default_cache_dir
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
@@ -49,19 +49,6 @@ def _prepare(img: np.ndarray, crop, mirror: bool = False, video_like: int = 0, d
 def _load(path: str, crop, mirror: bool, video_like: int) -> np.ndarray:
     data = read_bytes(path)
     return _prepare(decode_image(data, path), crop, mirror, video_like, data)
-
-
-def crop_box(img, crop):
-    """A sample's pixel box (e.g. from a box CSV) clamped to the image; ImageError if nothing is left."""
-    if crop is None:
-        return img
-    h, w = img.shape[:2]
-    x0, y0, x1, y1 = crop
-    x0, y0 = max(0, int(x0)), max(0, int(y0))
-    x1, y1 = min(w, int(x1)), min(h, int(y1))
-    if x1 - x0 < 16 or y1 - y0 < 16:
-        raise ImageError(f"crop box {crop} is empty or outside the {w}x{h} image")
-    return img[y0:y1, x0:x1]
 
 
 _WORKER: HandLandmarker | None = None

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from aslkit.data.dataset import load_dataset
-from aslkit.data.landmark_set import LandmarkSet
 from aslkit.errors import AslkitError, DatasetError
+from aslkit.landmarks.landmark_set import LandmarkSet
 from aslkit.names import shown
 from aslkit.outputs import check_new_folder, new_folder
 

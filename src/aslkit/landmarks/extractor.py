@@ -165,7 +165,7 @@ class HandsResult:
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
+def quiet_stderr() -> Iterator[None]:
     """Silence the C++ log lines MediaPipe/TFLite print on start-up (they go straight to fd 2)."""
     if os.environ.get("ASLKIT_DEBUG"):
         yield
@@ -184,9 +184,10 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _import_mediapipe():
+def import_mediapipe():
+    """The mediapipe module, imported quietly; AslkitError (one line) when it is missing or broken."""
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             import mediapipe as mp
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise AslkitError(f"mediapipe is not installed or failed to import ({exc}); reinstall aslkit") from None
@@ -336,8 +337,8 @@ class HandLandmarker:
         static = self.static if static is None else static
         key = (static, complexity, confidence)
         if key not in self._solutions:
-            mp = _import_mediapipe()
-            with _quiet_stderr():
+            mp = import_mediapipe()
+            with quiet_stderr():
                 self._solutions[key] = mp.solutions.hands.Hands(
                     static_image_mode=static,
                     max_num_hands=self.max_hands,
@@ -352,7 +353,7 @@ class HandLandmarker:
         keys = {(self.static, *self.attempts[0][3:5])} | {(True, *a[3:5]) for a in self.retry}
         for static, complexity, conf in keys:
             sol = self._solution(complexity, conf, static)
-            with _quiet_stderr():  # MediaPipe logs its set-up on the first run
+            with quiet_stderr():  # MediaPipe logs its set-up on the first run
                 sol.process(np.zeros((64, 64, 3), np.uint8))
 
     def _run(self, work: np.ndarray, attempt: tuple, static: bool) -> tuple[list[Hand], str]:
@@ -363,12 +364,12 @@ class HandLandmarker:
         if frac > 0:
             img, pad = _border(img, frac, kind)
         sol = self._solution(complexity, conf, static)
-        with _quiet_stderr():
+        with quiet_stderr():
             res = sol.process(img)
         hands = _parse(res, pad, work.shape[1], work.shape[0])
         if hands and frac == 0 and static and _extent(hands) > REFIT_EXTENT:
             img, pad = _border(work, REFIT_BORDER, "mean")
-            with _quiet_stderr():
+            with quiet_stderr():
                 res = sol.process(img)
             refit = _parse(res, pad, work.shape[1], work.shape[0])
             if refit:

@@ -59,7 +59,7 @@ def other_side(handedness: str) -> str:
     return "Right" if handedness == "Left" else "Left"
 
 
-def _normalize(p: np.ndarray) -> np.ndarray:
+def normalize_hand(p: np.ndarray) -> np.ndarray:
     """Centre on the palm and divide by palm size; p is (N, 21, 3)."""
     centre = p[:, _PALM].mean(1, keepdims=True)
     q = p - centre
@@ -73,7 +73,7 @@ def featurize(pts: np.ndarray) -> np.ndarray:
     single = pts.ndim == 2
     if single:
         pts = pts[None]
-    p = _normalize(pts.astype(np.float32))
+    p = normalize_hand(pts.astype(np.float32))
     dist = np.linalg.norm(p[:, :, None, :] - p[:, None, :, :], axis=-1)[:, _IU[0], _IU[1]]
     a, b = zip(*_BONES, strict=True)
     bones = _unit(p[:, list(b)] - p[:, list(a)])

@@ -8,6 +8,9 @@ wheel; nothing is downloaded.
 
 A video's frames are cached by the file's content (like the photos' landmarks), so evaluating or
 training again on the same clips skips MediaPipe.
+
+A labelled folder of videos (``<sign>/<take>.mp4``) is read into clips here, and ``load_sequences`` reads
+any sequence source: landmark arrays through data.sequences, videos through Holistic.
 """
 
 from __future__ import annotations
@@ -17,26 +20,30 @@ from pathlib import Path
 
 import numpy as np
 
-from aslkit.data.sequences import HAND_POINTS, POSE_HANDS, POSE_POINTS
-from aslkit.errors import AslkitError
+from aslkit.data.sequences import (
+    HAND_POINTS,
+    POSE_HANDS,
+    POSE_POINTS,
+    SequenceSet,
+    read_sequence_folder,
+    read_sequence_npz,
+    video_files,
+)
+from aslkit.errors import AslkitError, DatasetError
+from aslkit.labels import canonical_label
 from aslkit.landmarks.cache import LandmarkCache, default_cache_dir
-from aslkit.landmarks.extractor import _import_mediapipe, _quiet_stderr
+from aslkit.landmarks.extractor import import_mediapipe, quiet_stderr
 
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 MAX_SIDE = 640  # Holistic works at 256 px inside; larger frames only cost decoding and resizing time
-
-
-def is_video_path(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
 class BodyLandmarker:
     """One RGB frame -> a (258,) pose + hands vector (zeros where a part was not found)."""
 
     def __init__(self, model_complexity: int = 1, min_detection: float = 0.5, min_tracking: float = 0.5) -> None:
-        mp = _import_mediapipe()
+        mp = import_mediapipe()
         self.model_complexity = model_complexity
-        with _quiet_stderr():
+        with quiet_stderr():
             self._holistic = mp.solutions.holistic.Holistic(
                 static_image_mode=False,
                 model_complexity=model_complexity,
@@ -46,7 +53,7 @@ class BodyLandmarker:
             )
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        with _quiet_stderr():
+        with quiet_stderr():
             res = self._holistic.process(rgb)
         row = np.zeros(POSE_HANDS.width, np.float32)
         if res.pose_landmarks is not None:
@@ -128,3 +135,44 @@ def video_frames(
         cache.close()
         if lm is not None:
             lm.close()
+
+
+def read_video_folder(
+    root: str | Path, cache_dir: str | Path | None = "default", progress: bool = False
+) -> SequenceSet:
+    """``<sign>/<take>.mp4`` videos -> pose + hands clips (MediaPipe Holistic per frame, cached).
+
+    A video that cannot be decoded is left out and listed in ``errors``, never a stop half way."""
+    from tqdm import tqdm
+
+    root = Path(root)
+    files = video_files(root)
+    if not files:
+        raise DatasetError(f"{root}: no videos found (expected <sign>/<take>.mp4)")
+    seqs, labels, sources, errors = [], [], [], []
+    for f in tqdm(files, desc=f"videos {root.name}", unit="video", disable=not progress):
+        try:
+            seqs.append(video_frames(f, cache_dir))
+        except AslkitError as exc:
+            errors.append((str(f), str(exc)))
+            continue
+        labels.append(canonical_label(f.parent.name))
+        sources.append(str(f))
+    if not seqs:
+        raise DatasetError(f"{root}: none of its {len(files)} video(s) could be read ({errors[0][1]})")
+    return SequenceSet(seqs, labels, POSE_HANDS, None, sources, errors)
+
+
+def load_sequences(path: str | Path, cache_dir: str | Path | None = "default", progress: bool = False) -> SequenceSet:
+    """Any sequence source: a ``.npz`` file, or a folder of ``<sign>/<take>`` landmark arrays or videos
+    (``cache_dir`` and ``progress`` apply to videos)."""
+    p = Path(path)
+    if p.is_file() and p.suffix.lower() == ".npz":
+        return read_sequence_npz(p)
+    if p.is_dir():
+        if not (any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy"))) and video_files(p):
+            return read_video_folder(p, cache_dir, progress)
+        return read_sequence_folder(p)
+    if not p.exists():
+        raise DatasetError(f"{p}: no such file or folder")
+    raise DatasetError(f"{p}: expected a .npz of sequences or a folder of <sign>/<take> landmark arrays")

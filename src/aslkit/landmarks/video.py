@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from aslkit.errors import AslkitError
-from aslkit.landmarks.extractor import HandLandmarker, HandsResult, _quiet_stderr
+from aslkit.landmarks.extractor import HandLandmarker, HandsResult, quiet_stderr
 from aslkit.names import regular_file_problem, shown, utf8_alias
 
 
@@ -54,7 +54,7 @@ def open_video(source: str | int | Path):
         why = regular_file_problem(src)  # a FIFO would block FFmpeg forever; a folder is not a video
         if why is not None:
             raise AslkitError(f"{shown(src)}: {why}" if why != "no such file" else f"{shown(src)}: no such video file")
-    with _quiet_stderr(), contextlib.ExitStack() as stack:  # FFmpeg's own complaint: ours is the one line below
+    with quiet_stderr(), contextlib.ExitStack() as stack:  # FFmpeg's own complaint: ours is the one line below
         name = src if isinstance(src, int) or "://" in src else stack.enter_context(utf8_alias(src))
         cap = cv2.VideoCapture(name)
     if not cap.isOpened():

@@ -8,8 +8,6 @@ holding model.json, or a path to the JSON file itself.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 from aslkit.errors import AslkitError, ModelError
 from aslkit.models.registry import MAX_SIZE, checked_kwargs, get_model_info, json_kind, short, tensor_shapes
 from aslkit.names import regular_file_problem, shown
+from aslkit.outputs import atomic_write
 
 BACKENDS = ("torch", "onnx")
 FORMAT = "aslkit-model"
@@ -41,25 +40,6 @@ def shipped_models() -> dict[str, Path]:
         if p.with_suffix(".safetensors").is_file():
             out[p.stem] = p
     return out
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temp file and rename, so a crash never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved model is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aslkit.errors import AslkitError
-from aslkit.models.io import atomic_write
+from aslkit.outputs import atomic_write
 
 CHECKPOINT_DIR = "checkpoint"
 STATE_FILE = "state.json"

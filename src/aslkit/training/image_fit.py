@@ -16,9 +16,9 @@ import numpy as np
 
 from aslkit.config import TrainConfig
 from aslkit.data.image_augment import ImageAugmenter
-from aslkit.data.image_set import HAND_MARGIN, ImageSet, check_crop_mode, to_tensor_batch
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.labels import NOTHING
+from aslkit.landmarks.image_set import HAND_MARGIN, ImageSet, check_crop_mode, to_tensor_batch
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import create_model, get_model_info, model_kwargs
 from aslkit.training.loop import classification_losses, fit_loop, phases_for, seed_everything

@@ -18,23 +18,24 @@ import numpy as np
 
 from aslkit.config import TrainConfig
 from aslkit.data.dataset import ImageDataset, load_dataset
-from aslkit.data.image_set import ImageSet, check_crop_mode, concat_images, images_for
-from aslkit.data.landmark_npz import is_landmark_file, load_landmark_npz
-from aslkit.data.landmark_set import LandmarkSet, concat, landmarks_for
-from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_source, load_sequences
+from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_source
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.errors import AslkitError, DatasetError
-from aslkit.evaluation.metrics import end_to_end_metrics
-from aslkit.evaluation.report import plot_confusion, plot_curves, write_markdown
 from aslkit.inference.recognizer import SECOND_VIEW_BELOW, parse_views, view_probabilities
 from aslkit.labels import NOTHING, canonical_label, sort_labels
 from aslkit.landmarks.augment import augment
 from aslkit.landmarks.extractor import DEFAULT_ATTEMPTS
 from aslkit.landmarks.features import CANONICAL_HANDEDNESS, FEATURE_SET, feature_dim, featurize
+from aslkit.landmarks.holistic import load_sequences
+from aslkit.landmarks.image_set import ImageSet, check_crop_mode, concat_images, images_for
+from aslkit.landmarks.landmark_npz import is_landmark_file, load_landmark_npz
+from aslkit.landmarks.landmark_set import LandmarkSet, concat, landmarks_for
+from aslkit.metrics import end_to_end_metrics
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import get_model_info, model_kwargs
 from aslkit.names import shown
 from aslkit.outputs import check_new_folder
+from aslkit.report import plot_confusion, plot_curves, write_markdown
 from aslkit.training.checkpoint import clear_checkpoint, load_checkpoint
 from aslkit.training.image_fit import fit_image_model, image_size_for
 from aslkit.training.loop import class_weights, fit_loop, phases_for, seed_everything

@@ -18,9 +18,8 @@ import numpy as np
 from tqdm import tqdm
 
 from aslkit.data.dataset import ImageDataset
-from aslkit.data.images import load_image
+from aslkit.data.images import crop_box, load_image, to_model_size
 from aslkit.errors import AslkitError, ImageError
-from aslkit.landmarks.batch import crop_box
 
 CROP_MODES = ("none", "hand", "hand-mask")
 HAND_MARGIN = 0.25  # of the hand box's longer side, on every side: keeps the wrist and finger tips
@@ -81,12 +80,6 @@ def crop_square(img: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
         img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         x0, y0, x1, y1 = x0 + pad, y0 + pad, x1 + pad, y1 + pad
     return img[y0:y1, x0:x1]
-
-
-def to_model_size(img: np.ndarray, size: int) -> np.ndarray:
-    """Resize to (size, size); area interpolation when shrinking (no aliasing), linear when growing."""
-    interp = cv2.INTER_AREA if min(img.shape[:2]) > size else cv2.INTER_LINEAR
-    return np.ascontiguousarray(cv2.resize(img, (size, size), interpolation=interp))
 
 
 # Hand bones as landmark index pairs (MediaPipe's 21-point hand), for drawing a silhouette.

@@ -1,4 +1,7 @@
-"""Reports a person can open: confusion-matrix heatmap and training curves (PNG), Markdown summary."""
+"""Reports a person can open: confusion-matrix heatmap and training curves (PNG), Markdown summary.
+
+Written by training (a run's validation report) and by evaluation (a test set's), so it sits below both.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend: reports are written as files, with or without a display."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -19,7 +23,7 @@ def _plt():
 
 def plot_confusion(cm: np.ndarray | list, labels: list[str], path: str | Path, title: str = "") -> Path:
     """Row-normalized heatmap with counts written in the cells."""
-    plt = _plt()
+    plt = pyplot()
     cm = np.asarray(cm, dtype=np.float64)
     rows = cm.sum(1, keepdims=True)
     norm = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
@@ -56,7 +60,7 @@ def plot_confusion(cm: np.ndarray | list, labels: list[str], path: str | Path, t
 
 def plot_curves(history: list[dict], path: str | Path) -> Path:
     """Loss and accuracy per epoch, train vs validation."""
-    plt = _plt()
+    plt = pyplot()
     ep = [h["epoch"] for h in history]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
     a1.plot(ep, [h["train_loss"] for h in history], label="train")
@@ -127,7 +131,7 @@ def report_card_markdown(per_group: dict[str, dict], word: str = "group") -> lis
 
 def plot_group_accuracy(per_group: dict[str, dict], path: str | Path, word: str = "group") -> Path:
     """Horizontal bars of end-to-end accuracy per group (worst at the top), detection rate beside it."""
-    plt = _plt()
+    plt = pyplot()
     rows = worst_first(per_group)[::-1]  # barh draws bottom-up
     names = [g for g, _ in rows]
     y = np.arange(len(rows))

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from aslkit.data.landmark_set import LandmarkSet
 from aslkit.data.npz import read_npz
 from aslkit.errors import DatasetError
 from aslkit.labels import canonical_label
 from aslkit.landmarks.features import CANONICAL_HANDEDNESS, canonical_array, other_side
+from aslkit.landmarks.landmark_set import LandmarkSet
 
 
 def is_landmark_file(path: str | Path) -> bool:

@@ -3,6 +3,8 @@
 End-to-end figures count every readable image: one where no hand was found is predicted as
 "Nothing", so it is right only if its label is Nothing. ``accuracy_detected`` is the accuracy
 over images where a hand was found, which separates the classifier from the hand detector.
+
+Training scores its validation split with these and evaluation its test sets, so they sit below both.
 """
 
 from __future__ import annotations
