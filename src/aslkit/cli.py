@@ -170,7 +170,7 @@ def _print_report_card(m: dict) -> None:
         )
 
 
-def cmd_train(args, extra: dict) -> int:
+def cmd_train(args) -> int:
     from aslkit.training.trainer import train
 
     command = "aslkit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -183,7 +183,7 @@ def cmd_train(args, extra: dict) -> int:
         command=None if args.resume else command,
         resume=args.resume,
         **({"workers": args.workers} if args.workers and not args.resume else {}),  # --workers is a common flag
-        **extra,
+        **args.overrides,
     )
     m = res.metrics
     split = "test" if "test" in m else "valid"
@@ -202,17 +202,17 @@ def cmd_train(args, extra: dict) -> int:
 DEFAULT_BENCH_PHOTOS = Path("../shared/data/massey-letters")
 
 
-def cmd_benchmark(args, extra: dict) -> int:
+def cmd_benchmark(args) -> int:
     """Sign models: ms per clip. Letter models (default): the live pipeline on a video, per stage."""
     from aslkit.models.io import load_model
 
     model = load_model(args.model).use_backend(args.backend)
     if args.backend:
-        extra["backend"] = args.backend
+        args.overrides["backend"] = args.backend
     if model.preprocessing.get("input") == "sequence":
-        extra.pop("backend", None)
-        if extra:
-            raise AslkitError(f"live options ({', '.join(extra)}) do not apply to a sign model's benchmark")
+        args.overrides.pop("backend", None)
+        if args.overrides:
+            raise AslkitError(f"live options ({', '.join(args.overrides)}) do not apply to a sign model's benchmark")
         return _benchmark_signs(args, model)
     if model.preprocessing.get("input") != "hand-landmarks":
         raise AslkitError("benchmark times the live pipeline (hand-landmark letter models) or sign models")
@@ -228,7 +228,7 @@ def cmd_benchmark(args, extra: dict) -> int:
             if not photos.is_dir():
                 raise AslkitError(f"give --source VIDEO, or --data PHOTO_DIR to build one ({photos} is absent)")
             source = str(make_spelling_video(args.word, photos, Path(tmp) / "bench.mp4", hold_s=1.0).path)
-        res = run_live(source, window=False, model=args.model, max_frames=args.max_frames, **extra)
+        res = run_live(source, window=False, model=args.model, max_frames=args.max_frames, **args.overrides)
     r = {"source": str(args.source or f"spelling video of {args.word!r} from {args.data or DEFAULT_BENCH_PHOTOS}"),
          "model": model.source or model.architecture, **res.summary()}  # fmt: skip
     if args.json:
@@ -258,7 +258,7 @@ def _benchmark_signs(args, model) -> int:
     return 0
 
 
-def cmd_live(args, extra: dict) -> int:
+def cmd_live(args) -> int:
     from aslkit.app.live import run_live
 
     res = run_live(
@@ -267,7 +267,7 @@ def cmd_live(args, extra: dict) -> int:
         transcript=args.transcript,
         window=not args.no_window,
         model=args.model,
-        **extra,
+        **args.overrides,
     )
     if args.json:
         print(json.dumps({"text": res.text, "events": [e.to_json() for e in res.events], **res.summary()}))
@@ -277,13 +277,13 @@ def cmd_live(args, extra: dict) -> int:
     return 0
 
 
-def cmd_transcribe(args, extra: dict) -> int:
+def cmd_transcribe(args) -> int:
     """One line (or JSON row) per video as it is read; exit 1 when any video could not be read."""
     from aslkit.inference.transcribe import iter_transcribe
 
     n = bad = 0
     for r in iter_transcribe(
-        args.paths, model=args.model, lexicon=args.lexicon, progress=_progress_wanted(args), **extra
+        args.paths, model=args.model, lexicon=args.lexicon, progress=_progress_wanted(args), **args.overrides
     ):
         n += 1
         bad += r.error is not None
@@ -300,11 +300,11 @@ def cmd_transcribe(args, extra: dict) -> int:
     return 0
 
 
-def cmd_evaluate_spelling(args, extra: dict) -> int:
+def cmd_evaluate_spelling(args) -> int:
     from aslkit.evaluation.spelling import evaluate_spelling
 
     m = evaluate_spelling(args.data, model=args.model, lexicon=args.lexicon, report_dir=args.report,
-                          progress=_progress_wanted(args), **extra)  # fmt: skip
+                          progress=_progress_wanted(args), **args.overrides)  # fmt: skip
     if args.json:
         print(json.dumps(m))
     else:
@@ -655,6 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ray: photos spread over a Ray actor pool (pip install 'aslkit[ray]')")  # fmt: skip
     p.add_argument("--address", default=None, help="--engine ray: a cluster's address (default: a local Ray)")
     _common(p)
+    p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser(
         "evaluate",
@@ -688,6 +689,7 @@ def build_parser() -> argparse.ArgumentParser:
     _views(p)
     _backend(p)
     _common(p)
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser(
         "train",
@@ -700,6 +702,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, metavar="RUN_DIR", help="new run folder")
     p.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue an interrupted run from its last epoch")
     _common(p)
+    p.set_defaults(func=cmd_train, overrides_ok=True)
 
     p = sub.add_parser(
         "augment",
@@ -711,6 +714,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=_whole(1, 1000), default=8, help="images (rows), spread over the classes")
     p.add_argument("--per-image", type=_whole(0, 32), default=4, help="augmented copies per image (columns)")
     p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_augment, overrides_ok=True)
 
     p = sub.add_parser(
         "compare",
@@ -732,6 +736,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", action="append", default=[], metavar="MODEL=PATH", help="pretrained weights")
     _common(p)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(
         "benchmark", help="live pipeline ms per stage and FPS on a video; with a sign model, ms per clip"
@@ -745,6 +750,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=_whole(1, 4096), default=30, help="sign models: frames per random clip")
     p.add_argument("--json", action="store_true", help="one JSON object (fps and stages, or per_clip_ms)")
     _backend(p)
+    p.set_defaults(func=cmd_benchmark, overrides_ok=True)
 
     p = sub.add_parser("live", help="webcam, video or stream -> letters and words as text, in real time")
     p.add_argument("--source", default="0", help="camera index, video file or stream URL (default: camera 0)")
@@ -753,6 +759,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-window", action="store_true", help="no window (also automatic without a display)")
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--json", action="store_true", help="print the text, events and per-stage timings as JSON")
+    p.set_defaults(func=cmd_live, overrides_ok=True)
 
     p = sub.add_parser(
         "transcribe",
@@ -766,6 +773,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     _live_settings(p)
+    p.set_defaults(func=cmd_transcribe, overrides_ok=True)
 
     p = sub.add_parser(
         "evaluate-spelling",
@@ -779,6 +787,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     _live_settings(p)
+    p.set_defaults(func=cmd_evaluate_spelling, overrides_ok=True)
 
     p = sub.add_parser("convert", help="box annotations from one format to another (csv, yolo, coco, voc)")
     p.add_argument(
@@ -792,6 +801,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--link", action="store_true",
                    help="hard-link the images instead of copying them (same file system; the output's image "
                         "files are then the source's own files: a change to one is a change to both)")  # fmt: skip
+    p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("evaluate-detection", help="precision, recall, mAP of the letter detector on box annotations")
     p.add_argument("data", metavar="DATA", help="annotations.csv, a YOLO folder, a COCO .json or a VOC folder")
@@ -803,6 +813,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object: map50, map50_95, precision, recall, ...")
     p.add_argument("--report", default=None, metavar="OUT_DIR", help="also write detection_metrics.json there")
     _common(p)
+    p.set_defaults(func=cmd_evaluate_detection)
 
     p = sub.add_parser("detect", help="boxes with letters on photos, folders and videos; annotated copies + summary")
     p.add_argument("paths", nargs="+", metavar="PATH", help="photos, videos or folders of them")
@@ -818,6 +829,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--views", choices=("1", "2"), default=None, help="2: also the mirror image ([detect] views)")
     p.add_argument("--json", action="store_true", help="one JSON row per photo or video frame")
     _common(p)
+    p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser(
         "audit", help="check a labelled set: balance, duplicates and leakage, no-hand images, suspected mislabels"
@@ -832,6 +844,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-landmarks", action="store_true", help="skip MediaPipe: no no-hand or mislabel checks")
     p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
     _common(p)
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("export", help="a trained or shipped model as ONNX, checked against torch")
     p.add_argument("model", metavar="RUN_DIR|NAME")
@@ -840,6 +853,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, help="check against torch on this labelled set (default: random inputs)")
     p.add_argument("--json", action="store_true")
     _common(p)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("extract", help="hand landmarks of a photo set as Parquet shards (train reads them directly)")
     p.add_argument("data", metavar="DATA", help="class folders of photos")
@@ -851,6 +865,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default=None, help="ray: a cluster's address (default: a local Ray)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("serve", help="the web app (photo, webcam, video, model) and POST /v1/predict, on localhost")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
@@ -871,6 +886,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="close a connection that has not sent its request body in S seconds (default: 60)",
     )
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("make-spelling-video", help="a video spelling WORD with letter photos, for testing live")
     p.add_argument("word", metavar="WORD")
@@ -880,9 +896,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hold", type=_real(0.01, 60), default=1.0, help="seconds each letter is shown")
     p.add_argument("--gap", type=_real(0, 60), default=0.4, help="seconds without a hand after each letter")
     p.add_argument("--seed", type=int, default=0, help="which photos are picked")
+    p.set_defaults(func=cmd_make_video)
 
     p = sub.add_parser("models", help="list registered architectures and shipped trained models")
     p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models)
+
     return ap
 
 
@@ -940,7 +959,7 @@ def cmd_compare(args) -> int:
     return 0 if any("skipped" not in r for r in rows) else 1
 
 
-def cmd_augment(args, extra: dict[str, str]) -> int:
+def cmd_augment(args) -> int:
     from dataclasses import fields
 
     from aslkit.config import ImageAugmentConfig, check_ranges, coerce
@@ -948,7 +967,7 @@ def cmd_augment(args, extra: dict[str, str]) -> int:
 
     cfg = ImageAugmentConfig.defaults()
     names = {f.name for f in fields(cfg)}
-    for k, v in extra.items():
+    for k, v in args.overrides.items():
         if k not in names:
             raise AslkitError(f"unknown augmentation option --{k.replace('_', '-')}; options: {sorted(names)}")
         setattr(cfg, k, coerce(k, getattr(cfg, k), v))
@@ -970,45 +989,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.task is None:
             ap.print_help()
             return 2
-        if extra and args.task not in ("train", "augment", "live", "benchmark", "transcribe", "evaluate-spelling"):
+        if extra and not getattr(args, "overrides_ok", False):
             ap.error(f"unrecognized arguments: {' '.join(extra)}")
-        if args.task == "predict":
-            return cmd_predict(args)
-        if args.task == "evaluate":
-            return cmd_evaluate(args)
-        if args.task == "train":
-            return cmd_train(args, _extras(extra))
-        if args.task == "augment":
-            return cmd_augment(args, _extras(extra))
-        if args.task == "benchmark":
-            return cmd_benchmark(args, _extras(extra))
-        if args.task == "live":
-            return cmd_live(args, _extras(extra))
-        if args.task == "transcribe":
-            return cmd_transcribe(args, _live_overrides(args, extra))
-        if args.task == "evaluate-spelling":
-            return cmd_evaluate_spelling(args, _live_overrides(args, extra))
-        if args.task == "evaluate-detection":
-            return cmd_evaluate_detection(args)
-        if args.task == "detect":
-            return cmd_detect(args)
-        if args.task == "extract":
-            return cmd_extract(args)
-        if args.task == "export":
-            return cmd_export(args)
-        if args.task == "serve":
-            return cmd_serve(args)
-        if args.task == "audit":
-            return cmd_audit(args)
-        if args.task == "convert":
-            return cmd_convert(args)
-        if args.task == "make-spelling-video":
-            return cmd_make_video(args)
-        if args.task == "models":
-            return cmd_models(args)
-        if args.task == "compare":
-            return cmd_compare(args)
-        ap.error(f"unknown task {args.task}")
+        args.overrides = _live_overrides(args, extra)
+        return args.func(args)
     except AslkitError as exc:
         print(f"aslkit: error: {shown(str(exc))}", file=sys.stderr)
         return 1
