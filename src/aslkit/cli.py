@@ -597,7 +597,9 @@ def _live_settings(p: argparse.ArgumentParser) -> None:
 def _live_overrides(args, extra: list[str]) -> dict[str, str]:
     """The live settings given on the command line (declared ones, then any other --key value)."""
     given = {k[len("live__") :]: v for k, v in vars(args).items() if k.startswith("live__") and v is not None}
-    return {**given, **_extras(extra)}
+    from aslkit.config import parse_overrides
+
+    return {**given, **parse_overrides(extra)}
 
 
 def _whole(lo: int, hi: int):
@@ -905,20 +907,6 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _extras(extra: list[str]) -> dict[str, str]:
-    """Leftover ``--key value`` pairs as option overrides; their names and types are checked by
-    the settings objects of defaults.toml (TrainConfig.from_defaults), in one place."""
-    out: dict[str, str] = {}
-    i = 0
-    while i < len(extra):
-        tok = extra[i]
-        if not tok.startswith("--") or i + 1 >= len(extra):
-            raise AslkitError(f"unexpected argument {tok!r}; options look like --epochs 50 or epochs=50")
-        out[tok[2:].replace("-", "_")] = extra[i + 1]
-        i += 2
-    return out
-
-
 def _pairs(items: list[str], what: str) -> dict[str, str]:
     out = {}
     for item in items:
@@ -960,18 +948,10 @@ def cmd_compare(args) -> int:
 
 
 def cmd_augment(args) -> int:
-    from dataclasses import fields
-
-    from aslkit.config import ImageAugmentConfig, check_ranges, coerce
+    from aslkit.config import ImageAugmentConfig
     from aslkit.data.image_augment import preview_dataset
 
-    cfg = ImageAugmentConfig.defaults()
-    names = {f.name for f in fields(cfg)}
-    for k, v in args.overrides.items():
-        if k not in names:
-            raise AslkitError(f"unknown augmentation option --{k.replace('_', '-')}; options: {sorted(names)}")
-        setattr(cfg, k, coerce(k, getattr(cfg, k), v))
-    check_ranges(cfg)
+    cfg = ImageAugmentConfig.from_defaults(**args.overrides)
     out = preview_dataset(args.data, args.preview, cfg, n=args.n, per_image=args.per_image, seed=args.seed)
     print(f"augmentation preview: {out}")
     return 0
