@@ -333,3 +333,19 @@ TINY_TRANSFORMER = {
     "image_size": 64,
     "patch_size": 16,
 }
+
+
+def bump_clips(n: int, seed: int, t: int, f: int, c: int):
+    """A toy task a sequence model must look over time for: the class is where (which quarter of the
+    clip) a bump appears in feature 0; clips have different lengths (padded at the end). (x, mask, y)"""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, t, f, generator=g) * 0.1
+    y = torch.arange(n) % c
+    lengths = torch.randint(12, t + 1, (n,), generator=g)
+    mask = torch.arange(t)[None] < lengths[:, None]
+    for i in range(n):
+        q = int(lengths[i]) // c
+        x[i, y[i] * q : (y[i] + 1) * q, 0] += 2.0
+    return x, mask, y

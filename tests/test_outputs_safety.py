@@ -110,9 +110,10 @@ def test_evaluate_detection_report_inside_the_data_is_refused(photo_set: Path, t
     from aslkit.evaluation import detection
 
     def no_work(*a, **k):
-        raise AssertionError("the detector ran before --report was checked")
+        raise AssertionError("the set was read or the detector ran before --report was checked")
 
-    monkeypatch.setattr(detection, "evaluate_detection", no_work)
+    monkeypatch.setattr(detection, "load_boxes", no_work)  # evaluate_detection's first work, after the check
+    monkeypatch.setattr(detection, "HandLetterDetector", no_work)
     csv = photo_set / "annotations.csv"
     csv.write_text("filename,class,xmin,ymin,xmax,ymax\nA/A0.png,A,1,1,30,30\n")
     before = snapshot(photo_set)

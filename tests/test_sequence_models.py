@@ -1,4 +1,5 @@
-"""Every registered sequence model: shapes, masks, gradients, learning, safetensors round trip."""
+"""Every registered sequence model: masks and safetensors round trip (build, forward, backward and learning:
+test_registry.py, for every registered model)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import bump_clips
 
 from aslkit.models import create_model, get_model_info, list_models
 
@@ -14,17 +16,7 @@ F, T, C = 16, 20, 4
 
 
 def _batch(n: int = 16, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A toy task a sequence model must look over time for: the class is where (which quarter of the
-    clip) a bump appears in feature 0; clips have different lengths (padded at the end)."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, T, F, generator=g) * 0.1
-    y = torch.arange(n) % C
-    lengths = torch.randint(12, T + 1, (n,), generator=g)
-    mask = torch.arange(T)[None] < lengths[:, None]
-    for i in range(n):
-        q = int(lengths[i]) // C
-        x[i, y[i] * q : (y[i] + 1) * q, 0] += 2.0
-    return x, mask, y
+    return bump_clips(n, seed, T, F, C)
 
 
 def test_both_documented_sequence_models_are_registered() -> None:
@@ -44,29 +36,6 @@ def test_masked_frames_never_change_the_answer(name: str) -> None:
         empty = model(torch.zeros(2, T, F), torch.zeros(2, T, dtype=torch.bool))
     assert a.shape == (16, C) and torch.allclose(a, b, atol=1e-5)
     assert torch.isfinite(empty).all(), "a clip with no hand seen still gets finite logits"
-
-
-@pytest.mark.parametrize("name", SEQUENCE_MODELS)
-def test_forward_backward_and_learning(name: str) -> None:
-    torch.manual_seed(0)
-    model = create_model(name, F, C)
-    x, mask, y = _batch(32)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    model.train()
-    loss = torch.nn.functional.cross_entropy(model(x, mask), y)
-    loss.backward()
-    grads = [p.grad for p in model.parameters() if p.requires_grad]
-    assert all(g is not None and torch.isfinite(g).all() for g in grads)
-    for _ in range(60):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x, mask), y).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-    model.eval()
-    xt, mt, yt = _batch(32, seed=1)
-    with torch.no_grad():
-        acc = (model(xt, mt).argmax(1) == yt).float().mean().item()
-    assert acc >= 0.75, f"{name} did not learn where in time the bump is (acc {acc:.2f})"
 
 
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)

@@ -89,10 +89,8 @@ def cmd_predict(args) -> int:
 
         if args.backend == "onnx" or model.preprocessing.get("input") != "hand-landmarks":
             raise AslkitError("--engine ray runs the landmark letter models on torch")
-        rows = predict_ray(paths, args.model, args.views, args.top_k, args.workers or None, args.address,
-                           _progress_wanted(args))  # fmt: skip
-        preds += [Prediction(r["path"], r["label"], r["confidence"], [tuple(t) for t in r["top"]], r["hand"],
-                             r["error"]) for r in rows]  # fmt: skip
+        preds += predict_ray(paths, args.model, args.views, args.top_k, args.workers or None, args.address,
+                             _progress_wanted(args))  # fmt: skip
     else:
         rec = Recognizer(model, top_k=args.top_k, cache_dir=_cache(args), views=args.views)
         preds += rec.predict_paths(paths, workers=args.workers or None, progress=_progress_wanted(args))
@@ -114,64 +112,18 @@ def cmd_predict(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from aslkit.evaluation.evaluate import evaluate
+    from aslkit.evaluation.evaluate import evaluate, evaluate_text
     from aslkit.models.io import load_model
 
-    m = evaluate(
-        args.data,
-        model=load_model(args.model).use_backend(args.backend),
-        report_dir=args.report,
-        cache_dir=_cache(args),
-        workers=args.workers or None,
-        progress=_progress_wanted(args),
-        views=args.views,
-        group_pattern=args.group_pattern,
-        group_by=args.group_by,
-    )
-    if args.json:
-        print(json.dumps(m))
-        return 0
-    clips = m.get("input") == "sequence"
-    print(f"data: {shown(m['data'])}\nmodel: {shown(m['model'])}\n{'clips' if clips else 'images'}: {m['n']}")
-    print(f"end-to-end accuracy: {100 * m['accuracy']:.2f}%")
-    if clips:
-        print(f"clips with a hand in some frame: {100 * m['detection_rate']:.2f}%")
-    elif "crop" not in m:  # landmark models: no hand found -> Nothing
-        print(f"accuracy on detected hands: {100 * m['accuracy_detected']:.2f}%")
-        print(f"hand detection rate: {100 * m['detection_rate']:.2f}%")
-    elif "hand_crop_rate" in m:  # image model cropping to the hand: the rest were seen whole
-        print(f"hand found for the crop: {100 * m['hand_crop_rate']:.2f}%")
-    print(f"weighted F1: {m['weighted_f1']:.4f}   macro F1: {m['macro_f1']:.4f}")
-    if m.get("per_group"):
-        _print_report_card(m)
-    if m["unknown_labels"]:
-        print(f"left out (classes unknown to the model): {m['unknown_labels']}")
-    if m["errors"]:
-        print(f"unreadable files left out: {len(m['errors'])} (first: {shown(m['errors'][0])})")
-    if args.report:
-        print(f"report: {Path(args.report) / 'report.md'}")
+    m = evaluate(args.data, model=load_model(args.model).use_backend(args.backend), report_dir=args.report,
+                 cache_dir=_cache(args), workers=args.workers or None, progress=_progress_wanted(args),
+                 views=args.views, group_pattern=args.group_pattern, group_by=args.group_by)  # fmt: skip
+    print(json.dumps(m) if args.json else evaluate_text(m, args.report))
     return 0
 
 
-def _print_report_card(m: dict) -> None:
-    """One line per group, worst first: who the model fails, and on which letters."""
-    from aslkit.report import group_word, worst_first, worst_text
-
-    word = group_word(m)
-    rows = [(shown(g), v) for g, v in worst_first(m["per_group"])]
-    w = max(len(word), *(len(g) for g, _ in rows))
-    print(f"report card, worst {word} first:")
-    print(f"  {word:<{w}}  {'n':>5}  accuracy  detection  on detected  macro F1  worst letters: recall (read as)")
-    for g, v in rows:
-        print(
-            f"  {g:<{w}}  {v['n']:>5}  {100 * v['accuracy']:>7.2f}%  {100 * v.get('detection_rate', 1.0):>8.2f}%  "
-            f"{100 * v.get('accuracy_detected', v['accuracy']):>10.2f}%  {v.get('macro_f1', 0.0):>8.3f}  "
-            f"{worst_text(v.get('worst', []))}"
-        )
-
-
-def cmd_train(args, extra: dict) -> int:
-    from aslkit.training.trainer import train
+def cmd_train(args) -> int:
+    from aslkit.training.trainer import train, train_text
 
     command = "aslkit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     res = train(
@@ -183,92 +135,44 @@ def cmd_train(args, extra: dict) -> int:
         command=None if args.resume else command,
         resume=args.resume,
         **({"workers": args.workers} if args.workers and not args.resume else {}),  # --workers is a common flag
-        **extra,
+        **args.overrides,
     )
-    m = res.metrics
-    split = "test" if "test" in m else "valid"
-    print(f"run folder: {res.run_dir}")
-    r = m[split]
-    hands = f"detected hands: {100 * r['accuracy_detected']:.2f}%, " if m.get("detection_rate_all") is not None else ""
-    print(f"{split} end-to-end accuracy: {100 * r['accuracy']:.2f}%  ({hands}macro F1 {r['macro_f1']:.4f})")
-    if m.get("left_out_files"):
-        print(f"unreadable files left out: {len(m['left_out_files'])} (first: {shown(m['left_out_files'][0])})")
-    if m.get("test_left_out"):
-        print(f"left out of the test (classes the training side never had): {m['test_left_out']}")
-    print(f"trained in {m['train_seconds']} s, best epoch {m['best_epoch']}")
+    print(train_text(res))
     return 0
 
 
-DEFAULT_BENCH_PHOTOS = Path("../shared/data/massey-letters")
-
-
-def cmd_benchmark(args, extra: dict) -> int:
+def cmd_benchmark(args) -> int:
     """Sign models: ms per clip. Letter models (default): the live pipeline on a video, per stage."""
     from aslkit.models.io import load_model
 
     model = load_model(args.model).use_backend(args.backend)
     if args.backend:
-        extra["backend"] = args.backend
+        args.overrides["backend"] = args.backend
     if model.preprocessing.get("input") == "sequence":
-        extra.pop("backend", None)
-        if extra:
-            raise AslkitError(f"live options ({', '.join(extra)}) do not apply to a sign model's benchmark")
-        return _benchmark_signs(args, model)
+        args.overrides.pop("backend", None)
+        if args.overrides:
+            raise AslkitError(f"live options ({', '.join(args.overrides)}) do not apply to a sign model's benchmark")
+        from aslkit.evaluation.benchmark import benchmark_sequences, sequence_benchmark_text
+
+        r = benchmark_sequences(model, args.data, clips=args.clips, frames=args.frames)
+        print(json.dumps(r) if args.json else sequence_benchmark_text(r))
+        return 0
     if model.preprocessing.get("input") != "hand-landmarks":
         raise AslkitError("benchmark times the live pipeline (hand-landmark letter models) or sign models")
-    import tempfile
+    from aslkit.app.live import benchmark_live, live_benchmark_text
 
-    from aslkit.app.live import run_live
-    from aslkit.data.spelling_video import make_spelling_video
-
-    with tempfile.TemporaryDirectory() as tmp:
-        source = args.source
-        if source is None:
-            photos = Path(args.data) if args.data else DEFAULT_BENCH_PHOTOS
-            if not photos.is_dir():
-                raise AslkitError(f"give --source VIDEO, or --data PHOTO_DIR to build one ({photos} is absent)")
-            source = str(make_spelling_video(args.word, photos, Path(tmp) / "bench.mp4", hold_s=1.0).path)
-        res = run_live(source, window=False, model=args.model, max_frames=args.max_frames, **extra)
-    r = {"source": str(args.source or f"spelling video of {args.word!r} from {args.data or DEFAULT_BENCH_PHOTOS}"),
-         "model": model.source or model.architecture, **res.summary()}  # fmt: skip
-    if args.json:
-        print(json.dumps(r))
-        return 0
-    print(f"source: {r['source']}\n{r['frames']} frames, {r['fps']:.1f} FPS end to end (text: {r['text']!r})")
-    print(f"hand found in {r['hand_frames']} frames ({100 * r['hand_rate']:.1f}%), {r['retry_frames']} of them by the "
-          f"landmark retry ({r['retry_runs']} retry runs)")  # fmt: skip
-    for name, ms in r["stages"].items():
-        print(f"  {name:<14} median {ms:.3f} ms, p95 {r['stages_p95'][name]:.3f} ms")
-    print(f"  classifier + smoothing: median {r['classifier_and_smoothing_ms']:.3f} ms")
+    photos = args.data or os.environ.get("ASLKIT_BENCH_PHOTOS") or None
+    b = benchmark_live(args.source, photos, args.word, args.model, args.max_frames, **args.overrides)
+    r = {"source": b["source"], "model": model.source or model.architecture, **b}
+    print(json.dumps(r) if args.json else live_benchmark_text(r))
     return 0
 
 
-def _benchmark_signs(args, model) -> int:
-    from aslkit.evaluation.benchmark import benchmark_sequences
-
-    r = benchmark_sequences(model, args.data, clips=args.clips, frames=args.frames)
-    if args.json:
-        print(json.dumps(r))
-        return 0
-    print(f"model: {r['model']} ({r['architecture']})")
-    print(f"{r['clips']} clips of {r['frames_per_clip']} frames ({r['data']}), one at a time")
-    print(f"per clip: median {r['per_clip_ms']['median']:.3f} ms, p95 {r['per_clip_ms']['p95']:.3f} ms")
-    for name, ms in r["stages"].items():
-        print(f"  {name:<10} median {ms:.3f} ms, p95 {r['stages_p95'][name]:.3f} ms")
-    return 0
-
-
-def cmd_live(args, extra: dict) -> int:
+def cmd_live(args) -> int:
     from aslkit.app.live import run_live
 
-    res = run_live(
-        args.source,
-        out=args.out,
-        transcript=args.transcript,
-        window=not args.no_window,
-        model=args.model,
-        **extra,
-    )
+    res = run_live(args.source, out=args.out, transcript=args.transcript, window=not args.no_window,
+                   model=args.model, **args.overrides)  # fmt: skip
     if args.json:
         print(json.dumps({"text": res.text, "events": [e.to_json() for e in res.events], **res.summary()}))
     else:
@@ -277,13 +181,13 @@ def cmd_live(args, extra: dict) -> int:
     return 0
 
 
-def cmd_transcribe(args, extra: dict) -> int:
+def cmd_transcribe(args) -> int:
     """One line (or JSON row) per video as it is read; exit 1 when any video could not be read."""
     from aslkit.inference.transcribe import iter_transcribe
 
     n = bad = 0
     for r in iter_transcribe(
-        args.paths, model=args.model, lexicon=args.lexicon, progress=_progress_wanted(args), **extra
+        args.paths, model=args.model, lexicon=args.lexicon, progress=_progress_wanted(args), **args.overrides
     ):
         n += 1
         bad += r.error is not None
@@ -300,32 +204,12 @@ def cmd_transcribe(args, extra: dict) -> int:
     return 0
 
 
-def cmd_evaluate_spelling(args, extra: dict) -> int:
-    from aslkit.evaluation.spelling import evaluate_spelling
+def cmd_evaluate_spelling(args) -> int:
+    from aslkit.evaluation.spelling import evaluate_spelling, spelling_text
 
     m = evaluate_spelling(args.data, model=args.model, lexicon=args.lexicon, report_dir=args.report,
-                          progress=_progress_wanted(args), **extra)  # fmt: skip
-    if args.json:
-        print(json.dumps(m))
-    else:
-        data = m["data"] if isinstance(m["data"], str) else ", ".join(m["data"])
-        print(f"data: {shown(data)}\nmodel: {shown(m['model'])}\nvideos: {m['n']}")
-        for r in m["rows"]:
-            if r["error"] is None:
-                print(f"  {shown(Path(r['path']).name)}: {r['truth']} -> {r['text'] or '(nothing read)'} "
-                      f"({r['distance']} edits)")  # fmt: skip
-        if m["n"]:
-            pct = "-" if m["exact_share"] is None else f"{100 * m['exact_share']:.1f}%"
-            print(f"exact: {m['exact']} of {m['n']} ({pct})")
-        if m["score"] is not None:
-            print(f"score (Kaggle, (N - D) / N): {m['score']:.4f}   character error rate: {100 * m['cer']:.2f}%")
-        if m["letters_per_second"] is not None:
-            print(f"signing speed: {m['letters_per_second']:.2f} letters per second")
-        for r in m["rows"]:
-            if r["error"] is not None:
-                print(f"  could not be read: {shown(r['error'])}")
-        if args.report:
-            print(f"report: {Path(args.report) / 'report.md'}")
+                          progress=_progress_wanted(args), **args.overrides)  # fmt: skip
+    print(json.dumps(m) if args.json else spelling_text(m, args.report))
     if m["errors"]:
         print(f"aslkit: error: {m['errors']} file(s) could not be read as a video", file=sys.stderr)
         return 1
@@ -334,17 +218,14 @@ def cmd_evaluate_spelling(args, extra: dict) -> int:
 
 def cmd_convert(args) -> int:
     from aslkit.data.boxes import convert_boxes
-    from aslkit.names import shown
 
     bs, where = convert_boxes(args.source, args.out, args.to, args.source_format, link=args.link)
-    print(
-        f"{shown(args.source)} ({bs.source_format}): {len(bs.images)} images, {bs.n_boxes} boxes, "
-        f"{len(bs.classes)} classes"
-    )
+    print(f"{shown(args.source)} ({bs.source_format}): {len(bs.images)} images, {bs.n_boxes} boxes, "
+          f"{len(bs.classes)} classes")  # fmt: skip
     print(f"wrote {args.to}: {shown(where)} (images {'hard-linked' if args.link else 'copied'})")
     if bs.problems:
-        listed = shown(Path(args.out) / "problems.json")
-        print(f"{len(bs.problems)} problem(s) left out or fixed, listed in {listed}; first:")
+        print(f"{len(bs.problems)} problem(s) left out or fixed, listed in {shown(Path(args.out) / 'problems.json')}; "
+              "first:")  # fmt: skip
         for w, why in bs.problems[:5]:
             print(f"  {shown(w)}: {shown(why)}")
     return 0
@@ -357,40 +238,12 @@ def _class_list(text: str | None) -> list[str] | None:
 
 
 def cmd_evaluate_detection(args) -> int:
-    from aslkit.data.boxes import set_root
-    from aslkit.evaluation.detection import evaluate_detection
-    from aslkit.outputs import check_new_folder, new_folder
+    from aslkit.evaluation.detection import detection_text, evaluate_detection
 
-    root = [set_root(args.data)]  # a box file's folder is the set: the report goes outside it
-    if args.report:  # before the work: a wrong --report costs nothing
-        check_new_folder(args.report, root, flag="--report", what="the annotated set")
-    m = evaluate_detection(
-        args.data,
-        model=args.model,
-        conf=args.conf,
-        iou=args.iou,
-        classes=_class_list(args.classes),
-        fmt=args.source_format,
-        cache_dir=_cache(args),
-        workers=args.workers or None,
-        progress=_progress_wanted(args),
-    )
-    if args.report:
-        with new_folder(args.report, root, flag="--report", what="the annotated set") as out:
-            (out / "detection_metrics.json").write_text(json.dumps(m, indent=2), encoding="utf-8")
-    if args.json:
-        print(json.dumps(m))
-        return 0
-    print(f"data: {m['data']} ({m['format']}), {m['images']} images, {m['ground_truth_boxes']} boxes")
-    print(f"mAP@0.5 {m['map50']:.4f}   mAP@0.5:0.95 {m['map50_95']:.4f}")
-    print(f"at conf {m['conf']} and IoU {m['iou']}: precision {m['precision']:.4f}, recall {m['recall']:.4f}")
-    if m.get("unreadable"):
-        first = m["unreadable"][0]
-        print(f"unreadable images left out: {len(m['unreadable'])} (first: {shown(first['error'])})")
-    print("class  AP@0.5  ground truth  detected  missed  false positives")
-    for c, row in m["per_class_table"].items():
-        ap, gt, hit = m["per_class_ap"][c], row["ground_truth"], row["detected"]
-        print(f"{c:<6} {ap:.3f}   {gt:>12}  {hit:>8}  {row['missed']:>6}  {row['false_positives']:>15}")
+    m = evaluate_detection(args.data, model=args.model, conf=args.conf, iou=args.iou, classes=_class_list(args.classes),
+                           fmt=args.source_format, cache_dir=_cache(args), workers=args.workers or None,
+                           progress=_progress_wanted(args), report_dir=args.report)  # fmt: skip
+    print(json.dumps(m) if args.json else detection_text(m))
     return 0
 
 
@@ -427,49 +280,25 @@ def cmd_detect(args) -> int:
     return 0
 
 
-def _new_run_folder(base: Path) -> Path:
-    """base, or base-2, base-3, ...: the first that does not exist yet (a default never overwrites)."""
-    k, out = 1, base
-    while out.exists():
-        k += 1
-        out = base.with_name(f"{base.name}-{k}")
-    return out
-
-
 def cmd_audit(args) -> int:
-    from aslkit.evaluation.audit import AuditSettings, audit
+    from aslkit.evaluation.audit import AuditSettings, audit, audit_text, default_report_folder
 
-    out = Path(args.out) if args.out else _new_run_folder(Path("runs") / "audit" / Path(args.data).resolve().name)
-    st = AuditSettings(folds=args.folds)
-    r = audit(
-        args.data, fmt=args.source_format, settings=st, landmarks=not args.no_landmarks, cache_dir=_cache(args),
-        workers=args.workers or None, progress=_progress_wanted(args), out=out, manifest=args.manifest,
-    )  # fmt: skip
-    if args.json:
-        print(json.dumps(r))
-        return 0
-    print(f"{r['data']}: {r['images']} images, {r['kind']}")
-    for k, v in r["summary"].items():
-        if k != "images":
-            print(f"  {k.replace('_', ' '):<32} {v}")
-    print(f"  class balance: largest / smallest {r['balance']['max_min_ratio']}")
-    print(f"report: {out / 'report.html'} (and report.md, audit.json{', manifest.csv' if args.manifest else ''})")
+    out = Path(args.out) if args.out else default_report_folder(args.data)
+    r = audit(args.data, fmt=args.source_format, settings=AuditSettings(folds=args.folds),
+              landmarks=not args.no_landmarks, cache_dir=_cache(args), workers=args.workers or None,
+              progress=_progress_wanted(args), out=out, manifest=args.manifest)  # fmt: skip
+    print(json.dumps(r) if args.json else audit_text(r, out, args.manifest))
     return 0
 
 
 def cmd_export(args) -> int:
-    from aslkit.export.onnx import check_parity, export_onnx
+    from aslkit.export.onnx import TOLERANCE, check_parity, default_onnx_path, export_onnx
     from aslkit.inference.inputs import real_inputs
     from aslkit.models.io import load_model, shipped_models
     from aslkit.outputs import check_new_file
 
     model = load_model(args.model)
-    if args.out:
-        out = Path(args.out)
-    elif args.model in shipped_models() or not model.source:
-        out = Path(f"{args.model}.onnx")
-    else:
-        out = Path(model.source).with_suffix(".onnx")
+    out = Path(args.out) if args.out else default_onnx_path(model, args.model, args.model in shipped_models())
     check_new_file(out, [args.data] if args.data else [], what="the check data")  # never over an existing file
     path = export_onnx(model, out)
     inputs = (
@@ -484,7 +313,7 @@ def cmd_export(args) -> int:
         print(f"wrote {path} ({r['bytes'] / 1e6:.2f} MB); against torch on {what}: largest logit difference "
               f"{parity.max_abs_logit_diff:.2e}, top-1 agreement {100 * parity.top1_agreement:.2f}%")  # fmt: skip
     if not parity.ok:
-        print(f"aslkit: error: the ONNX model disagrees with torch (tolerance {1e-4:g})", file=sys.stderr)
+        print(f"aslkit: error: the ONNX model disagrees with torch (tolerance {TOLERANCE:g})", file=sys.stderr)
         return 1
     return 0
 
@@ -513,10 +342,29 @@ def cmd_serve(args) -> int:
 def cmd_make_video(args) -> int:
     from aslkit.data.spelling_video import make_spelling_video
 
-    v = make_spelling_video(
-        args.word, args.data, args.out, fps=args.fps, hold_s=args.hold, gap_s=args.gap, seed=args.seed
-    )
+    v = make_spelling_video(args.word, args.data, args.out, fps=args.fps, hold_s=args.hold, gap_s=args.gap,
+                            seed=args.seed)  # fmt: skip
     print(f"{v.path}: {v.text!r}, {v.frames} frames at {v.fps:g} FPS (photos listed in {v.path.name}.json)")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from aslkit.evaluation.compare import compare, compare_specs, named_paths
+
+    rows = compare(compare_specs(args.models), args.data, named_paths(args.test, "--test"), args.out,
+                   split=args.split, seed=args.seed, weights=named_paths(args.weights, "--weights"),
+                   cache_dir=_cache(args), progress=not args.quiet, resume=args.resume)  # fmt: skip
+    print((Path(args.out) / "compare.md").read_text(encoding="utf-8"))
+    return 0 if any("skipped" not in r for r in rows) else 1
+
+
+def cmd_augment(args) -> int:
+    from aslkit.config import ImageAugmentConfig
+    from aslkit.data.image_augment import preview_dataset
+
+    cfg = ImageAugmentConfig.from_defaults(**args.overrides)
+    out = preview_dataset(args.data, args.preview, cfg, n=args.n, per_image=args.per_image, seed=args.seed)
+    print(f"augmentation preview: {out}")
     return 0
 
 
@@ -594,10 +442,13 @@ def _live_settings(p: argparse.ArgumentParser) -> None:
         g.add_argument("--" + f.name.replace("_", "-"), dest=f"live__{f.name}", default=None, metavar="V")
 
 
-def _live_overrides(args, extra: list[str]) -> dict[str, str]:
+def _overrides(args, extra: list[str]) -> dict[str, str]:
     """The live settings given on the command line (declared ones, then any other --key value)."""
+    from aslkit.config import parse_overrides
+
     given = {k[len("live__") :]: v for k, v in vars(args).items() if k.startswith("live__") and v is not None}
-    return {**given, **_extras(extra)}
+
+    return {**given, **parse_overrides(extra)}
 
 
 def _whole(lo: int, hi: int):
@@ -638,10 +489,7 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog="aslkit", description="American Sign Language recognition toolkit.")
-    sub = ap.add_subparsers(dest="task", metavar="TASK", parser_class=_Parser)
-
+def _add_predict(sub) -> None:
     p = sub.add_parser(
         "predict", help="the letter in photos, or with a sign model (--model words) the sign in videos or .npy clips"
     )
@@ -655,7 +503,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ray: photos spread over a Ray actor pool (pip install 'aslkit[ray]')")  # fmt: skip
     p.add_argument("--address", default=None, help="--engine ray: a cluster's address (default: a local Ray)")
     _common(p)
+    p.set_defaults(func=cmd_predict)
 
+
+def _add_evaluate(sub) -> None:
     p = sub.add_parser(
         "evaluate",
         help="accuracy, F1 and detection rate on a labelled image set, or on clips with a sign model",
@@ -664,31 +515,24 @@ def build_parser() -> argparse.ArgumentParser:
         "hand found counts as wrong), detection rate, accuracy on detected hands, macro F1, and the 3 letters "
         "with the lowest recall, each with what it was most often read as, e.g. 'P 0.35 (Z 9, N 3)'.",
     )
-    p.add_argument(
-        "data",
-        metavar="DATA",
-        help="folder of class folders (photos; with --group-by folder, a folder of those); .npz or folder of clips",
-    )
+    p.add_argument("data", metavar="DATA",
+                   help="folder of class folders (photos; with --group-by folder, a folder of those); .npz or folder "
+                        "of clips")  # fmt: skip
     p.add_argument("--model", default=None, help="shipped model name or run folder (default: letters)")
     p.add_argument("--json", action="store_true", help="print one JSON object of metrics")
     p.add_argument("--report", default=None, metavar="OUT_DIR", help="write confusion matrix PNG and report.md")
-    p.add_argument(
-        "--group-pattern",
-        default=None,
-        metavar="REGEX",
-        help=r"a report card per group of file names, e.g. 'hand(\d+)' for Massey's signers",
-    )
-    p.add_argument(
-        "--group-by",
-        default=None,
-        choices=("folder",),
-        help="folder: DATA holds one sub-folder per person or camera, each with class folders "
-        "(DATA/<person>/<A..Z>/*.jpg); a report card per sub-folder",
-    )
+    p.add_argument("--group-pattern", default=None, metavar="REGEX",
+                   help=r"a report card per group of file names, e.g. 'hand(\d+)' for Massey's signers")  # fmt: skip
+    p.add_argument("--group-by", default=None, choices=("folder",),
+                   help="folder: DATA holds one sub-folder per person or camera, each with class folders "
+                        "(DATA/<person>/<A..Z>/*.jpg); a report card per sub-folder")  # fmt: skip
     _views(p)
     _backend(p)
     _common(p)
+    p.set_defaults(func=cmd_evaluate)
 
+
+def _add_train(sub) -> None:
     p = sub.add_parser(
         "train",
         help="train a model on labelled image folders; writes a run folder",
@@ -700,6 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, metavar="RUN_DIR", help="new run folder")
     p.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue an interrupted run from its last epoch")
     _common(p)
+    p.set_defaults(func=cmd_train, overrides_ok=True)
 
     p = sub.add_parser(
         "augment",
@@ -711,15 +556,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=_whole(1, 1000), default=8, help="images (rows), spread over the classes")
     p.add_argument("--per-image", type=_whole(0, 32), default=4, help="augmented copies per image (columns)")
     p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_augment, overrides_ok=True)
 
+
+def _add_compare(sub) -> None:
     p = sub.add_parser(
-        "compare",
-        help="train several models on one set; score each in-distribution and on other sets; one table",
+        "compare", help="train several models on one set; score each in-distribution and on other sets; one table"
     )
     p.add_argument("data", metavar="TRAIN_DIR")
-    p.add_argument(
-        "--test", action="append", default=[], metavar="NAME=DIR", help="a set to score end to end (repeatable)"
-    )
+    p.add_argument("--test", action="append", default=[], metavar="NAME=DIR",
+                   help="a set to score end to end (repeatable)")  # fmt: skip
     p.add_argument(
         "--models",
         default="landmark-mlp,cnn-small,cnn-deep,efficientnet-lite0,efficientnet-lite0:crop=hand,"
@@ -732,19 +578,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", action="append", default=[], metavar="MODEL=PATH", help="pretrained weights")
     _common(p)
+    p.set_defaults(func=cmd_compare)
 
+
+def _add_live(sub) -> None:
     p = sub.add_parser(
         "benchmark", help="live pipeline ms per stage and FPS on a video; with a sign model, ms per clip"
     )
     p.add_argument("--model", default=None, help="letter model (default: letters) or a sign model, e.g. words")
     p.add_argument("--source", default=None, help="video to run live recognition on (default: build one)")
-    p.add_argument("--data", default=None, help="photos to build the video from; with a sign model, clips to time")
+    p.add_argument("--data", default=None,
+                   help="photos to build the video from (default: $ASLKIT_BENCH_PHOTOS); with a sign model, clips "
+                        "to time")  # fmt: skip
     p.add_argument("--word", default="QUICKBROWNFOX", help="what the built video spells")
     p.add_argument("--max-frames", type=_whole(1, 10**9), default=None, help="stop after this many frames")
     p.add_argument("--clips", type=_whole(1, 10**6), default=200, help="sign models: how many clips to time")
     p.add_argument("--frames", type=_whole(1, 4096), default=30, help="sign models: frames per random clip")
     p.add_argument("--json", action="store_true", help="one JSON object (fps and stages, or per_clip_ms)")
     _backend(p)
+    p.set_defaults(func=cmd_benchmark, overrides_ok=True)
 
     p = sub.add_parser("live", help="webcam, video or stream -> letters and words as text, in real time")
     p.add_argument("--source", default="0", help="camera index, video file or stream URL (default: camera 0)")
@@ -753,7 +605,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-window", action="store_true", help="no window (also automatic without a display)")
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--json", action="store_true", help="print the text, events and per-stage timings as JSON")
+    p.set_defaults(func=cmd_live, overrides_ok=True)
 
+
+def _add_spelling(sub) -> None:
     p = sub.add_parser(
         "transcribe",
         help="fingerspelling videos -> text, letter by letter with times",
@@ -766,6 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     _live_settings(p)
+    p.set_defaults(func=cmd_transcribe, overrides_ok=True)
 
     p = sub.add_parser(
         "evaluate-spelling",
@@ -779,19 +635,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     _live_settings(p)
+    p.set_defaults(func=cmd_evaluate_spelling, overrides_ok=True)
 
+
+def _add_boxes(sub) -> None:
     p = sub.add_parser("convert", help="box annotations from one format to another (csv, yolo, coco, voc)")
     p.add_argument(
         "source", metavar="SRC", help="annotations.csv, a YOLO folder (data.yaml), a COCO .json or a VOC folder"
     )
-    p.add_argument("--to", required=True, choices=("csv", "yolo", "coco", "voc"))
+    p.add_argument("--to", required=True, choices=FORMATS)
     p.add_argument("--out", required=True,
                    help="a new or empty folder outside the source set (images are copied into it)")  # fmt: skip
-    p.add_argument("--from", dest="source_format", default=None, choices=("csv", "yolo", "coco", "voc"),
-                   help="source format (default: detected)")  # fmt: skip
+    p.add_argument(
+        "--from", dest="source_format", default=None, choices=FORMATS, help="source format (default: detected)"
+    )
     p.add_argument("--link", action="store_true",
                    help="hard-link the images instead of copying them (same file system; the output's image "
                         "files are then the source's own files: a change to one is a change to both)")  # fmt: skip
+    p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("evaluate-detection", help="precision, recall, mAP of the letter detector on box annotations")
     p.add_argument("data", metavar="DATA", help="annotations.csv, a YOLO folder, a COCO .json or a VOC folder")
@@ -799,10 +660,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conf", type=_real(0, 1), default=0.25, help="confidence for precision, recall and the table")
     p.add_argument("--iou", type=_real(0, 1), default=0.5, help="IoU for a detection to count as found")
     p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
-    p.add_argument("--from", dest="source_format", default=None, choices=("csv", "yolo", "coco", "voc"))
+    p.add_argument("--from", dest="source_format", default=None, choices=FORMATS)
     p.add_argument("--json", action="store_true", help="one JSON object: map50, map50_95, precision, recall, ...")
     p.add_argument("--report", default=None, metavar="OUT_DIR", help="also write detection_metrics.json there")
     _common(p)
+    p.set_defaults(func=cmd_evaluate_detection)
 
     p = sub.add_parser("detect", help="boxes with letters on photos, folders and videos; annotated copies + summary")
     p.add_argument("paths", nargs="+", metavar="PATH", help="photos, videos or folders of them")
@@ -818,13 +680,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--views", choices=("1", "2"), default=None, help="2: also the mirror image ([detect] views)")
     p.add_argument("--json", action="store_true", help="one JSON row per photo or video frame")
     _common(p)
+    p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser(
         "audit", help="check a labelled set: balance, duplicates and leakage, no-hand images, suspected mislabels"
     )
     p.add_argument("data", metavar="DATA", help="class folders, a box set, or a folder of train/valid/test sets")
     p.add_argument("--out", default=None, metavar="NEW_DIR", help="report folder (default: runs/audit/<name>)")
-    p.add_argument("--from", dest="source_format", default=None, choices=("csv", "yolo", "coco", "voc"))
+    p.add_argument("--from", dest="source_format", default=None, choices=FORMATS)
     p.add_argument("--manifest", action="store_true", help="also write manifest.csv: keep, suggested label, findings")
     p.add_argument(
         "--folds", type=_whole(0, 100), default=5, help="cross-validation folds for mislabels (0: neighbours only)"
@@ -832,7 +695,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-landmarks", action="store_true", help="skip MediaPipe: no no-hand or mislabel checks")
     p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
     _common(p)
+    p.set_defaults(func=cmd_audit)
 
+
+def _add_tools(sub) -> None:
     p = sub.add_parser("export", help="a trained or shipped model as ONNX, checked against torch")
     p.add_argument("model", metavar="RUN_DIR|NAME")
     p.add_argument("--format", default="onnx", choices=("onnx",))
@@ -840,17 +706,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, help="check against torch on this labelled set (default: random inputs)")
     p.add_argument("--json", action="store_true")
     _common(p)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("extract", help="hand landmarks of a photo set as Parquet shards (train reads them directly)")
     p.add_argument("data", metavar="DATA", help="class folders of photos")
     p.add_argument("--out", required=True, metavar="NEW_DIR", help="folder for part-*.parquet and landmarks.json")
     p.add_argument("--engine", default="local", choices=("local", "ray"), help="local processes, or Ray Data")
-    p.add_argument(
-        "--workers", type=_whole(0, 1024), default=0, help="MediaPipe processes or Ray actors (default: one per core)"
-    )
+    p.add_argument("--workers", type=_whole(0, 1024), default=0,
+                   help="MediaPipe processes or Ray actors (default: one per core)")  # fmt: skip
     p.add_argument("--address", default=None, help="ray: a cluster's address (default: a local Ray)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("serve", help="the web app (photo, webcam, video, model) and POST /v1/predict, on localhost")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
@@ -864,13 +731,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="close a connection that has not sent its request headers in S seconds (default: 10)",
     )
-    p.add_argument(
-        "--body-timeout",
-        type=float,
-        default=60.0,
-        metavar="S",
-        help="close a connection that has not sent its request body in S seconds (default: 60)",
-    )
+    p.add_argument("--body-timeout", type=float, default=60.0, metavar="S",
+                   help="close a connection that has not sent its request body in S seconds (default: 60)")  # fmt: skip
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("make-spelling-video", help="a video spelling WORD with letter photos, for testing live")
     p.add_argument("word", metavar="WORD")
@@ -880,82 +743,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hold", type=_real(0.01, 60), default=1.0, help="seconds each letter is shown")
     p.add_argument("--gap", type=_real(0, 60), default=0.4, help="seconds without a hand after each letter")
     p.add_argument("--seed", type=int, default=0, help="which photos are picked")
+    p.set_defaults(func=cmd_make_video)
 
     p = sub.add_parser("models", help="list registered architectures and shipped trained models")
     p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models)
+
+
+FORMATS = ("csv", "yolo", "coco", "voc")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: one small function per group of commands, each naming its cmd_ function."""
+    ap = _Parser(prog="aslkit", description="American Sign Language recognition toolkit.")
+    sub = ap.add_subparsers(dest="task", metavar="TASK", parser_class=_Parser)
+    for add in (
+        _add_predict,
+        _add_evaluate,
+        _add_train,
+        _add_compare,
+        _add_live,
+        _add_spelling,
+        _add_boxes,
+        _add_tools,
+    ):
+        add(sub)
     return ap
-
-
-def _extras(extra: list[str]) -> dict[str, str]:
-    """Leftover ``--key value`` pairs as option overrides; their names and types are checked by
-    the settings objects of defaults.toml (TrainConfig.from_defaults), in one place."""
-    out: dict[str, str] = {}
-    i = 0
-    while i < len(extra):
-        tok = extra[i]
-        if not tok.startswith("--") or i + 1 >= len(extra):
-            raise AslkitError(f"unexpected argument {tok!r}; options look like --epochs 50 or epochs=50")
-        out[tok[2:].replace("-", "_")] = extra[i + 1]
-        i += 2
-    return out
-
-
-def _pairs(items: list[str], what: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        k, eq, v = item.partition("=")
-        if not eq or not k or not v:
-            raise AslkitError(f"{what} must look like NAME=PATH, got {item!r}")
-        out[k] = v
-    return out
-
-
-def _split_specs(text: str) -> list[str]:
-    """Split "a,b:crop=hand,lr=1e-3,c" into specs: a comma starts a new spec unless it continues key=value options."""
-    specs: list[str] = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        if specs and ":" in specs[-1] and "=" in part and ":" not in part:
-            specs[-1] += "," + part
-        else:
-            specs.append(part)
-    return specs
-
-
-def cmd_compare(args) -> int:
-    from aslkit.evaluation.compare import compare
-
-    rows = compare(
-        _split_specs(args.models),
-        args.data,
-        _pairs(args.test, "--test"),
-        args.out,
-        split=args.split,
-        seed=args.seed,
-        weights=_pairs(args.weights, "--weights"),
-        cache_dir=_cache(args),
-        progress=not args.quiet,
-        resume=args.resume,
-    )
-    print((Path(args.out) / "compare.md").read_text(encoding="utf-8"))
-    return 0 if any("skipped" not in r for r in rows) else 1
-
-
-def cmd_augment(args, extra: dict[str, str]) -> int:
-    from dataclasses import fields
-
-    from aslkit.config import ImageAugmentConfig, check_ranges, coerce
-    from aslkit.data.image_augment import preview_dataset
-
-    cfg = ImageAugmentConfig.defaults()
-    names = {f.name for f in fields(cfg)}
-    for k, v in extra.items():
-        if k not in names:
-            raise AslkitError(f"unknown augmentation option --{k.replace('_', '-')}; options: {sorted(names)}")
-        setattr(cfg, k, coerce(k, getattr(cfg, k), v))
-    check_ranges(cfg)
-    out = preview_dataset(args.data, args.preview, cfg, n=args.n, per_image=args.per_image, seed=args.seed)
-    print(f"augmentation preview: {out}")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -970,45 +783,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.task is None:
             ap.print_help()
             return 2
-        if extra and args.task not in ("train", "augment", "live", "benchmark", "transcribe", "evaluate-spelling"):
+        if extra and not getattr(args, "overrides_ok", False):
             ap.error(f"unrecognized arguments: {' '.join(extra)}")
-        if args.task == "predict":
-            return cmd_predict(args)
-        if args.task == "evaluate":
-            return cmd_evaluate(args)
-        if args.task == "train":
-            return cmd_train(args, _extras(extra))
-        if args.task == "augment":
-            return cmd_augment(args, _extras(extra))
-        if args.task == "benchmark":
-            return cmd_benchmark(args, _extras(extra))
-        if args.task == "live":
-            return cmd_live(args, _extras(extra))
-        if args.task == "transcribe":
-            return cmd_transcribe(args, _live_overrides(args, extra))
-        if args.task == "evaluate-spelling":
-            return cmd_evaluate_spelling(args, _live_overrides(args, extra))
-        if args.task == "evaluate-detection":
-            return cmd_evaluate_detection(args)
-        if args.task == "detect":
-            return cmd_detect(args)
-        if args.task == "extract":
-            return cmd_extract(args)
-        if args.task == "export":
-            return cmd_export(args)
-        if args.task == "serve":
-            return cmd_serve(args)
-        if args.task == "audit":
-            return cmd_audit(args)
-        if args.task == "convert":
-            return cmd_convert(args)
-        if args.task == "make-spelling-video":
-            return cmd_make_video(args)
-        if args.task == "models":
-            return cmd_models(args)
-        if args.task == "compare":
-            return cmd_compare(args)
-        ap.error(f"unknown task {args.task}")
+        args.overrides = _overrides(args, extra)
+        return args.func(args)
     except AslkitError as exc:
         print(f"aslkit: error: {shown(str(exc))}", file=sys.stderr)
         return 1

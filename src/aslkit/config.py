@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from typing import Any
@@ -42,6 +44,29 @@ def coerce(key: str, ref: Any, value: Any) -> Any:
     except ValueError:
         raise AslkitError(f"--{key.replace('_', '-')}: cannot use {value!r} as {type(ref).__name__}") from None
     return value
+
+
+_OVERRIDE = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
+
+
+def parse_overrides(tokens: Sequence[str]) -> dict[str, str]:
+    """Settings given as ``--key value`` or ``key=value`` tokens (the command line's leftovers) as
+    {key: value}, dashes in keys read as underscores. Values stay strings: the settings object they go to
+    (TrainConfig, LiveConfig, ImageAugmentConfig.from_defaults) checks names and coerces types, in one place."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        m = _OVERRIDE.match(tok)
+        if m:
+            out[m.group(1).replace("-", "_")] = m.group(2)
+            i += 1
+            continue
+        if not tok.startswith("--") or i + 1 >= len(tokens):
+            raise AslkitError(f"unexpected argument {tok!r}; options look like --epochs 50 or epochs=50")
+        out[tok[2:].replace("-", "_")] = tokens[i + 1]
+        i += 2
+    return out
 
 
 # Bounds of numeric settings (inclusive): a value outside them is a typo or a hostile file, and is refused with
@@ -132,6 +157,18 @@ class ImageAugmentConfig:
     @classmethod
     def defaults(cls) -> ImageAugmentConfig:
         return cls(**defaults_section("image_augment"))
+
+    @classmethod
+    def from_defaults(cls, **overrides: Any) -> ImageAugmentConfig:
+        """defaults.toml [image_augment], then the overrides (strings coerced, ranges checked); an unknown
+        key is refused with the list of options."""
+        cfg = cls.defaults()
+        names = {f.name for f in fields(cls)}
+        for k, v in overrides.items():
+            if k not in names:
+                raise AslkitError(f"unknown augmentation option --{k.replace('_', '-')}; options: {sorted(names)}")
+            setattr(cfg, k, coerce(k, getattr(cfg, k), v))
+        return check_ranges(cfg)
 
     def op_names(self) -> list[str]:
         return [o.strip() for o in self.ops.split(",") if o.strip()]

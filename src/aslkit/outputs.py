@@ -180,3 +180,13 @@ def safe_component(name: str) -> str:
 def safe_relpath(rel: Path) -> Path:
     """``safe_component`` on every part of a relative path."""
     return Path(*[safe_component(p) for p in rel.parts]) if rel.parts else rel
+
+
+def new_run_folder(base: str | Path) -> Path:
+    """base, or base-2, base-3, ...: the first that does not exist yet (a default folder never overwrites)."""
+    base = Path(base)
+    k, out = 1, base
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out

@@ -192,3 +192,23 @@ def write_markdown(metrics: dict, path: str | Path, title: str, images: dict[str
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def report_card_text(m: dict) -> str:
+    """The report card as terminal text, one line per group, worst first: who the model fails, on which letters."""
+    from aslkit.names import shown
+
+    word = group_word(m)
+    rows = [(shown(g), v) for g, v in worst_first(m["per_group"])]
+    w = max(len(word), *(len(g) for g, _ in rows))
+    out = [
+        f"report card, worst {word} first:",
+        f"  {word:<{w}}  {'n':>5}  accuracy  detection  on detected  macro F1  worst letters: recall (read as)",
+    ]
+    for g, v in rows:
+        out.append(
+            f"  {g:<{w}}  {v['n']:>5}  {100 * v['accuracy']:>7.2f}%  {100 * v.get('detection_rate', 1.0):>8.2f}%  "
+            f"{100 * v.get('accuracy_detected', v['accuracy']):>10.2f}%  {v.get('macro_f1', 0.0):>8.3f}  "
+            f"{worst_text(v.get('worst', []))}"
+        )
+    return "\n".join(out)

@@ -33,6 +33,7 @@ from aslkit.landmarks.extractor import HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
 from aslkit.landmarks.landmark_set import LandmarkSet
 from aslkit.names import shown
+from aslkit.outputs import new_run_folder
 
 SPLIT_NAMES = ("train", "training", "valid", "val", "validation", "dev", "test", "testing")
 DUPLICATE_BOX_IOU = 0.9  # two boxes in one image overlapping this much are the same box drawn twice
@@ -322,6 +323,11 @@ def suspected_mislabels(
     return sorted(out, key=lambda r: (-r["signals"], -r["score"]))
 
 
+def default_report_folder(data: str | Path) -> Path:
+    """Where `aslkit audit` reports without --out: runs/audit/<set name>, or -2, -3, ... beside an earlier one."""
+    return new_run_folder(Path("runs") / "audit" / Path(data).resolve().name)
+
+
 def audit(
     data: str | Path,
     fmt: str | None = None,
@@ -421,3 +427,14 @@ def audit(
 
         write_audit(result, items, out, manifest)
     return result
+
+
+def audit_text(r: dict[str, Any], out: str | Path, manifest: bool = False) -> str:
+    """What `aslkit audit` prints: the summary of ``audit``'s findings and where the report is."""
+    lines = [f"{r['data']}: {r['images']} images, {r['kind']}"]
+    lines += [f"  {k.replace('_', ' '):<32} {v}" for k, v in r["summary"].items() if k != "images"]
+    lines.append(f"  class balance: largest / smallest {r['balance']['max_min_ratio']}")
+    lines.append(
+        f"report: {Path(out) / 'report.html'} (and report.md, audit.json{', manifest.csv' if manifest else ''})"
+    )
+    return "\n".join(lines)

@@ -78,3 +78,12 @@ def benchmark_sequences(
         "stages": {"features": _stats(feat_ms)["median"], "model": _stats(model_ms)["median"]},
         "stages_p95": {"features": _stats(feat_ms)["p95"], "model": _stats(model_ms)["p95"]},
     }
+
+
+def sequence_benchmark_text(r: dict[str, Any]) -> str:
+    """What `aslkit benchmark --model words` prints for the timings of ``benchmark_sequences``."""
+    out = [f"model: {r['model']} ({r['architecture']})",
+           f"{r['clips']} clips of {r['frames_per_clip']} frames ({r['data']}), one at a time",
+           f"per clip: median {r['per_clip_ms']['median']:.3f} ms, p95 {r['per_clip_ms']['p95']:.3f} ms"]  # fmt: skip
+    out += [f"  {name:<10} median {ms:.3f} ms, p95 {r['stages_p95'][name]:.3f} ms" for name, ms in r["stages"].items()]
+    return "\n".join(out)

@@ -43,6 +43,28 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
     return name, opts
 
 
+def compare_specs(text: str) -> list[str]:
+    """Split "a,b:crop=hand,lr=1e-3,c" into specs: a comma starts a new spec unless it continues key=value options."""
+    specs: list[str] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if specs and ":" in specs[-1] and "=" in part and ":" not in part:
+            specs[-1] += "," + part
+        else:
+            specs.append(part)
+    return specs
+
+
+def named_paths(items: Sequence[str], what: str) -> dict[str, str]:
+    """NAME=PATH items (--test massey=DIR, --weights MODEL=PATH) as {name: path}; AslkitError for any other shape."""
+    out = {}
+    for item in items:
+        k, eq, v = item.partition("=")
+        if not eq or not k or not v:
+            raise AslkitError(f"{what} must look like NAME=PATH, got {item!r}")
+        out[k] = v
+    return out
+
+
 def _slug(spec: str) -> str:
     return spec.replace(":", "_").replace("=", "-").replace(",", "_").replace("/", "-")
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from aslkit.data.boxes import BoxSet, box_iou, load_boxes
+from aslkit.data.boxes import BoxSet, box_iou, load_boxes, set_root
 from aslkit.errors import DatasetError, ImageError
 from aslkit.evaluation.detection_metrics import detection_metrics
 from aslkit.inference.detector import HandLetterDetector, calibrate_margins, landmark_box
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandsResult
 from aslkit.names import shown
+from aslkit.outputs import check_new_folder, new_folder
 
 
 def hands_for(
@@ -51,13 +53,18 @@ def evaluate_detection(
     workers: int | None = None,
     progress: bool = True,
     views: int | None = None,
+    report_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Precision and recall at ``conf``, mAP@0.5, mAP@0.5:0.95, AP per class, and the per-class table
     of ground truth found at ``conf``; AP ranks every detection down to a confidence of 0.001.
 
     Images that cannot be read (annotated, but not decodable: corrupt, too large, too small) are left
     out of every figure and listed under ``unreadable`` as {"path", "error"}; annotation rows left out
-    on reading are counted in ``problems``. DatasetError when no annotated image can be read."""
+    on reading are counted in ``problems``. DatasetError when no annotated image can be read.
+    ``report_dir``: a new folder outside the annotated set for detection_metrics.json, refused before the work."""
+    root = [set_root(data)]  # a box file's folder is the set: the report goes outside it
+    if report_dir is not None:  # before the work: a wrong --report costs nothing
+        check_new_folder(report_dir, root, flag="--report", what="the annotated set")
     bs = load_boxes(data, fmt)
     det = HandLetterDetector(model, conf=0.001, iou=0.7, classes=classes, views=views)
     hands = hands_for(bs, cache_dir, workers, progress)
@@ -81,4 +88,24 @@ def evaluate_detection(
               "margins": det.margins, "views": det.views,
               "hand_found": float(np.mean([bool(hands[i].hands) for i in keep])),  # type: ignore[union-attr]
               "problems": len(bs.problems), "unreadable": unreadable})  # fmt: skip
+    if report_dir is not None:
+        with new_folder(report_dir, root, flag="--report", what="the annotated set") as out:
+            (out / "detection_metrics.json").write_text(json.dumps(m, indent=2), encoding="utf-8")
     return m
+
+
+def detection_text(m: dict[str, Any]) -> str:
+    """What `aslkit evaluate-detection` prints for the metrics of ``evaluate_detection``."""
+    out = [
+        f"data: {m['data']} ({m['format']}), {m['images']} images, {m['ground_truth_boxes']} boxes",
+        f"mAP@0.5 {m['map50']:.4f}   mAP@0.5:0.95 {m['map50_95']:.4f}",
+        f"at conf {m['conf']} and IoU {m['iou']}: precision {m['precision']:.4f}, recall {m['recall']:.4f}",
+    ]
+    if m.get("unreadable"):
+        first = m["unreadable"][0]
+        out.append(f"unreadable images left out: {len(m['unreadable'])} (first: {shown(first['error'])})")
+    out.append("class  AP@0.5  ground truth  detected  missed  false positives")
+    for c, row in m["per_class_table"].items():
+        ap, gt, hit = m["per_class_ap"][c], row["ground_truth"], row["detected"]
+        out.append(f"{c:<6} {ap:.3f}   {gt:>12}  {hit:>8}  {row['missed']:>6}  {row['false_positives']:>15}")
+    return "\n".join(out)

@@ -236,3 +236,30 @@ def evaluate_sequences(
     if report_dir is not None:
         _write_report(metrics, Path(report_dir), data, ds.paths, ds.labels, preds, has_hand)
     return metrics
+
+
+def evaluate_text(m: dict[str, Any], report_dir: str | Path | None = None) -> str:
+    """What `aslkit evaluate` prints for the metrics ``m`` of ``evaluate``: the headline figures for the
+    model's kind, the report card when there are groups, and what was left out."""
+    from aslkit.report import report_card_text
+
+    clips = m.get("input") == "sequence"
+    out = [f"data: {shown(m['data'])}", f"model: {shown(m['model'])}", f"{'clips' if clips else 'images'}: {m['n']}",
+           f"end-to-end accuracy: {100 * m['accuracy']:.2f}%"]  # fmt: skip
+    if clips:
+        out.append(f"clips with a hand in some frame: {100 * m['detection_rate']:.2f}%")
+    elif "crop" not in m:  # landmark models: no hand found -> Nothing
+        out.append(f"accuracy on detected hands: {100 * m['accuracy_detected']:.2f}%")
+        out.append(f"hand detection rate: {100 * m['detection_rate']:.2f}%")
+    elif "hand_crop_rate" in m:  # image model cropping to the hand: the rest were seen whole
+        out.append(f"hand found for the crop: {100 * m['hand_crop_rate']:.2f}%")
+    out.append(f"weighted F1: {m['weighted_f1']:.4f}   macro F1: {m['macro_f1']:.4f}")
+    if m.get("per_group"):
+        out.append(report_card_text(m))
+    if m["unknown_labels"]:
+        out.append(f"left out (classes unknown to the model): {m['unknown_labels']}")
+    if m["errors"]:
+        out.append(f"unreadable files left out: {len(m['errors'])} (first: {shown(m['errors'][0])})")
+    if report_dir:
+        out.append(f"report: {Path(report_dir) / 'report.md'}")
+    return "\n".join(out)

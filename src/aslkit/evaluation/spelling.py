@@ -249,3 +249,24 @@ def report_markdown(m: dict[str, Any]) -> str:
             f"{_cell(r['distance'])} | {score} | {speed} | {_cell(r['error'])} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def spelling_text(m: dict[str, Any], report_dir: str | Path | None = None) -> str:
+    """What `aslkit evaluate-spelling` prints for the metrics of ``evaluate_spelling``."""
+    data = m["data"] if isinstance(m["data"], str) else ", ".join(m["data"])
+    out = [f"data: {shown(data)}", f"model: {shown(m['model'])}", f"videos: {m['n']}"]
+    for r in m["rows"]:
+        if r["error"] is None:
+            out.append(f"  {shown(Path(r['path']).name)}: {r['truth']} -> {r['text'] or '(nothing read)'} "
+                       f"({r['distance']} edits)")  # fmt: skip
+    if m["n"]:
+        pct = "-" if m["exact_share"] is None else f"{100 * m['exact_share']:.1f}%"
+        out.append(f"exact: {m['exact']} of {m['n']} ({pct})")
+    if m["score"] is not None:
+        out.append(f"score (Kaggle, (N - D) / N): {m['score']:.4f}   character error rate: {100 * m['cer']:.2f}%")
+    if m["letters_per_second"] is not None:
+        out.append(f"signing speed: {m['letters_per_second']:.2f} letters per second")
+    out += [f"  could not be read: {shown(r['error'])}" for r in m["rows"] if r["error"] is not None]
+    if report_dir:
+        out.append(f"report: {Path(report_dir) / 'report.md'}")
+    return "\n".join(out)

@@ -37,6 +37,14 @@ def input_kind(model) -> str:
     return kind
 
 
+def default_onnx_path(model, name: str, shipped: bool) -> Path:
+    """Where `aslkit export NAME` writes without --out: beside a run's model.json (RUN_DIR/model.onnx), or
+    NAME.onnx in the working folder for a shipped model (never into the installed package) or one with no file."""
+    if shipped or not model.source:
+        return Path(f"{name}.onnx")
+    return Path(model.source).with_suffix(".onnx")
+
+
 def example_inputs(model, n: int = 8, seed: int = 0) -> list[np.ndarray]:
     """Random inputs of the model's shapes (used when no real data is given)."""
     rng = np.random.default_rng(seed)

@@ -5,7 +5,10 @@ the same objects `aslkit predict --json` prints."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aslkit.inference.recognizer import Prediction
 
 
 class RecognizerBatch:
@@ -40,13 +43,17 @@ def predict_ray(
     workers: int | None = None,
     address: str | None = None,
     progress: bool = False,
-) -> list[dict[str, Any]]:
-    """`predict --json` rows for every photo, computed on Ray (local, or the cluster at ``address``)."""
+) -> list[Prediction]:
+    """A Prediction for every photo, in order, computed on Ray (local, or the cluster at ``address``); the
+    actors send `predict --json` rows, read back here into the objects the local engine returns."""
     import json
 
+    from aslkit.inference.recognizer import Prediction
     from aslkit.landmarks.batch import default_workers
     from aslkit.landmarks.extract import ray_map
 
     out = ray_map([{"path": str(p)} for p in paths], RecognizerBatch, workers or default_workers(), address, progress,
                   model=model, views=views, top_k=top_k)  # fmt: skip
-    return [json.loads(r["row"]) for r in out]
+    rows = [json.loads(r["row"]) for r in out]
+    return [Prediction(r["path"], r["label"], r["confidence"], [tuple(t) for t in r["top"]], r["hand"], r["error"])
+            for r in rows]  # fmt: skip

@@ -500,3 +500,21 @@ def train(
     )
     clear_checkpoint(run_dir)
     return TrainResult(run_dir, trained, metrics)
+
+
+def train_text(res: Any) -> str:
+    """What `aslkit train` prints about a finished run: its folder, test (else valid) scores, what was left out."""
+    m = res.metrics
+    split = "test" if "test" in m else "valid"
+    r = m[split]
+    hands = f"detected hands: {100 * r['accuracy_detected']:.2f}%, " if m.get("detection_rate_all") is not None else ""
+    out = [
+        f"run folder: {res.run_dir}",
+        f"{split} end-to-end accuracy: {100 * r['accuracy']:.2f}%  ({hands}macro F1 {r['macro_f1']:.4f})",
+    ]
+    if m.get("left_out_files"):
+        out.append(f"unreadable files left out: {len(m['left_out_files'])} (first: {shown(m['left_out_files'][0])})")
+    if m.get("test_left_out"):
+        out.append(f"left out of the test (classes the training side never had): {m['test_left_out']}")
+    out.append(f"trained in {m['train_seconds']} s, best epoch {m['best_epoch']}")
+    return "\n".join(out)
