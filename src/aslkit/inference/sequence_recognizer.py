@@ -19,6 +19,7 @@ from aslkit.data.npz import number_problem, read_npy
 from aslkit.data.sequences import LAYOUTS, Layout, SequenceSet, drop_face, finite_frames, fit_length, layout_for
 from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.inference.recognizer import Prediction, collect_paths
+from aslkit.kinds import InputKind, SequencePreprocessing
 from aslkit.labels import IDLE, label_key
 from aslkit.landmarks.sequence_features import feature_width, sequence_features
 from aslkit.models.io import TrainedModel, load_model
@@ -35,20 +36,18 @@ def sequence_preprocessing_spec(
     pose_optional: bool = False,
 ) -> dict[str, Any]:
     """How a clip becomes this model's input, and when its answer is "no sign"; saved in model.json."""
-    spec: dict[str, Any] = {
-        "input": "sequence",
-        "layout": layout_name,
-        "length": int(length),
-        "features": FEATURE_SET,
-        "resample": "nearest frames, any clip length to `length`",
-    }
-    if pose_optional:
-        spec["pose_optional"] = True  # trained with clips whose pose was dropped: reads hands-only clips too
+    spec = SequencePreprocessing(
+        layout=layout_name,
+        length=int(length),
+        features=FEATURE_SET,
+        resample="nearest frames, any clip length to `length`",
+        # trained with clips whose pose was dropped: reads hands-only clips too (the key only when true)
+        pose_optional=True if pose_optional else None,
+    )
     idle = idle_label(labels or [])
     if idle is not None and min_confidence > 0:
-        spec["idle_label"] = idle
-        spec["min_confidence"] = float(min_confidence)
-    return spec
+        spec.idle_label, spec.min_confidence = idle, float(min_confidence)
+    return spec.to_json()
 
 
 def idle_label(labels: list[str]) -> str | None:

@@ -22,6 +22,7 @@ from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_sou
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.recognizer import SECOND_VIEW_BELOW, parse_views, view_probabilities
+from aslkit.kinds import LandmarkPreprocessing
 from aslkit.labels import NOTHING, canonical_label, sort_labels
 from aslkit.landmarks.augment import augment
 from aslkit.landmarks.extractor import DEFAULT_ATTEMPTS
@@ -51,16 +52,15 @@ class TrainResult:
 
 def preprocessing_spec(views: int | str = 1) -> dict[str, Any]:
     """What a model needs to turn an image into its input; saved in model.json."""
-    return {
-        "views": parse_views(views),
-        "second_view_below": SECOND_VIEW_BELOW,
-        "input": "hand-landmarks",
-        "features": FEATURE_SET,
-        "canonical_handedness": CANONICAL_HANDEDNESS,
-        "hand_choice": "largest",
-        "no_hand_label": NOTHING,
-        "extractor": {"attempts": [list(a) for a in DEFAULT_ATTEMPTS], "max_hands": 2},
-    }
+    return LandmarkPreprocessing(
+        views=parse_views(views),
+        second_view_below=SECOND_VIEW_BELOW,
+        features=FEATURE_SET,
+        canonical_handedness=CANONICAL_HANDEDNESS,
+        hand_choice="largest",
+        no_hand_label=NOTHING,
+        extractor={"attempts": [list(a) for a in DEFAULT_ATTEMPTS], "max_hands": 2},
+    ).to_json()
 
 
 def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
