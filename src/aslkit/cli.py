@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from aslkit.errors import AslkitError
+from aslkit.kinds import InputKind, scored_clips
 from aslkit.names import shown
 
 _KV = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
@@ -80,14 +81,14 @@ def cmd_predict(args) -> int:
     from aslkit.models.io import load_model
 
     model = load_model(args.model).use_backend(args.backend)
-    if model.preprocessing.get("input") == "sequence":
+    if model.kind is InputKind.SEQUENCE:
         return _predict_clips(args, model)
     paths, problems = collect_image_paths(args.paths)
     preds = [Prediction(p, None, 0.0, [], False, why) for p, why in problems]
     if args.engine == "ray":
         from aslkit.inference.distributed import predict_ray
 
-        if args.backend == "onnx" or model.preprocessing.get("input") != "hand-landmarks":
+        if args.backend == "onnx" or model.kind is not InputKind.LANDMARKS:
             raise AslkitError("--engine ray runs the landmark letter models on torch")
         rows = predict_ray(paths, args.model, args.views, args.top_k, args.workers or None, args.address,
                            _progress_wanted(args))  # fmt: skip
@@ -131,7 +132,7 @@ def cmd_evaluate(args) -> int:
     if args.json:
         print(json.dumps(m))
         return 0
-    clips = m.get("input") == "sequence"
+    clips = scored_clips(m)
     print(f"data: {shown(m['data'])}\nmodel: {shown(m['model'])}\n{'clips' if clips else 'images'}: {m['n']}")
     print(f"end-to-end accuracy: {100 * m['accuracy']:.2f}%")
     if clips:
@@ -209,12 +210,12 @@ def cmd_benchmark(args, extra: dict) -> int:
     model = load_model(args.model).use_backend(args.backend)
     if args.backend:
         extra["backend"] = args.backend
-    if model.preprocessing.get("input") == "sequence":
+    if model.kind is InputKind.SEQUENCE:
         extra.pop("backend", None)
         if extra:
             raise AslkitError(f"live options ({', '.join(extra)}) do not apply to a sign model's benchmark")
         return _benchmark_signs(args, model)
-    if model.preprocessing.get("input") != "hand-landmarks":
+    if model.kind is not InputKind.LANDMARKS:
         raise AslkitError("benchmark times the live pipeline (hand-landmark letter models) or sign models")
     import tempfile
 

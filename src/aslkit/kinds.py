@@ -54,6 +54,15 @@ def kind_of(preprocessing: Mapping[str, Any], default: InputKind | str | None = 
     return parse_kind(default)
 
 
+CLIPS_SCORED: dict[str, str] = {"input": InputKind.SEQUENCE.value}
+"""What evaluation adds to a sequence model's metrics (photo metrics name no input): its report says signer."""
+
+
+def scored_clips(metrics: Mapping[str, Any]) -> bool:
+    """Whether evaluation metrics are a sequence model's (clips, grouped by signer), not a photo model's."""
+    return metrics.get("input") == CLIPS_SCORED["input"]
+
+
 @dataclass
 class Preprocessing:
     """How an input of one kind becomes a model's input; ``to_json`` is model.json's ``preprocessing``.

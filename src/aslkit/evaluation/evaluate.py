@@ -20,6 +20,7 @@ from aslkit.data.split import groups_from_pattern
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.recognizer import Recognizer
 from aslkit.inference.sequence_recognizer import check_layout, hands_seen, sequence_decisions, sequence_probabilities
+from aslkit.kinds import CLIPS_SCORED, InputKind
 from aslkit.labels import match_labels
 from aslkit.landmarks.holistic import load_sequences
 from aslkit.metrics import end_to_end_metrics, group_cards
@@ -66,7 +67,7 @@ def evaluate(
     if group_by and group_pattern:
         raise AslkitError("give either --group-by or --group-pattern, not both")
     loaded = model if isinstance(model, TrainedModel) else load_model(model)
-    if loaded.preprocessing.get("input") == "sequence":
+    if loaded.kind is InputKind.SEQUENCE:
         if views not in (None, 1, "1") or group_pattern or group_by:
             raise AslkitError("views and groups apply to photos; clips are grouped by their signer field")
         return evaluate_sequences(data, loaded, report_dir, cache_dir, progress)
@@ -231,7 +232,7 @@ def evaluate_sequences(
     metrics["data"] = str(data)
     metrics["model"] = m.source or m.architecture
     metrics["unknown_labels"] = dict(sorted(unknown.items()))
-    metrics["input"] = "sequence"
+    metrics.update(CLIPS_SCORED)
     metrics["errors"] = [why for _, why in ds.errors]
     if report_dir is not None:
         _write_report(metrics, Path(report_dir), data, ds.paths, ds.labels, preds, has_hand)

@@ -12,6 +12,7 @@ import numpy as np
 from aslkit.data.dataset import ImageDataset
 from aslkit.data.images import image_input, is_image_path
 from aslkit.errors import AslkitError
+from aslkit.kinds import InputKind
 from aslkit.labels import NOTHING
 from aslkit.landmarks.batch import ImageSource, LandmarkPool, extract_sources
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
@@ -92,7 +93,7 @@ class Recognizer:
         self.second_view_below = float(
             second_view_below if second_view_below is not None else pre.get("second_view_below", SECOND_VIEW_BELOW)
         )
-        if self.model.preprocessing.get("input") != "hand-landmarks":
+        if self.model.kind is not InputKind.LANDMARKS:
             raise AslkitError(f"model {self.model.architecture!r} does not read hand landmarks")
         self.top_k = top_k
         self.cache_dir = cache_dir

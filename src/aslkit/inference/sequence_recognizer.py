@@ -104,7 +104,7 @@ def check_layout(model: TrainedModel, data: SequenceSet) -> SequenceSet:
     clips; a pose + hands model reads hands-only clips (pose missing) if it was trained for that
     (``pose_optional``, see seq_pose_dropout), else says it cannot."""
     pre = model.preprocessing
-    if pre.get("input") != "sequence":
+    if model.kind is not InputKind.SEQUENCE:
         raise ModelError(f"model {model.architecture!r} does not read landmark sequences")
     if pre.get("features") != FEATURE_SET:
         raise ModelError(f"model features {pre.get('features')!r} are not this aslkit's {FEATURE_SET!r}; retrain it")
@@ -177,7 +177,7 @@ class SequenceRecognizer:
 
     def __init__(self, model: str | Path | TrainedModel | None = "words", top_k: int = 5, cache_dir="default") -> None:
         self.model = model if isinstance(model, TrainedModel) else load_model(model)
-        if self.model.preprocessing.get("input") != "sequence":
+        if self.model.kind is not InputKind.SEQUENCE:
             raise ModelError(f"model {self.model.architecture!r} does not read landmark sequences")
         self.top_k = top_k
         self.cache_dir = cache_dir

@@ -279,7 +279,11 @@ def check_preprocessing(pre: Any, architecture: str, in_features: int, kwargs: d
     ):
         raise ModelError(f"preprocessing views must be 1, 2 or auto, got {short(views)}")
     reads = get_model_info(architecture).input
-    if pre.get("input", reads) != reads:
+    try:
+        says = kind_of(pre, default=reads)
+    except ModelError:  # a kind this aslkit does not know: said as "does not fit", as before
+        says = None
+    if says is not reads:
         raise ModelError(f"preprocessing input {pre['input']!r} does not fit {architecture!r}, which reads {reads}")
     if reads is InputKind.SEQUENCE:
         from aslkit.data.sequences import LAYOUTS
