@@ -54,12 +54,13 @@ def _cache(args):
 
 def _predict_clips(args, model) -> int:
     """Sign models: one answer per video or .npy clip."""
-    from aslkit.inference.sequence_recognizer import ClipPrediction, SequenceRecognizer, collect_clip_paths
+    from aslkit.inference.recognizers import recognizer
+    from aslkit.inference.sequence_recognizer import ClipPrediction, collect_clip_paths
 
     if args.views is not None:
         raise AslkitError("--views applies to photos; a sign model reads each clip once")
     paths, problems = collect_clip_paths(args.paths)
-    rec = SequenceRecognizer(model, top_k=args.top_k, cache_dir=_cache(args))
+    rec = recognizer(model, top_k=args.top_k, cache_dir=_cache(args))
     preds = [ClipPrediction(p, None, 0.0, [], False, why) for p, why in problems]
     preds += rec.predict_paths(paths, progress=_progress_wanted(args))
     for p in preds:
@@ -77,7 +78,8 @@ def _predict_clips(args, model) -> int:
 
 
 def cmd_predict(args) -> int:
-    from aslkit.inference.recognizer import Prediction, Recognizer, collect_image_paths
+    from aslkit.inference.recognizer import Prediction, collect_image_paths
+    from aslkit.inference.recognizers import photo_recognizer
     from aslkit.models.io import load_model
 
     model = load_model(args.model).use_backend(args.backend)
@@ -95,7 +97,7 @@ def cmd_predict(args) -> int:
         preds += [Prediction(r["path"], r["label"], r["confidence"], [tuple(t) for t in r["top"]], r["hand"],
                              r["error"]) for r in rows]  # fmt: skip
     else:
-        rec = Recognizer(model, top_k=args.top_k, cache_dir=_cache(args), views=args.views)
+        rec = photo_recognizer(model, top_k=args.top_k, cache_dir=_cache(args), views=args.views)
         preds += rec.predict_paths(paths, workers=args.workers or None, progress=_progress_wanted(args))
     n_ok = 0
     for p in preds:

@@ -142,9 +142,9 @@ def webcam_frame(frame: np.ndarray | None, state: _Webcam | None, model: str | N
 @functools.cache
 def _sign_recognizer():
     """The word-sign model, loaded once for the server's life rather than per uploaded video."""
-    from aslkit.inference.sequence_recognizer import SequenceRecognizer
+    from aslkit.inference.recognizers import recognizer
 
-    return SequenceRecognizer(SIGN_MODEL, top_k=3, cache_dir=None)
+    return recognizer(SIGN_MODEL, top_k=3, cache_dir=None)
 
 
 def _video_folder() -> Path:

@@ -18,7 +18,7 @@ from aslkit.data.images import is_image_path
 from aslkit.data.sequences import is_sequence_source
 from aslkit.data.split import groups_from_pattern
 from aslkit.errors import AslkitError, DatasetError
-from aslkit.inference.recognizer import Recognizer
+from aslkit.inference.recognizers import photo_recognizer
 from aslkit.inference.sequence_recognizer import check_layout, hands_seen, sequence_decisions, sequence_probabilities
 from aslkit.kinds import CLIPS_SCORED, InputKind
 from aslkit.labels import match_labels
@@ -71,7 +71,7 @@ def evaluate(
         if views not in (None, 1, "1") or group_pattern or group_by:
             raise AslkitError("views and groups apply to photos; clips are grouped by their signer field")
         return evaluate_sequences(data, loaded, report_dir, cache_dir, progress)
-    rec = Recognizer(loaded, cache_dir=cache_dir, views=views)
+    rec = photo_recognizer(loaded, cache_dir=cache_dir, views=views)
     ds, group_of = _load_grouped(data) if group_by == "folder" else (load_dataset(data), None)
     known = set(rec.labels) | {rec.no_hand_label}
     unknown = Counter(s.label for s in ds.samples if s.label not in known)

@@ -186,6 +186,9 @@ class SequenceRecognizer:
     def labels(self) -> list[str]:
         return self.model.labels
 
+    def close(self) -> None:
+        """Nothing to release (videos are read by a landmarker of their own); here for the Predictor protocol."""
+
     def predict_frames(self, frames: np.ndarray, path: str | None = None) -> ClipPrediction:
         """(T, F) raw frames in any known layout (F = 126, 258 or 1662) -> the sign.
 
