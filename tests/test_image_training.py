@@ -19,6 +19,7 @@ from aslkit.errors import AslkitError, DatasetError
 from aslkit.evaluation.evaluate import evaluate
 from aslkit.inference.image_recognizer import ImageRecognizer
 from aslkit.inference.recognizer import Recognizer
+from aslkit.inference.recognizers import recognizer
 from aslkit.landmarks.image_set import crop_square, hand_square, images_for
 from aslkit.models import get_model_info
 from aslkit.training.loop import Phase, phases_for
@@ -79,7 +80,7 @@ def test_cnn_learns_shapes_and_writes_a_run_folder(cnn_run: Path, shapes_dir: Pa
 
 
 def test_recognizer_dispatches_to_the_image_model(cnn_run: Path, shapes_dir: Path) -> None:
-    rec = Recognizer(cnn_run, cache_dir=None)
+    rec = recognizer(cnn_run, cache_dir=None)
     assert isinstance(rec, ImageRecognizer) and rec.labels == list(SHAPE_CLASSES)
     files = sorted(shapes_dir.rglob("*.png"))
     preds = rec.predict_paths(files)
@@ -89,14 +90,16 @@ def test_recognizer_dispatches_to_the_image_model(cnn_run: Path, shapes_dir: Pat
     assert one.label == preds[0].label and one.confidence == pytest.approx(preds[0].confidence, abs=1e-5)
     assert one.hand is None, "a whole-image model never looks for a hand"
     with pytest.raises(AslkitError, match="views apply to landmark models only"):
-        Recognizer(cnn_run, views=2)
+        recognizer(cnn_run, views=2)
+    with pytest.raises(AslkitError, match="does not read hand landmarks"):
+        Recognizer(cnn_run)  # the landmark class itself; recognizer() is the one door for every kind
 
 
 def test_image_predictions_in_chunks_are_the_same(cnn_run: Path, shapes_dir: Path, monkeypatch) -> None:
     from aslkit.inference import image_recognizer
 
     files = sorted(shapes_dir.rglob("*.png"))[:11]
-    rec = Recognizer(cnn_run, cache_dir=None)
+    rec = recognizer(cnn_run, cache_dir=None)
     whole = [p.to_json() for p in rec.predict_paths(files)]
     monkeypatch.setattr(image_recognizer, "CHUNK", 4)
     assert [p.to_json() for p in rec.predict_paths(files)] == whole
@@ -383,7 +386,7 @@ def test_every_image_model_trains_saves_predicts_and_evaluates(name: str, shapes
         **kw,
     )
     assert res.model.architecture == name and len(res.metrics["valid"]["per_class_f1"]) == 3
-    rec = Recognizer(tmp_path / "run", cache_dir=None)
+    rec = recognizer(tmp_path / "run", cache_dir=None)
     files = sorted(shapes_dir.rglob("*.png"))[::20]
     preds = rec.predict_paths(files)
     assert all(p.label in SHAPE_CLASSES and 0 < p.confidence <= 1 for p in preds)

@@ -2,8 +2,9 @@
 
 Data flows one way, bottom to top (``LAYERS``):
 
-0. shared helpers: errors, names, labels, config, outputs (where and how results are written, ``atomic_write``),
-   metrics and report (the scores and report files that training and evaluation both write);
+0. shared helpers: errors, kinds (what a model reads, and its preprocessing: export and report ask too), names,
+   labels, config, outputs (where and how results are written, ``atomic_write``), metrics and report (the scores
+   and report files that training and evaluation both write);
 1. ``data``: files and data sets as they lie on disk (photos, boxes, landmark arrays, clip arrays, layouts);
 2. ``landmarks``: MediaPipe and what models read from its output (hand points and their features, hand crops,
    clips from videos), and the data sets built from it (``landmark_set``, ``image_set``, ``load_sequences``);
@@ -42,6 +43,7 @@ import aslkit
 LAYERS: tuple[tuple[str, ...], ...] = (  # bottom first; a package stands for all its modules
     (  # shared helpers
         "aslkit.errors",
+        "aslkit.kinds",
         "aslkit.names",
         "aslkit.labels",
         "aslkit.config",

@@ -11,6 +11,7 @@ from PIL import Image
 
 from aslkit.errors import AslkitError, ImageError
 from aslkit.inference.recognizer import Prediction, Recognizer, collect_image_paths
+from aslkit.inference.recognizers import recognizer
 from aslkit.landmarks.extractor import HandsResult
 from aslkit.models.io import load_model
 
@@ -100,8 +101,10 @@ def test_model_that_does_not_read_landmarks(synthetic_model_dir: Path) -> None:
     with pytest.raises(AslkitError, match="does not read hand landmarks"):
         Recognizer(m)
     m.preprocessing = {"input": "image"}
+    with pytest.raises(AslkitError, match=r"reads image\); aslkit.recognizer\(model\)"):
+        Recognizer(m)  # a Recognizer is always the landmark one: no other class hides behind it
     with pytest.raises(AslkitError, match="no input size"):
-        Recognizer(m)
+        recognizer(m)
 
 
 def test_collect_image_paths(tmp_path: Path) -> None:

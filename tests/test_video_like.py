@@ -3,6 +3,7 @@ copies only ever join the training side of a split."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from PIL import Image
 from aslkit.config import TrainConfig
 from aslkit.data.video_like import RECIPE, copy_seed, degrade, degrade_fixed, draw, motion_kernel, recipe_tag
 from aslkit.errors import AslkitError, DatasetError
+from aslkit.kinds import InputKind
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
 from aslkit.training import trainer
@@ -157,7 +159,8 @@ def _spy_train(monkeypatch: pytest.MonkeyPatch) -> dict:
             seen["copies_of"] += [str(s.path) for s in ds.samples]
         return real_landmarks(ds, *a, **kw)
 
-    monkeypatch.setattr(trainer, "fit_landmark_model", fit)
+    row = trainer.TRAINERS[InputKind.LANDMARKS]  # train calls the fit of its kind's row in the task table
+    monkeypatch.setitem(trainer.TRAINERS, InputKind.LANDMARKS, dataclasses.replace(row, fit=fit))
     monkeypatch.setattr(trainer, "landmarks_for", landmarks)
     return seen
 

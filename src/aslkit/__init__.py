@@ -3,6 +3,7 @@
 >>> import aslkit
 >>> rec = aslkit.Recognizer()            # shipped "letters" model
 >>> rec.predict("photo.jpg").label
+>>> aslkit.recognizer("words")           # the recognizer for any model (letters, images, signs)
 >>> aslkit.evaluate("my_letters/")       # metrics dict
 >>> aslkit.train("my_letters/", out="runs/mine")
 """
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from aslkit.inference.recognizer import Prediction, Recognizer
+    from aslkit.inference.recognizers import Predictor, recognizer
 
 
 def __getattr__(name: str) -> Any:
@@ -23,6 +25,10 @@ def __getattr__(name: str) -> Any:
         from aslkit.inference import recognizer
 
         return getattr(recognizer, name)
+    if name in ("recognizer", "Predictor"):
+        from aslkit.inference import recognizers
+
+        return getattr(recognizers, name)
     if name == "evaluate":
         from aslkit.evaluation.evaluate import evaluate
 
@@ -42,4 +48,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'aslkit' has no attribute {name!r}")
 
 
-__all__ = ["Prediction", "Recognizer", "create_model", "evaluate", "list_models", "load_model", "train"]
+__all__ = [
+    "Prediction",
+    "Predictor",
+    "Recognizer",
+    "recognizer",
+    "create_model",
+    "evaluate",
+    "list_models",
+    "load_model",
+    "train",
+]

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from aslkit.errors import AslkitError
+from aslkit.kinds import InputKind
 from aslkit.names import shown
 
 _KV = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
@@ -53,12 +54,13 @@ def _cache(args):
 
 def _predict_clips(args, model) -> int:
     """Sign models: one answer per video or .npy clip."""
-    from aslkit.inference.sequence_recognizer import ClipPrediction, SequenceRecognizer, collect_clip_paths
+    from aslkit.inference.recognizers import recognizer
+    from aslkit.inference.sequence_recognizer import ClipPrediction, collect_clip_paths
 
     if args.views is not None:
         raise AslkitError("--views applies to photos; a sign model reads each clip once")
     paths, problems = collect_clip_paths(args.paths)
-    rec = SequenceRecognizer(model, top_k=args.top_k, cache_dir=_cache(args))
+    rec = recognizer(model, top_k=args.top_k, cache_dir=_cache(args))
     preds = [ClipPrediction(p, None, 0.0, [], False, why) for p, why in problems]
     preds += rec.predict_paths(paths, progress=_progress_wanted(args))
     for p in preds:
@@ -76,23 +78,24 @@ def _predict_clips(args, model) -> int:
 
 
 def cmd_predict(args) -> int:
-    from aslkit.inference.recognizer import Prediction, Recognizer, collect_image_paths
+    from aslkit.inference.recognizer import Prediction, collect_image_paths
+    from aslkit.inference.recognizers import photo_recognizer
     from aslkit.models.io import load_model
 
     model = load_model(args.model).use_backend(args.backend)
-    if model.preprocessing.get("input") == "sequence":
+    if model.kind is InputKind.SEQUENCE:
         return _predict_clips(args, model)
     paths, problems = collect_image_paths(args.paths)
     preds = [Prediction(p, None, 0.0, [], False, why) for p, why in problems]
     if args.engine == "ray":
         from aslkit.inference.distributed import predict_ray
 
-        if args.backend == "onnx" or model.preprocessing.get("input") != "hand-landmarks":
+        if args.backend == "onnx" or model.kind is not InputKind.LANDMARKS:
             raise AslkitError("--engine ray runs the landmark letter models on torch")
         preds += predict_ray(paths, args.model, args.views, args.top_k, args.workers or None, args.address,
                              _progress_wanted(args))  # fmt: skip
     else:
-        rec = Recognizer(model, top_k=args.top_k, cache_dir=_cache(args), views=args.views)
+        rec = photo_recognizer(model, top_k=args.top_k, cache_dir=_cache(args), views=args.views)
         preds += rec.predict_paths(paths, workers=args.workers or None, progress=_progress_wanted(args))
     n_ok = 0
     for p in preds:
@@ -148,7 +151,7 @@ def cmd_benchmark(args) -> int:
     model = load_model(args.model).use_backend(args.backend)
     if args.backend:
         args.overrides["backend"] = args.backend
-    if model.preprocessing.get("input") == "sequence":
+    if model.kind is InputKind.SEQUENCE:
         args.overrides.pop("backend", None)
         if args.overrides:
             raise AslkitError(f"live options ({', '.join(args.overrides)}) do not apply to a sign model's benchmark")
@@ -157,7 +160,7 @@ def cmd_benchmark(args) -> int:
         r = benchmark_sequences(model, args.data, clips=args.clips, frames=args.frames)
         print(json.dumps(r) if args.json else sequence_benchmark_text(r))
         return 0
-    if model.preprocessing.get("input") != "hand-landmarks":
+    if model.kind is not InputKind.LANDMARKS:
         raise AslkitError("benchmark times the live pipeline (hand-landmark letter models) or sign models")
     from aslkit.app.live import benchmark_live, live_benchmark_text
 

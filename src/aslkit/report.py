@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aslkit.kinds import scored_clips
+
 
 def pyplot():
     """matplotlib.pyplot on the Agg backend: reports are written as files, with or without a display."""
@@ -86,7 +88,7 @@ def _pct(x: float) -> str:
 
 def group_word(metrics: dict) -> str:
     """What a group is called in tables: clips are grouped by their signer."""
-    return "signer" if metrics.get("input") == "sequence" else "group"
+    return "signer" if scored_clips(metrics) else "group"
 
 
 def worst_first(per_group: dict[str, dict]) -> list[tuple[str, dict]]:

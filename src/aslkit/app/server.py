@@ -76,6 +76,7 @@ def load_recognizer(source: str | Path, name: str):
     synthetic hand (a crafted model fails here, not on a client's photo) and warmed up. Any failure is a
     one-line ModelError that names ``name`` and not the server's folders."""
     from aslkit.inference.recognizer import Recognizer
+    from aslkit.inference.recognizers import photo_recognizer
     from aslkit.landmarks.extractor import Hand, HandsResult
 
     shown_name = shown(name)
@@ -94,8 +95,8 @@ def load_recognizer(source: str | Path, name: str):
                 raise ModelError(f"model '{shown_name}' cannot be used: {part.name} {trouble}")
     rec = None
     try:
-        rec = Recognizer(source)
-        if isinstance(rec, Recognizer):
+        rec = photo_recognizer(source)
+        if isinstance(rec, Recognizer):  # a landmark model: tried on a made-up hand, without MediaPipe
             t = np.linspace(0.0, 1.0, 21, dtype=np.float32)
             pts = np.stack([0.4 + 0.2 * t, 0.3 + 0.4 * np.sin(3 * t) ** 2, 0.05 * t], axis=1)
             pred = rec.predict_hands(HandsResult(640, 480, [Hand(pts, pts - 0.5, "Right", 1.0)]))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from aslkit.errors import AslkitError, ImageError, ModelError
+from aslkit.kinds import InputKind
 from aslkit.names import shown
 
 LOW_CONFIDENCE = 0.5  # under this, the photo's answer is shown with a warning
@@ -141,9 +142,9 @@ def webcam_frame(frame: np.ndarray | None, state: _Webcam | None, model: str | N
 @functools.cache
 def _sign_recognizer():
     """The word-sign model, loaded once for the server's life rather than per uploaded video."""
-    from aslkit.inference.sequence_recognizer import SequenceRecognizer
+    from aslkit.inference.recognizers import recognizer
 
-    return SequenceRecognizer(SIGN_MODEL, top_k=3, cache_dir=None)
+    return recognizer(SIGN_MODEL, top_k=3, cache_dir=None)
 
 
 def _video_folder() -> Path:
@@ -193,7 +194,7 @@ def model_choices(runs: str | Path | None = "runs", default: str | None = None) 
     names = []
     for n in shipped_models():
         try:
-            if load_model(n).preprocessing.get("input") == "hand-landmarks":
+            if load_model(n).kind is InputKind.LANDMARKS:
                 names.append(n)
         except AslkitError:
             continue

@@ -79,9 +79,9 @@ def _ms_per_image(run_dir: Path, files: list[Path]) -> float:
     """Steady-state prediction cost per image in one process, MediaPipe included where the model uses
     it (cache off): worker start-up would swamp a small timing batch, and one process is comparable
     across models."""
-    from aslkit.inference.recognizer import Recognizer
+    from aslkit.inference.recognizers import photo_recognizer
 
-    rec = Recognizer(run_dir, cache_dir=None)
+    rec = photo_recognizer(run_dir, cache_dir=None)
     rec.predict_paths(files[:4], workers=1)  # warm-up: model build, first MediaPipe graph
     t = time.perf_counter()
     rec.predict_paths(files, workers=1)

@@ -18,8 +18,9 @@ from aslkit.data.images import is_image_path
 from aslkit.data.sequences import is_sequence_source
 from aslkit.data.split import groups_from_pattern
 from aslkit.errors import AslkitError, DatasetError
-from aslkit.inference.recognizer import Recognizer
+from aslkit.inference.recognizers import photo_recognizer
 from aslkit.inference.sequence_recognizer import check_layout, hands_seen, sequence_decisions, sequence_probabilities
+from aslkit.kinds import CLIPS_SCORED, InputKind, scored_clips
 from aslkit.labels import match_labels
 from aslkit.landmarks.holistic import load_sequences
 from aslkit.metrics import end_to_end_metrics, group_cards
@@ -66,11 +67,11 @@ def evaluate(
     if group_by and group_pattern:
         raise AslkitError("give either --group-by or --group-pattern, not both")
     loaded = model if isinstance(model, TrainedModel) else load_model(model)
-    if loaded.preprocessing.get("input") == "sequence":
+    if loaded.kind is InputKind.SEQUENCE:
         if views not in (None, 1, "1") or group_pattern or group_by:
             raise AslkitError("views and groups apply to photos; clips are grouped by their signer field")
         return evaluate_sequences(data, loaded, report_dir, cache_dir, progress)
-    rec = Recognizer(loaded, cache_dir=cache_dir, views=views)
+    rec = photo_recognizer(loaded, cache_dir=cache_dir, views=views)
     ds, group_of = _load_grouped(data) if group_by == "folder" else (load_dataset(data), None)
     known = set(rec.labels) | {rec.no_hand_label}
     unknown = Counter(s.label for s in ds.samples if s.label not in known)
@@ -231,7 +232,7 @@ def evaluate_sequences(
     metrics["data"] = str(data)
     metrics["model"] = m.source or m.architecture
     metrics["unknown_labels"] = dict(sorted(unknown.items()))
-    metrics["input"] = "sequence"
+    metrics.update(CLIPS_SCORED)
     metrics["errors"] = [why for _, why in ds.errors]
     if report_dir is not None:
         _write_report(metrics, Path(report_dir), data, ds.paths, ds.labels, preds, has_hand)
@@ -243,7 +244,7 @@ def evaluate_text(m: dict[str, Any], report_dir: str | Path | None = None) -> st
     model's kind, the report card when there are groups, and what was left out."""
     from aslkit.report import report_card_text
 
-    clips = m.get("input") == "sequence"
+    clips = scored_clips(m)
     out = [f"data: {shown(m['data'])}", f"model: {shown(m['model'])}", f"{'clips' if clips else 'images'}: {m['n']}",
            f"end-to-end accuracy: {100 * m['accuracy']:.2f}%"]  # fmt: skip
     if clips:

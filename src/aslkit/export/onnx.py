@@ -23,17 +23,22 @@ from typing import Any
 import numpy as np
 
 from aslkit.errors import ModelError
+from aslkit.kinds import InputKind, kind_of
 
 OPSET = 17
-INPUT_NAMES = {"hand-landmarks": ("features",), "sequence": ("frames", "mask"), "image": ("images",)}
+INPUT_NAMES = {InputKind.LANDMARKS: ("features",), InputKind.SEQUENCE: ("frames", "mask"), InputKind.IMAGE: ("images",)}
 TOLERANCE = 1e-4  # largest logit difference an export may have against torch
 
 
-def input_kind(model) -> str:
-    """What the model reads (its preprocessing ``input``); ModelError for a kind that cannot be exported."""
-    kind = str(model.preprocessing.get("input", "hand-landmarks"))
+def input_kind(model) -> InputKind:
+    """What the model reads (its preprocessing ``input``; hand landmarks when it names none, as the first
+    models did); ModelError for a kind that cannot be exported."""
+    try:
+        kind = kind_of(model.preprocessing, default=InputKind.LANDMARKS)
+    except ModelError:
+        kind = None
     if kind not in INPUT_NAMES:
-        raise ModelError(f"cannot export a model that reads {kind!r}")
+        raise ModelError(f"cannot export a model that reads {str(model.preprocessing.get('input'))!r}")
     return kind
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from aslkit.data.dataset import ImageDataset
 from aslkit.data.images import image_input
 from aslkit.errors import ModelError
+from aslkit.kinds import InputKind
 from aslkit.labels import NOTHING
 from aslkit.landmarks.image_set import ImageSet, images_for, prepare_image, to_tensor_batch
 from aslkit.models.io import TrainedModel
@@ -55,7 +56,7 @@ class ImageRecognizer:
 
     def __init__(self, model: TrainedModel, top_k: int = 5, cache_dir: str | Path | None = "default") -> None:
         pre = model.preprocessing
-        if pre.get("input") != "image":
+        if model.kind is not InputKind.IMAGE:
             raise ModelError(f"model {model.architecture!r} does not read images")
         if not isinstance(pre.get("size"), int) or pre["size"] < 1:
             raise ModelError(f"{model.source or model.architecture}: image model JSON has no input size")

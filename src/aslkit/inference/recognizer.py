@@ -12,6 +12,7 @@ import numpy as np
 from aslkit.data.dataset import ImageDataset
 from aslkit.data.images import image_input, is_image_path
 from aslkit.errors import AslkitError
+from aslkit.kinds import InputKind
 from aslkit.labels import NOTHING
 from aslkit.landmarks.batch import ImageSource, LandmarkPool, extract_sources
 from aslkit.landmarks.extractor import HandLandmarker, HandsResult
@@ -63,20 +64,10 @@ class Recognizer:
     the MediaPipe cost. "auto" looks at the mirror image only when the first view finds no hand or
     is less sure than ``second_view_below``: the same accuracy as 2 on both sets, for the cost of
     about 1.2 views (only uncertain photos pay twice).
+
+    A Recognizer is always this class: for a model of any kind (image, sign), ``aslkit.recognizer(model)``
+    gives the recognizer that reads it.
     """
-
-    def __new__(cls, model: str | Path | TrainedModel | None = None, *args: Any, **kwargs: Any):
-        """A model that reads images (not landmarks) gets an ImageRecognizer: one entry point for all."""
-        loaded = model if isinstance(model, TrainedModel) else load_model(model)
-        if loaded.preprocessing.get("input") == "image":
-            from aslkit.inference.image_recognizer import ImageRecognizer
-
-            if kwargs.get("views") not in (None, 1, "1"):
-                raise AslkitError("views apply to landmark models only; image models see each photo once")
-            return ImageRecognizer(loaded, top_k=kwargs.get("top_k", 5), cache_dir=kwargs.get("cache_dir", "default"))
-        obj = super().__new__(cls)
-        obj._loaded = loaded
-        return obj
 
     def __init__(
         self,
@@ -86,14 +77,17 @@ class Recognizer:
         views: int | str | None = None,
         second_view_below: float | None = None,
     ) -> None:
-        self.model = getattr(self, "_loaded", None) or (model if isinstance(model, TrainedModel) else load_model(model))
+        self.model = model if isinstance(model, TrainedModel) else load_model(model)
+        if self.model.kind is not InputKind.LANDMARKS:
+            raise AslkitError(
+                f"model {self.model.architecture!r} does not read hand landmarks (it reads {self.model.kind}); "
+                "aslkit.recognizer(model) gives the recognizer for any model"
+            )
         pre = self.model.preprocessing
         self.views = parse_views(views if views is not None else pre.get("views", 1))
         self.second_view_below = float(
             second_view_below if second_view_below is not None else pre.get("second_view_below", SECOND_VIEW_BELOW)
         )
-        if self.model.preprocessing.get("input") != "hand-landmarks":
-            raise AslkitError(f"model {self.model.architecture!r} does not read hand landmarks")
         self.top_k = top_k
         self.cache_dir = cache_dir
         self.no_hand_label = self.model.preprocessing.get("no_hand_label", NOTHING)

@@ -19,6 +19,7 @@ from aslkit.data.npz import number_problem, read_npy
 from aslkit.data.sequences import LAYOUTS, Layout, SequenceSet, drop_face, finite_frames, fit_length, layout_for
 from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.inference.recognizer import Prediction, collect_paths
+from aslkit.kinds import InputKind, SequencePreprocessing
 from aslkit.labels import IDLE, label_key
 from aslkit.landmarks.sequence_features import feature_width, sequence_features
 from aslkit.models.io import TrainedModel, load_model
@@ -35,20 +36,18 @@ def sequence_preprocessing_spec(
     pose_optional: bool = False,
 ) -> dict[str, Any]:
     """How a clip becomes this model's input, and when its answer is "no sign"; saved in model.json."""
-    spec: dict[str, Any] = {
-        "input": "sequence",
-        "layout": layout_name,
-        "length": int(length),
-        "features": FEATURE_SET,
-        "resample": "nearest frames, any clip length to `length`",
-    }
-    if pose_optional:
-        spec["pose_optional"] = True  # trained with clips whose pose was dropped: reads hands-only clips too
+    spec = SequencePreprocessing(
+        layout=layout_name,
+        length=int(length),
+        features=FEATURE_SET,
+        resample="nearest frames, any clip length to `length`",
+        # trained with clips whose pose was dropped: reads hands-only clips too (the key only when true)
+        pose_optional=True if pose_optional else None,
+    )
     idle = idle_label(labels or [])
     if idle is not None and min_confidence > 0:
-        spec["idle_label"] = idle
-        spec["min_confidence"] = float(min_confidence)
-    return spec
+        spec.idle_label, spec.min_confidence = idle, float(min_confidence)
+    return spec.to_json()
 
 
 def idle_label(labels: list[str]) -> str | None:
@@ -105,7 +104,7 @@ def check_layout(model: TrainedModel, data: SequenceSet) -> SequenceSet:
     clips; a pose + hands model reads hands-only clips (pose missing) if it was trained for that
     (``pose_optional``, see seq_pose_dropout), else says it cannot."""
     pre = model.preprocessing
-    if pre.get("input") != "sequence":
+    if model.kind is not InputKind.SEQUENCE:
         raise ModelError(f"model {model.architecture!r} does not read landmark sequences")
     if pre.get("features") != FEATURE_SET:
         raise ModelError(f"model features {pre.get('features')!r} are not this aslkit's {FEATURE_SET!r}; retrain it")
@@ -178,7 +177,7 @@ class SequenceRecognizer:
 
     def __init__(self, model: str | Path | TrainedModel | None = "words", top_k: int = 5, cache_dir="default") -> None:
         self.model = model if isinstance(model, TrainedModel) else load_model(model)
-        if self.model.preprocessing.get("input") != "sequence":
+        if self.model.kind is not InputKind.SEQUENCE:
             raise ModelError(f"model {self.model.architecture!r} does not read landmark sequences")
         self.top_k = top_k
         self.cache_dir = cache_dir
@@ -186,6 +185,9 @@ class SequenceRecognizer:
     @property
     def labels(self) -> list[str]:
         return self.model.labels
+
+    def close(self) -> None:
+        """Nothing to release (videos are read by a landmarker of their own); here for the Predictor protocol."""
 
     def predict_frames(self, frames: np.ndarray, path: str | None = None) -> ClipPrediction:
         """(T, F) raw frames in any known layout (F = 126, 258 or 1662) -> the sign.

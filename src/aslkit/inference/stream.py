@@ -30,6 +30,7 @@ from aslkit.config import LiveConfig
 from aslkit.data.sequences import HANDS
 from aslkit.errors import AslkitError, ModelError
 from aslkit.inference.spelling import SpelledLetter, SpellingDecoder
+from aslkit.kinds import InputKind
 from aslkit.labels import DEL, NOTHING, SPACE
 from aslkit.landmarks.extractor import Hand, HandLandmarker, HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
@@ -225,7 +226,7 @@ class StreamingRecognizer:
         self.model = model if isinstance(model, TrainedModel) else load_model(model)
         self.model.use_backend(self.cfg.backend)
         self.model.onnx_threads = 1  # beside MediaPipe, as torch below
-        if self.model.preprocessing.get("input") != "hand-landmarks":
+        if self.model.kind is not InputKind.LANDMARKS:
             raise ModelError(f"live letters need a hand-landmark model; {self.model.architecture!r} is not one")
         if self.cfg.decoder not in DECODERS:
             raise AslkitError(f"--decoder {self.cfg.decoder!r}: use one of {', '.join(DECODERS)}")

@@ -24,6 +24,7 @@ from aslkit.data.sequences import is_video_path
 from aslkit.errors import AslkitError
 from aslkit.inference.lexicon import Lexicon, load_lexicon
 from aslkit.inference.spelling import SpelledLetter
+from aslkit.kinds import InputKind
 from aslkit.landmarks.video import frame_time, open_video
 from aslkit.names import shown
 
@@ -188,7 +189,7 @@ def iter_transcribe(
     lex = load_lexicon(lexicon) if isinstance(lexicon, (str, Path)) else lexicon  # before any video is read
     LiveConfig.from_defaults(**overrides)  # an unknown or bad setting is one line, before any video
     loaded = model if isinstance(model, TrainedModel) else load_model(model)
-    if loaded.preprocessing.get("input") != "hand-landmarks":
+    if loaded.kind is not InputKind.LANDMARKS:
         raise AslkitError(f"transcribe reads letters: {loaded.architecture!r} is not a hand-landmark letter model")
     files, problems = collect_videos(paths)
     for p, why in problems:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from aslkit.errors import AslkitError, ModelError
+from aslkit.kinds import InputKind, kind_of
 from aslkit.models.registry import MAX_SIZE, checked_kwargs, get_model_info, json_kind, short, tensor_shapes
 from aslkit.names import regular_file_problem, shown
 from aslkit.outputs import atomic_write
@@ -58,6 +59,12 @@ class TrainedModel:
     backend: str = "torch"  # "onnx": run the exported graph with onnxruntime (see export/onnx.py)
     onnx_threads: int = 0  # onnxruntime's threads (0: its default, one per core)
     _onnx: Any = None
+
+    @property
+    def kind(self) -> InputKind:
+        """What the model reads: its preprocessing's ``input``, else its architecture's (the one thing every
+        caller branches on; ModelError for a kind this aslkit does not know)."""
+        return kind_of(self.preprocessing, default=get_model_info(self.architecture).input)
 
     # ---- inference -------------------------------------------------------------------------
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
@@ -272,9 +279,13 @@ def check_preprocessing(pre: Any, architecture: str, in_features: int, kwargs: d
     ):
         raise ModelError(f"preprocessing views must be 1, 2 or auto, got {short(views)}")
     reads = get_model_info(architecture).input
-    if pre.get("input", reads) != reads:
+    try:
+        says = kind_of(pre, default=reads)
+    except ModelError:  # a kind this aslkit does not know: said as "does not fit", as before
+        says = None
+    if says is not reads:
         raise ModelError(f"preprocessing input {pre['input']!r} does not fit {architecture!r}, which reads {reads}")
-    if reads == "sequence":
+    if reads is InputKind.SEQUENCE:
         from aslkit.data.sequences import LAYOUTS
         from aslkit.landmarks.sequence_features import feature_width
 
@@ -285,7 +296,7 @@ def check_preprocessing(pre: Any, architecture: str, in_features: int, kwargs: d
         if in_features != feature_width(layout):
             raise ModelError(f"in_features {in_features} does not fit layout {layout.name!r}, whose frames give "
                              f"{feature_width(layout)} features")  # fmt: skip
-    if reads == "image":
+    if reads is InputKind.IMAGE:
         size = _whole(pre.get("size"), "preprocessing size (image side in pixels)", 1, MAX_IMAGE_SIZE)
         if kwargs.get("image_size", size) != size:
             raise ModelError(f"preprocessing size {size} differs from the option image_size={kwargs['image_size']}")

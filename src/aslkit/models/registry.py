@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aslkit.errors import ModelError
+from aslkit.kinds import InputKind, parse_kind
 
 MAX_SIZE = 65536  # no integer option in a model file above this (dim=10**7 would allocate gigabytes)
 MAX_FLOAT = 1e6  # nor a float option beyond +-this
@@ -30,7 +31,7 @@ class ModelInfo:
 
     name: str
     build: Callable[..., Any]  # (in_features, num_classes, **kwargs) -> torch.nn.Module
-    input: str  # what the model reads: "hand-landmarks", "image", later "sequence"
+    input: InputKind  # what the model reads (a str: compares equal to model.json's "hand-landmarks", ...)
     description: str
     defaults: dict[str, Any] = field(default_factory=dict)
     # Optional torch-free inference: (tensors, kwargs, features) -> probabilities (N, C)
@@ -84,7 +85,7 @@ def register_model(
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} registered twice")
         _REGISTRY[name] = ModelInfo(
-            name, fn, input, description, dict(defaults), numpy_predict, dict(train_defaults or {}),
+            name, fn, parse_kind(input), description, dict(defaults), numpy_predict, dict(train_defaults or {}),
             expected_shapes, dict(limits or {}),
         )  # fmt: skip
         return fn

@@ -17,6 +17,7 @@ import numpy as np
 from aslkit.config import TrainConfig
 from aslkit.data.image_augment import ImageAugmenter
 from aslkit.errors import AslkitError, DatasetError
+from aslkit.kinds import ImagePreprocessing
 from aslkit.labels import NOTHING
 from aslkit.landmarks.image_set import HAND_MARGIN, ImageSet, check_crop_mode, to_tensor_batch
 from aslkit.models.io import TrainedModel
@@ -35,15 +36,14 @@ def image_size_for(cfg: TrainConfig) -> int:
 
 def image_preprocessing_spec(size: int, crop: str) -> dict[str, Any]:
     """How an image becomes this model's input; saved in model.json."""
-    return {
-        "input": "image",
-        "size": size,
-        "crop": check_crop_mode(crop),
-        "hand_margin": HAND_MARGIN,
-        "resize": "stretch to size x size (after the square hand crop, if any)",
-        "pixels": "RGB float in [0, 1]; mean/std normalization is inside the model",
-        "no_hand_label": NOTHING,
-    }
+    return ImagePreprocessing(
+        size=size,
+        crop=check_crop_mode(crop),
+        hand_margin=HAND_MARGIN,
+        resize="stretch to size x size (after the square hand crop, if any)",
+        pixels="RGB float in [0, 1]; mean/std normalization is inside the model",
+        no_hand_label=NOTHING,
+    ).to_json()
 
 
 def build_kwargs(cfg: TrainConfig, size: int, resuming: bool) -> tuple[dict[str, Any], bool]:

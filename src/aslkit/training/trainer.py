@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_sou
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.recognizer import SECOND_VIEW_BELOW, parse_views, view_probabilities
+from aslkit.kinds import InputKind, LandmarkPreprocessing
 from aslkit.labels import NOTHING, canonical_label, sort_labels
 from aslkit.landmarks.augment import augment
 from aslkit.landmarks.extractor import DEFAULT_ATTEMPTS
@@ -51,16 +53,15 @@ class TrainResult:
 
 def preprocessing_spec(views: int | str = 1) -> dict[str, Any]:
     """What a model needs to turn an image into its input; saved in model.json."""
-    return {
-        "views": parse_views(views),
-        "second_view_below": SECOND_VIEW_BELOW,
-        "input": "hand-landmarks",
-        "features": FEATURE_SET,
-        "canonical_handedness": CANONICAL_HANDEDNESS,
-        "hand_choice": "largest",
-        "no_hand_label": NOTHING,
-        "extractor": {"attempts": [list(a) for a in DEFAULT_ATTEMPTS], "max_hands": 2},
-    }
+    return LandmarkPreprocessing(
+        views=parse_views(views),
+        second_view_below=SECOND_VIEW_BELOW,
+        features=FEATURE_SET,
+        canonical_handedness=CANONICAL_HANDEDNESS,
+        hand_choice="largest",
+        no_hand_label=NOTHING,
+        extractor={"attempts": [list(a) for a in DEFAULT_ATTEMPTS], "max_hands": 2},
+    ).to_json()
 
 
 def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -339,6 +340,52 @@ def _resume_settings(run_dir: Path) -> tuple[list[str], dict[str, Any], str | No
     return data, {**opts, **nested}, config.get("command")
 
 
+def _load_landmarks(paths: list, cfg: TrainConfig, cache_dir, progress: bool) -> tuple[LandmarkSet, list]:
+    loaded = [_load_source(p, cfg, cache_dir, progress) for p in paths]
+    origin = [None if ds is None else (ds, i) for d, ds in loaded for i in range(len(d))]  # for --video-like
+    return concat([d for d, _ in loaded]), origin
+
+
+def _load_images(paths: list, cfg: TrainConfig, cache_dir, progress: bool) -> tuple[ImageSet, list]:
+    size = image_size_for(cfg)
+    return concat_images([_load_image_source(p, cfg, size, cache_dir, progress) for p in paths]), []
+
+
+def _load_clips(paths: list, cfg: TrainConfig, cache_dir, progress: bool) -> tuple[SequenceSet, list]:
+    return concat_sequences([_load_sequence_source(p, cache_dir, progress) for p in paths]), []
+
+
+@dataclass(frozen=True)
+class TrainTask:
+    """Training's column of the task table (see aslkit.kinds): how a run of one input kind loads its data,
+    fits, scores a split and counts hands. ``train`` reads only this row, so a new kind adds a row, not
+    branches."""
+
+    load: Callable[..., tuple[Any, list]]  # (paths, cfg, cache_dir, progress) -> (set, photo of each row)
+    fit: Callable[..., tuple[TrainedModel, list]]  # (train, valid, labels, cfg, run_dir, progress, ckpt)
+    score: Callable[[TrainedModel, Any], dict]  # one split's metrics, through predict's own path
+    hand_rate: Callable[[TrainConfig, Any, np.ndarray], float | None]  # (cfg, set, readable) -> rate
+    video_like: bool = False  # --video-like degrades photos before MediaPipe: landmark models only
+    own_classes: bool = False  # classes come from the training side (a held-out signer may sign others)
+
+
+def _hand_rate(cfg: TrainConfig, data: Any, readable: np.ndarray) -> float:
+    return float(data.has_hand[readable].mean()) if readable.any() else 0.0
+
+
+def _crop_rate(cfg: TrainConfig, data: Any, readable: np.ndarray) -> float | None:
+    return float(data.has_hand[readable].mean()) if cfg.crop != "none" and readable.any() else None
+
+
+TRAINERS: dict[InputKind, TrainTask] = {
+    InputKind.LANDMARKS: TrainTask(_load_landmarks, fit_landmark_model, _evaluate_split, _hand_rate, video_like=True),
+    InputKind.IMAGE: TrainTask(_load_images, fit_image_model, _evaluate_image_split, _crop_rate),
+    InputKind.SEQUENCE: TrainTask(
+        _load_clips, fit_sequence_model, _evaluate_sequence_split, lambda *_: None, own_classes=True
+    ),
+}
+
+
 def train(
     data: str | Path | list[str | Path] | None,
     out: str | Path | None = None,
@@ -384,24 +431,17 @@ def train(
         paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
         check_run_folder(run_dir, paths)
     info = get_model_info(cfg.model)
-    if info.input not in ("hand-landmarks", "image", "sequence"):
+    task = TRAINERS.get(info.input)
+    if task is None:
         raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` cannot feed yet")
     parse_views(cfg.views)
     check_crop_mode(cfg.crop)
-    if cfg.video_like and info.input != "hand-landmarks":
+    if cfg.video_like and not task.video_like:
         raise AslkitError(f"--video-like is for landmark models (photos through MediaPipe), not {cfg.model!r}")
     if not paths:
         raise DatasetError("no training data given")
-    origin: list[tuple[ImageDataset, int] | None] = []  # landmark rows: their photo, for --video-like
-    if info.input == "sequence":
-        all_data: Any = concat_sequences([_load_sequence_source(p, cache_dir, progress) for p in paths])
-    elif info.input == "image":
-        size = image_size_for(cfg)
-        all_data = concat_images([_load_image_source(p, cfg, size, cache_dir, progress) for p in paths])
-    else:
-        loaded = [_load_source(p, cfg, cache_dir, progress) for p in paths]
-        all_data = concat([d for d, _ in loaded])
-        origin = [None if ds is None else (ds, i) for d, ds in loaded for i in range(len(d))]
+    origin: list[tuple[ImageDataset, int] | None]  # landmark rows: their photo, for --video-like
+    all_data, origin = task.load(paths, cfg, cache_dir, progress)
     all_data, not_chosen, chosen = _chosen_classes(all_data, cfg.classes)
     labels = sort_labels(set(all_data.labels))
     if len(labels) < 2:
@@ -410,7 +450,7 @@ def train(
     readable = all_data.readable
     tr_idx, va_idx = tr_idx[readable[tr_idx]], va_idx[readable[va_idx]]
     unseen: dict[str, int] = {}
-    if info.input == "sequence":  # a held-out signer may have signed classes nobody else did
+    if task.own_classes:  # a held-out signer may have signed classes nobody else did
         labels = sort_labels({all_data.labels[i] for i in tr_idx})
         va_idx, _ = _known(all_data, va_idx, labels)
         te_idx, unseen = _known(all_data, te_idx, labels)
@@ -443,18 +483,9 @@ def train(
         (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
 
     try:
-        if info.input == "sequence":
-            trained, history = fit_sequence_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
-            evaluate_split = _evaluate_sequence_split
-            hand_rate = None
-        elif info.input == "image":
-            trained, history = fit_image_model(train_set, valid_set, labels, cfg, run_dir, progress, ckpt)
-            evaluate_split = _evaluate_image_split
-            hand_rate = float(all_data.has_hand[readable].mean()) if cfg.crop != "none" and readable.any() else None
-        else:
-            trained, history = fit_landmark_model(fit_set, valid_set, labels, cfg, run_dir, progress, ckpt)
-            evaluate_split = _evaluate_split
-            hand_rate = float(all_data.has_hand[readable].mean()) if readable.any() else 0.0
+        trained, history = task.fit(fit_set, valid_set, labels, cfg, run_dir, progress, ckpt)
+        evaluate_split = task.score
+        hand_rate = task.hand_rate(cfg, all_data, readable)
     except AslkitError:
         if ckpt is None:
             _remove_unstarted_run(run_dir, created)

@@ -1,0 +1,113 @@
+"""One entry point for every kind of model: ``recognizer(model)`` gives the recognizer that reads what the
+model reads (inference's column of the task table, see aslkit.kinds).
+
+>>> rec = aslkit.recognizer("letters")   # a Recognizer (hand landmarks); "words" gives a SequenceRecognizer
+>>> rec.predict("photo.jpg").label
+
+Every recognizer satisfies ``Predictor``: ``labels``, ``predict`` (one input), ``predict_paths`` (many files,
+a bad one becomes its error row) and ``close``. Those that read photos (landmark and image models) are also
+``PhotoPredictor``s, which ``evaluate`` scores on labelled photo sets. Callers ask the protocol, not the kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from aslkit.data.dataset import ImageDataset
+from aslkit.errors import AslkitError
+from aslkit.inference.recognizer import Prediction, Recognizer
+from aslkit.kinds import InputKind
+from aslkit.models.io import TrainedModel, load_model
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """What every recognizer offers, whatever its model reads."""
+
+    model: TrainedModel
+    top_k: int
+
+    @property
+    def labels(self) -> list[str]: ...
+
+    def predict(self, item: Any) -> Prediction:
+        """One input (a photo, a clip: a path or an array) -> its answer; AslkitError when it is unusable."""
+        ...
+
+    def predict_paths(self, paths: Sequence[str | Path], *, progress: bool = False) -> list[Prediction]:
+        """One answer per file, in order; a file that cannot be used gets its error and the others still run."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class PhotoPredictor(Predictor, Protocol):
+    """A recognizer of photos (landmark or image model): what ``evaluate`` and ``aslkit predict`` use."""
+
+    views: int | str
+    no_hand_label: str
+
+    def dataset_probabilities(
+        self, ds: ImageDataset, workers: int | None = None, progress: bool = True
+    ) -> tuple[Any, np.ndarray, np.ndarray, dict[str, Any]]:
+        """(readable samples, probabilities (N, C), answered (N,), extra figures) over a labelled set."""
+        ...
+
+
+def _one_view(views: int | str | None, second_view_below: float | None, why: str) -> None:
+    if views not in (None, 1, "1") or second_view_below is not None:
+        raise AslkitError(why)
+
+
+def _landmarks(model: TrainedModel, top_k: int, cache_dir: Any, views: Any, second_view_below: Any) -> Predictor:
+    return Recognizer(model, top_k=top_k, cache_dir=cache_dir, views=views, second_view_below=second_view_below)
+
+
+def _images(model: TrainedModel, top_k: int, cache_dir: Any, views: Any, second_view_below: Any) -> Predictor:
+    from aslkit.inference.image_recognizer import ImageRecognizer  # its module imports torch on first predict
+
+    _one_view(views, second_view_below, "views apply to landmark models only; image models see each photo once")
+    return ImageRecognizer(model, top_k=top_k, cache_dir=cache_dir)
+
+
+def _clips(model: TrainedModel, top_k: int, cache_dir: Any, views: Any, second_view_below: Any) -> Predictor:
+    from aslkit.inference.sequence_recognizer import SequenceRecognizer
+
+    _one_view(views, second_view_below, "views apply to photos; a sign model reads each clip once")
+    return SequenceRecognizer(model, top_k=top_k, cache_dir=cache_dir)
+
+
+RECOGNIZERS: dict[InputKind, Callable[..., Predictor]] = {
+    InputKind.LANDMARKS: _landmarks,
+    InputKind.IMAGE: _images,
+    InputKind.SEQUENCE: _clips,
+}
+"""Inference's column of the task table: kind -> (model, top_k, cache_dir, views, second_view_below) -> recognizer."""
+
+
+def recognizer(
+    model: str | Path | TrainedModel | None = None,
+    top_k: int = 5,
+    cache_dir: str | Path | None = "default",
+    views: int | str | None = None,
+    second_view_below: float | None = None,
+) -> Predictor:
+    """The recognizer for ``model`` (a shipped name, a run folder, a model.json or a TrainedModel; default the
+    shipped ``letters``), whatever it reads. ``views`` and ``second_view_below`` are for landmark models (see
+    Recognizer); any other model refuses them in one line rather than ignore them."""
+    loaded = model if isinstance(model, TrainedModel) else load_model(model)
+    return RECOGNIZERS[loaded.kind](loaded, top_k, cache_dir, views, second_view_below)
+
+
+def photo_recognizer(model: str | Path | TrainedModel | None = None, **options: Any) -> PhotoPredictor:
+    """``recognizer`` for callers that need photos (evaluate, predict): AslkitError for a sign model."""
+    rec = recognizer(model, **options)
+    if not isinstance(rec, PhotoPredictor):
+        rec.close()
+        raise AslkitError(f"model {rec.model.architecture!r} reads clips, not photos")
+    return rec
