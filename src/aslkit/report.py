@@ -23,6 +23,17 @@ def pyplot():
     return plt
 
 
+def save_figure(fig, path: str | Path, dpi: int = 100) -> Path:
+    """Lay out, write (making the folder) and close a figure: every report PNG ends the same way, and an
+    unclosed figure keeps its memory for the rest of a long run."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+    return path
+
+
 def plot_confusion(cm: np.ndarray | list, labels: list[str], path: str | Path, title: str = "") -> Path:
     """Row-normalized heatmap with counts written in the cells."""
     plt = pyplot()
@@ -52,12 +63,7 @@ def plot_confusion(cm: np.ndarray | list, labels: list[str], path: str | Path, t
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_curves(history: list[dict], path: str | Path) -> Path:
@@ -75,11 +81,7 @@ def plot_curves(history: list[dict], path: str | Path) -> Path:
     a2.set_xlabel("epoch")
     a2.set_ylabel("accuracy")
     a2.legend()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _pct(x: float) -> str:
@@ -148,12 +150,7 @@ def plot_group_accuracy(per_group: dict[str, dict], path: str | Path, word: str 
     ax.set_xlabel("fraction of photos" if word == "group" else "fraction of clips")
     ax.set_title(f"per {word}, worst at the top")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=8, frameon=False)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_markdown(metrics: dict, path: str | Path, title: str, images: dict[str, str] | None = None) -> Path:

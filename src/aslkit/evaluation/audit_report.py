@@ -19,6 +19,7 @@ from aslkit.data.images import encode_image, load_image
 from aslkit.errors import ImageError
 from aslkit.names import shown
 from aslkit.outputs import check_new_folder, new_folder
+from aslkit.report import save_figure
 
 THUMB_SIDE = 160
 SHOWN = 60  # findings shown with thumbnails per section; audit.json lists them all
@@ -41,10 +42,7 @@ def plot_class_balance(balance: dict[str, Any], path: Path) -> Path:
     ax.set_title(f"class balance (largest / smallest = {balance['max_min_ratio']})")
     if len(balance["counts"]) > 1:
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 class _Thumbs:
