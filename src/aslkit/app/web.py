@@ -65,7 +65,7 @@ def _photo_card(name: str, pred=None, hands=None, rgb: np.ndarray | None = None,
 def _annotated_jpeg(rgb: np.ndarray, hands) -> str:
     import cv2
 
-    from aslkit.app.draw import draw_skeleton
+    from aslkit.live.draw import draw_skeleton
 
     scale = PHOTO_SIDE / max(rgb.shape[:2])
     bgr = cv2.resize(np.ascontiguousarray(rgb[:, :, ::-1]), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -123,7 +123,7 @@ class _Webcam:
     def frame(self, rgb: np.ndarray) -> tuple[np.ndarray, str]:
         import cv2
 
-        from aslkit.app.draw import draw_frame
+        from aslkit.live.draw import draw_frame
 
         res = self.rec.process(np.ascontiguousarray(rgb), time.monotonic() - self.t0)
         bgr = draw_frame(np.ascontiguousarray(rgb[:, :, ::-1]), res, self.rec.transcript.text)
@@ -165,8 +165,8 @@ def video_results(path: str | None, model: str | None) -> tuple[str | None, str,
     load_model (the app resolves the Model tab's choice first)."""
     if not path:
         return None, "", "Upload a video first."
-    from aslkit.app.live import run_live
     from aslkit.labels import IDLE, label_key
+    from aslkit.live.run import run_live
 
     folder = _video_folder()
     out = folder / (Path(path).stem + "-annotated.webm")
