@@ -251,7 +251,7 @@ def cmd_evaluate_detection(args) -> int:
 
 
 def cmd_detect(args) -> int:
-    from aslkit.app.detect import detect_paths
+    from aslkit.detect import detect_paths
     from aslkit.inference.detector import HandLetterDetector
 
     det = HandLetterDetector(
