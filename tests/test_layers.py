@@ -313,3 +313,36 @@ def test_no_module_reaches_another_modules_private_names() -> None:
     for name, path in MODULES.items():
         problems += private_reaches(path.read_text(encoding="utf-8"), name, name in PACKAGES)
     assert not problems, "make these names public (or keep them in their module):\n" + "\n".join(problems)
+
+
+def import_cycles(imports: list[Import]) -> list[list[str]]:
+    """Modules that import each other, directly or round a loop (within a layer too: ``app.web`` and
+    ``app.server`` once did), each cycle once, from its smallest name."""
+    graph: dict[str, set[str]] = {}
+    for imp in imports:
+        if imp.target != imp.module:
+            graph.setdefault(imp.module, set()).add(imp.target)
+    found: set[tuple[str, ...]] = set()
+
+    def walk(path: list[str]) -> None:
+        for nxt in sorted(graph.get(path[-1], ())):
+            if nxt in path:
+                loop = path[path.index(nxt) :]
+                first = loop.index(min(loop))
+                found.add(tuple(loop[first:] + loop[:first]))
+            else:
+                walk([*path, nxt])
+
+    for start in sorted(graph):
+        walk([start])
+    return [list(c) for c in sorted(found)]
+
+
+def test_checker_finds_import_cycles() -> None:
+    web = imports_of("def f():\n    from aslkit.app.server import run_names\n", "aslkit.app.web")
+    server = imports_of("def g():\n    from aslkit.app.web import build_ui\n", "aslkit.app.server")
+    assert import_cycles(web + server) == [["aslkit.app.server", "aslkit.app.web"]]
+
+
+def test_no_modules_import_each_other() -> None:
+    assert import_cycles(all_imports()) == []
