@@ -335,8 +335,8 @@ def photo_words(data: Path, model: TrainedModel, live: dict[str, Any], words: Se
 
 
 def photo_words_of(photos: Path, model: TrainedModel, live: dict[str, Any], words: Sequence[str]) -> dict[str, Any]:
-    from aslkit.app.live import run_live
     from aslkit.data.spelling_video import make_spelling_video
+    from aslkit.live.run import run_live
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

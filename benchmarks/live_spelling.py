@@ -16,8 +16,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from aslkit.app.live import run_live
 from aslkit.data.spelling_video import make_spelling_video
+from aslkit.live.run import run_live
 
 WORDS = ("HELLO", "WORLD", "THANKS", "PLEASE", "FRIEND", "SCHOOL", "MOTHER", "WATER", "COFFEE", "GARDEN")
 

@@ -12,9 +12,9 @@ import pytest
 from conftest import make_bad_files, shared_dir, snapshot, write_grey
 from test_video import _clip
 
-from aslkit.app.detect import _ranges
 from aslkit.cli import main
 from aslkit.data.boxes import box_iou
+from aslkit.detect import _ranges
 
 LETTERS = ("B", "C", "L", "V", "W", "Y")  # one valid-split photo each; the split was never trained on
 

@@ -253,7 +253,7 @@ def test_model_query_takes_only_shipped_models_and_named_runs(server: Server, ph
 def test_model_cache_is_bounded_and_closes_what_it_evicts(tmp_path: Path) -> None:
     import numpy as np
 
-    from aslkit.app.server import CACHED_MODELS, ModelPool
+    from aslkit.app.pool import CACHED_MODELS, ModelPool
 
     _write_runs(tmp_path / "runs")
     pool = ModelPool(runs=tmp_path / "runs")

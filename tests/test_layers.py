@@ -13,12 +13,15 @@ Data flows one way, bottom to top (``LAYERS``):
    object it is given and never imports ``models``;
 4. ``models``: architectures, the registry and trained models on disk;
 5. ``inference``: predicting with a trained model (recognizers, detector, streams, transcripts);
-6. ``training``: above inference, because a run scores its validation split through the same prediction
+6. ``live`` and ``detect``: jobs that run a trained model over streams, videos and photos (``run_live``, its
+   benchmark, drawing on frames, writing videos; the detector over files): they only predict, so they sit
+   right above inference, below anything that trains;
+7. ``training``: above inference, because a run scores its validation split through the same prediction
    path that ``predict`` uses, so the two can never disagree on preprocessing;
-7. ``evaluation``: above training and inference: it predicts (``evaluate``), and some of it trains (``compare``
+8. ``evaluation``: above training and inference: it predicts (``evaluate``), and some of it trains (``compare``
    trains the models it compares, ``audit`` cross-validates a landmark model to find mislabels);
-8. ``app``: the live view, the web app and ``detect``;
-9. front doors: ``cli``, ``__main__`` and the package itself (``aslkit.Recognizer`` and friends, lazily).
+9. ``app``: what a person sees, UI only: the HTTP server and the web app;
+10. front doors: ``cli``, ``__main__`` and the package itself (``aslkit.Recognizer`` and friends, lazily).
 
 Every import counts, wherever it is: at module level, inside a function (a lazy import is still a dependency,
 only a later one), in a ``try``. Two kinds are exempt: ``from __future__`` (not a module) and imports under
@@ -56,6 +59,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (  # bottom first; a package stands for al
     ("aslkit.export",),
     ("aslkit.models",),
     ("aslkit.inference",),
+    ("aslkit.live", "aslkit.detect"),
     ("aslkit.training",),
     ("aslkit.evaluation",),
     ("aslkit.app",),
@@ -227,14 +231,14 @@ def test_checker_finds_an_upward_import_at_module_level_and_inside_a_function() 
         "from aslkit.errors import AslkitError\n"  # down: fine
         "from aslkit.training.trainer import train\n"  # up
         "def f():\n"
-        "    import aslkit.app.live\n"  # up, lazily
+        "    import aslkit.live.run\n"  # up, lazily
         "    from aslkit.models.io import load_model\n"  # up, lazily
         "    return load_model\n"
     )
     found = upward(imports_of(src, "aslkit.data.planted"))
     assert [(i.target, i.line) for i in found] == [
         ("aslkit.training.trainer", 2),
-        ("aslkit.app.live", 4),
+        ("aslkit.live.run", 4),
         ("aslkit.models.io", 5),
     ]
 
@@ -255,7 +259,7 @@ def test_checker_resolves_submodules_relative_imports_and_exempts_type_checking(
 
 
 def test_checker_places_modules_in_layers() -> None:
-    assert layer_of("aslkit") == layer_of("aslkit.cli") > layer_of("aslkit.app.live") > layer_of("aslkit.data")
+    assert layer_of("aslkit") == layer_of("aslkit.cli") > layer_of("aslkit.live.run") > layer_of("aslkit.data")
     assert layer_of("aslkit.data.boxes") == layer_of("aslkit.data") > layer_of("aslkit.outputs")
     assert layer_of("aslkit.newthing") is None  # a new top-level module is placed by hand, not taken as "aslkit"
 
@@ -265,7 +269,7 @@ def test_checker_finds_private_names() -> None:
         "from aslkit.config import _section, load_defaults\n"
         "from aslkit.models._image_base import ImageClassifier\n"
         "from aslkit.landmarks import extractor\n"
-        "import aslkit.app.live as live\n"
+        "import aslkit.live.run as live\n"
         "def f():\n"
         "    return extractor._quiet_stderr(), live._writer, extractor.Hand, __name__\n"
     )
@@ -273,7 +277,7 @@ def test_checker_finds_private_names() -> None:
         "aslkit.inference.planted:1 imports aslkit.config._section",
         "aslkit.inference.planted:2 imports the private module aslkit.models._image_base",
         "aslkit.inference.planted:6 reaches aslkit.landmarks.extractor._quiet_stderr",
-        "aslkit.inference.planted:6 reaches aslkit.app.live._writer",
+        "aslkit.inference.planted:6 reaches aslkit.live.run._writer",
     ]
     # a private module is for its own package
     assert private_reaches("from aslkit.models._image_base import ImageClassifier\n", "aslkit.models.planted") == []
@@ -309,3 +313,36 @@ def test_no_module_reaches_another_modules_private_names() -> None:
     for name, path in MODULES.items():
         problems += private_reaches(path.read_text(encoding="utf-8"), name, name in PACKAGES)
     assert not problems, "make these names public (or keep them in their module):\n" + "\n".join(problems)
+
+
+def import_cycles(imports: list[Import]) -> list[list[str]]:
+    """Modules that import each other, directly or round a loop (within a layer too: ``app.web`` and
+    ``app.server`` once did), each cycle once, from its smallest name."""
+    graph: dict[str, set[str]] = {}
+    for imp in imports:
+        if imp.target != imp.module:
+            graph.setdefault(imp.module, set()).add(imp.target)
+    found: set[tuple[str, ...]] = set()
+
+    def walk(path: list[str]) -> None:
+        for nxt in sorted(graph.get(path[-1], ())):
+            if nxt in path:
+                loop = path[path.index(nxt) :]
+                first = loop.index(min(loop))
+                found.add(tuple(loop[first:] + loop[:first]))
+            else:
+                walk([*path, nxt])
+
+    for start in sorted(graph):
+        walk([start])
+    return [list(c) for c in sorted(found)]
+
+
+def test_checker_finds_import_cycles() -> None:
+    web = imports_of("def f():\n    from aslkit.app.server import run_names\n", "aslkit.app.web")
+    server = imports_of("def g():\n    from aslkit.app.web import build_ui\n", "aslkit.app.server")
+    assert import_cycles(web + server) == [["aslkit.app.server", "aslkit.app.web"]]
+
+
+def test_no_modules_import_each_other() -> None:
+    assert import_cycles(all_imports()) == []

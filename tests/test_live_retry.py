@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from conftest import shared_dir
 
-from aslkit.app import live
-from aslkit.app.live import LiveResult, run_live
+import aslkit.live.run as live
 from aslkit.data.images import load_image
 from aslkit.landmarks.extractor import RETRY_ATTEMPTS, Hand, HandLandmarker, HandsResult
 from aslkit.landmarks.video import frame_time
+from aslkit.live.run import LiveResult, run_live
 
 # Massey photos (hand cut out on black, filling the 400x400 frame and touching its edges) that MediaPipe's
 # tracker misses on every frame and the retry's first rung (a 25% border) finds: checked with mediapipe 0.10.

@@ -76,7 +76,7 @@ def test_twenty_uploads_from_five_clients_are_all_answered(client, photos) -> No
 
 
 def test_photo_tab_explains_each_result(photos, tmp_path: Path) -> None:
-    from aslkit.app.server import ModelPool
+    from aslkit.app.pool import ModelPool
     from aslkit.app.web import photo_results
 
     grey = tmp_path / "grey.png"

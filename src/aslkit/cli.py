@@ -162,7 +162,7 @@ def cmd_benchmark(args) -> int:
         return 0
     if model.kind is not InputKind.LANDMARKS:
         raise AslkitError("benchmark times the live pipeline (hand-landmark letter models) or sign models")
-    from aslkit.app.live import benchmark_live, live_benchmark_text
+    from aslkit.live.benchmark import benchmark_live, live_benchmark_text
 
     photos = args.data or os.environ.get("ASLKIT_BENCH_PHOTOS") or None
     b = benchmark_live(args.source, photos, args.word, args.model, args.max_frames, **args.overrides)
@@ -172,7 +172,7 @@ def cmd_benchmark(args) -> int:
 
 
 def cmd_live(args) -> int:
-    from aslkit.app.live import run_live
+    from aslkit.live.run import run_live
 
     res = run_live(args.source, out=args.out, transcript=args.transcript, window=not args.no_window,
                    model=args.model, **args.overrides)  # fmt: skip
@@ -251,7 +251,7 @@ def cmd_evaluate_detection(args) -> int:
 
 
 def cmd_detect(args) -> int:
-    from aslkit.app.detect import detect_paths
+    from aslkit.detect import detect_paths
     from aslkit.inference.detector import HandLetterDetector
 
     det = HandLetterDetector(

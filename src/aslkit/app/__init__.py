@@ -1,1 +1,1 @@
-"""What a person sees: the live window and annotated video (and, later, the web app)."""
+"""What a person sees: the HTTP server and the web app (UI only; live, detect and drawing sit below, as jobs)."""

@@ -65,7 +65,7 @@ def _photo_card(name: str, pred=None, hands=None, rgb: np.ndarray | None = None,
 def _annotated_jpeg(rgb: np.ndarray, hands) -> str:
     import cv2
 
-    from aslkit.app.draw import draw_skeleton
+    from aslkit.live.draw import draw_skeleton
 
     scale = PHOTO_SIDE / max(rgb.shape[:2])
     bgr = cv2.resize(np.ascontiguousarray(rgb[:, :, ::-1]), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -95,7 +95,7 @@ def photo_results(pool, files: list | None, model: str | None) -> str:
     """HTML cards for every uploaded photo (a bad file gets its own card with the reason)."""
     if not files:
         return "<p>Upload one or more photos of a hand spelling a letter.</p>"
-    from aslkit.app.server import predict_upload
+    from aslkit.app.pool import predict_upload
 
     cards = []
     for f in files:
@@ -123,7 +123,7 @@ class _Webcam:
     def frame(self, rgb: np.ndarray) -> tuple[np.ndarray, str]:
         import cv2
 
-        from aslkit.app.draw import draw_frame
+        from aslkit.live.draw import draw_frame
 
         res = self.rec.process(np.ascontiguousarray(rgb), time.monotonic() - self.t0)
         bgr = draw_frame(np.ascontiguousarray(rgb[:, :, ::-1]), res, self.rec.transcript.text)
@@ -165,8 +165,8 @@ def video_results(path: str | None, model: str | None) -> tuple[str | None, str,
     load_model (the app resolves the Model tab's choice first)."""
     if not path:
         return None, "", "Upload a video first."
-    from aslkit.app.live import run_live
     from aslkit.labels import IDLE, label_key
+    from aslkit.live.run import run_live
 
     folder = _video_folder()
     out = folder / (Path(path).stem + "-annotated.webm")
@@ -186,9 +186,9 @@ def video_results(path: str | None, model: str | None) -> tuple[str | None, str,
 
 
 def model_choices(runs: str | Path | None = "runs", default: str | None = None) -> list[str]:
-    """What the Model tab offers, the same models ``?model=`` takes (server.allowed_model): the shipped photo
+    """What the Model tab offers, the same models ``?model=`` takes (pool.allowed_model): the shipped photo
     models and the runs under ``runs`` by name, plus the server's own ``default``."""
-    from aslkit.app.server import run_names
+    from aslkit.app.pool import run_names
     from aslkit.models.io import load_model, shipped_models
 
     names = []
@@ -207,7 +207,7 @@ def model_choices(runs: str | Path | None = "runs", default: str | None = None) 
 def model_card(name: str, runs: str | Path | None = "runs", default: str | None = None) -> str:
     """Markdown: the model's architecture, labels, how it was trained and its evaluation report. Only for the
     models of model_choices: any other name gets the same one line, whatever is on disk."""
-    from aslkit.app.server import allowed_model
+    from aslkit.app.pool import allowed_model
     from aslkit.models.io import load_model
 
     try:

@@ -328,6 +328,54 @@ def default_report_folder(data: str | Path) -> Path:
     return new_run_folder(Path("runs") / "audit" / Path(data).resolve().name)
 
 
+def read_images(
+    items: list[AuditItem], progress: bool = False
+) -> tuple[list[bytes | None], list[np.ndarray | None], list[dict[str, str]]]:
+    """Each item's bytes and thumbnail (None for both where it cannot be read), and the unreadable ones."""
+    blobs: list[bytes | None] = []
+    thumbs: list[np.ndarray | None] = []
+    unreadable = []
+    for it in tqdm(items, desc="reading", disable=not progress, leave=False):
+        try:
+            b = read_bytes(it.path)
+            thumbs.append(thumbnail(decode_image(b, str(it.path))))
+            blobs.append(b)
+        except ImageError as exc:
+            unreadable.append({"path": str(it.path), "split": it.split, "error": str(exc)})
+            blobs.append(None)
+            thumbs.append(None)
+    return blobs, thumbs, unreadable
+
+
+def hand_findings(
+    items: list[AuditItem],
+    blobs: list[bytes | None],
+    group_of: dict[int, int],
+    st: AuditSettings,
+    cache_dir,
+    workers: int | None,
+    progress: bool,
+) -> dict[str, Any]:
+    """The MediaPipe checks on the readable images: those with no hand, and the suspected mislabels
+    (``no_hand``, ``hand_samples``, ``suspected_mislabels``, ``mislabel_settings``, in that order)."""
+    readable = [i for i, b in enumerate(blobs) if b is not None]
+    found = extract_sources([items[i].path for i in readable], cache_dir, workers, progress)
+    hands: list = [None] * len(items)
+    for i, r in zip(readable, found, strict=True):
+        hands[i] = r
+    out: dict[str, Any] = {}
+    out["no_hand"] = [
+        {"path": str(items[i].path), "split": items[i].split, "labels": items[i].labels}
+        for i in readable
+        if isinstance(hands[i], HandsResult) and not hands[i].hands
+    ]
+    samples = hand_samples(items, hands, group_of)
+    out["hand_samples"] = len(samples.label)
+    out["suspected_mislabels"] = suspected_mislabels(items, samples, st, progress)
+    out["mislabel_settings"] = {k: v for k, v in vars(st).items() if k != "duplicates"}
+    return out
+
+
 def audit(
     data: str | Path,
     fmt: str | None = None,
@@ -352,18 +400,7 @@ def audit(
     items, kind, problems = load_audit_items(data, fmt)
     if not items:
         raise DatasetError(f"{data}: no images found")
-    blobs: list[bytes | None] = []
-    thumbs: list[np.ndarray | None] = []
-    unreadable = []
-    for it in tqdm(items, desc="reading", disable=not progress, leave=False):
-        try:
-            b = read_bytes(it.path)
-            thumbs.append(thumbnail(decode_image(b, str(it.path))))
-            blobs.append(b)
-        except ImageError as exc:
-            unreadable.append({"path": str(it.path), "split": it.split, "error": str(exc)})
-            blobs.append(None)
-            thumbs.append(None)
+    blobs, thumbs, unreadable = read_images(items, progress)
     exact = sha1_groups(blobs)
     near = near_duplicate_groups(thumbs, st.duplicates, progress)
     best_corr: dict[int, float] = {}
@@ -394,20 +431,7 @@ def audit(
     result["leakage"] = [r for r in exact_rows + near_rows if r["cross_split"]]
     result["label_conflicts"] = [r for r in exact_rows + near_rows if r["label_conflict"]]
     if landmarks:
-        readable = [i for i, b in enumerate(blobs) if b is not None]
-        found = extract_sources([items[i].path for i in readable], cache_dir, workers, progress)
-        hands: list = [None] * len(items)
-        for i, r in zip(readable, found, strict=True):
-            hands[i] = r
-        result["no_hand"] = [
-            {"path": str(items[i].path), "split": items[i].split, "labels": items[i].labels}
-            for i in readable
-            if isinstance(hands[i], HandsResult) and not hands[i].hands
-        ]
-        samples = hand_samples(items, hands, group_of)
-        result["hand_samples"] = len(samples.label)
-        result["suspected_mislabels"] = suspected_mislabels(items, samples, st, progress)
-        result["mislabel_settings"] = {k: v for k, v in vars(st).items() if k != "duplicates"}
+        result.update(hand_findings(items, blobs, group_of, st, cache_dir, workers, progress))
     result["summary"] = {
         "images": len(items),
         "unreadable": len(unreadable),

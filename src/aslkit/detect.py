@@ -245,8 +245,8 @@ def _video_rows(
     """Every ``every``-th frame of a video, hands followed in tracking mode; ``dest``: annotated copy."""
     import cv2
 
-    from aslkit.app.live import video_writer
     from aslkit.landmarks.video import frame_time, open_video
+    from aslkit.live.video import video_writer
 
     cap = open_video(path)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0

@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.app.draw import draw_frame
 from aslkit.errors import AslkitError
 from aslkit.inference.stream import Event, StreamingRecognizer
 from aslkit.landmarks.video import frame_time, open_video
-from aslkit.names import shown, utf8_alias
+from aslkit.live.draw import draw_frame
+from aslkit.live.video import video_writer
+from aslkit.names import shown
 from aslkit.outputs import check_new_file
 
 STAGES = ("decode", "landmarks", "normalization", "classifier", "smoothing", "sequence", "drawing")
@@ -76,6 +77,44 @@ def has_display() -> bool:
     return True
 
 
+def check_outputs(out: str | Path | None, transcript: str | Path | None, inputs: list[str]) -> None:
+    """Refuse an annotated video of another format, an output that would write over a file (or over
+    ``inputs``), and --out and --transcript naming the same file: before the camera opens."""
+    if out is not None and Path(out).suffix.lower() not in (".mp4", ".avi", ".webm"):
+        raise AslkitError(f"{shown(out)}: write the annotated video as .mp4, .webm or .avi")
+    if out is not None:  # before the camera opens: nothing is ever written over
+        check_new_file(out, inputs, flag="--out")
+    if transcript is not None:
+        check_new_file(transcript, inputs, flag="--transcript")
+        if out is not None and Path(out).resolve() == Path(transcript).resolve():
+            raise AslkitError("--out and --transcript name the same file")
+
+
+def input_fps(cap) -> float:
+    """The stream's frame rate, or 30 where it gives none (or nonsense)."""
+    import cv2
+
+    in_fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    if not np.isfinite(in_fps) or in_fps <= 1:
+        in_fps = 30.0
+    return in_fps
+
+
+def _close(cap, rec, writer, show: bool, transcript: str | Path | None) -> None:
+    """Release the stream, the recognizer, the writer and the window; write the transcript (if asked)."""
+    import cv2
+
+    cap.release()
+    rec.close()
+    if writer is not None:
+        writer.release()
+    if show:
+        cv2.destroyAllWindows()
+    if transcript is not None:
+        Path(transcript).parent.mkdir(parents=True, exist_ok=True)
+        Path(transcript).write_text(rec.transcript.text + "\n", encoding="utf-8")
+
+
 def run_live(
     source: str | int = 0,
     out: str | Path | None = None,
@@ -93,19 +132,9 @@ def run_live(
 
     src = str(source)
     is_file = not src.isdigit() and "://" not in src
-    if out is not None and Path(out).suffix.lower() not in (".mp4", ".avi", ".webm"):
-        raise AslkitError(f"{shown(out)}: write the annotated video as .mp4, .webm or .avi")
-    inputs = [src] if is_file else []
-    if out is not None:  # before the camera opens: nothing is ever written over
-        check_new_file(out, inputs, flag="--out")
-    if transcript is not None:
-        check_new_file(transcript, inputs, flag="--transcript")
-        if out is not None and Path(out).resolve() == Path(transcript).resolve():
-            raise AslkitError("--out and --transcript name the same file")
+    check_outputs(out, transcript, [src] if is_file else [])
     cap = open_video(source)
-    in_fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    if not np.isfinite(in_fps) or in_fps <= 1:
-        in_fps = 30.0
+    in_fps = input_fps(cap)
     rec = StreamingRecognizer(model, frame_rate=in_fps if is_file else None, **overrides)
     show = window and has_display()
     writer = None
@@ -154,67 +183,8 @@ def run_live(
         events += rec.finish()  # the letters the decoder still held back when the stream ended
         seconds = time.perf_counter() - start
         stats = getattr(rec.landmarker, "retry_stats", None)
-        cap.release()
-        rec.close()
-        if writer is not None:
-            writer.release()
-        if show:
-            cv2.destroyAllWindows()
-        if transcript is not None:
-            Path(transcript).parent.mkdir(parents=True, exist_ok=True)
-            Path(transcript).write_text(rec.transcript.text + "\n", encoding="utf-8")
+        _close(cap, rec, writer, show, transcript)
     if n == 0:
         raise AslkitError(f"{shown(str(source))}: no frames could be read")
     runs = int(getattr(stats, "runs", 0))
     return LiveResult(rec.transcript.text, events, n, seconds, stage_ms, hand_frames, retry_frames, runs)
-
-
-def video_writer(path: Path, fps: float, width: int, height: int):
-    """An OpenCV writer for ``path`` (codec by suffix), shared by live --save and detect's annotated videos."""
-    import cv2
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # .webm (VP8) is what browsers play of what OpenCV's own FFmpeg can write; .mp4 gets MPEG-4 part 2
-    codec = {".mp4": "mp4v", ".webm": "VP80"}.get(path.suffix.lower(), "MJPG")
-    fourcc = cv2.VideoWriter_fourcc(*codec)
-    with utf8_alias(path) as name:  # a non-UTF-8 name would crash OpenCV
-        writer = cv2.VideoWriter(name, fourcc, fps, (width, height))
-    if not writer.isOpened():
-        raise AslkitError(f"{shown(path)}: OpenCV cannot write this video")
-    return writer
-
-
-def benchmark_live(
-    source: str | Path | None = None,
-    photos: str | Path | None = None,
-    word: str = "QUICKBROWNFOX",
-    model: str | None = None,
-    max_frames: int | None = None,
-    **overrides: Any,
-) -> dict[str, Any]:
-    """The live pipeline timed on ``source``, or on a video spelling ``word`` built from ``photos`` (class
-    folders) when no source is given: {"source": what was read, **LiveResult.summary()}, no window."""
-    import tempfile
-
-    from aslkit.data.spelling_video import make_spelling_video
-
-    with tempfile.TemporaryDirectory() as tmp:
-        video = source
-        if video is None:
-            if photos is None or not Path(photos).is_dir():
-                why = f" ({photos} is absent)" if photos is not None else ""
-                raise AslkitError(f"give --source VIDEO, or --data PHOTO_DIR to build one{why}")
-            video = str(make_spelling_video(word, photos, Path(tmp) / "bench.mp4", hold_s=1.0).path)
-        res = run_live(video, window=False, model=model, max_frames=max_frames, **overrides)
-    what = str(source) if source is not None else f"spelling video of {word!r} from {photos}"
-    return {"source": what, **res.summary()}
-
-
-def live_benchmark_text(r: dict[str, Any]) -> str:
-    """What `aslkit benchmark` prints for the result of ``benchmark_live``."""
-    out = [f"source: {r['source']}", f"{r['frames']} frames, {r['fps']:.1f} FPS end to end (text: {r['text']!r})",
-           f"hand found in {r['hand_frames']} frames ({100 * r['hand_rate']:.1f}%), {r['retry_frames']} of them by "
-           f"the landmark retry ({r['retry_runs']} retry runs)"]  # fmt: skip
-    out += [f"  {name:<14} median {ms:.3f} ms, p95 {r['stages_p95'][name]:.3f} ms" for name, ms in r["stages"].items()]
-    out.append(f"  classifier + smoothing: median {r['classifier_and_smoothing_ms']:.3f} ms")
-    return "\n".join(out)
