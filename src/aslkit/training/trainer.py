@@ -91,6 +91,43 @@ def _evaluate_split(model: TrainedModel, data: LandmarkSet) -> dict:
     return end_to_end_metrics(d.labels, list(preds), has, model.labels)
 
 
+def _landmark_arrays(
+    train: LandmarkSet, valid: LandmarkSet, labels: list[str], cfg: TrainConfig
+) -> tuple[np.ndarray, Any, Any, Any, np.ndarray, np.ndarray]:
+    """The rows with a hand and their tensors: training rows, their classes, validation features and
+    classes (None without any), the training features (for normalization) and each row's rotation range
+    (motion letters rotate less, so their movement is not mistaken for tilt)."""
+    import torch
+
+    lab_idx = {lab: i for i, lab in enumerate(labels)}
+    tr = np.flatnonzero(train.has_hand)
+    va = np.flatnonzero(valid.has_hand)
+    if len(tr) == 0:
+        raise DatasetError("no hand was found in any training image; nothing to train on")
+    ytr = torch.tensor([lab_idx[train.labels[i]] for i in tr])
+    xva = torch.from_numpy(featurize(valid.pts[va])) if len(va) else None
+    yva = torch.tensor([lab_idx[valid.labels[i]] for i in va]) if len(va) else None
+    base = featurize(train.pts[tr])
+    motion = {m.strip() for m in cfg.augment.motion_labels.split(",") if m.strip()}
+    rot_range = np.array(
+        [cfg.augment.motion_rotate_deg if train.labels[i] in motion else cfg.augment.rotate_deg for i in tr],
+        np.float32,
+    )
+    return tr, ytr, xva, yva, base, rot_range
+
+
+def _loss(logits: Any, y: Any, fn: Callable) -> Any:
+    """The loss of a model or of an ensemble (logits of shape members x batch x classes)."""
+    if logits.dim() == 3:  # ensemble: every member learns the labels
+        return sum(fn(m, y) for m in logits) / len(logits)
+    return fn(logits, y)
+
+
+def _probs(logits: Any) -> Any:
+    """Class probabilities; an ensemble's are its members' mean."""
+    return logits.softmax(-1).mean(0) if logits.dim() == 3 else logits.softmax(-1)
+
+
 def fit_landmark_model(
     train: LandmarkSet,
     valid: LandmarkSet,
@@ -108,20 +145,7 @@ def fit_landmark_model(
 
     seed_everything(cfg.seed)
     torch.set_num_threads(1)  # small MLPs: one thread is as fast, and leaves the other core to MediaPipe
-    lab_idx = {lab: i for i, lab in enumerate(labels)}
-    tr = np.flatnonzero(train.has_hand)
-    va = np.flatnonzero(valid.has_hand)
-    if len(tr) == 0:
-        raise DatasetError("no hand was found in any training image; nothing to train on")
-    ytr = torch.tensor([lab_idx[train.labels[i]] for i in tr])
-    xva = torch.from_numpy(featurize(valid.pts[va])) if len(va) else None
-    yva = torch.tensor([lab_idx[valid.labels[i]] for i in va]) if len(va) else None
-    base = featurize(train.pts[tr])
-    motion = {m.strip() for m in cfg.augment.motion_labels.split(",") if m.strip()}
-    rot_range = np.array(
-        [cfg.augment.motion_rotate_deg if train.labels[i] in motion else cfg.augment.rotate_deg for i in tr],
-        np.float32,
-    )
+    tr, ytr, xva, yva, base, rot_range = _landmark_arrays(train, valid, labels, cfg)
 
     kwargs = model_kwargs(cfg.model, **cfg.model_kwargs)
     model = create_model(cfg.model, feature_dim(), len(labels), **kwargs)
@@ -130,14 +154,6 @@ def fit_landmark_model(
     weight = class_weights(ytr.numpy(), len(labels)) if cfg.class_weights else None
     loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing)
     eval_loss = nn.CrossEntropyLoss(weight=weight)
-
-    def _loss(logits: torch.Tensor, y: torch.Tensor, fn) -> torch.Tensor:
-        if logits.dim() == 3:  # ensemble: every member learns the labels
-            return sum(fn(m, y) for m in logits) / len(logits)
-        return fn(logits, y)
-
-    def _probs(logits: torch.Tensor) -> torch.Tensor:
-        return logits.softmax(-1).mean(0) if logits.dim() == 3 else logits.softmax(-1)
 
     steps = max(1, int(np.ceil(len(tr) / cfg.batch_size)))
 
