@@ -503,23 +503,8 @@ def read_yolo(root: str | Path) -> BoxSet:
     return b.done([canonical_label(n) for n in names.values() if n])
 
 
-def read_coco(path: str | Path) -> BoxSet:
-    """A COCO JSON (``images``, ``annotations`` with ``bbox`` = x, y, w, h, ``categories``); images in
-    ``images/`` beside it or beside it directly. An entry of the wrong type is a problem row; a file
-    whose three lists are not lists is not COCO (DatasetError)."""
-    p = Path(path)
-    try:
-        doc = json.loads(_text_file(p, "JSON"))
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-        raise DatasetError(f"{shown(p)}: cannot read JSON ({exc})") from None
-    if not isinstance(doc, dict) or not {"images", "annotations", "categories"} <= set(doc):
-        raise DatasetError(f"{shown(p)}: not COCO: expected `images`, `annotations` and `categories`")
-    for key in ("images", "annotations", "categories"):
-        if not isinstance(doc[key], list):
-            raise DatasetError(f"{shown(p)}: not COCO: `{key}` is {_brief(type(doc[key]).__name__)}, not a list")
-    root = p.parent
-    img_dir = root / "images" if (root / "images").is_dir() else root
-    b = _Builder(root, "coco")
+def _coco_categories(doc: dict, b: _Builder) -> dict[object, str]:
+    """Category id -> name of a COCO file's usable categories; each unusable one is a problem row."""
     cats: dict[object, str] = {}
     for k, c in enumerate(doc["categories"]):
         where = f"categories[{k}]"
@@ -541,6 +526,11 @@ def read_coco(path: str | Path) -> BoxSet:
             b.problem(where, f"category id {_brief(cid)} appears twice; the first is kept")
             continue
         cats[cid] = str(name).strip()
+    return cats
+
+
+def _coco_images(doc: dict, b: _Builder, img_dir: Path) -> dict[object, BoxImage]:
+    """Image id -> image of a COCO file's readable images; each unusable entry is a problem row."""
     by_id: dict[object, BoxImage] = {}
     for k, e in enumerate(doc["images"]):
         if not isinstance(e, dict):
@@ -566,6 +556,11 @@ def read_coco(path: str | Path) -> BoxSet:
         got = b.named(img_dir, e["file_name"], where, w, h)
         if got is not None:
             by_id[iid] = got
+    return by_id
+
+
+def _coco_boxes(doc: dict, b: _Builder, cats: dict[object, str], by_id: dict[object, BoxImage]) -> None:
+    """Add each usable annotation's box (x, y, w, h -> corners) to ``b``; each unusable one is a problem row."""
     for k, a in enumerate(doc["annotations"]):
         if not isinstance(a, dict):
             b.problem(f"annotations[{k}]", f"an annotation is an object, not {_brief(a)}")
@@ -589,6 +584,28 @@ def read_coco(path: str | Path) -> BoxSet:
             b.problem(where, f"bbox {_brief(bbox)} is not [x, y, w, h]: {exc}")
             continue
         b.box(im, cats[cid], (x, y, x + w, y + h), where)
+
+
+def read_coco(path: str | Path) -> BoxSet:
+    """A COCO JSON (``images``, ``annotations`` with ``bbox`` = x, y, w, h, ``categories``); images in
+    ``images/`` beside it or beside it directly. An entry of the wrong type is a problem row; a file
+    whose three lists are not lists is not COCO (DatasetError)."""
+    p = Path(path)
+    try:
+        doc = json.loads(_text_file(p, "JSON"))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise DatasetError(f"{shown(p)}: cannot read JSON ({exc})") from None
+    if not isinstance(doc, dict) or not {"images", "annotations", "categories"} <= set(doc):
+        raise DatasetError(f"{shown(p)}: not COCO: expected `images`, `annotations` and `categories`")
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(doc[key], list):
+            raise DatasetError(f"{shown(p)}: not COCO: `{key}` is {_brief(type(doc[key]).__name__)}, not a list")
+    root = p.parent
+    img_dir = root / "images" if (root / "images").is_dir() else root
+    b = _Builder(root, "coco")
+    cats = _coco_categories(doc, b)
+    by_id = _coco_images(doc, b, img_dir)
+    _coco_boxes(doc, b, cats, by_id)
     return b.done([canonical_label(n) for n in cats.values()])
 
 

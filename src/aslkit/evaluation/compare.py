@@ -90,6 +90,77 @@ def _ms_per_image(run_dir: Path, files: list[Path]) -> float:
     return 1000 * dt
 
 
+def _open_out(
+    out_dir: Path, train_data: str | Path, test_sets: dict[str, str | Path], resume: bool, split: str
+) -> None:
+    """Check the data exist and the output folder suits a new (or resumed) comparison, before an hour of
+    training; a new one is marked as this comparison's at once, so an interruption can be resumed."""
+    inputs = [train_data, *test_sets.values()]
+    for name, path in {"training data": train_data, **test_sets}.items():  # before an hour of training
+        if not Path(path).exists():
+            raise DatasetError(f"{name} {shown(path)}: no such file or folder")
+    if resume:
+        if not (out_dir / "compare.json").is_file():
+            raise AslkitError(f"{shown(out_dir)}: not an earlier comparison (no compare.json); nothing to resume")
+        check_outside(out_dir, inputs, what="the data")
+    else:
+        if (out_dir / "compare.json").is_file():
+            raise AslkitError(
+                f"{shown(out_dir)} holds an earlier comparison; continue it with --resume, or give a new --out folder"
+            )
+        check_new_folder(out_dir, inputs, what="the data")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:  # marks the folder as this comparison's from the start, so an interruption can be resumed
+        _write(out_dir, [], train_data, list(test_sets), split)
+
+
+def _train_spec(
+    spec: str, name: str, run_dir: Path, train_data: str | Path, extra: dict[str, Any], cache_dir, progress: bool
+) -> None:
+    """Train one spec into run_dir: resumed from its checkpoint when an earlier comparison was interrupted."""
+    from aslkit.training.trainer import train
+
+    if (run_dir / "checkpoint").is_dir():
+        train(None, resume=run_dir, cache_dir=cache_dir, progress=progress)
+    else:
+        train(
+            train_data,
+            run_dir,
+            model=name,
+            cache_dir=cache_dir,
+            progress=progress,
+            command=f"aslkit compare ({spec})",
+            **extra,
+        )
+
+
+def _score_run(
+    row: dict[str, Any],
+    run_dir: Path,
+    t0: float,
+    timing_files: list[Path],
+    test_sets: dict[str, str | Path],
+    cache_dir,
+    progress: bool,
+) -> None:
+    """Fill ``row`` with a trained run's training time, in-distribution accuracy, size, speed and the
+    end-to-end accuracy on every test set."""
+    import shutil
+
+    from aslkit.evaluation.evaluate import evaluate
+
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    row["train_seconds"] = metrics.get("train_seconds", round(time.time() - t0, 1))
+    row["in_distribution"] = metrics.get("test", metrics["valid"])["accuracy"]
+    row["params"] = _n_params(run_dir)
+    row["ms_per_image"] = round(_ms_per_image(run_dir, timing_files), 1)
+    for tname, tpath in test_sets.items():
+        report = run_dir / f"eval-{tname}"
+        shutil.rmtree(report, ignore_errors=True)  # this comparison's own report of an interrupted scoring
+        m = evaluate(tpath, model=run_dir, cache_dir=cache_dir, progress=progress, report_dir=report)
+        row[tname] = m["accuracy"]
+
+
 def compare(
     models: Sequence[str],
     train_data: str | Path,
@@ -109,30 +180,10 @@ def compare(
 
     ``out`` is a new or empty folder outside the data; ``resume`` continues an earlier comparison in
     ``out`` instead (finished runs reused, an interrupted one resumed)."""
-    import shutil
-
     from aslkit.data.dataset import load_dataset
-    from aslkit.evaluation.evaluate import evaluate
-    from aslkit.training.trainer import train
 
     out_dir = Path(out)
-    inputs = [train_data, *test_sets.values()]
-    for name, path in {"training data": train_data, **test_sets}.items():  # before an hour of training
-        if not Path(path).exists():
-            raise DatasetError(f"{name} {shown(path)}: no such file or folder")
-    if resume:
-        if not (out_dir / "compare.json").is_file():
-            raise AslkitError(f"{shown(out_dir)}: not an earlier comparison (no compare.json); nothing to resume")
-        check_outside(out_dir, inputs, what="the data")
-    else:
-        if (out_dir / "compare.json").is_file():
-            raise AslkitError(
-                f"{shown(out_dir)} holds an earlier comparison; continue it with --resume, or give a new --out folder"
-            )
-        check_new_folder(out_dir, inputs, what="the data")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if not resume:  # marks the folder as this comparison's from the start, so an interruption can be resumed
-        _write(out_dir, [], train_data, list(test_sets), split)
+    _open_out(out_dir, train_data, test_sets, resume, split)
     weights = dict(weights or {})
     budget = BUDGET if budget is None else budget
     specs = [(s, *parse_spec(s)) for s in models]
@@ -150,18 +201,7 @@ def compare(
             extra: dict[str, Any] = {"split": split, "seed": seed, **budget.get(name, {}), **opts}
             if name in weights:
                 extra["weights"] = weights[name]
-            if (run_dir / "checkpoint").is_dir():
-                train(None, resume=run_dir, cache_dir=cache_dir, progress=progress)
-            else:
-                train(
-                    train_data,
-                    run_dir,
-                    model=name,
-                    cache_dir=cache_dir,
-                    progress=progress,
-                    command=f"aslkit compare ({spec})",
-                    **extra,
-                )
+            _train_spec(spec, name, run_dir, train_data, extra, cache_dir, progress)
         done = run_dir / "compare_row.json"
         key = {"tests": {k: str(v) for k, v in test_sets.items()}, "timing_images": len(timing_files)}
         cached = json.loads(done.read_text(encoding="utf-8")) if done.is_file() else {}
@@ -169,16 +209,7 @@ def compare(
             rows.append(cached["row"])  # scored before with the same test sets: not again
             _write(out_dir, rows, train_data, list(test_sets), split)
             continue
-        metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-        row["train_seconds"] = metrics.get("train_seconds", round(time.time() - t0, 1))
-        row["in_distribution"] = metrics.get("test", metrics["valid"])["accuracy"]
-        row["params"] = _n_params(run_dir)
-        row["ms_per_image"] = round(_ms_per_image(run_dir, timing_files), 1)
-        for tname, tpath in test_sets.items():
-            report = run_dir / f"eval-{tname}"
-            shutil.rmtree(report, ignore_errors=True)  # this comparison's own report of an interrupted scoring
-            m = evaluate(tpath, model=run_dir, cache_dir=cache_dir, progress=progress, report_dir=report)
-            row[tname] = m["accuracy"]
+        _score_run(row, run_dir, t0, timing_files, test_sets, cache_dir, progress)
         done.write_text(json.dumps({"key": key, "row": row}, indent=2), encoding="utf-8")
         rows.append(row)
         _write(out_dir, rows, train_data, list(test_sets), split)

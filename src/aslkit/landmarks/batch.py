@@ -105,6 +105,23 @@ class LandmarkPool:
             self._pool = None
 
 
+def _cache_keys(srcs: list[ImageSource], sig: str, out: list[HandsResult | ImageError | None]) -> list[str | None]:
+    """Each source's cache key: its bytes, the extractor's signature and how the image is altered (crop,
+    mirror, video-like recipe); None where the file cannot be read, whose ImageError goes into ``out``."""
+    keys: list[str | None] = [None] * len(srcs)
+    for i, s in enumerate(srcs):
+        try:
+            extra = (f":crop={s.crop}" if s.crop else "") + (":mirror" if s.mirror else "")
+            if s.video_like:
+                from aslkit.data.video_like import recipe_tag
+
+                extra += f":{recipe_tag()}={s.video_like}"
+            keys[i] = content_key(read_bytes(s.path), sig + extra)
+        except ImageError as exc:
+            out[i] = exc
+    return keys
+
+
 def extract_sources(
     sources: Sequence[ImageSource | str | Path],
     cache_dir: str | Path | None = "default",
@@ -125,17 +142,7 @@ def extract_sources(
     out: list[HandsResult | ImageError | None] = [None] * len(srcs)
     ref = landmarker or HandLandmarker(static=True)
     sig = ref.signature
-    keys: list[str | None] = [None] * len(srcs)
-    for i, s in enumerate(srcs):
-        try:
-            extra = (f":crop={s.crop}" if s.crop else "") + (":mirror" if s.mirror else "")
-            if s.video_like:
-                from aslkit.data.video_like import recipe_tag
-
-                extra += f":{recipe_tag()}={s.video_like}"
-            keys[i] = content_key(read_bytes(s.path), sig + extra)
-        except ImageError as exc:
-            out[i] = exc
+    keys = _cache_keys(srcs, sig, out)
     # Open (and so create) the cache only when there is something to look up.
     any_readable = any(k is not None for k in keys)
     cache = LandmarkCache((default_cache_dir() if cache_dir == "default" else cache_dir) if any_readable else None)

@@ -232,6 +232,140 @@ def _segments(word: str, rate: float, fps: float, rng: np.random.Generator, doub
     return out
 
 
+def _check_word(word: str, clips: Mapping[str, Sequence[LetterClip]], rate_lps: float, fps: float) -> str:
+    """The word in capitals, once its letters, their clips, the rate and the frame rate are known to be usable."""
+    word = word.upper()
+    if not word or any(ch not in LETTERS for ch in word):
+        raise AslkitError(f"cannot build a stream of {word!r}: letters A-Z only")
+    missing = sorted({ch for ch in word if not clips.get(ch)})
+    if missing:
+        raise AslkitError(f"no clips of {', '.join(missing)} to spell {word!r}")
+    if not (0.2 <= rate_lps <= 15.0) or not (5.0 <= fps <= 240.0):
+        raise AslkitError(f"rate {rate_lps} letters/s at {fps} FPS is outside what a signer does")
+    return word
+
+
+def _choose_clips(
+    word: str, clips: Mapping[str, Sequence[LetterClip]], rng: np.random.Generator, aspect: float
+) -> list[LetterClip]:
+    """One clip per letter; a doubled letter takes another clip than the one before when there is one."""
+    chosen: list[LetterClip] = []
+    for i, ch in enumerate(word):
+        pool = list(clips[ch])
+        if ch in MOVING_LETTERS:  # a movement is used whole: leave out takes where the tracker jumped
+            pool = [
+                c for c in pool if _max_jump(c.points[_first_settled(c.points, aspect) :], aspect)[0] <= 0.6
+            ] or pool
+        if i and word[i - 1] == ch and len(pool) > 1:
+            pool = [c for c in pool if c is not chosen[-1]]
+        chosen.append(pool[int(rng.integers(len(pool)))])
+    return chosen
+
+
+def _letter_offset(
+    end_pose: np.ndarray, doubled: bool, first: np.ndarray, side: float, drift: tuple[float, float], rng
+) -> tuple[np.ndarray, float]:
+    """Where the next letter goes after ``end_pose``: (offset of its frames, bounce of the transition).
+    It drifts sideways towards the signer's side; a doubled letter slides further or bounces."""
+    bounce = 0.0
+    hand = _hand_size(end_pose)
+    step = np.array([side * rng.uniform(*drift), rng.uniform(-0.03, 0.03), 0.0]) * hand
+    slide = np.zeros(3)
+    if doubled:  # a doubled letter: the hand slides sideways, or bounces down and back up
+        if rng.random() < 0.5:
+            slide = np.array([side * rng.uniform(0.3, 0.6), 0.0, 0.0]) * hand
+        else:
+            bounce = rng.uniform(0.3, 0.6) * hand
+    offset = end_pose[0] + step + slide - first
+    offset[2] = 0.0  # MediaPipe's z is relative to the wrist
+    return offset, bounce
+
+
+def _place_letters(
+    chosen: list[LetterClip],
+    segments: list[tuple[int, int]],
+    doubled: list[bool],
+    size: tuple[int, int],
+    handedness: str,
+    side: float,
+    drift: tuple[float, float],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, int, int]]]:
+    """The letters' frames in pixels, one after another with eased transitions between them: (points,
+    True for transition frames, (letter, first frame, last frame) of each dwell)."""
+    width, height = size
+    scale = np.array([width, height, width], np.float64)
+    aspect = width / height
+    pieces: list[np.ndarray] = []  # (n, 21, 3) pixels, already placed
+    moving: list[np.ndarray] = []  # per frame: True in transitions (more noise)
+    spans_frames: list[tuple[str, int, int]] = []
+    ref_size: float | None = None
+    end_pose: np.ndarray | None = None  # the last placed frame
+    pending: tuple[int, bool] | None = None  # the transition after the previous letter: (frames, doubled)
+    frame_no = 0
+    for clip, (dwell_n, trans_n), dbl in zip(chosen, segments, doubled, strict=True):
+        bounce = 0.0
+        raw = clip.points.astype(np.float64) * scale
+        if clip.handedness != handedness:  # the other hand: mirror it into the signing hand
+            raw[..., 0] = width - raw[..., 0]
+        if clip.letter in MOVING_LETTERS:
+            dwell = _resample(raw[_first_settled(clip.points, aspect) :], dwell_n)
+        else:
+            a, b = _steady_window(raw, max(4, round(0.4 * len(raw))))
+            dwell = _play(raw[a:b], dwell_n, rng)
+        hand_px = _palm_size(raw)
+        if ref_size is None:
+            ref_size = hand_px
+        k = float(np.clip(ref_size / max(hand_px, 1e-6), 0.7, 1.4))
+        dwell = dwell[0, 0] + (dwell - dwell[0, 0]) * k  # the same hand size throughout, scaled about the wrist
+        if end_pose is None:
+            offset = np.zeros(3)
+        else:
+            assert pending is not None
+            offset, bounce = _letter_offset(end_pose, pending[1], dwell[0, 0], side, drift, rng)
+        dwell = dwell + offset
+        if end_pose is not None:
+            assert pending is not None
+            n_tr = pending[0]
+            u = np.arange(1, n_tr + 1) / (n_tr + 1)
+            w = _ease(u)[:, None, None]
+            trans = (1 - w) * end_pose[None] + w * dwell[0][None]
+            trans[:, :, 1] += bounce * np.sin(np.pi * u)[:, None]  # image y grows downwards: a dip
+            pieces.append(trans)
+            moving.append(np.ones(n_tr, bool))
+            frame_no += n_tr
+        spans_frames.append((clip.letter, frame_no, frame_no + len(dwell) - 1))
+        pieces.append(dwell)
+        moving.append(np.zeros(len(dwell), bool))
+        frame_no += len(dwell)
+        end_pose = dwell[-1]
+        pending = (trans_n, dbl)
+    return np.concatenate(pieces), np.concatenate(moving), spans_frames
+
+
+def _noisy_in_frame(
+    pts: np.ndarray,
+    mov: np.ndarray,
+    rng: np.random.Generator,
+    noise: float,
+    move_noise: float,
+    noise_corr: float,
+    size: tuple[int, int],
+) -> np.ndarray:
+    """Landmark noise (more while moving), then the whole word kept where the first letter was and inside
+    the image."""
+    width, height = size
+    sizes = np.array([_hand_size(p) for p in pts])
+    pts = pts + _noise(rng, len(pts), np.where(mov, move_noise, noise) * sizes, noise_corr)
+    wrists = pts[:, 0, :2]
+    pts[..., :2] -= wrists.mean(0) - pts[0, 0, :2]
+    lo, hi = pts[..., :2].reshape(-1, 2).min(0), pts[..., :2].reshape(-1, 2).max(0)
+    room = np.array([width, height], np.float64)
+    shift = np.where(lo < 0.02 * room, 0.02 * room - lo, 0.0) + np.where(hi > 0.98 * room, 0.98 * room - hi, 0.0)
+    pts[..., :2] += shift
+    return pts
+
+
 def build_stream(
     word: str,
     clips: Mapping[str, Sequence[LetterClip]],
@@ -250,102 +384,20 @@ def build_stream(
     (width, height); see the module docstring. ``rest_s``: seconds without a hand before and after;
     ``noise``/``move_noise``: landmark noise (std, fraction of the hand's size) dwelling/moving;
     ``drift``: sideways drift per letter towards the signer's dominant side (hand sizes, range)."""
-    word = word.upper()
-    if not word or any(ch not in LETTERS for ch in word):
-        raise AslkitError(f"cannot build a stream of {word!r}: letters A-Z only")
-    missing = sorted({ch for ch in word if not clips.get(ch)})
-    if missing:
-        raise AslkitError(f"no clips of {', '.join(missing)} to spell {word!r}")
-    if not (0.2 <= rate_lps <= 15.0) or not (5.0 <= fps <= 240.0):
-        raise AslkitError(f"rate {rate_lps} letters/s at {fps} FPS is outside what a signer does")
+    word = _check_word(word, clips, rate_lps, fps)
     rng = np.random.default_rng(seed)
     width, height = size
     scale = np.array([width, height, width], np.float64)
-    aspect = width / height
 
-    # one clip per letter; a doubled letter takes another clip than the one before when there is one
-    chosen: list[LetterClip] = []
-    for i, ch in enumerate(word):
-        pool = list(clips[ch])
-        if ch in MOVING_LETTERS:  # a movement is used whole: leave out takes where the tracker jumped
-            pool = [
-                c for c in pool if _max_jump(c.points[_first_settled(c.points, aspect) :], aspect)[0] <= 0.6
-            ] or pool
-        if i and word[i - 1] == ch and len(pool) > 1:
-            pool = [c for c in pool if c is not chosen[-1]]
-        chosen.append(pool[int(rng.integers(len(pool)))])
+    chosen = _choose_clips(word, clips, rng, width / height)
     handedness = max(("Left", "Right"), key=lambda h: (sum(c.handedness == h for c in chosen), h == "Left"))
     # the signer's dominant side in the image: a right hand ("Left") drifts towards -x (unmirrored camera)
     side = -1.0 if handedness == "Left" else 1.0
 
     doubled = [i + 1 < len(word) and word[i] == word[i + 1] for i in range(len(word))]
     segments = _segments(word, rate_lps, fps, rng, doubled)
-
-    pieces: list[np.ndarray] = []  # (n, 21, 3) pixels, already placed
-    moving: list[np.ndarray] = []  # per frame: True in transitions (more noise)
-    spans_frames: list[tuple[str, int, int]] = []
-    ref_size: float | None = None
-    end_pose: np.ndarray | None = None  # the last placed frame
-    pending: tuple[int, bool] | None = None  # the transition after the previous letter: (frames, doubled)
-    frame_no = 0
-    for clip, (dwell_n, trans_n), dbl in zip(chosen, segments, doubled, strict=True):
-        bounce = 0.0
-        raw = clip.points.astype(np.float64) * scale
-        if clip.handedness != handedness:  # the other hand: mirror it into the signing hand
-            raw[..., 0] = width - raw[..., 0]
-        if clip.letter in MOVING_LETTERS:
-            dwell = _resample(raw[_first_settled(clip.points, aspect) :], dwell_n)
-        else:
-            a, b = _steady_window(raw, max(4, round(0.4 * len(raw))))
-            dwell = _play(raw[a:b], dwell_n, rng)
-        size = _palm_size(raw)
-        if ref_size is None:
-            ref_size = size
-        k = float(np.clip(ref_size / max(size, 1e-6), 0.7, 1.4))
-        dwell = dwell[0, 0] + (dwell - dwell[0, 0]) * k  # the same hand size throughout, scaled about the wrist
-        if end_pose is None:
-            offset = np.zeros(3)
-        else:
-            hand = _hand_size(end_pose)
-            step = np.array([side * rng.uniform(*drift), rng.uniform(-0.03, 0.03), 0.0]) * hand
-            slide = np.zeros(3)
-            assert pending is not None
-            if pending[1]:  # a doubled letter: the hand slides sideways, or bounces down and back up
-                if rng.random() < 0.5:
-                    slide = np.array([side * rng.uniform(0.3, 0.6), 0.0, 0.0]) * hand
-                else:
-                    bounce = rng.uniform(0.3, 0.6) * hand
-            offset = end_pose[0] + step + slide - dwell[0, 0]
-            offset[2] = 0.0  # MediaPipe's z is relative to the wrist
-        dwell = dwell + offset
-        if end_pose is not None:
-            assert pending is not None
-            n_tr = pending[0]
-            u = np.arange(1, n_tr + 1) / (n_tr + 1)
-            w = _ease(u)[:, None, None]
-            trans = (1 - w) * end_pose[None] + w * dwell[0][None]
-            trans[:, :, 1] += bounce * np.sin(np.pi * u)[:, None]  # image y grows downwards: a dip
-            pieces.append(trans)
-            moving.append(np.ones(n_tr, bool))
-            frame_no += n_tr
-        spans_frames.append((clip.letter, frame_no, frame_no + len(dwell) - 1))
-        pieces.append(dwell)
-        moving.append(np.zeros(len(dwell), bool))
-        frame_no += len(dwell)
-        end_pose = dwell[-1]
-        pending = (trans_n, dbl)
-
-    pts = np.concatenate(pieces)
-    mov = np.concatenate(moving)
-    sizes = np.array([_hand_size(p) for p in pts])
-    pts = pts + _noise(rng, len(pts), np.where(mov, move_noise, noise) * sizes, noise_corr)
-    # keep the whole word where the first letter was, and inside the image
-    wrists = pts[:, 0, :2]
-    pts[..., :2] -= wrists.mean(0) - pts[0, 0, :2]
-    lo, hi = pts[..., :2].reshape(-1, 2).min(0), pts[..., :2].reshape(-1, 2).max(0)
-    room = np.array([width, height], np.float64)
-    shift = np.where(lo < 0.02 * room, 0.02 * room - lo, 0.0) + np.where(hi > 0.98 * room, 0.98 * room - hi, 0.0)
-    pts[..., :2] += shift
+    pts, mov, spans_frames = _place_letters(chosen, segments, doubled, size, handedness, side, drift, rng)
+    pts = _noisy_in_frame(pts, mov, rng, noise, move_noise, noise_corr, size)
 
     before, after = (max(0, round(s * fps)) for s in rest_s)
     frames: list[HandsResult] = [HandsResult(width, height, [], "synthetic") for _ in range(before)]

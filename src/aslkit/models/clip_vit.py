@@ -153,52 +153,68 @@ def _resample_positions(pos, grid: int, folder: Path):
 
 
 # ---- the module -----------------------------------------------------------------------------------------------
+def _pretrained_config(pretrained: str, size: dict[str, Any]) -> tuple[Any, Any, dict[str, tuple[Any, Any]], int, str]:
+    """The vision config and weights to build with: (config, tower state or None, {key: (given, used)} where a
+    folder's config overrode the arguments, the folder's own image side or 0, the folder read or "").
+    A folder's config wins over the size arguments (warned), except the image side, which resamples positions."""
+    from transformers import CLIPVisionConfig
+
+    overrides: dict[str, tuple[Any, Any]] = {}
+    if not pretrained:
+        if size["hidden_size"] % size["num_attention_heads"]:
+            raise ModelError("clip-vit: hidden_size must be a multiple of num_attention_heads")
+        if size["image_size"] % size["patch_size"]:
+            raise ModelError("clip-vit: image_size must be a multiple of patch_size")
+        return CLIPVisionConfig(**size), None, overrides, 0, ""
+    folder = Path(pretrained).expanduser()
+    vcfg = _vision_config_from_folder(_read_folder_config(folder))
+    files = _weight_files(folder)
+    state = _vision_state_dict(files)
+    if not state:
+        raise ModelError(f"{files[0]}: holds no CLIP vision-tower weights (no '{_VISION_PREFIX}*' tensors)")
+    for k in _CONFIG_KEYS:
+        if k != "image_size" and getattr(vcfg, k) != size[k]:
+            overrides[k] = (size[k], getattr(vcfg, k))
+    if overrides:  # stacklevel: _build's caller's caller, as when this was inline in _build
+        diff = ", ".join(f"{k}={used} (not {given})" for k, (given, used) in overrides.items())
+        warnings.warn(f"clip-vit: {folder} sets {diff}; the folder's config is used", stacklevel=4)
+    native_size = int(vcfg.image_size)
+    want = int(size["image_size"])
+    if want != native_size:  # the input side is the caller's (images are prepared at it): resample positions
+        if want % vcfg.patch_size:
+            raise ModelError(f"clip-vit: image_size {want} is not a multiple of the patch size {vcfg.patch_size}")
+        key = "embeddings.position_embedding.weight"
+        if key in state:
+            state[key] = _resample_positions(state[key], want // vcfg.patch_size, folder)
+        warnings.warn(
+            f"clip-vit: {folder} was trained at {native_size} px; position embeddings resampled to {want} px",
+            stacklevel=4,
+        )
+        vcfg.image_size = want
+    return vcfg, state, overrides, native_size, str(folder)
+
+
+def _load_tower(model: Any, state: dict[str, Any], source: str) -> None:
+    """Load a folder's vision-tower weights into the model; shapes that disagree or missing tensors are errors."""
+    try:
+        missing, _unexpected = model.encoder.vision_model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # shapes that disagree with the folder's own config
+        why = str(exc).strip().splitlines()[-1].strip()
+        raise ModelError(f"{source}: weights do not fit its config.json ({why})") from None
+    if missing:
+        raise ModelError(f"{source}: weights lack {len(missing)} vision-tower tensor(s), e.g. {missing[0]!r}")
+
+
 def _build(num_classes: int, *, dropout: float, pretrained: str, **size: Any):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: nothing here asks the hub, nothing may
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
     from torch import nn
-    from transformers import CLIPVisionConfig, CLIPVisionModel
+    from transformers import CLIPVisionModel
 
     from aslkit.models._image_base import ImageClassifier
 
-    overrides: dict[str, tuple[Any, Any]] = {}
-    native_size = 0
-    state = None
-    source = ""
-    if pretrained:
-        folder = Path(pretrained).expanduser()
-        vcfg = _vision_config_from_folder(_read_folder_config(folder))
-        files = _weight_files(folder)
-        state = _vision_state_dict(files)
-        if not state:
-            raise ModelError(f"{files[0]}: holds no CLIP vision-tower weights (no '{_VISION_PREFIX}*' tensors)")
-        for k in _CONFIG_KEYS:
-            if k != "image_size" and getattr(vcfg, k) != size[k]:
-                overrides[k] = (size[k], getattr(vcfg, k))
-        if overrides:
-            diff = ", ".join(f"{k}={used} (not {given})" for k, (given, used) in overrides.items())
-            warnings.warn(f"clip-vit: {folder} sets {diff}; the folder's config is used", stacklevel=3)
-        native_size = int(vcfg.image_size)
-        want = int(size["image_size"])
-        if want != native_size:  # the input side is the caller's (images are prepared at it): resample positions
-            if want % vcfg.patch_size:
-                raise ModelError(f"clip-vit: image_size {want} is not a multiple of the patch size {vcfg.patch_size}")
-            key = "embeddings.position_embedding.weight"
-            if key in state:
-                state[key] = _resample_positions(state[key], want // vcfg.patch_size, folder)
-            warnings.warn(
-                f"clip-vit: {folder} was trained at {native_size} px; position embeddings resampled to {want} px",
-                stacklevel=3,
-            )
-            vcfg.image_size = want
-        source = str(folder)
-    else:
-        if size["hidden_size"] % size["num_attention_heads"]:
-            raise ModelError("clip-vit: hidden_size must be a multiple of num_attention_heads")
-        if size["image_size"] % size["patch_size"]:
-            raise ModelError("clip-vit: image_size must be a multiple of patch_size")
-        vcfg = CLIPVisionConfig(**size)
+    vcfg, state, overrides, native_size, source = _pretrained_config(pretrained, size)
     if vcfg.num_channels != 3:
         raise ModelError(f"clip-vit: the vision tower reads {vcfg.num_channels} channels, not RGB")
     vcfg.attention_dropout = 0.0
@@ -226,13 +242,7 @@ def _build(num_classes: int, *, dropout: float, pretrained: str, **size: Any):
 
     model = ClipViTClassifier()
     if state is not None:
-        try:
-            missing, _unexpected = model.encoder.vision_model.load_state_dict(state, strict=False)
-        except RuntimeError as exc:  # shapes that disagree with the folder's own config
-            why = str(exc).strip().splitlines()[-1].strip()
-            raise ModelError(f"{source}: weights do not fit its config.json ({why})") from None
-        if missing:
-            raise ModelError(f"{source}: weights lack {len(missing)} vision-tower tensor(s), e.g. {missing[0]!r}")
+        _load_tower(model, state, source)
     model.config_kwargs = {
         **{k: getattr(vcfg, k) for k in _CONFIG_KEYS},
         "dropout": dropout,

@@ -84,6 +84,146 @@ class LoopResult:
     best_state: dict[str, Any] | None
 
 
+def _phase_index(phases: list[Phase], epoch: int) -> int:
+    """The phase that ``epoch`` (1-based) trains in."""
+    return max(i for i, p in enumerate(phases) if p.first_epoch <= epoch)
+
+
+def _optimizer(model, cfg: TrainConfig, phases: list[Phase], pi: int, steps_per_epoch: int) -> tuple[Any, Any]:
+    """A fresh AdamW and scheduler for phase ``pi``, after making its blocks trainable; OneCycle spans the phase."""
+    import torch
+
+    ph = phases[pi]
+    if ph.trainable is not None:
+        model.set_trainable(ph.trainable)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=ph.lr, weight_decay=cfg.weight_decay)
+    end = phases[pi + 1].first_epoch - 1 if pi + 1 < len(phases) else cfg.epochs
+    if cfg.scheduler == "onecycle":
+        total = max(1, (end - ph.first_epoch + 1) * steps_per_epoch)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=ph.lr, total_steps=total, pct_start=0.15)
+    else:
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.step_size, gamma=cfg.gamma)
+    return opt, sched
+
+
+@dataclass
+class _LoopState:
+    """Where the loop stands: its phases, history, best epoch so far, next epoch and current optimizer."""
+
+    phases: list[Phase]
+    history: list[dict[str, float]]
+    best_loss: float
+    best_epoch: int
+    best_state: dict[str, Any] | None
+    start: int
+    pi: int = 0
+    opt: Any = None
+    sched: Any = None
+
+
+def _start_state(
+    model,
+    cfg: TrainConfig,
+    phases: list[Phase],
+    steps_per_epoch: int,
+    rng: np.random.Generator,
+    resume: tuple[dict[str, Any], dict[str, Any]] | None,
+) -> _LoopState:
+    """A new run's first state, or a checkpoint's: weights, history, random states, optimizer and scheduler
+    restored, so that the resumed run ends with exactly the weights of an uninterrupted one."""
+    import torch
+
+    if resume is None:
+        st = _LoopState(phases, [], float("inf"), 0, None, 1)
+        st.pi = _phase_index(phases, st.start)
+        st.opt, st.sched = _optimizer(model, cfg, phases, st.pi, steps_per_epoch)
+        return st
+    state, tensors = resume
+    phases = [Phase(**p) for p in state.get("phases", [])] or phases  # the run's own, as it began
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+    st = _LoopState(
+        phases, list(state["history"]), float(state["best_loss"]), int(state["best_epoch"]), best or None, 0
+    )
+    st.start = int(state["epoch"]) + 1
+    rng.bit_generator.state = state["numpy_rng"]
+    torch.set_rng_state(tensors["torch_rng"])
+    st.pi = _phase_index(phases, st.start - 1)
+    st.opt, st.sched = _optimizer(model, cfg, phases, st.pi, steps_per_epoch)
+    restore_optimizer(st.opt, tensors, state["optimizer"])
+    st.sched.load_state_dict(state["scheduler"])
+    if _phase_index(phases, st.start) != st.pi:  # the next epoch starts a new phase
+        st.pi = _phase_index(phases, st.start)
+        st.opt, st.sched = _optimizer(model, cfg, phases, st.pi, steps_per_epoch)
+    return st
+
+
+def _tensorboard(run_dir: Path | None):
+    """A TensorBoard writer under run_dir/tb, or None (no run folder, or TensorBoard cannot start)."""
+    if run_dir is None:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+
+        return SummaryWriter(str(Path(run_dir) / "tb"))
+    except Exception:  # noqa: BLE001 - logs are a convenience, never a reason to stop training
+        return None
+
+
+def _train_epoch(
+    model,
+    cfg: TrainConfig,
+    st: _LoopState,
+    batches: Callable[[int, np.random.Generator], Iterable[tuple[Any, Any]]],
+    epoch: int,
+    rng: np.random.Generator,
+    loss_fn: Callable[[Any, Any], Any],
+    accuracy_hits: Callable[[Any, Any], int],
+) -> tuple[float, int, int]:
+    """One pass over ``batches(epoch, rng)``, clipping gradients and stepping the scheduler;
+    returns (summed loss, hits, samples)."""
+    from torch import nn
+
+    model.train()
+    tot, correct, n = 0.0, 0, 0
+    for x, y in batches(epoch, rng):
+        logits = model(*x) if isinstance(x, tuple) else model(x)  # sequence models take (x, mask)
+        loss = loss_fn(logits, y)
+        st.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
+        st.opt.step()
+        if cfg.scheduler == "onecycle":
+            st.sched.step()
+        tot += loss.item() * len(y)
+        correct += accuracy_hits(logits.detach(), y)
+        n += len(y)
+    if cfg.scheduler == "step":
+        st.sched.step()
+    return tot, correct, n
+
+
+def _epoch_record(
+    model, epoch: int, validate: Callable[[], tuple[float, float] | None], sched, tot: float, correct: int, n: int
+) -> dict[str, float]:
+    """The epoch's line of the history: training figures, validation (or training, without any) and the lr."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        val = validate()
+    vloss, vacc = val if val is not None else (tot / max(n, 1), correct / max(n, 1))
+    return {
+        "epoch": epoch,
+        "train_loss": tot / max(n, 1),
+        "train_acc": correct / max(n, 1),
+        "val_loss": vloss,
+        "val_acc": vacc,
+        "lr": sched.get_last_lr()[0],
+    }
+
+
 def fit_loop(
     model,
     cfg: TrainConfig,
@@ -103,124 +243,60 @@ def fit_loop(
     (lowest validation loss) weights, in eval mode; returns the history and those weights.
     ``batches(epoch, rng)`` yields (x, y) for one epoch;
     ``validate()`` returns (val_loss, val_acc) in eval mode, or None to use training figures."""
-    import torch
-    from torch import nn
     from tqdm import tqdm
 
     rng = np.random.default_rng(cfg.seed)
-    history: list[dict[str, float]] = []
-    best_loss, best_epoch, best_state = float("inf"), 0, None
-    start = 1
-
-    def phase_at(epoch: int) -> int:
-        return max(i for i, p in enumerate(phases) if p.first_epoch <= epoch)
-
-    def build(pi: int):
-        ph = phases[pi]
-        if ph.trainable is not None:
-            model.set_trainable(ph.trainable)
-        params = [p for p in model.parameters() if p.requires_grad]
-        opt = torch.optim.AdamW(params, lr=ph.lr, weight_decay=cfg.weight_decay)
-        end = phases[pi + 1].first_epoch - 1 if pi + 1 < len(phases) else cfg.epochs
-        if cfg.scheduler == "onecycle":
-            total = max(1, (end - ph.first_epoch + 1) * steps_per_epoch)
-            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=ph.lr, total_steps=total, pct_start=0.15)
-        else:
-            sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.step_size, gamma=cfg.gamma)
-        return opt, sched
-
-    if resume is not None:
-        state, tensors = resume
-        phases = [Phase(**p) for p in state.get("phases", [])] or phases  # the run's own, as it began
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
-        best_state = best or None
-        history = list(state["history"])
-        best_loss, best_epoch = float(state["best_loss"]), int(state["best_epoch"])
-        start = int(state["epoch"]) + 1
-        rng.bit_generator.state = state["numpy_rng"]
-        torch.set_rng_state(tensors["torch_rng"])
-        pi = phase_at(start - 1)
-        opt, sched = build(pi)
-        restore_optimizer(opt, tensors, state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        if phase_at(start) != pi:  # the next epoch starts a new phase
-            pi = phase_at(start)
-            opt, sched = build(pi)
-    else:
-        pi = phase_at(start)
-        opt, sched = build(pi)
-
-    writer = None
-    if run_dir is not None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-
-            writer = SummaryWriter(str(Path(run_dir) / "tb"))
-        except Exception:  # noqa: BLE001 - logs are a convenience, never a reason to stop training
-            writer = None
+    st = _start_state(model, cfg, phases, steps_per_epoch, rng, resume)
+    writer = _tensorboard(run_dir)
     bar = tqdm(
-        range(start, cfg.epochs + 1),
+        range(st.start, cfg.epochs + 1),
         desc=desc,
         unit="epoch",
-        initial=start - 1,
+        initial=st.start - 1,
         total=cfg.epochs,
         disable=not progress,
         file=sys.stderr,
         mininterval=0.5 if sys.stderr.isatty() else 15.0,  # logs and CI get a line every 15 s, not every epoch
     )
-    stopped = start > 1 and start - best_epoch > cfg.patience
+    stopped = st.start > 1 and st.start - st.best_epoch > cfg.patience
     for epoch in bar if not stopped else []:
-        if phase_at(epoch) != pi:
-            pi = phase_at(epoch)
-            opt, sched = build(pi)
-        model.train()
-        tot, correct, n = 0.0, 0, 0
-        for x, y in batches(epoch, rng):
-            logits = model(*x) if isinstance(x, tuple) else model(x)  # sequence models take (x, mask)
-            loss = loss_fn(logits, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
-            opt.step()
-            if cfg.scheduler == "onecycle":
-                sched.step()
-            tot += loss.item() * len(y)
-            correct += accuracy_hits(logits.detach(), y)
-            n += len(y)
-        if cfg.scheduler == "step":
-            sched.step()
-        model.eval()
-        with torch.no_grad():
-            val = validate()
-        vloss, vacc = val if val is not None else (tot / max(n, 1), correct / max(n, 1))
-        rec = {
-            "epoch": epoch,
-            "train_loss": tot / max(n, 1),
-            "train_acc": correct / max(n, 1),
-            "val_loss": vloss,
-            "val_acc": vacc,
-            "lr": sched.get_last_lr()[0],
-        }
-        history.append(rec)
+        if _phase_index(st.phases, epoch) != st.pi:
+            st.pi = _phase_index(st.phases, epoch)
+            st.opt, st.sched = _optimizer(model, cfg, st.phases, st.pi, steps_per_epoch)
+        tot, correct, n = _train_epoch(model, cfg, st, batches, epoch, rng, loss_fn, accuracy_hits)
+        rec = _epoch_record(model, epoch, validate, st.sched, tot, correct, n)
+        st.history.append(rec)
         if writer is not None:
             for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
                 writer.add_scalar(k, rec[k], epoch)
-        if vloss < best_loss - 1e-4:
-            best_loss, best_epoch = vloss, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        bar.set_postfix(loss=f"{rec['train_loss']:.3f}", val_loss=f"{vloss:.3f}", val_acc=f"{vacc:.3f}")
+        vloss = rec["val_loss"]
+        if vloss < st.best_loss - 1e-4:
+            st.best_loss, st.best_epoch = vloss, epoch
+            st.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        bar.set_postfix(loss=f"{rec['train_loss']:.3f}", val_loss=f"{vloss:.3f}", val_acc=f"{rec['val_acc']:.3f}")
         if run_dir is not None:
-            _checkpoint(run_dir, epoch, model, best_state, opt, sched, rng, history, best_loss, best_epoch, phases)
-        if epoch - best_epoch >= cfg.patience:
+            _checkpoint(
+                run_dir,
+                epoch,
+                model,
+                st.best_state,
+                st.opt,
+                st.sched,
+                rng,
+                st.history,
+                st.best_loss,
+                st.best_epoch,
+                st.phases,
+            )
+        if epoch - st.best_epoch >= cfg.patience:
             break
     bar.close()
     if writer is not None:
         writer.close()
-    if best_state is not None:  # every caller saves the best epoch's weights, not the last epoch's
-        model.load_state_dict(best_state)
+    if st.best_state is not None:  # every caller saves the best epoch's weights, not the last epoch's
+        model.load_state_dict(st.best_state)
     model.eval()
-    return LoopResult(history, best_epoch, best_state)
+    return LoopResult(st.history, st.best_epoch, st.best_state)
 
 
 def _checkpoint(run_dir, epoch, model, best_state, opt, sched, rng, history, best_loss, best_epoch, phases) -> None:

@@ -91,6 +91,43 @@ def _evaluate_split(model: TrainedModel, data: LandmarkSet) -> dict:
     return end_to_end_metrics(d.labels, list(preds), has, model.labels)
 
 
+def _landmark_arrays(
+    train: LandmarkSet, valid: LandmarkSet, labels: list[str], cfg: TrainConfig
+) -> tuple[np.ndarray, Any, Any, Any, np.ndarray, np.ndarray]:
+    """The rows with a hand and their tensors: training rows, their classes, validation features and
+    classes (None without any), the training features (for normalization) and each row's rotation range
+    (motion letters rotate less, so their movement is not mistaken for tilt)."""
+    import torch
+
+    lab_idx = {lab: i for i, lab in enumerate(labels)}
+    tr = np.flatnonzero(train.has_hand)
+    va = np.flatnonzero(valid.has_hand)
+    if len(tr) == 0:
+        raise DatasetError("no hand was found in any training image; nothing to train on")
+    ytr = torch.tensor([lab_idx[train.labels[i]] for i in tr])
+    xva = torch.from_numpy(featurize(valid.pts[va])) if len(va) else None
+    yva = torch.tensor([lab_idx[valid.labels[i]] for i in va]) if len(va) else None
+    base = featurize(train.pts[tr])
+    motion = {m.strip() for m in cfg.augment.motion_labels.split(",") if m.strip()}
+    rot_range = np.array(
+        [cfg.augment.motion_rotate_deg if train.labels[i] in motion else cfg.augment.rotate_deg for i in tr],
+        np.float32,
+    )
+    return tr, ytr, xva, yva, base, rot_range
+
+
+def _loss(logits: Any, y: Any, fn: Callable) -> Any:
+    """The loss of a model or of an ensemble (logits of shape members x batch x classes)."""
+    if logits.dim() == 3:  # ensemble: every member learns the labels
+        return sum(fn(m, y) for m in logits) / len(logits)
+    return fn(logits, y)
+
+
+def _probs(logits: Any) -> Any:
+    """Class probabilities; an ensemble's are its members' mean."""
+    return logits.softmax(-1).mean(0) if logits.dim() == 3 else logits.softmax(-1)
+
+
 def fit_landmark_model(
     train: LandmarkSet,
     valid: LandmarkSet,
@@ -108,20 +145,7 @@ def fit_landmark_model(
 
     seed_everything(cfg.seed)
     torch.set_num_threads(1)  # small MLPs: one thread is as fast, and leaves the other core to MediaPipe
-    lab_idx = {lab: i for i, lab in enumerate(labels)}
-    tr = np.flatnonzero(train.has_hand)
-    va = np.flatnonzero(valid.has_hand)
-    if len(tr) == 0:
-        raise DatasetError("no hand was found in any training image; nothing to train on")
-    ytr = torch.tensor([lab_idx[train.labels[i]] for i in tr])
-    xva = torch.from_numpy(featurize(valid.pts[va])) if len(va) else None
-    yva = torch.tensor([lab_idx[valid.labels[i]] for i in va]) if len(va) else None
-    base = featurize(train.pts[tr])
-    motion = {m.strip() for m in cfg.augment.motion_labels.split(",") if m.strip()}
-    rot_range = np.array(
-        [cfg.augment.motion_rotate_deg if train.labels[i] in motion else cfg.augment.rotate_deg for i in tr],
-        np.float32,
-    )
+    tr, ytr, xva, yva, base, rot_range = _landmark_arrays(train, valid, labels, cfg)
 
     kwargs = model_kwargs(cfg.model, **cfg.model_kwargs)
     model = create_model(cfg.model, feature_dim(), len(labels), **kwargs)
@@ -130,14 +154,6 @@ def fit_landmark_model(
     weight = class_weights(ytr.numpy(), len(labels)) if cfg.class_weights else None
     loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing)
     eval_loss = nn.CrossEntropyLoss(weight=weight)
-
-    def _loss(logits: torch.Tensor, y: torch.Tensor, fn) -> torch.Tensor:
-        if logits.dim() == 3:  # ensemble: every member learns the labels
-            return sum(fn(m, y) for m in logits) / len(logits)
-        return fn(logits, y)
-
-    def _probs(logits: torch.Tensor) -> torch.Tensor:
-        return logits.softmax(-1).mean(0) if logits.dim() == 3 else logits.softmax(-1)
 
     steps = max(1, int(np.ceil(len(tr) / cfg.batch_size)))
 
@@ -386,6 +402,165 @@ TRAINERS: dict[InputKind, TrainTask] = {
 }
 
 
+def _run_settings(
+    data: str | Path | list[str | Path] | None,
+    out: str | Path | None,
+    model: str | None,
+    command: str | None,
+    resume: str | Path | None,
+    overrides: dict[str, Any],
+) -> tuple[TrainConfig, Path, list, str | None, tuple[dict, dict] | None]:
+    """The run's config, folder, data paths, command and checkpoint: a resumed run's own, else the arguments'."""
+    if resume is not None:
+        if data or overrides or model:
+            raise AslkitError("--resume continues a run with its own data and options; give nothing else")
+        run_dir = Path(resume)
+        if (run_dir / "model.json").exists():
+            raise AslkitError(f"{run_dir} already finished (it holds model.json); nothing to resume")
+        paths, saved, command = _resume_settings(run_dir)
+        ckpt = load_checkpoint(run_dir)
+        return TrainConfig.from_defaults(**saved), run_dir, paths, command, ckpt
+    if out is None:
+        raise AslkitError("give --out RUN_DIR (a new folder for this run)")
+    name = model or TrainConfig.from_defaults().model
+    info = get_model_info(name)
+    cfg = TrainConfig.from_defaults(info.train_defaults, model=name, **overrides)
+    run_dir = Path(out)
+    paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
+    check_run_folder(run_dir, paths)
+    return cfg, run_dir, paths, command, None
+
+
+def _task_for(cfg: TrainConfig, paths: list) -> TrainTask:
+    """The task-table row for the model's input kind, once the options it cannot use are ruled out."""
+    info = get_model_info(cfg.model)
+    task = TRAINERS.get(info.input)
+    if task is None:
+        raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` cannot feed yet")
+    parse_views(cfg.views)
+    check_crop_mode(cfg.crop)
+    if cfg.video_like and not task.video_like:
+        raise AslkitError(f"--video-like is for landmark models (photos through MediaPipe), not {cfg.model!r}")
+    if not paths:
+        raise DatasetError("no training data given")
+    return task
+
+
+@dataclass
+class _RunData:
+    """Everything ``train`` loaded and split: the whole set, the index of each split and the sets to fit on."""
+
+    all_data: Any
+    readable: np.ndarray  # rows that could be read (before any fitting)
+    not_chosen: dict[str, int]
+    labels: list[str]
+    tr_idx: np.ndarray
+    va_idx: np.ndarray
+    te_idx: np.ndarray
+    unseen: dict[str, int]
+    train_set: Any
+    valid_set: Any
+    fit_set: Any
+    copies: Any
+
+
+def _load_and_split(task: TrainTask, paths: list, cfg: TrainConfig, cache_dir, progress: bool) -> _RunData:
+    """Load the data, keep the chosen classes, split it and add --video-like copies to the training side."""
+    origin: list[tuple[ImageDataset, int] | None]  # landmark rows: their photo, for --video-like
+    all_data, origin = task.load(paths, cfg, cache_dir, progress)
+    all_data, not_chosen, chosen = _chosen_classes(all_data, cfg.classes)
+    labels = sort_labels(set(all_data.labels))
+    if len(labels) < 2:
+        raise DatasetError(f"need at least 2 classes to train, found {labels}")
+    tr_idx, va_idx, te_idx = _split(all_data, cfg)
+    readable = all_data.readable
+    tr_idx, va_idx = tr_idx[readable[tr_idx]], va_idx[readable[va_idx]]
+    unseen: dict[str, int] = {}
+    if task.own_classes:  # a held-out signer may have signed classes nobody else did
+        labels = sort_labels({all_data.labels[i] for i in tr_idx})
+        va_idx, _ = _known(all_data, va_idx, labels)
+        te_idx, unseen = _known(all_data, te_idx, labels)
+        if len(labels) < 2:
+            raise DatasetError(f"need at least 2 classes on the training side, found {labels}")
+    train_set, valid_set = all_data.subset(tr_idx), all_data.subset(va_idx)
+    fit_set, copies = train_set, None
+    if cfg.video_like:  # degraded copies of the training side's photos only
+        copies = _video_like_copies([origin[chosen[i]] for i in tr_idx], cfg, cache_dir, progress)
+        if copies is None:
+            raise DatasetError("--video-like degrades photos, and the training data holds landmark files only")
+        fit_set = concat([train_set, copies])
+    return _RunData(
+        all_data, readable, not_chosen, labels, tr_idx, va_idx, te_idx, unseen, train_set, valid_set, fit_set, copies
+    )
+
+
+def _run_config(d: _RunData, cfg: TrainConfig, paths: list, command: str | None) -> dict[str, Any]:
+    """config.json: the command, data and options of the run, its classes and split sizes."""
+    config = {
+        "command": command,
+        "data": [str(p) for p in paths],
+        "data_resolved": [str(Path(p).resolve()) for p in paths],  # --resume works from any folder
+        "train": cfg.to_dict(),
+        "labels": d.labels,
+        "counts": {lab: d.all_data.labels.count(lab) for lab in d.labels},
+        "split_sizes": {"train": len(d.tr_idx), "valid": len(d.va_idx), "test": len(d.te_idx)},
+    }
+    if d.copies is not None:
+        config["video_like_copies"] = {"count": len(d.copies), "with_hand": int(d.copies.has_hand.sum())}
+    if d.not_chosen:
+        config["left_out_classes"] = d.not_chosen
+    return config
+
+
+def _run_metrics(
+    d: _RunData,
+    trained: TrainedModel,
+    evaluate_split: Callable[[TrainedModel, Any], dict],
+    hand_rate: float | None,
+    t0: float,
+    ckpt: tuple[dict, dict] | None,
+) -> dict[str, Any]:
+    """metrics.json: each split's scores, what was unreadable or left out, time taken and the best epoch."""
+    # clips and videos that could not be read at all are not in the set: (file, why) in its errors
+    left_out = [why for _, why in d.all_data.errors] if isinstance(d.all_data, SequenceSet) else []
+    metrics: dict[str, Any] = {
+        "detection_rate_all": hand_rate,
+        "unreadable": int((~d.readable).sum()) + len(left_out),
+        "train": evaluate_split(trained, d.train_set),
+        "valid": evaluate_split(trained, d.valid_set),
+    }
+    if left_out:
+        metrics["left_out_files"] = left_out
+    if len(d.te_idx):
+        metrics["test"] = evaluate_split(trained, d.all_data.subset(d.te_idx))
+    if d.unseen:
+        metrics["test_left_out"] = d.unseen  # label -> clips of classes the training side never had
+    metrics["train_seconds"] = round(time.time() - t0, 1)
+    if ckpt is not None:
+        metrics["resumed_after_epoch"] = int(ckpt[0]["epoch"])
+    metrics["best_epoch"] = trained.meta["best_epoch"]
+    return metrics
+
+
+def _write_run(run_dir: Path, trained: TrainedModel, history: list[dict], metrics: dict[str, Any]) -> None:
+    """The finished run folder: model, history, metrics, curves, confusion matrix and report; no checkpoint."""
+    trained.save(run_dir, "model")
+    (run_dir / "history.json").write_text(json.dumps(history), encoding="utf-8")
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    plot_curves(history, run_dir / "curves.png")
+    shown = metrics.get("test", metrics["valid"])
+    split_name = "test" if "test" in metrics else "valid"
+    cm = shown["confusion_matrix"]
+    plot_confusion(cm["matrix"], cm["labels"], run_dir / "confusion_matrix.png", f"{split_name} split")
+    write_markdown(
+        shown,
+        run_dir / "report.md",
+        f"Training run: {split_name} split",
+        {"curves": "curves.png", "confusion matrix": "confusion_matrix.png"},
+    )
+    clear_checkpoint(run_dir)
+
+
 def train(
     data: str | Path | list[str | Path] | None,
     out: str | Path | None = None,
@@ -411,103 +586,25 @@ def train(
         overrides: any key of defaults.toml [train], [augment] or [image_augment] (lr=1e-3, epochs=50, ...).
     """
     t0 = time.time()
-    ckpt = None
-    if resume is not None:
-        if data or overrides or model:
-            raise AslkitError("--resume continues a run with its own data and options; give nothing else")
-        run_dir = Path(resume)
-        if (run_dir / "model.json").exists():
-            raise AslkitError(f"{run_dir} already finished (it holds model.json); nothing to resume")
-        paths, saved, command = _resume_settings(run_dir)
-        ckpt = load_checkpoint(run_dir)
-        cfg = TrainConfig.from_defaults(**saved)
-    else:
-        if out is None:
-            raise AslkitError("give --out RUN_DIR (a new folder for this run)")
-        name = model or TrainConfig.from_defaults().model
-        info = get_model_info(name)
-        cfg = TrainConfig.from_defaults(info.train_defaults, model=name, **overrides)
-        run_dir = Path(out)
-        paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
-        check_run_folder(run_dir, paths)
-    info = get_model_info(cfg.model)
-    task = TRAINERS.get(info.input)
-    if task is None:
-        raise AslkitError(f"model {cfg.model!r} reads {info.input}, which `train` cannot feed yet")
-    parse_views(cfg.views)
-    check_crop_mode(cfg.crop)
-    if cfg.video_like and not task.video_like:
-        raise AslkitError(f"--video-like is for landmark models (photos through MediaPipe), not {cfg.model!r}")
-    if not paths:
-        raise DatasetError("no training data given")
-    origin: list[tuple[ImageDataset, int] | None]  # landmark rows: their photo, for --video-like
-    all_data, origin = task.load(paths, cfg, cache_dir, progress)
-    all_data, not_chosen, chosen = _chosen_classes(all_data, cfg.classes)
-    labels = sort_labels(set(all_data.labels))
-    if len(labels) < 2:
-        raise DatasetError(f"need at least 2 classes to train, found {labels}")
-    tr_idx, va_idx, te_idx = _split(all_data, cfg)
-    readable = all_data.readable
-    tr_idx, va_idx = tr_idx[readable[tr_idx]], va_idx[readable[va_idx]]
-    unseen: dict[str, int] = {}
-    if task.own_classes:  # a held-out signer may have signed classes nobody else did
-        labels = sort_labels({all_data.labels[i] for i in tr_idx})
-        va_idx, _ = _known(all_data, va_idx, labels)
-        te_idx, unseen = _known(all_data, te_idx, labels)
-        if len(labels) < 2:
-            raise DatasetError(f"need at least 2 classes on the training side, found {labels}")
-    train_set, valid_set = all_data.subset(tr_idx), all_data.subset(va_idx)
-    fit_set, copies = train_set, None
-    if cfg.video_like:  # degraded copies of the training side's photos only
-        copies = _video_like_copies([origin[chosen[i]] for i in tr_idx], cfg, cache_dir, progress)
-        if copies is None:
-            raise DatasetError("--video-like degrades photos, and the training data holds landmark files only")
-        fit_set = concat([train_set, copies])
+    cfg, run_dir, paths, command, ckpt = _run_settings(data, out, model, command, resume, overrides)
+    task = _task_for(cfg, paths)
+    d = _load_and_split(task, paths, cfg, cache_dir, progress)
 
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    config = {
-        "command": command,
-        "data": [str(p) for p in paths],
-        "data_resolved": [str(Path(p).resolve()) for p in paths],  # --resume works from any folder
-        "train": cfg.to_dict(),
-        "labels": labels,
-        "counts": {lab: all_data.labels.count(lab) for lab in labels},
-        "split_sizes": {"train": len(tr_idx), "valid": len(va_idx), "test": len(te_idx)},
-    }
-    if copies is not None:
-        config["video_like_copies"] = {"count": len(copies), "with_hand": int(copies.has_hand.sum())}
-    if not_chosen:
-        config["left_out_classes"] = not_chosen
+    config = _run_config(d, cfg, paths, command)
     if ckpt is None:
         (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
 
     try:
-        trained, history = task.fit(fit_set, valid_set, labels, cfg, run_dir, progress, ckpt)
+        trained, history = task.fit(d.fit_set, d.valid_set, d.labels, cfg, run_dir, progress, ckpt)
         evaluate_split = task.score
-        hand_rate = task.hand_rate(cfg, all_data, readable)
+        hand_rate = task.hand_rate(cfg, d.all_data, d.readable)
     except AslkitError:
         if ckpt is None:
             _remove_unstarted_run(run_dir, created)
         raise
-    # clips and videos that could not be read at all are not in the set: (file, why) in its errors
-    left_out = [why for _, why in all_data.errors] if isinstance(all_data, SequenceSet) else []
-    metrics: dict[str, Any] = {
-        "detection_rate_all": hand_rate,
-        "unreadable": int((~readable).sum()) + len(left_out),
-        "train": evaluate_split(trained, train_set),
-        "valid": evaluate_split(trained, valid_set),
-    }
-    if left_out:
-        metrics["left_out_files"] = left_out
-    if len(te_idx):
-        metrics["test"] = evaluate_split(trained, all_data.subset(te_idx))
-    if unseen:
-        metrics["test_left_out"] = unseen  # label -> clips of classes the training side never had
-    metrics["train_seconds"] = round(time.time() - t0, 1)
-    if ckpt is not None:
-        metrics["resumed_after_epoch"] = int(ckpt[0]["epoch"])
-    metrics["best_epoch"] = trained.meta["best_epoch"]
+    metrics = _run_metrics(d, trained, evaluate_split, hand_rate, t0, ckpt)
     trained.meta.update(
         {
             "command": command,
@@ -515,21 +612,7 @@ def train(
             "test_accuracy": metrics.get("test", metrics["valid"])["accuracy"],
         }
     )
-    trained.save(run_dir, "model")
-    (run_dir / "history.json").write_text(json.dumps(history), encoding="utf-8")
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    plot_curves(history, run_dir / "curves.png")
-    shown = metrics.get("test", metrics["valid"])
-    split_name = "test" if "test" in metrics else "valid"
-    cm = shown["confusion_matrix"]
-    plot_confusion(cm["matrix"], cm["labels"], run_dir / "confusion_matrix.png", f"{split_name} split")
-    write_markdown(
-        shown,
-        run_dir / "report.md",
-        f"Training run: {split_name} split",
-        {"curves": "curves.png", "confusion matrix": "confusion_matrix.png"},
-    )
-    clear_checkpoint(run_dir)
+    _write_run(run_dir, trained, history, metrics)
     return TrainResult(run_dir, trained, metrics)
 
 
