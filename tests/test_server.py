@@ -55,6 +55,9 @@ def test_predict_endpoint_refuses_bad_uploads_with_json(client, tmp_path: Path) 
     big = b"\xff\xd8" + b"0" * (11 * 1024 * 1024)
     r = client.post("/v1/predict", files={"image": ("big.jpg", big, "image/jpeg")})
     assert r.status_code == 413 and "too large" in r.json()["error"]
+    # the status comes from the kind of error, not from words in the message (which holds the file's name)
+    r = client.post("/v1/predict", files={"image": ("too large.jpg", b"plain text\n" * 20, "image/jpeg")})
+    assert r.status_code == 415 and "not an image file" in r.json()["error"]
     r = client.post("/v1/predict?model=no-such-model", files={"image": ("a.jpg", b"\xff\xd8", "image/jpeg")})
     assert r.status_code in (400, 415)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aslkit.errors import AslkitError, ImageError, ModelError
+from aslkit.errors import AslkitError, ImageError, ImageTooLarge, ModelError
 from aslkit.names import regular_file_problem, shown
 
 MAX_UPLOAD_MB = 10  # photos larger than this are refused with 413 (and by the app's upload limit)
@@ -185,7 +185,7 @@ def predict_upload(pool: ModelPool, data: bytes, filename: str | None, model: st
 
     name = filename or "upload"
     if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
-        raise ImageError(f"{name}: file too large ({len(data) / 1e6:.1f} MB; limit {MAX_UPLOAD_MB} MB)")
+        raise ImageTooLarge(f"{name}: file too large ({len(data) / 1e6:.1f} MB; limit {MAX_UPLOAD_MB} MB)")
     if not data:
         raise ImageError(f"{name}: empty file (0 bytes)")
     rgb = decode_image(data, name)

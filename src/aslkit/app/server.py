@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from aslkit.app.pool import MAX_UPLOAD_MB, ModelPool, predict_upload
-from aslkit.errors import AslkitError, ImageError
+from aslkit.errors import AslkitError, ImageError, ImageTooLarge
 from aslkit.names import shown
 
 MAX_BODY = (MAX_UPLOAD_MB + 1) * 1024 * 1024  # a /v1/predict body: the photo and its multipart framing
@@ -156,8 +156,10 @@ def create_app(model: str | None = None, web: bool = True, runs: str | Path | No
             await form.close()
         try:
             pred, _, _ = await run_in_threadpool(predict_upload, pool, data, upload.filename, model)
+        except ImageTooLarge as exc:
+            return error(str(exc), 413)
         except ImageError as exc:
-            return error(str(exc), 413 if "too large" in str(exc) else 415)
+            return error(str(exc), 415)
         except AslkitError as exc:
             return error(str(exc), 400)
         return pred.to_json()

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from aslkit.errors import ImageError
+from aslkit.errors import ImageError, ImageTooLarge
 from aslkit.names import regular_file_problem, shown
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
@@ -60,14 +60,14 @@ def decode_image(data: bytes, name: str = "image", max_pixels: int = MAX_PIXELS)
             img = Image.open(io.BytesIO(data))
             w, h = img.size
             if w * h > max_pixels:
-                raise ImageError(
+                raise ImageTooLarge(
                     f"{name}: image too large ({w}x{h} = {w * h / 1e6:.0f} MP; limit {max_pixels / 1e6:.0f} MP)"
                 )
             img.load()
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name}: image too large (decompression-bomb guard)") from None
+        raise ImageTooLarge(f"{name}: image too large (decompression-bomb guard)") from None
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image file (unrecognized format)") from None
     except (OSError, SyntaxError, ValueError) as exc:
