@@ -55,6 +55,16 @@ class DetectRow:
             d["error"] = self.error
         return d
 
+    def text_line(self) -> str | None:
+        """The line `aslkit detect` prints for a photo (its boxes, or why there are none) or an unreadable
+        input; None for a video frame, which only the JSON rows and the summary report."""
+        if self.error is not None:
+            return f"{shown(self.path)}\terror: {shown(self.error)}"
+        if self.frame is not None:
+            return None
+        found = "; ".join(f"{b.label} {b.confidence:.2f} {[round(v) for v in b.xyxy]}" for b in self.boxes)
+        return f"{shown(self.path)}\t{found or ('no hand' if not self.hands else 'no letter at this confidence')}"
+
 
 def _ranges(frames: list[int], step: int = 1) -> str:
     """[0, 1, 2, 5, 7, 8] -> "0-2,5,7-8" (``step``: frames read, every N-th): long lists stay readable."""
@@ -134,6 +144,18 @@ class Summary:
             "low_confidence": {"frames": sum(len(v) for v in self.low.values()), "where": listing(self.low, True)},
             "errors": self.errors,
         }
+
+
+def detect_summary_text(s: dict[str, Any], out: str | Path | None = None) -> str:
+    """What `aslkit detect` tells on stderr after its rows: the counts of ``detect_paths``'s summary, and where
+    the annotated files went (``out``)."""
+    counts = ", ".join(f"{c} {r['boxes']}" for c, r in s["per_class"].items()) or "none"
+    lines = [f"{s['photos']} photos, {s['videos']} videos, {s['frames']} frames: {s['boxes']} boxes ({counts}); "
+             f"no hand in {s['no_hand']['frames']}, unsure in {s['low_confidence']['frames']}, "
+             f"{len(s['errors'])} unreadable"]  # fmt: skip
+    if out:
+        lines.append(f"annotated files, detections.jsonl and summary.md in {out}")
+    return "\n".join(lines)
 
 
 def write_summary_markdown(s: dict[str, Any], path: Path) -> Path:

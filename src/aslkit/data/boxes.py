@@ -784,6 +784,22 @@ def convert_boxes(
     return bs, write_boxes(bs, out, to, link=link, read_from=guarded)
 
 
+def convert_text(
+    bs: BoxSet, written: Path, source: str | Path, out: str | Path, to: str, link: bool = False, shown_problems: int = 5
+) -> str:
+    """What `aslkit convert` prints for ``convert_boxes``'s result: what was read, what was written, and the
+    first ``shown_problems`` problems (all of them are in ``out``/problems.json)."""
+    lines = [
+        f"{shown(source)} ({bs.source_format}): {len(bs.images)} images, {bs.n_boxes} boxes, {len(bs.classes)} classes",
+        f"wrote {to}: {shown(written)} (images {'hard-linked' if link else 'copied'})",
+    ]
+    if bs.problems:
+        listed = shown(Path(out) / "problems.json")
+        lines.append(f"{len(bs.problems)} problem(s) left out or fixed, listed in {listed}; first:")
+        lines += [f"  {shown(w)}: {shown(why)}" for w, why in bs.problems[:shown_problems]]
+    return "\n".join(lines)
+
+
 def _write_into(bs: BoxSet, out: Path, fmt: str, link: bool) -> Path:
     """The annotation files and images of ``fmt`` in the (empty, staging) folder ``out``."""
     names = _place_images(bs, out / ("JPEGImages" if fmt == "voc" else "images"), link)

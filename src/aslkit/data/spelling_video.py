@@ -36,6 +36,11 @@ class SpellingVideo:
         return {"path": str(self.path), "text": self.text, "fps": self.fps, "frames": self.frames,
                 "letters": self.letters}  # fmt: skip
 
+    def text_line(self) -> str:
+        """What `aslkit make-spelling-video` prints: the file, what it spells, and where the photos are listed."""
+        listed = f"{self.path.name}.json"
+        return f"{self.path}: {self.text!r}, {self.frames} frames at {self.fps:g} FPS (photos listed in {listed})"
+
 
 def _classes_of(word: str) -> list[str]:
     out = []

@@ -51,6 +51,14 @@ class Prediction:
             "error": self.error,
         }
 
+    def text_line(self) -> str:
+        """The line `aslkit predict` prints for this photo: path, label and confidence, tab-separated, with a
+        note when no hand was found (file names and errors escaped by ``shown``)."""
+        if self.error:
+            return f"{shown(self.path)}\terror: {shown(self.error)}"
+        extra = "\t(no hand found)" if self.hand is False else ""
+        return f"{shown(self.path)}\t{self.label}\t{self.confidence:.3f}{extra}"
+
 
 class Recognizer:
     """Recognize ASL letters in photos with a trained landmark model.

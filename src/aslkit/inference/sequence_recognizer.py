@@ -155,6 +155,13 @@ class ClipPrediction(Prediction):
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), "frames": self.frames, "hand_frames": self.hand_frames}
 
+    def text_line(self) -> str:
+        """The line `aslkit predict` prints for this clip: a photo's line with the clip's frame count."""
+        if self.error:
+            return super().text_line()
+        extra = "\t(no hand in any frame)" if not self.hand else ""
+        return f"{shown(self.path)}\t{self.label}\t{self.confidence:.3f}\t{self.frames} frames{extra}"
+
 
 def is_clip_path(path: str | Path) -> bool:
     """A file sequence models read directly: a video, or one take's (T, F) landmarks as .npy."""

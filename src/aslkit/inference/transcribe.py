@@ -63,6 +63,14 @@ class SpellingResult:
             out["raw_text"] = self.raw_text
         return out
 
+    def text_line(self) -> str:
+        """The line `aslkit transcribe` prints for this video: path and text, tab-separated, with what was read
+        before the word list snapped it (file names and errors escaped by ``shown``)."""
+        if self.error:
+            return f"{shown(self.path)}\terror: {shown(self.error)}"
+        note = f"\t(word list; read {self.raw_text})" if self.raw_text is not None else ""
+        return f"{shown(self.path)}\t{self.text or '(nothing read)'}{note}"
+
 
 class FrameClock:
     """Frame times from the video's own timestamps (CAP_PROP_POS_MSEC), falling back to ``n / fps`` where a

@@ -126,6 +126,12 @@ class ExtractResult:
                 "engine": self.engine, "workers": self.workers}  # fmt: skip
 
 
+def extract_text(r: dict[str, Any]) -> str:
+    """What `aslkit extract` prints for ``ExtractResult.to_json()``: counts, speed and where the shards are."""
+    return (f"{r['rows']} photos ({r['with_hand']} with a hand, {r['errors']} unreadable) in {r['seconds']} s: "
+            f"{r['images_per_s']} images/s, {r['workers']} {r['engine']} workers; shards in {r['out']}")  # fmt: skip
+
+
 def extract(
     data: str | Path,
     out: str | Path,

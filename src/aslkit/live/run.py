@@ -69,6 +69,14 @@ class LiveResult:
             "text": self.text,
         }
 
+    def to_json(self) -> dict[str, Any]:
+        """What `aslkit live --json` prints: the text, its events, and the timings of ``summary``."""
+        return {"text": self.text, "events": [e.to_json() for e in self.events], **self.summary()}
+
+    def speed_line(self) -> str:
+        """How fast the run went, for a person (`aslkit live` prints it on stderr, below the text)."""
+        return f"{self.frames} frames at {self.fps:.1f} FPS"
+
 
 def has_display() -> bool:
     """Whether a window can be shown (an X or Wayland display on Linux; assumed elsewhere)."""
