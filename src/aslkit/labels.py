@@ -43,6 +43,12 @@ def canonical_label(name: str) -> str:
     return raw
 
 
+def label_list(text: str | None) -> list[str] | None:
+    """Comma-separated class names (``--classes a,B``) in aslkit's spelling, blanks left out; None when no text
+    is given, which callers read as every class."""
+    return [canonical_label(c) for c in text.split(",") if c.strip()] if text else None
+
+
 def sort_labels(labels: set[str] | list[str]) -> list[str]:
     """Letters A..Z first, then Del/Nothing/Space, then any other classes alphabetically."""
     order = {lab: i for i, lab in enumerate(LETTER_CLASSES)}

@@ -1,4 +1,5 @@
-"""How long recognition takes on this machine: per-clip latency of a sign (sequence) model.
+"""How long recognition takes on this machine: per-clip latency of a sign (sequence) model, and ``benchmark``,
+which times any model the way that fits it (`aslkit benchmark`: a letter model's live pipeline, per stage).
 
 Latency, not throughput: a live recognizer classifies one window at a time, so each clip goes
 through alone (batch of one), as `SequenceRecognizer.predict_frames` does it. Stages are timed
@@ -8,6 +9,7 @@ separately so a slow step is visible: ``features`` (normalization and resampling
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from aslkit.data.sequences import LAYOUTS, SequenceSet, drop_face, layout_for
-from aslkit.errors import DatasetError
+from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.sequence_recognizer import SequenceRecognizer, check_layout, sequence_arrays
+from aslkit.kinds import InputKind
 from aslkit.landmarks.holistic import load_sequences
-from aslkit.models.io import TrainedModel
+from aslkit.models.io import TrainedModel, load_model
 from aslkit.names import shown
 
 
@@ -87,3 +90,45 @@ def sequence_benchmark_text(r: dict[str, Any]) -> str:
            f"per clip: median {r['per_clip_ms']['median']:.3f} ms, p95 {r['per_clip_ms']['p95']:.3f} ms"]  # fmt: skip
     out += [f"  {name:<10} median {ms:.3f} ms, p95 {r['stages_p95'][name]:.3f} ms" for name, ms in r["stages"].items()]
     return "\n".join(out)
+
+
+def benchmark(
+    model: str | None = None,
+    backend: str | None = None,
+    source: str | Path | None = None,
+    data: str | Path | None = None,
+    word: str = "QUICKBROWNFOX",
+    max_frames: int | None = None,
+    clips: int = 200,
+    frames: int = 30,
+    **live: Any,
+) -> dict[str, Any]:
+    """`aslkit benchmark`: a sign model's ms per clip (``benchmark_sequences`` on ``data``, ``clips`` and
+    ``frames``), or a hand-landmark letter model's live pipeline per stage (``benchmark_live`` on ``source``, or
+    on a video spelling ``word`` built from the photos in ``data``, default $ASLKIT_BENCH_PHOTOS; ``live``:
+    [live] settings). A live setting given for a sign model, or any other kind of model, is an AslkitError."""
+    loaded = load_model(model).use_backend(backend)
+    if backend:
+        live["backend"] = backend
+    if loaded.kind is InputKind.SEQUENCE:
+        live.pop("backend", None)
+        if live:
+            raise AslkitError(f"live options ({', '.join(live)}) do not apply to a sign model's benchmark")
+        return benchmark_sequences(loaded, data, clips=clips, frames=frames)
+    if loaded.kind is not InputKind.LANDMARKS:
+        raise AslkitError("benchmark times the live pipeline (hand-landmark letter models) or sign models")
+    from aslkit.live.benchmark import benchmark_live
+
+    photos = data or os.environ.get("ASLKIT_BENCH_PHOTOS") or None
+    b = benchmark_live(source, photos, word, model, max_frames, **live)
+    return {"source": b["source"], "model": loaded.source or loaded.architecture, **b}
+
+
+def benchmark_text(r: dict[str, Any]) -> str:
+    """What `aslkit benchmark` prints for ``benchmark``'s result: a sign model's (it has ``per_clip_ms``) or
+    the live pipeline's timings."""
+    if "per_clip_ms" in r:
+        return sequence_benchmark_text(r)
+    from aslkit.live.benchmark import live_benchmark_text
+
+    return live_benchmark_text(r)

@@ -217,6 +217,16 @@ def compare(
     return rows
 
 
+def compare_text(out: str | Path) -> str:
+    """What `aslkit compare` prints when ``compare`` is done: the table it wrote, ``out``/compare.md."""
+    return (Path(out) / "compare.md").read_text(encoding="utf-8")
+
+
+def compared_any(rows: list[dict[str, Any]]) -> bool:
+    """Whether ``compare`` trained and scored at least one model (it skips those it cannot train)."""
+    return any("skipped" not in r for r in rows)
+
+
 def _write(out_dir: Path, rows: list[dict[str, Any]], train_data, tests: list[str], split: str) -> None:
     (out_dir / "compare.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
     head = ["model", "params", "train time", "ms/image", f"in-distribution ({Path(train_data).name} random split)"]

@@ -12,6 +12,7 @@ a bad one becomes its error row) and ``close``. Those that read photos (landmark
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -111,3 +112,70 @@ def photo_recognizer(model: str | Path | TrainedModel | None = None, **options: 
         rec.close()
         raise AslkitError(f"model {rec.model.architecture!r} reads clips, not photos")
     return rec
+
+
+@dataclass
+class PathPredictions:
+    """One answer per file of a batch (problems with the paths first, then the files in order), and what each
+    file had to be read as, for the error when none could be."""
+
+    rows: list[Prediction]
+    reads: str  # "an image" or "a clip"
+
+    def failure(self) -> str | None:
+        """Why the batch failed as a whole (not one file could be read); None when any file was read."""
+        if any(p.error is None for p in self.rows):
+            return None
+        return f"none of the {len(self.rows)} file(s) could be read as {self.reads}"
+
+
+def predict_files(
+    paths: Sequence[str | Path],
+    model: str | Path | None = None,
+    backend: str | None = None,
+    top_k: int = 5,
+    views: int | str | None = None,
+    cache_dir: str | Path | None = "default",
+    workers: int | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    progress: bool = False,
+) -> PathPredictions:
+    """`aslkit predict`: every photo (or, with a sign model, every video and .npy clip) in ``paths`` (files and
+    folders) through ``model`` on ``backend``. A path that cannot be used is its own error row and the batch
+    goes on. ``engine="ray"`` spreads photos over a Ray actor pool (landmark models on torch only)."""
+    loaded = load_model(model).use_backend(backend)
+    if loaded.kind is InputKind.SEQUENCE:
+        return _predict_clips(paths, loaded, top_k, views, cache_dir, progress)
+    from aslkit.inference.recognizer import collect_image_paths
+
+    files, problems = collect_image_paths(paths)
+    rows = [Prediction(p, None, 0.0, [], False, why) for p, why in problems]
+    if engine == "ray":
+        from aslkit.inference.distributed import predict_ray
+
+        if backend == "onnx" or loaded.kind is not InputKind.LANDMARKS:
+            raise AslkitError("--engine ray runs the landmark letter models on torch")
+        rows += predict_ray(files, model, views, top_k, workers, address, progress)
+        return PathPredictions(rows, "an image")
+    rec = photo_recognizer(loaded, top_k=top_k, cache_dir=cache_dir, views=views)
+    try:
+        rows += rec.predict_paths(files, workers=workers, progress=progress)
+    finally:
+        rec.close()
+    return PathPredictions(rows, "an image")
+
+
+def _predict_clips(
+    paths: Sequence[str | Path], model: TrainedModel, top_k: int, views: Any, cache_dir: Any, progress: bool
+) -> PathPredictions:
+    """Sign models: one answer per video or .npy clip (a clip is read once: no views)."""
+    from aslkit.inference.sequence_recognizer import ClipPrediction, collect_clip_paths
+
+    if views is not None:
+        raise AslkitError("--views applies to photos; a sign model reads each clip once")
+    files, problems = collect_clip_paths(paths)
+    rec = recognizer(model, top_k=top_k, cache_dir=cache_dir)
+    rows: list[Prediction] = [ClipPrediction(p, None, 0.0, [], False, why) for p, why in problems]
+    rows += rec.predict_paths(files, progress=progress)
+    return PathPredictions(rows, "a clip")

@@ -17,7 +17,15 @@ import numpy as np
 
 from aslkit.errors import AslkitError, ModelError
 from aslkit.kinds import InputKind, kind_of
-from aslkit.models.registry import MAX_SIZE, checked_kwargs, get_model_info, json_kind, short, tensor_shapes
+from aslkit.models.registry import (
+    MAX_SIZE,
+    checked_kwargs,
+    get_model_info,
+    json_kind,
+    list_models,
+    short,
+    tensor_shapes,
+)
 from aslkit.names import regular_file_problem, shown
 from aslkit.outputs import atomic_write
 
@@ -193,6 +201,37 @@ def load_model(name_or_path: str | Path | None = None) -> TrainedModel:
     check_tensors(tensors, fields["architecture"], fields["in_features"], fields["labels"], fields["kwargs"],
                   shown(wpath))  # fmt: skip
     return TrainedModel(**fields, tensors=tensors, source=str(jpath))
+
+
+def describe_models() -> dict[str, list[dict[str, Any]]]:
+    """What `aslkit models --json` prints: every registered architecture (what it reads, what it is, its
+    training recipe) and every shipped trained model (its architecture, classes and labels; which is the
+    default), each loaded, so a shipped model that cannot be read fails here, not at its first use."""
+    arch = []
+    for n in list_models():
+        info = get_model_info(n)
+        arch.append({"name": n, "input": info.input, "description": info.description, "recipe": info.train_defaults})
+    trained = []
+    for name in shipped_models():
+        m = load_model(name)
+        trained.append({"name": name, "architecture": m.architecture, "classes": len(m.labels),
+                        "default": name == DEFAULT_MODEL, "labels": m.labels})  # fmt: skip
+    return {"architectures": arch, "trained": trained}
+
+
+def models_text(d: dict[str, list[dict[str, Any]]]) -> str:
+    """What `aslkit models` prints for ``describe_models()``: one line per architecture (and its recipe), one
+    per shipped model."""
+    lines = ["registered architectures:"]
+    for a in d["architectures"]:
+        lines.append(f"  {a['name']:<22} [{a['input']}] {a['description']}")
+        if a["recipe"]:
+            lines.append(f"  {'':<22} recipe: {', '.join(f'{k}={v}' for k, v in a['recipe'].items())}")
+    lines.append("shipped trained models:")
+    for t in d["trained"]:
+        flag = " (default)" if t["default"] else ""
+        lines.append(f"  {t['name']:<22} {t['architecture']}, {t['classes']} classes{flag}")
+    return "\n".join(lines)
 
 
 def read_spec(jpath: Path) -> dict[str, Any]:
