@@ -21,7 +21,8 @@ Data flows one way, bottom to top (``LAYERS``):
 8. ``evaluation``: above training and inference: it predicts (``evaluate``), and some of it trains (``compare``
    trains the models it compares, ``audit`` cross-validates a landmark model to find mislabels);
 9. ``app``: what a person sees, UI only: the HTTP server and the web app;
-10. front doors: ``cli``, ``__main__`` and the package itself (``aslkit.Recognizer`` and friends, lazily).
+10. front doors: ``cli`` (and ``cli_parser``, its argparse declarations), ``__main__`` and the package itself
+    (``aslkit.Recognizer`` and friends, lazily).
 
 Every import counts, wherever it is: at module level, inside a function (a lazy import is still a dependency,
 only a later one), in a ``try``. Two kinds are exempt: ``from __future__`` (not a module) and imports under
@@ -63,7 +64,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (  # bottom first; a package stands for al
     ("aslkit.training",),
     ("aslkit.evaluation",),
     ("aslkit.app",),
-    ("aslkit.cli", "aslkit.__main__", "aslkit"),
+    ("aslkit.cli", "aslkit.cli_parser", "aslkit.__main__", "aslkit"),
 )
 RANK: dict[str, int] = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

@@ -1,0 +1,401 @@
+"""The command line's grammar: every task, its options and their help, and how argv becomes a namespace.
+
+Declarations only: ``aslkit.cli`` runs each task (by ``args.task``) through the Python API. Besides argparse,
+the command line takes Ultralytics-style ``key=value`` (``kv_to_flags``) and, for the tasks that allow them,
+any setting of defaults.toml as ``--key value`` (``live_overrides``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from pathlib import Path
+
+KV_OPTION = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
+FORMATS = ("csv", "yolo", "coco", "voc")  # box annotation formats (aslkit.data.boxes), for --to and --from
+
+
+# flags that take no value
+SWITCHES = {
+    "--json", "--no-cache", "--quiet", "-q", "--help", "-h", "--no-window", "--manifest", "--no-landmarks", "--resume",
+    "--link",
+}  # fmt: skip
+
+
+def kv_to_flags(argv: list[str]) -> list[str]:
+    """Accept Ultralytics-style ``key=value`` as ``--key value``, unless it names an existing file or
+    is the value of the option before it (``--test massey=DIR``)."""
+    out: list[str] = []
+    for tok in argv:
+        m = KV_OPTION.match(tok)
+        is_value = bool(out) and out[-1].startswith("-") and out[-1] not in SWITCHES
+        if m and not is_value and not Path(tok).exists():
+            out += ["--" + m.group(1).replace("_", "-"), m.group(2)]
+        else:
+            out.append(tok)
+    return out
+
+
+def _views(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--views",
+        choices=("1", "2", "auto"),
+        default=None,
+        help="1: the photo as is; 2: also its mirror image, averaged (twice the MediaPipe time); "
+        "auto: the mirror image only where the photo alone is uncertain; default: the model's own setting",
+    )
+
+
+def _backend(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default=None, choices=("torch", "onnx"),
+                   help="run the network on torch (default) or onnxruntime (exported once, cached)")  # fmt: skip
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache-dir", default=None, help="landmark cache folder (default: ~/.cache/aslkit)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the landmark cache")
+    p.add_argument("--workers", type=_whole(0, 1024), default=0, help="MediaPipe processes (default: one per core)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def _live_settings(p: argparse.ArgumentParser) -> None:
+    """Every key of defaults.toml [live] as an option (checked by LiveConfig): declared, so that a value is
+    never taken for one of the command's paths."""
+    from dataclasses import fields
+
+    from aslkit.config import LiveConfig
+
+    g = p.add_argument_group("live settings", "any key of defaults.toml [live]: --word-gap-s 1.5 or word_gap_s=1.5")
+    for f in fields(LiveConfig):
+        g.add_argument("--" + f.name.replace("_", "-"), dest=f"live__{f.name}", default=None, metavar="V")
+
+
+def _whole(lo: int, hi: int):
+    """argparse type: a whole number from lo to hi; anything else is a one-line usage error (exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"expected {lo} to {hi}, got {v}")
+        return v
+
+    return parse
+
+
+def _real(lo: float, hi: float):
+    """argparse type: a finite number from lo to hi (NaN, inf and out-of-range values are usage errors)."""
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(v) or not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"expected {lo:g} to {hi:g}, got {text}")
+        return v
+
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage mistakes are one line (`aslkit: error: ...`) like every other error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"aslkit: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _add_predict(sub) -> None:
+    p = sub.add_parser(
+        "predict", help="the letter in photos, or with a sign model (--model words) the sign in videos or .npy clips"
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--model", default=None, help="shipped model name or run folder (default: letters)")
+    p.add_argument("--json", action="store_true", help="one JSON object per image or clip per line")
+    p.add_argument("--top-k", type=_whole(1, 1000), default=5)
+    _views(p)
+    _backend(p)
+    p.add_argument("--engine", default="local", choices=("local", "ray"),
+                   help="ray: photos spread over a Ray actor pool (pip install 'aslkit[ray]')")  # fmt: skip
+    p.add_argument("--address", default=None, help="--engine ray: a cluster's address (default: a local Ray)")
+    _common(p)
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="accuracy, F1 and detection rate on a labelled image set, or on clips with a sign model",
+        description="Accuracy, F1 and hand detection rate on a labelled set. With groups (--group-by folder, "
+        "--group-pattern; clips: their signer), a report card per group, worst first: accuracy (a photo with no "
+        "hand found counts as wrong), detection rate, accuracy on detected hands, macro F1, and the 3 letters "
+        "with the lowest recall, each with what it was most often read as, e.g. 'P 0.35 (Z 9, N 3)'.",
+    )
+    p.add_argument("data", metavar="DATA",
+                   help="folder of class folders (photos; with --group-by folder, a folder of those); .npz or folder "
+                        "of clips")  # fmt: skip
+    p.add_argument("--model", default=None, help="shipped model name or run folder (default: letters)")
+    p.add_argument("--json", action="store_true", help="print one JSON object of metrics")
+    p.add_argument("--report", default=None, metavar="OUT_DIR", help="write confusion matrix PNG and report.md")
+    p.add_argument("--group-pattern", default=None, metavar="REGEX",
+                   help=r"a report card per group of file names, e.g. 'hand(\d+)' for Massey's signers")  # fmt: skip
+    p.add_argument("--group-by", default=None, choices=("folder",),
+                   help="folder: DATA holds one sub-folder per person or camera, each with class folders "
+                        "(DATA/<person>/<A..Z>/*.jpg); a report card per sub-folder")  # fmt: skip
+    _views(p)
+    _backend(p)
+    _common(p)
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a model on labelled image folders; writes a run folder",
+        description="Train a registered model. Any key of defaults.toml [train], [augment] or [image_augment] "
+        "is an option too: --epochs 50, --lr 1e-3, --crop hand, --rotation-deg 20 (or epochs=50 ...).",
+    )
+    p.add_argument("data", nargs="*", metavar="DATA_DIR")
+    p.add_argument("--model", default=None, help="registered architecture (see `aslkit models`; default landmark-mlp)")
+    p.add_argument("--out", default=None, metavar="RUN_DIR", help="new run folder")
+    p.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue an interrupted run from its last epoch")
+    _common(p)
+    p.set_defaults(overrides_ok=True)
+
+    p = sub.add_parser(
+        "augment",
+        help="preview image augmentation: originals beside augmented copies, as one PNG",
+        description="Any key of defaults.toml [image_augment] is an option too (--rotation-deg 30, --ops flip,zoom).",
+    )
+    p.add_argument("data", metavar="DATA_DIR")
+    p.add_argument("--preview", required=True, metavar="OUT.png", help="grid PNG to write")
+    p.add_argument("--n", type=_whole(1, 1000), default=8, help="images (rows), spread over the classes")
+    p.add_argument("--per-image", type=_whole(0, 32), default=4, help="augmented copies per image (columns)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(overrides_ok=True)
+
+
+def _add_compare(sub) -> None:
+    p = sub.add_parser(
+        "compare", help="train several models on one set; score each in-distribution and on other sets; one table"
+    )
+    p.add_argument("data", metavar="TRAIN_DIR")
+    p.add_argument("--test", action="append", default=[], metavar="NAME=DIR",
+                   help="a set to score end to end (repeatable)")  # fmt: skip
+    p.add_argument(
+        "--models",
+        default="landmark-mlp,cnn-small,cnn-deep,efficientnet-lite0,efficientnet-lite0:crop=hand,"
+        "efficientnet-lite0:crop=hand-mask,mobilenetv2,clip-vit-b32",
+        help="comma-separated model specs; options after a colon, e.g. efficientnet-lite0:crop=hand",
+    )
+    p.add_argument("--out", required=True, metavar="OUT_DIR", help="new folder: run folders, compare.md, compare.json")
+    p.add_argument("--resume", action="store_true", help="continue the comparison in --out (finished runs reused)")
+    p.add_argument("--split", default="0.8,0.1,0.1", help="random train,valid,test split of TRAIN_DIR")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights", action="append", default=[], metavar="MODEL=PATH", help="pretrained weights")
+    _common(p)
+
+
+def _add_live(sub) -> None:
+    p = sub.add_parser(
+        "benchmark", help="live pipeline ms per stage and FPS on a video; with a sign model, ms per clip"
+    )
+    p.add_argument("--model", default=None, help="letter model (default: letters) or a sign model, e.g. words")
+    p.add_argument("--source", default=None, help="video to run live recognition on (default: build one)")
+    p.add_argument("--data", default=None,
+                   help="photos to build the video from (default: $ASLKIT_BENCH_PHOTOS); with a sign model, clips "
+                        "to time")  # fmt: skip
+    p.add_argument("--word", default="QUICKBROWNFOX", help="what the built video spells")
+    p.add_argument("--max-frames", type=_whole(1, 10**9), default=None, help="stop after this many frames")
+    p.add_argument("--clips", type=_whole(1, 10**6), default=200, help="sign models: how many clips to time")
+    p.add_argument("--frames", type=_whole(1, 4096), default=30, help="sign models: frames per random clip")
+    p.add_argument("--json", action="store_true", help="one JSON object (fps and stages, or per_clip_ms)")
+    _backend(p)
+    p.set_defaults(overrides_ok=True)
+
+    p = sub.add_parser("live", help="webcam, video or stream -> letters and words as text, in real time")
+    p.add_argument("--source", default="0", help="camera index, video file or stream URL (default: camera 0)")
+    p.add_argument("--out", default=None, help="write the annotated video here (.mp4 or .avi)")
+    p.add_argument("--transcript", default=None, help="write the text here")
+    p.add_argument("--no-window", action="store_true", help="no window (also automatic without a display)")
+    p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--json", action="store_true", help="print the text, events and per-stage timings as JSON")
+    p.set_defaults(overrides_ok=True)
+
+
+def _add_spelling(sub) -> None:
+    p = sub.add_parser(
+        "transcribe",
+        help="fingerspelling videos -> text, letter by letter with times",
+        usage="aslkit transcribe VIDEO... [--json] [--lexicon FILE] [--model M] [--KEY V | key=v ...]",
+    )
+    p.add_argument("paths", nargs="+", metavar="VIDEO", help="videos or folders of them")
+    p.add_argument("--json", action="store_true", help="one JSON row per video: path, text, letters, error")
+    p.add_argument("--lexicon", default=None, metavar="FILE",
+                   help="word list (one a line): unsure words snap to the nearest word in it")  # fmt: skip
+    p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _live_settings(p)
+    p.set_defaults(overrides_ok=True)
+
+    p = sub.add_parser(
+        "evaluate-spelling",
+        help="exact words, Kaggle score and CER of transcribe on labelled videos",
+        usage="aslkit evaluate-spelling DIR... [--json] [--report OUT] [--lexicon FILE] [--model M] [--KEY V ...]",
+    )
+    p.add_argument("data", nargs="+", metavar="DIR", help="videos named by their word, or a labels.csv (file,text)")
+    p.add_argument("--json", action="store_true", help="print one JSON object: metrics and one row per video")
+    p.add_argument("--report", default=None, metavar="OUT_DIR", help="write report.md and results.json there")
+    p.add_argument("--lexicon", default=None, metavar="FILE", help="word list to snap unsure words to")
+    p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _live_settings(p)
+    p.set_defaults(overrides_ok=True)
+
+
+def _add_boxes(sub) -> None:
+    p = sub.add_parser("convert", help="box annotations from one format to another (csv, yolo, coco, voc)")
+    p.add_argument(
+        "source", metavar="SRC", help="annotations.csv, a YOLO folder (data.yaml), a COCO .json or a VOC folder"
+    )
+    p.add_argument("--to", required=True, choices=FORMATS)
+    p.add_argument("--out", required=True,
+                   help="a new or empty folder outside the source set (images are copied into it)")  # fmt: skip
+    p.add_argument(
+        "--from", dest="source_format", default=None, choices=FORMATS, help="source format (default: detected)"
+    )
+    p.add_argument("--link", action="store_true",
+                   help="hard-link the images instead of copying them (same file system; the output's image "
+                        "files are then the source's own files: a change to one is a change to both)")  # fmt: skip
+
+    p = sub.add_parser("evaluate-detection", help="precision, recall, mAP of the letter detector on box annotations")
+    p.add_argument("data", metavar="DATA", help="annotations.csv, a YOLO folder, a COCO .json or a VOC folder")
+    p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--conf", type=_real(0, 1), default=0.25, help="confidence for precision, recall and the table")
+    p.add_argument("--iou", type=_real(0, 1), default=0.5, help="IoU for a detection to count as found")
+    p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
+    p.add_argument("--from", dest="source_format", default=None, choices=FORMATS)
+    p.add_argument("--json", action="store_true", help="one JSON object: map50, map50_95, precision, recall, ...")
+    p.add_argument("--report", default=None, metavar="OUT_DIR", help="also write detection_metrics.json there")
+    _common(p)
+
+    p = sub.add_parser("detect", help="boxes with letters on photos, folders and videos; annotated copies + summary")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="photos, videos or folders of them")
+    p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--conf", type=_real(0, 1), default=0.5, help="keep letters at least this sure")
+    p.add_argument(
+        "--iou", type=_real(0, 1), default=0.5, help="boxes of one letter overlapping more than this are one"
+    )
+    p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
+    p.add_argument("--out", default=None, metavar="NEW_DIR",
+                   help="write annotated photos/videos, detections.jsonl and summary.json/.md here")  # fmt: skip
+    p.add_argument("--every", type=_whole(1, 10**6), default=1, help="videos: read every N-th frame")
+    p.add_argument("--views", choices=("1", "2"), default=None, help="2: also the mirror image ([detect] views)")
+    p.add_argument("--json", action="store_true", help="one JSON row per photo or video frame")
+    _common(p)
+
+    p = sub.add_parser(
+        "audit", help="check a labelled set: balance, duplicates and leakage, no-hand images, suspected mislabels"
+    )
+    p.add_argument("data", metavar="DATA", help="class folders, a box set, or a folder of train/valid/test sets")
+    p.add_argument("--out", default=None, metavar="NEW_DIR", help="report folder (default: runs/audit/<name>)")
+    p.add_argument("--from", dest="source_format", default=None, choices=FORMATS)
+    p.add_argument("--manifest", action="store_true", help="also write manifest.csv: keep, suggested label, findings")
+    p.add_argument(
+        "--folds", type=_whole(0, 100), default=5, help="cross-validation folds for mislabels (0: neighbours only)"
+    )
+    p.add_argument("--no-landmarks", action="store_true", help="skip MediaPipe: no no-hand or mislabel checks")
+    p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
+    _common(p)
+
+
+def _add_tools(sub) -> None:
+    p = sub.add_parser("export", help="a trained or shipped model as ONNX, checked against torch")
+    p.add_argument("model", metavar="RUN_DIR|NAME")
+    p.add_argument("--format", default="onnx", choices=("onnx",))
+    p.add_argument("--out", default=None, metavar="FILE.onnx", help="default: RUN_DIR/model.onnx, or NAME.onnx here")
+    p.add_argument("--data", default=None, help="check against torch on this labelled set (default: random inputs)")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("extract", help="hand landmarks of a photo set as Parquet shards (train reads them directly)")
+    p.add_argument("data", metavar="DATA", help="class folders of photos")
+    p.add_argument("--out", required=True, metavar="NEW_DIR", help="folder for part-*.parquet and landmarks.json")
+    p.add_argument("--engine", default="local", choices=("local", "ray"), help="local processes, or Ray Data")
+    p.add_argument("--workers", type=_whole(0, 1024), default=0,
+                   help="MediaPipe processes or Ray actors (default: one per core)")  # fmt: skip
+    p.add_argument("--address", default=None, help="ray: a cluster's address (default: a local Ray)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+    p = sub.add_parser("serve", help="the web app (photo, webcam, video, model) and POST /v1/predict, on localhost")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="TCP port, 1-65535 (default: 7860)")
+    p.add_argument("--model", default=None, help="photo model (default: letters)")
+    p.add_argument("--runs", default=None, help="folder of runs clients may pick by name (default: ./runs)")
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="close a connection that has not sent its request headers in S seconds (default: 10)",
+    )
+    p.add_argument("--body-timeout", type=float, default=60.0, metavar="S",
+                   help="close a connection that has not sent its request body in S seconds (default: 60)")  # fmt: skip
+
+    p = sub.add_parser("make-spelling-video", help="a video spelling WORD with letter photos, for testing live")
+    p.add_argument("word", metavar="WORD")
+    p.add_argument("--data", required=True, help="photos in class folders (A/, B/, ..., Space/)")
+    p.add_argument("--out", required=True, help="video file to write (.mp4 or .avi)")
+    p.add_argument("--fps", type=_real(1, 240), default=15.0)
+    p.add_argument("--hold", type=_real(0.01, 60), default=1.0, help="seconds each letter is shown")
+    p.add_argument("--gap", type=_real(0, 60), default=0.4, help="seconds without a hand after each letter")
+    p.add_argument("--seed", type=int, default=0, help="which photos are picked")
+
+    p = sub.add_parser("models", help="list registered architectures and shipped trained models")
+    p.add_argument("--json", action="store_true")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: one small function per group of commands. A command runs by its name
+    (``args.task``), which aslkit.cli maps to the function that runs it."""
+    ap = _Parser(prog="aslkit", description="American Sign Language recognition toolkit.")
+    sub = ap.add_subparsers(dest="task", metavar="TASK", parser_class=_Parser)
+    for add in (
+        _add_predict,
+        _add_evaluate,
+        _add_train,
+        _add_compare,
+        _add_live,
+        _add_spelling,
+        _add_boxes,
+        _add_tools,
+    ):
+        add(sub)
+    return ap
+
+
+def live_overrides(args: argparse.Namespace, extra: list[str]) -> dict[str, str]:
+    """The live settings given on the command line (declared ones, then any other --key value)."""
+    from aslkit.config import parse_overrides
+
+    given = {k[len("live__") :]: v for k, v in vars(args).items() if k.startswith("live__") and v is not None}
+
+    return {**given, **parse_overrides(extra)}
+
+
+def parse(ap: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | None:
+    """``argv`` (after ``kv_to_flags``) -> the namespace of its task, with ``overrides`` (the settings given
+    beyond the declared options, for tasks that take them); None, with the help printed, when no task is named.
+    A usage mistake is one line on stderr and SystemExit(2); a bad setting is an AslkitError."""
+    args, extra = ap.parse_known_args(argv)
+    if args.task is None:
+        ap.print_help()
+        return None
+    if extra and not getattr(args, "overrides_ok", False):
+        ap.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.overrides = live_overrides(args, extra)
+    return args
