@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from aslkit.cli_parser import build_parser, kv_to_flags, parse
+from aslkit.cli_parser import build_parser, kv_to_flags, parse_command_line
 from aslkit.errors import AslkitError
 from aslkit.names import shown
 
@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     debug = bool(os.environ.get("ASLKIT_DEBUG"))
     try:
-        args = parse(ap, argv)
+        args = parse_command_line(ap, argv)
         if args is None:
             return 2
         return COMMANDS[args.task](args)

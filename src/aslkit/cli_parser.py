@@ -387,7 +387,7 @@ def live_overrides(args: argparse.Namespace, extra: list[str]) -> dict[str, str]
     return {**given, **parse_overrides(extra)}
 
 
-def parse(ap: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | None:
+def parse_command_line(ap: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | None:
     """``argv`` (after ``kv_to_flags``) -> the namespace of its task, with ``overrides`` (the settings given
     beyond the declared options, for tasks that take them); None, with the help printed, when no task is named.
     A usage mistake is one line on stderr and SystemExit(2); a bad setting is an AslkitError."""
