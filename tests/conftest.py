@@ -298,7 +298,7 @@ def synthetic_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run folder (model.json + model.safetensors) of landmark-mlp-tiny trained on synthetic hands
     labelled B, L, V. No MediaPipe, a few seconds; used wherever a trained model is needed."""
     from aslkit.config import TrainConfig
-    from aslkit.training.trainer import fit_landmark_model
+    from aslkit.training.landmark_fit import fit_landmark_model
 
     data = make_landmark_set(30, seed=7)
     labels = sorted(SYNTH_LABELS)

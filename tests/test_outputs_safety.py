@@ -14,7 +14,7 @@ from conftest import snapshot, write_grey, write_shapes_npz
 
 from aslkit.cli import main
 from aslkit.errors import AslkitError
-from aslkit.training import trainer
+from aslkit.training import landmark_fit
 
 FAST = [
     "--model",
@@ -139,7 +139,7 @@ def test_detect_out_beside_an_input_file_is_refused(tmp_path: Path, capsys) -> N
 
 # ---- 3: an interrupted run is continued only with --resume -------------------------------------------------
 def test_train_over_an_interrupted_run_points_to_resume(npz: Path, tmp_path: Path, capsys, monkeypatch) -> None:
-    real, calls = trainer.augment, {"n": 0}
+    real, calls = landmark_fit.augment, {"n": 0}
 
     def dying(*a, **k):
         calls["n"] += 1
@@ -147,10 +147,10 @@ def test_train_over_an_interrupted_run_points_to_resume(npz: Path, tmp_path: Pat
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(trainer, "augment", dying)
+    monkeypatch.setattr(landmark_fit, "augment", dying)
     run = tmp_path / "run"
     assert main(["train", str(npz), "--out", str(run), *FAST]) == 130
-    monkeypatch.setattr(trainer, "augment", real)
+    monkeypatch.setattr(landmark_fit, "augment", real)
     assert (run / "checkpoint" / "state.json").is_file()
     before = snapshot(run)
     assert main(["train", str(npz), "--out", str(run), *FAST, "--epochs", "5"]) == 1

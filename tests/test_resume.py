@@ -13,7 +13,7 @@ from safetensors.numpy import load_file
 
 from aslkit import cli
 from aslkit.errors import AslkitError
-from aslkit.training import trainer
+from aslkit.training import landmark_fit
 from aslkit.training.trainer import train
 
 OPTS = {"model": "landmark-mlp-tiny", "epochs": 7, "patience": 100, "batch_size": 16, "split": "0.8,0.2"}
@@ -34,7 +34,7 @@ def reference(npz: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _interrupt_at_epoch(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
     """Kill training in the middle of ``epoch`` (when its batches are being made)."""
-    real = trainer.augment
+    real = landmark_fit.augment
     calls = {"n": 0}
 
     def dying(*a, **k):
@@ -43,7 +43,7 @@ def _interrupt_at_epoch(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(trainer, "augment", dying)
+    monkeypatch.setattr(landmark_fit, "augment", dying)
 
 
 def test_killed_run_resumes_to_the_same_weights(npz: Path, reference: Path, tmp_path: Path, monkeypatch) -> None:

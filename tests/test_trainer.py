@@ -14,7 +14,8 @@ from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.landmarks.features import feature_dim, featurize
 from aslkit.landmarks.landmark_set import concat
 from aslkit.models.io import load_model
-from aslkit.training.trainer import _split, fit_landmark_model, preprocessing_spec, train
+from aslkit.training.landmark_fit import fit_landmark_model, preprocessing_spec
+from aslkit.training.trainer import _split, train
 
 
 # ---- configuration ------------------------------------------------------------------------------

@@ -146,21 +146,21 @@ def _photo_folder(root: Path, per_class: int = 10) -> Path:
 
 
 def _spy_train(monkeypatch: pytest.MonkeyPatch) -> dict:
-    """Record the sets fit_landmark_model gets and the samples of every video-like landmarks_for call."""
+    """Record the sets the landmark fit gets and the samples of every video-like landmarks_for call."""
     seen: dict = {"copies_of": []}
-    real_fit, real_landmarks = trainer.fit_landmark_model, trainer.landmarks_for
+    row = trainer.TRAINERS[InputKind.LANDMARKS]  # train fits with the plan of its kind's row in the task table
+    real_plan, real_landmarks = row.plan, trainer.landmarks_for
 
-    def fit(train_set, valid_set, *a, **kw):
+    def plan(train_set, valid_set, *a, **kw):
         seen["fit"], seen["valid"] = train_set, valid_set
-        return real_fit(train_set, valid_set, *a, **kw)
+        return real_plan(train_set, valid_set, *a, **kw)
 
     def landmarks(ds, *a, **kw):
         if kw.get("video_like"):
             seen["copies_of"] += [str(s.path) for s in ds.samples]
         return real_landmarks(ds, *a, **kw)
 
-    row = trainer.TRAINERS[InputKind.LANDMARKS]  # train calls the fit of its kind's row in the task table
-    monkeypatch.setitem(trainer.TRAINERS, InputKind.LANDMARKS, dataclasses.replace(row, fit=fit))
+    monkeypatch.setitem(trainer.TRAINERS, InputKind.LANDMARKS, dataclasses.replace(row, plan=plan))
     monkeypatch.setattr(trainer, "landmarks_for", landmarks)
     return seen
 

@@ -246,7 +246,7 @@ def cross_validated(s: _Samples, settings: AuditSettings, progress: bool) -> np.
     """Out-of-fold class probabilities (N, C over sorted labels) from the landmark model trained on the
     other folds; folds split by near-duplicate group, so no copy of an image helps judge it."""
     from aslkit.config import TrainConfig
-    from aslkit.training.trainer import fit_landmark_model
+    from aslkit.training.landmark_fit import fit_landmark_model
 
     labels = sort_labels(set(s.label))
     n = len(s.label)

@@ -7,7 +7,6 @@ architecture's recipe or the user asks for ``freeze_epochs``.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from aslkit.labels import NOTHING
 from aslkit.landmarks.image_set import HAND_MARGIN, ImageSet, check_crop_mode, to_tensor_batch
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import create_model, get_model_info, model_kwargs
-from aslkit.training.loop import classification_losses, fit_loop, phases_for, seed_everything
+from aslkit.training.fit import FitPlan, fit_model
 
 
 def image_size_for(cfg: TrainConfig) -> int:
@@ -77,22 +76,12 @@ def _saved_kwargs(module, kw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def fit_image_model(
-    train: ImageSet,
-    valid: ImageSet,
-    labels: list[str],
-    cfg: TrainConfig,
-    run_dir: Path | None = None,
-    progress: bool = True,
-    resume: tuple[dict, dict] | None = None,
-) -> tuple[TrainedModel, list[dict]]:
-    """Train a registered image model; early-stop on validation loss; returns (model, history)."""
+def image_plan(train: ImageSet, valid: ImageSet, labels: list[str], cfg: TrainConfig, resuming: bool) -> FitPlan:
+    """The network (pretrained weights read unless resuming) and the images as augmented batches."""
     import torch
 
-    seed_everything(cfg.seed)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
     size = train.images.shape[1]
-    kw, pretrained = build_kwargs(cfg, size, resuming=resume is not None)
+    kw, pretrained = build_kwargs(cfg, size, resuming=resuming)
     model = create_model(cfg.model, 3, len(labels), **kw).to(memory_format=torch.channels_last)
     lab_idx = {lab: i for i, lab in enumerate(labels)}
     tr = np.flatnonzero(train.readable)
@@ -100,8 +89,7 @@ def fit_image_model(
     if len(tr) == 0:
         raise DatasetError("no readable training image; nothing to train on")
     ytr = torch.tensor([lab_idx[train.labels[i]] for i in tr])
-    yva = torch.tensor([lab_idx[valid.labels[i]] for i in va]) if len(va) else None
-    loss_fn, eval_loss = classification_losses(ytr, len(labels), cfg)
+    yva = torch.tensor([lab_idx[valid.labels[i]] for i in va])
     augmenter = ImageAugmenter(cfg.image_augment)
     bs = max(1, cfg.batch_size)
     steps = max(1, int(np.ceil(len(tr) / bs)))
@@ -112,37 +100,32 @@ def fit_image_model(
             idx = tr[perm[b * bs : (b + 1) * bs]]
             yield to_tensor_batch(augmenter.augment_batch(train.images[idx], rng)), ytr[perm[b * bs : (b + 1) * bs]]
 
-    def validate() -> tuple[float, float] | None:
-        if yva is None:
-            return None
-        loss, hits = 0.0, 0
-        for i in range(0, len(va), 64):
-            logits = model(to_tensor_batch(valid.images[va[i : i + 64]]))
-            y = yva[i : i + 64]
-            loss += float(eval_loss(logits, y))
-            hits += int((logits.argmax(-1) == y).sum())
-        return loss / len(va), hits / len(va)
+    def valid_batches():
+        for i in range(0, len(va), 64):  # 64 at a time: full-size images of a large set do not fit at once
+            yield to_tensor_batch(valid.images[va[i : i + 64]]), yva[i : i + 64]
 
-    result = fit_loop(
+    return FitPlan(
         model,
-        cfg,
-        steps_per_epoch=steps,
-        batches=batches,
-        validate=validate,
-        loss_fn=loss_fn,
-        run_dir=run_dir,
-        progress=progress,
-        phases=phases_for(cfg, pretrained=pretrained),  # on resume, the checkpoint's phases win
-        resume=resume,
-        desc=f"train {cfg.model}",
-    )
-    trained = TrainedModel.from_torch(
-        model,
-        cfg.model,
+        ytr,
+        batches,
+        valid_batches if len(va) else None,
+        steps,
         _saved_kwargs(model, kw),
-        labels,
         3,
         image_preprocessing_spec(size, cfg.crop),
-        {"best_epoch": result.best_epoch, "epochs_run": len(result.history), "pretrained": pretrained},
+        pretrained=pretrained,
+        meta={"pretrained": pretrained},
     )
-    return trained, result.history
+
+
+def fit_image_model(
+    train: ImageSet,
+    valid: ImageSet,
+    labels: list[str],
+    cfg: TrainConfig,
+    run_dir: Path | None = None,
+    progress: bool = True,
+    resume: tuple[dict, dict] | None = None,
+) -> tuple[TrainedModel, list[dict]]:
+    """Train a registered image model; early-stop on validation loss; returns (model, history)."""
+    return fit_model(image_plan, train, valid, labels, cfg, run_dir, progress, resume)

@@ -23,6 +23,7 @@ from aslkit.errors import AslkitError
 from aslkit.training.checkpoint import optimizer_state, restore_optimizer, save_checkpoint
 
 SCHEDULERS = ("onecycle", "step")
+ValidBatches = Callable[[], Iterable[tuple[Any, Any]]] | None  # the validation set as (x, y) batches
 
 
 def seed_everything(seed: int) -> None:
@@ -42,20 +43,47 @@ def class_weights(y: np.ndarray, n_classes: int):
     return torch.tensor(w, dtype=torch.float32)
 
 
-def classification_losses(y_train, n_classes: int, cfg: TrainConfig):
-    """(training loss with label smoothing, summed validation loss), both class-weighted when the
-    config says so, with weights from the training labels."""
-    from torch import nn
-
-    weight = class_weights(y_train.numpy(), n_classes) if cfg.class_weights else None
-    return (
-        nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing),
-        nn.CrossEntropyLoss(weight=weight, reduction="sum"),
-    )
+def forward(model, x):
+    """Logits of a batch: sequence models take (features, mask), the others one tensor."""
+    return model(*x) if isinstance(x, tuple) else model(x)
 
 
-def argmax_hits(logits, y) -> int:
-    return int((logits.argmax(-1) == y).sum())
+class ClassificationLoss:
+    """The one loss every kind trains and validates with: cross-entropy, class-weighted by the training
+    labels when the config says so, label smoothing in training only; an ensemble's logits (members x
+    batch x classes) are scored member by member, and its answer is the members' mean probability."""
+
+    def __init__(self, y_train, n_classes: int, cfg: TrainConfig) -> None:
+        from torch import nn
+
+        self.weight = class_weights(y_train.numpy(), n_classes) if cfg.class_weights else None
+        self._train = nn.CrossEntropyLoss(weight=self.weight, label_smoothing=cfg.label_smoothing)
+        self._sum = nn.CrossEntropyLoss(weight=self.weight, reduction="sum")
+
+    def __call__(self, logits, y):
+        """The training loss of a batch (mean over its samples, and over an ensemble's members)."""
+        if logits.dim() == 3:  # ensemble: every member learns the labels
+            return sum(self._train(m, y) for m in logits) / len(logits)
+        return self._train(logits, y)
+
+    def hits(self, logits, y) -> int:
+        """How many of the batch's answers are right."""
+        answer = logits.softmax(-1).mean(0) if logits.dim() == 3 else logits
+        return int((answer.argmax(-1) == y).sum())
+
+    def validate(self, model, batches: Iterable[tuple[Any, Any]]) -> tuple[float, float] | None:
+        """(loss, accuracy) over validation batches, in eval mode; None without any. The loss is the
+        class-weighted mean (sum of w[y] * loss / sum of w[y]), as cross-entropy's own mean reduction
+        gives it, whatever the batching."""
+        total, weight, hits, n = 0.0, 0.0, 0, 0
+        for x, y in batches:
+            logits = forward(model, x)
+            members = logits if logits.dim() == 3 else logits[None]
+            total += sum(float(self._sum(m, y)) for m in members) / len(members)
+            weight += float(self.weight[y].sum()) if self.weight is not None else len(y)
+            hits += self.hits(logits, y)
+            n += len(y)
+        return (total / weight, hits / n) if n else None
 
 
 @dataclass(frozen=True)
@@ -178,8 +206,7 @@ def _train_epoch(
     batches: Callable[[int, np.random.Generator], Iterable[tuple[Any, Any]]],
     epoch: int,
     rng: np.random.Generator,
-    loss_fn: Callable[[Any, Any], Any],
-    accuracy_hits: Callable[[Any, Any], int],
+    loss: ClassificationLoss,
 ) -> tuple[float, int, int]:
     """One pass over ``batches(epoch, rng)``, clipping gradients and stepping the scheduler;
     returns (summed loss, hits, samples)."""
@@ -188,16 +215,16 @@ def _train_epoch(
     model.train()
     tot, correct, n = 0.0, 0, 0
     for x, y in batches(epoch, rng):
-        logits = model(*x) if isinstance(x, tuple) else model(x)  # sequence models take (x, mask)
-        loss = loss_fn(logits, y)
+        logits = forward(model, x)
+        batch_loss = loss(logits, y)
         st.opt.zero_grad(set_to_none=True)
-        loss.backward()
+        batch_loss.backward()
         nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
         st.opt.step()
         if cfg.scheduler == "onecycle":
             st.sched.step()
-        tot += loss.item() * len(y)
-        correct += accuracy_hits(logits.detach(), y)
+        tot += batch_loss.item() * len(y)
+        correct += loss.hits(logits.detach(), y)
         n += len(y)
     if cfg.scheduler == "step":
         st.sched.step()
@@ -205,14 +232,14 @@ def _train_epoch(
 
 
 def _epoch_record(
-    model, epoch: int, validate: Callable[[], tuple[float, float] | None], sched, tot: float, correct: int, n: int
+    model, epoch: int, loss: ClassificationLoss, valid: ValidBatches, sched, tot: float, correct: int, n: int
 ) -> dict[str, float]:
     """The epoch's line of the history: training figures, validation (or training, without any) and the lr."""
     import torch
 
     model.eval()
     with torch.no_grad():
-        val = validate()
+        val = loss.validate(model, valid()) if valid is not None else None
     vloss, vacc = val if val is not None else (tot / max(n, 1), correct / max(n, 1))
     return {
         "epoch": epoch,
@@ -230,9 +257,8 @@ def fit_loop(
     *,
     steps_per_epoch: int,
     batches: Callable[[int, np.random.Generator], Iterable[tuple[Any, Any]]],
-    validate: Callable[[], tuple[float, float] | None],
-    loss_fn: Callable[[Any, Any], Any],
-    accuracy_hits: Callable[[Any, Any], int] = argmax_hits,
+    valid: ValidBatches,
+    loss: ClassificationLoss,
     run_dir: Path | None,
     progress: bool,
     phases: list[Phase],
@@ -241,8 +267,8 @@ def fit_loop(
 ) -> LoopResult:
     """Train ``model`` in place for cfg.epochs (or until early stopping) and leave it holding the best
     (lowest validation loss) weights, in eval mode; returns the history and those weights.
-    ``batches(epoch, rng)`` yields (x, y) for one epoch;
-    ``validate()`` returns (val_loss, val_acc) in eval mode, or None to use training figures."""
+    ``batches(epoch, rng)`` yields (x, y) for one epoch; ``valid()`` the validation set's (x, y) batches,
+    scored with ``loss.validate`` (None: no validation set, the training figures stand in)."""
     from tqdm import tqdm
 
     rng = np.random.default_rng(cfg.seed)
@@ -263,8 +289,8 @@ def fit_loop(
         if _phase_index(st.phases, epoch) != st.pi:
             st.pi = _phase_index(st.phases, epoch)
             st.opt, st.sched = _optimizer(model, cfg, st.phases, st.pi, steps_per_epoch)
-        tot, correct, n = _train_epoch(model, cfg, st, batches, epoch, rng, loss_fn, accuracy_hits)
-        rec = _epoch_record(model, epoch, validate, st.sched, tot, correct, n)
+        tot, correct, n = _train_epoch(model, cfg, st, batches, epoch, rng, loss)
+        rec = _epoch_record(model, epoch, loss, valid, st.sched, tot, correct, n)
         st.history.append(rec)
         if writer is not None:
             for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):

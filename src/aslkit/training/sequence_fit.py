@@ -10,7 +10,6 @@ on clips recorded or stored without a pose (hands only).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.sequence_recognizer import sequence_arrays, sequence_preprocessing_spec, without_pose
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import create_model, model_kwargs
-from aslkit.training.loop import classification_losses, fit_loop, phases_for, seed_everything
+from aslkit.training.fit import FitPlan, fit_model
 
 
 def time_warp(x: np.ndarray, m: np.ndarray, rng: np.random.Generator, amount: float):
@@ -39,24 +38,16 @@ def time_warp(x: np.ndarray, m: np.ndarray, rng: np.random.Generator, amount: fl
     return x[rows, idx], m[rows, idx]
 
 
-def fit_sequence_model(
-    train: SequenceSet,
-    valid: SequenceSet,
-    labels: list[str],
-    cfg: TrainConfig,
-    run_dir: Path | None = None,
-    progress: bool = True,
-    resume: tuple[dict, dict] | None = None,
-) -> tuple[TrainedModel, list[dict]]:
-    """Train a registered sequence model; early-stop on validation loss; returns (model, history)."""
+def sequence_plan(
+    train: SequenceSet, valid: SequenceSet, labels: list[str], cfg: TrainConfig, resuming: bool
+) -> FitPlan:
+    """The network and the clips as batches: time-warped, with noise, and some shown without their pose."""
     import torch
 
     if cfg.seq_length < 2:
         raise AslkitError(f"seq_length must be at least 2 frames, got {cfg.seq_length}")
     if len(train) == 0:
         raise DatasetError("no training clip; nothing to train on")
-    seed_everything(cfg.seed)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
     xtr, mtr = sequence_arrays(train, cfg.seq_length)
     xva, mva = sequence_arrays(valid, cfg.seq_length)
     pose_drop = cfg.seq_pose_dropout if train.layout.pose is not None else 0.0
@@ -64,10 +55,9 @@ def fit_sequence_model(
         xtr_np, mtr_np = sequence_arrays(without_pose(train), cfg.seq_length)
     lab_idx = {lab: i for i, lab in enumerate(labels)}
     ytr = torch.tensor([lab_idx[lab] for lab in train.labels])
-    yva = torch.tensor([lab_idx[lab] for lab in valid.labels]) if len(valid) else None
+    yva = torch.tensor([lab_idx[lab] for lab in valid.labels])
     kw = model_kwargs(cfg.model, **cfg.model_kwargs)
     model = create_model(cfg.model, xtr.shape[2], len(labels), **kw)
-    loss_fn, eval_loss = classification_losses(ytr, len(labels), cfg)
     bs = max(1, cfg.batch_size)
     steps = max(1, int(np.ceil(len(xtr) / bs)))
 
@@ -85,32 +75,21 @@ def fit_sequence_model(
                 x = x + rng.normal(0.0, cfg.seq_noise, x.shape).astype(np.float32) * m[..., None]
             yield (torch.from_numpy(np.ascontiguousarray(x, np.float32)), torch.from_numpy(m)), ytr[idx]
 
-    def validate() -> tuple[float, float] | None:
-        if yva is None:
-            return None
-        logits = model(torch.from_numpy(xva), torch.from_numpy(mva))
-        return float(eval_loss(logits, yva)) / len(yva), float((logits.argmax(-1) == yva).float().mean())
+    def valid_batches():
+        yield (torch.from_numpy(xva), torch.from_numpy(mva)), yva
 
-    result = fit_loop(
-        model,
-        cfg,
-        steps_per_epoch=steps,
-        batches=batches,
-        validate=validate,
-        loss_fn=loss_fn,
-        run_dir=run_dir,
-        progress=progress,
-        phases=phases_for(cfg, pretrained=False),
-        resume=resume,
-        desc=f"train {cfg.model}",
-    )
-    trained = TrainedModel.from_torch(
-        model,
-        cfg.model,
-        kw,
-        labels,
-        int(xtr.shape[2]),
-        sequence_preprocessing_spec(train.layout.name, cfg.seq_length, labels, cfg.seq_min_confidence, pose_drop > 0),
-        {"best_epoch": result.best_epoch, "epochs_run": len(result.history)},
-    )
-    return trained, result.history
+    spec = sequence_preprocessing_spec(train.layout.name, cfg.seq_length, labels, cfg.seq_min_confidence, pose_drop > 0)
+    return FitPlan(model, ytr, batches, valid_batches if len(valid) else None, steps, kw, int(xtr.shape[2]), spec)
+
+
+def fit_sequence_model(
+    train: SequenceSet,
+    valid: SequenceSet,
+    labels: list[str],
+    cfg: TrainConfig,
+    run_dir: Path | None = None,
+    progress: bool = True,
+    resume: tuple[dict, dict] | None = None,
+) -> tuple[TrainedModel, list[dict]]:
+    """Train a registered sequence model; early-stop on validation loss; returns (model, history)."""
+    return fit_model(sequence_plan, train, valid, labels, cfg, run_dir, progress, resume)

@@ -1,4 +1,7 @@
-"""Train a landmark classifier: split, extract (cached), fit with early stopping, evaluate, write a run folder.
+"""Train any registered model: load, split, fit (the one ``fit_model``), evaluate, write a run folder.
+
+What differs by input kind (landmarks, images, clips) is one row of ``TRAINERS``: how the data loads, the
+plan for the shared fit, and how a split is scored.
 
 The run folder holds everything needed to use, inspect and reproduce the model:
 config.json, model.safetensors + model.json, metrics.json, curves.png, confusion_matrix.png,
@@ -22,26 +25,24 @@ from aslkit.data.dataset import ImageDataset, load_dataset
 from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_source
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.errors import AslkitError, DatasetError
-from aslkit.inference.recognizer import SECOND_VIEW_BELOW, parse_views, view_probabilities
-from aslkit.kinds import InputKind, LandmarkPreprocessing
+from aslkit.inference.recognizer import parse_views, view_probabilities
+from aslkit.kinds import InputKind
 from aslkit.labels import NOTHING, canonical_label, sort_labels
-from aslkit.landmarks.augment import augment
-from aslkit.landmarks.extractor import DEFAULT_ATTEMPTS
-from aslkit.landmarks.features import CANONICAL_HANDEDNESS, FEATURE_SET, feature_dim, featurize
 from aslkit.landmarks.holistic import load_sequences
 from aslkit.landmarks.image_set import ImageSet, check_crop_mode, concat_images, images_for
 from aslkit.landmarks.landmark_npz import is_landmark_file, load_landmark_npz
 from aslkit.landmarks.landmark_set import LandmarkSet, concat, landmarks_for
 from aslkit.metrics import end_to_end_metrics
 from aslkit.models.io import TrainedModel
-from aslkit.models.registry import get_model_info, model_kwargs
+from aslkit.models.registry import get_model_info
 from aslkit.names import shown
 from aslkit.outputs import check_new_folder
 from aslkit.report import plot_confusion, plot_curves, write_markdown
 from aslkit.training.checkpoint import clear_checkpoint, load_checkpoint
-from aslkit.training.image_fit import fit_image_model, image_size_for
-from aslkit.training.loop import class_weights, fit_loop, phases_for, seed_everything
-from aslkit.training.sequence_fit import fit_sequence_model
+from aslkit.training.fit import PlanBuilder, fit_model
+from aslkit.training.image_fit import image_plan, image_size_for
+from aslkit.training.landmark_fit import landmark_plan
+from aslkit.training.sequence_fit import sequence_plan
 
 
 @dataclass
@@ -49,19 +50,6 @@ class TrainResult:
     run_dir: Path
     model: TrainedModel
     metrics: dict[str, Any]
-
-
-def preprocessing_spec(views: int | str = 1) -> dict[str, Any]:
-    """What a model needs to turn an image into its input; saved in model.json."""
-    return LandmarkPreprocessing(
-        views=parse_views(views),
-        second_view_below=SECOND_VIEW_BELOW,
-        features=FEATURE_SET,
-        canonical_handedness=CANONICAL_HANDEDNESS,
-        hand_choice="largest",
-        no_hand_label=NOTHING,
-        extractor={"attempts": [list(a) for a in DEFAULT_ATTEMPTS], "max_hands": 2},
-    ).to_json()
 
 
 def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -89,112 +77,6 @@ def _evaluate_split(model: TrainedModel, data: LandmarkSet) -> dict:
     probs, has = view_probabilities(model, [d])
     preds = np.where(has, np.array(model.labels, dtype=object)[probs.argmax(1)], NOTHING)
     return end_to_end_metrics(d.labels, list(preds), has, model.labels)
-
-
-def _landmark_arrays(
-    train: LandmarkSet, valid: LandmarkSet, labels: list[str], cfg: TrainConfig
-) -> tuple[np.ndarray, Any, Any, Any, np.ndarray, np.ndarray]:
-    """The rows with a hand and their tensors: training rows, their classes, validation features and
-    classes (None without any), the training features (for normalization) and each row's rotation range
-    (motion letters rotate less, so their movement is not mistaken for tilt)."""
-    import torch
-
-    lab_idx = {lab: i for i, lab in enumerate(labels)}
-    tr = np.flatnonzero(train.has_hand)
-    va = np.flatnonzero(valid.has_hand)
-    if len(tr) == 0:
-        raise DatasetError("no hand was found in any training image; nothing to train on")
-    ytr = torch.tensor([lab_idx[train.labels[i]] for i in tr])
-    xva = torch.from_numpy(featurize(valid.pts[va])) if len(va) else None
-    yva = torch.tensor([lab_idx[valid.labels[i]] for i in va]) if len(va) else None
-    base = featurize(train.pts[tr])
-    motion = {m.strip() for m in cfg.augment.motion_labels.split(",") if m.strip()}
-    rot_range = np.array(
-        [cfg.augment.motion_rotate_deg if train.labels[i] in motion else cfg.augment.rotate_deg for i in tr],
-        np.float32,
-    )
-    return tr, ytr, xva, yva, base, rot_range
-
-
-def _loss(logits: Any, y: Any, fn: Callable) -> Any:
-    """The loss of a model or of an ensemble (logits of shape members x batch x classes)."""
-    if logits.dim() == 3:  # ensemble: every member learns the labels
-        return sum(fn(m, y) for m in logits) / len(logits)
-    return fn(logits, y)
-
-
-def _probs(logits: Any) -> Any:
-    """Class probabilities; an ensemble's are its members' mean."""
-    return logits.softmax(-1).mean(0) if logits.dim() == 3 else logits.softmax(-1)
-
-
-def fit_landmark_model(
-    train: LandmarkSet,
-    valid: LandmarkSet,
-    labels: list[str],
-    cfg: TrainConfig,
-    run_dir: Path | None = None,
-    progress: bool = True,
-    resume: tuple[dict, dict] | None = None,
-) -> tuple[TrainedModel, list[dict]]:
-    """Train a registered landmark model on samples with a hand; early-stop on validation loss."""
-    import torch
-    from torch import nn
-
-    from aslkit.models.registry import create_model
-
-    seed_everything(cfg.seed)
-    torch.set_num_threads(1)  # small MLPs: one thread is as fast, and leaves the other core to MediaPipe
-    tr, ytr, xva, yva, base, rot_range = _landmark_arrays(train, valid, labels, cfg)
-
-    kwargs = model_kwargs(cfg.model, **cfg.model_kwargs)
-    model = create_model(cfg.model, feature_dim(), len(labels), **kwargs)
-    if hasattr(model, "set_normalization"):  # input standardization, stored with the weights
-        model.set_normalization(base.mean(0), base.std(0))
-    weight = class_weights(ytr.numpy(), len(labels)) if cfg.class_weights else None
-    loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing)
-    eval_loss = nn.CrossEntropyLoss(weight=weight)
-
-    steps = max(1, int(np.ceil(len(tr) / cfg.batch_size)))
-
-    def batches(epoch: int, rng: np.random.Generator):
-        x = torch.from_numpy(featurize(augment(train.pts[tr], cfg.augment, rng, rot_range)))
-        perm = torch.from_numpy(rng.permutation(len(tr)))
-        for b in range(steps):
-            idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-            yield x[idx], ytr[idx]
-
-    def validate() -> tuple[float, float] | None:
-        if xva is None:
-            return None
-        lv = model(xva)
-        return float(_loss(lv, yva, eval_loss)), float((_probs(lv).argmax(-1) == yva).float().mean())
-
-    result = fit_loop(
-        model,
-        cfg,
-        steps_per_epoch=steps,
-        batches=batches,
-        validate=validate,
-        loss_fn=lambda logits, y: _loss(logits, y, loss_fn),
-        accuracy_hits=lambda logits, y: int((_probs(logits).argmax(-1) == y).sum()),
-        run_dir=run_dir,
-        progress=progress,
-        phases=phases_for(cfg, pretrained=False),
-        resume=resume,
-        desc=f"train {cfg.model}",
-    )
-    history = result.history
-    trained = TrainedModel.from_torch(
-        model,
-        cfg.model,
-        kwargs,
-        labels,
-        feature_dim(),
-        preprocessing_spec(cfg.views),
-        {"best_epoch": result.best_epoch, "epochs_run": len(history)},
-    )
-    return trained, history
 
 
 def _load_source(
@@ -378,9 +260,10 @@ class TrainTask:
     branches."""
 
     load: Callable[..., tuple[Any, list]]  # (paths, cfg, cache_dir, progress) -> (set, photo of each row)
-    fit: Callable[..., tuple[TrainedModel, list]]  # (train, valid, labels, cfg, run_dir, progress, ckpt)
+    plan: PlanBuilder  # the network and the data as batches, for the one fit_model
     score: Callable[[TrainedModel, Any], dict]  # one split's metrics, through predict's own path
     hand_rate: Callable[[TrainConfig, Any, np.ndarray], float | None]  # (cfg, set, readable) -> rate
+    threads: int | None = None  # torch threads while fitting (None: one per core)
     video_like: bool = False  # --video-like degrades photos before MediaPipe: landmark models only
     own_classes: bool = False  # classes come from the training side (a held-out signer may sign others)
 
@@ -394,10 +277,13 @@ def _crop_rate(cfg: TrainConfig, data: Any, readable: np.ndarray) -> float | Non
 
 
 TRAINERS: dict[InputKind, TrainTask] = {
-    InputKind.LANDMARKS: TrainTask(_load_landmarks, fit_landmark_model, _evaluate_split, _hand_rate, video_like=True),
-    InputKind.IMAGE: TrainTask(_load_images, fit_image_model, _evaluate_image_split, _crop_rate),
+    # landmark MLPs are as fast on one thread, which leaves the other core to MediaPipe
+    InputKind.LANDMARKS: TrainTask(
+        _load_landmarks, landmark_plan, _evaluate_split, _hand_rate, threads=1, video_like=True
+    ),
+    InputKind.IMAGE: TrainTask(_load_images, image_plan, _evaluate_image_split, _crop_rate),
     InputKind.SEQUENCE: TrainTask(
-        _load_clips, fit_sequence_model, _evaluate_sequence_split, lambda *_: None, own_classes=True
+        _load_clips, sequence_plan, _evaluate_sequence_split, lambda *_: None, own_classes=True
     ),
 }
 
@@ -597,7 +483,9 @@ def train(
         (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
 
     try:
-        trained, history = task.fit(d.fit_set, d.valid_set, d.labels, cfg, run_dir, progress, ckpt)
+        trained, history = fit_model(
+            task.plan, d.fit_set, d.valid_set, d.labels, cfg, run_dir, progress, ckpt, threads=task.threads
+        )
         evaluate_split = task.score
         hand_rate = task.hand_rate(cfg, d.all_data, d.readable)
     except AslkitError:
