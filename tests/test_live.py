@@ -153,6 +153,15 @@ def test_live_and_benchmark_errors_and_json(tmp_path: Path, capsys) -> None:
     assert r["frames"] == 8 and r["fps"] > 0 and r["text"] == ""
     stages = {"decode", "landmarks", "normalization", "classifier", "smoothing", "sequence", "drawing"}
     assert set(r["stages"]) == stages and all(v >= 0 for v in r["stages"].values())
+    assert main(["live", "--source", str(blank), "--no-window", "--max-frames", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["frames"] == 3, "live stops after --max-frames frames"
+    with pytest.raises(SystemExit) as usage:
+        main(["live", "--source", str(blank), "--no-window", "--max-frames", "0"])
+    assert usage.value.code == 2 and "--max-frames" in capsys.readouterr().err
+    from aslkit.live.run import run_live
+
+    with pytest.raises(AslkitError, match="max_frames must be a whole number"):  # the API checks it too
+        run_live(str(blank), window=False, max_frames="200")
 
 
 def _replay(clip: np.ndarray, fps: float = 20.0, hold: int = 10, **live: str) -> str:

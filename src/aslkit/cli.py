@@ -92,7 +92,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     from aslkit.live.run import run_live
 
     res = run_live(args.source, out=args.out, transcript=args.transcript, window=not args.no_window,
-                   model=args.model, **args.overrides)  # fmt: skip
+                   model=args.model, max_frames=args.max_frames, **args.overrides)  # fmt: skip
     if args.json:
         print(json.dumps(res.to_json()))
     else:

@@ -222,6 +222,7 @@ def _add_live(sub) -> None:
     p.add_argument("--transcript", default=None, help="write the text here")
     p.add_argument("--no-window", action="store_true", help="no window (also automatic without a display)")
     p.add_argument("--model", default=None, help="letter model (default: letters)")
+    p.add_argument("--max-frames", type=_whole(1, 10**9), default=None, help="stop after this many frames")
     p.add_argument("--json", action="store_true", help="print the text, events and per-stage timings as JSON")
     p.set_defaults(overrides_ok=True)
 

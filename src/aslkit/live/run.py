@@ -138,6 +138,8 @@ def run_live(
     (defaults.toml [live]) come as keyword overrides."""
     import cv2
 
+    if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
+        raise AslkitError(f"max_frames must be a whole number of at least 1, got {max_frames!r}")
     src = str(source)
     is_file = not src.isdigit() and "://" not in src
     check_outputs(out, transcript, [src] if is_file else [])
