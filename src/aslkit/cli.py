@@ -63,6 +63,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from aslkit.training.trainer import train, train_text
 
+    if args.cv:
+        return _cross_validate(args)
     command = "aslkit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     res = train(
         args.data or None,
@@ -76,6 +78,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         **args.overrides,
     )
     print(train_text(res))
+    return 0
+
+
+def _cross_validate(args: argparse.Namespace) -> int:
+    from aslkit.training.cv import cross_validate, cv_text
+
+    if args.resume or args.out is None or not args.data:
+        raise AslkitError("--cv signer takes DATA and a new --out folder (and no --resume)")
+    workers = {"workers": args.workers} if args.workers else {}
+    r = cross_validate(args.data, args.out, model=args.model, folds=args.folds, cache_dir=_cache(args),
+                       progress=not args.quiet, **workers, **args.overrides)  # fmt: skip
+    print(cv_text(r, args.out))
     return 0
 
 

@@ -162,6 +162,10 @@ def _add_train(sub) -> None:
     p.add_argument("--model", default=None, help="registered architecture (see `aslkit models`; default landmark-mlp)")
     p.add_argument("--out", default=None, metavar="RUN_DIR", help="new run folder")
     p.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue an interrupted run from its last epoch")
+    p.add_argument("--cv", default=None, choices=("signer",),
+                   help="signer: leave-signers-out cross-validation (sign models): --folds runs, each scored on "
+                        "signers it never saw; --out gets a run folder per fold and cv.md")  # fmt: skip
+    p.add_argument("--folds", type=_whole(2, 1000), default=5, help="--cv: how many folds of signers (default 5)")
     _common(p)
     p.set_defaults(overrides_ok=True)
 

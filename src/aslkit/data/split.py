@@ -101,3 +101,23 @@ def group_split(
         n_val = int(round(valid_fraction * len(pool)))
         valid, train = np.sort(pool[:n_val]), np.sort(pool[n_val:])
     return train, valid, np.sort(test)
+
+
+def group_folds(groups: Sequence[str], k: int) -> list[list[str]]:
+    """``k`` folds of whole groups (signers), each about as many items as the others: the largest groups
+    first, each to the fold with the fewest items so far (ties: the lower fold). Deterministic, so a
+    cross-validation is the same on every machine."""
+    sizes: dict[str, int] = defaultdict(int)
+    for g in groups:
+        sizes[str(g)] += 1
+    if k < 2:
+        raise DatasetError(f"cross-validation needs at least 2 folds, got {k}")
+    if len(sizes) < k:
+        raise DatasetError(f"{k} folds need at least {k} groups; the data has {len(sizes)}: {sorted(sizes)}")
+    folds: list[list[str]] = [[] for _ in range(k)]
+    load = [0] * k
+    for g in sorted(sizes, key=lambda s: (-sizes[s], s)):
+        i = min(range(k), key=lambda j: (load[j], j))
+        folds[i].append(g)
+        load[i] += sizes[g]
+    return [sorted(f) for f in folds]

@@ -50,6 +50,7 @@ class TrainResult:
     run_dir: Path
     model: TrainedModel
     metrics: dict[str, Any]
+    test_set: Any = None  # the held-out items (for per-item reports such as cross-validation), if any
 
 
 def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -501,7 +502,7 @@ def train(
         }
     )
     _write_run(run_dir, trained, history, metrics)
-    return TrainResult(run_dir, trained, metrics)
+    return TrainResult(run_dir, trained, metrics, d.all_data.subset(d.te_idx))
 
 
 def train_text(res: Any) -> str:

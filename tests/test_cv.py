@@ -1,0 +1,80 @@
+"""Leave-signers-out cross-validation: `aslkit train --cv signer`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_sequence_training import _synthetic_npz
+
+from aslkit.cli import main
+from aslkit.data.split import group_folds
+from aslkit.errors import AslkitError, DatasetError
+from aslkit.training.cv import Scored, cross_validate, summarize
+
+
+def test_group_folds_keep_signers_whole_and_balance_the_clips() -> None:
+    groups = ["a"] * 30 + ["b"] * 30 + ["c"] * 10 + ["d"] * 10 + ["e"] * 10 + ["f"] * 10
+    folds = group_folds(groups, 3)
+    assert sorted(g for f in folds for g in f) == list("abcdef"), "every signer in exactly one fold"
+    sizes = sorted(sum(groups.count(g) for g in f) for f in folds)
+    assert sizes == [30, 30, 40]
+    assert folds == group_folds(list(reversed(groups)), 3), "the same folds whatever the order of the clips"
+    with pytest.raises(DatasetError, match="3 folds need at least 3 groups"):
+        group_folds(["a", "b"], 3)
+    with pytest.raises(DatasetError, match="at least 2 folds"):
+        group_folds(["a", "b"], 1)
+
+
+def test_summary_per_sign_and_worst_signers_first() -> None:
+    rows = [Scored("s1", "hello", "hello", 1), Scored("s1", "no", "hello", 1), Scored("s2", "hello", "hello", 2),
+            Scored("s2", "no", "no", 2), Scored("s3", "hello", "no", 3)]  # fmt: skip
+    folds = [{"fold": k, "accuracy": a} for k, a in ((1, 0.5), (2, 1.0), (3, 0.0))]
+    r = summarize(rows, folds, {"yes": 2})
+    assert r["accuracy"] == pytest.approx(3 / 5) and r["mean_fold_accuracy"] == pytest.approx(0.5)
+    assert r["mean_signer_accuracy"] == pytest.approx((0.5 + 1.0 + 0.0) / 3)
+    hello = next(v for v in r["per_sign"] if v["sign"] == "hello")
+    assert (hello["signers"], hello["clips"], hello["accuracy"], hello["read_as"]) == (3, 3, 2 / 3, {"no": 1})
+    assert hello["worst_signer_accuracy"] == 0.0
+    assert [v["signer"] for v in r["per_signer"]] == ["s3", "s1", "s2"], "worst first"
+    with pytest.raises(DatasetError, match="no held-out clip"):
+        summarize([], folds, {})
+
+
+def test_cv_from_the_command_line(tmp_path: Path, capsys) -> None:
+    npz = _synthetic_npz(tmp_path / "signs.npz", per_class=6)
+    out = tmp_path / "cv"
+    code = main(["train", str(npz), "--model", "seq-tcn", "--cv", "signer", "--folds", "3", "--out", str(out),
+                 "--epochs", "4", "--no-cache", "-q"])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    r = json.loads((out / "cv.json").read_text())
+    assert printed.startswith("leave-signers-out, 3 folds, 3 signers, 54 clips")
+    assert sorted(s for f in r["folds"] for s in f["signers"]) == ["signer0", "signer1", "signer2"]
+    assert r["clips"] == 54 and sum(v["clips"] for v in r["per_sign"]) == 54
+    weighted = sum(v["accuracy"] * v["clips"] for v in r["per_sign"]) / 54
+    assert r["accuracy"] == pytest.approx(weighted)
+    for k, f in enumerate(r["folds"], 1):  # each fold's model never saw its signers
+        config = json.loads((out / f"fold-{k}" / "config.json").read_text())
+        assert config["train"]["holdout"] == ",".join(f["signers"])
+        assert (out / f"fold-{k}" / "model.json").is_file() and f["clips"] == 18
+    md = (out / "cv.md").read_text()
+    assert all(f"| signer{i} | 18 |" in md for i in range(3)) and (out / "per_sign.png").stat().st_size > 0
+    assert main(["train", str(npz), "--model", "seq-tcn", "--cv", "signer", "--out", str(out), "-q"]) == 1
+    assert "already exists and is not an empty folder" in capsys.readouterr().err, "never over an earlier run"
+
+
+def test_cv_refusals(tmp_path: Path) -> None:
+    npz = _synthetic_npz(tmp_path / "signs.npz", per_class=2)
+    with pytest.raises(AslkitError, match="chooses the held-out signers itself"):
+        cross_validate(npz, tmp_path / "a", model="seq-tcn", holdout="signer0", progress=False)
+    with pytest.raises(DatasetError, match="4 folds need at least 4 groups"):
+        cross_validate(npz, tmp_path / "b", model="seq-tcn", folds=4, progress=False, cache_dir=None)
+    with pytest.raises(AslkitError, match="for sign models"):
+        cross_validate(npz, tmp_path / "c", model="landmark-mlp", progress=False)
+    np.savez(tmp_path / "nosigner.npz", sequences=np.zeros((4, 5, 126), np.float32), label=np.array(["a", "b"] * 2))
+    with pytest.raises(DatasetError, match="names each clip's signer"):
+        cross_validate(tmp_path / "nosigner.npz", tmp_path / "d", model="seq-tcn", progress=False, cache_dir=None)
+    assert not any((tmp_path / x).exists() for x in "abcd"), "a refused run leaves no folder"
