@@ -15,7 +15,7 @@ import numpy as np
 
 from aslkit.data.dataset import ImageDataset, load_dataset
 from aslkit.data.images import is_image_path
-from aslkit.data.sequences import is_sequence_source
+from aslkit.data.sequences import SequenceSet, is_sequence_source, is_video_path
 from aslkit.data.split import groups_from_pattern
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.recognizers import photo_recognizer
@@ -198,6 +198,18 @@ def _write_report_files(metrics: dict, out: Path, data, paths, labels, preds, ha
     (out / "mistakes.json").write_text(json.dumps(mistakes, indent=1), encoding="utf-8")
 
 
+def _read_videos_as_predict_does(m: TrainedModel, ds: SequenceSet, preds: list[str], cache_dir) -> None:
+    """A real video is rest, sign, rest: its answer is `predict`'s, from the spans of signing found in it
+    (SequenceRecognizer.predict_signing), not the whole video squeezed into the model's frames."""
+    from aslkit.inference.sequence_recognizer import SequenceRecognizer
+    from aslkit.landmarks.video import video_fps
+
+    rec = SequenceRecognizer(m, cache_dir=cache_dir)
+    for i, src in enumerate(ds.sources):
+        if is_video_path(src):
+            preds[i] = rec.predict_signing(ds.sequences[i], video_fps(src), src).label
+
+
 def evaluate_sequences(
     data: str | Path,
     model: str | Path | TrainedModel | None = "words",
@@ -224,6 +236,7 @@ def evaluate_sequences(
         raise DatasetError(f"{data}: none of its classes ({', '.join(sorted(unknown))}) are known to the model")
     ds = ds.subset(np.flatnonzero(keep))
     preds, _ = sequence_decisions(m, sequence_probabilities(m, ds))
+    _read_videos_as_predict_does(m, ds, preds, cache_dir)
     has_hand = np.array([hands_seen(s, ds.layout) > 0 for s in ds.sequences], dtype=bool)
     metrics = end_to_end_metrics(ds.labels, preds, has_hand, m.labels)
     if ds.signers is not None:  # the same report card as photos; detection_rate: clips with a hand seen

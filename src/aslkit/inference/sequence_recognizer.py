@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.inference.recognizer import Prediction, collect_paths
 from aslkit.kinds import InputKind, SequencePreprocessing
 from aslkit.labels import IDLE, label_key
+from aslkit.landmarks.segments import SegmentSettings, signing_segments
 from aslkit.landmarks.sequence_features import feature_width, sequence_features
 from aslkit.models.io import TrainedModel, load_model
 from aslkit.names import regular_file_problem, shown
@@ -146,20 +147,49 @@ def hands_seen(frames: np.ndarray, layout: Layout) -> int:
 
 
 @dataclass
+class SegmentPrediction:
+    """One span of signing in a video (times in seconds) and the sign read in it."""
+
+    start: float
+    end: float
+    label: str
+    confidence: float
+    top: list[tuple[str, float]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "label": self.label,
+            "confidence": round(float(self.confidence), 4),
+            "top": [[lab, round(float(p), 4)] for lab, p in self.top],
+        }
+
+
+@dataclass
 class ClipPrediction(Prediction):
-    """One clip's answer; ``hand`` says whether any frame had a hand, ``frames`` how many it had."""
+    """One clip's answer; ``hand`` says whether any frame had a hand, ``frames`` how many it had.
+    A video also gets ``segments``: each span of signing found in it (see landmarks.segments), in
+    time order; the clip's own answer is then its surest segment's."""
 
     frames: int = 0
     hand_frames: int = 0
+    segments: list[SegmentPrediction] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {**super().to_json(), "frames": self.frames, "hand_frames": self.hand_frames}
+        row = {**super().to_json(), "frames": self.frames, "hand_frames": self.hand_frames}
+        if self.segments is not None:
+            row["segments"] = [g.to_json() for g in self.segments]
+        return row
 
     def text_line(self) -> str:
-        """The line `aslkit predict` prints for this clip: a photo's line with the clip's frame count."""
+        """The line `aslkit predict` prints for this clip: a photo's line with the clip's frame count, and
+        a video's signs in time order when it holds more than one."""
         if self.error:
             return super().text_line()
         extra = "\t(no hand in any frame)" if not self.hand else ""
+        if self.segments and len(self.segments) > 1:
+            extra += "\tsigns: " + ", ".join(f"{g.label} {g.start:.1f}-{g.end:.1f} s" for g in self.segments)
         return f"{shown(self.path)}\t{self.label}\t{self.confidence:.3f}\t{self.frames} frames{extra}"
 
 
@@ -235,9 +265,34 @@ class SequenceRecognizer:
             raise DatasetError(f"{shown(p)}: {why}")
         if p.suffix.lower() == ".npy":
             return self.predict_frames(read_npy(p, "landmark"), str(p))
-        from aslkit.landmarks.holistic import video_frames
+        return self.predict_video(p)
 
-        return self.predict_frames(video_frames(p, self.cache_dir), str(p))
+    def predict_video(self, path: str | Path, settings: SegmentSettings | None = None) -> ClipPrediction:
+        """A video -> each span of signing in it (rest, sign, rest, ...) read on its own, and the clip's
+        answer: its surest sign, or with no span found (no hand ever raised) the whole clip's."""
+        from aslkit.landmarks.holistic import video_frames
+        from aslkit.landmarks.video import video_fps
+
+        p = Path(path)
+        return self.predict_signing(video_frames(p, self.cache_dir), video_fps(p), str(p), settings)
+
+    def predict_signing(
+        self, frames: np.ndarray, fps: float, path: str | None = None, settings: SegmentSettings | None = None
+    ) -> ClipPrediction:
+        """A video's raw (T, F) frames at ``fps`` -> its spans of signing, each read on its own (see
+        ``predict_video``)."""
+        whole = self.predict_frames(frames, path)
+        segments = []
+        for seg in signing_segments(frames, layout_for(np.asarray(frames).shape[1]), fps, settings):
+            got = self.predict_frames(frames[seg.start : seg.end], path)
+            start, end = seg.seconds(fps)
+            segments.append(SegmentPrediction(start, end, got.label, got.confidence, got.top))
+        whole.segments = segments
+        signs = [g for g in segments if g.label != self.model.preprocessing.get("idle_label")]
+        if signs:
+            best = max(signs, key=lambda g: g.confidence)
+            whole.label, whole.confidence, whole.top = best.label, best.confidence, best.top
+        return whole
 
     def predict_paths(self, paths: Sequence[str | Path], progress: bool = False) -> list[ClipPrediction]:
         """One answer per file; a file that cannot be used gets its error, and the others still run.

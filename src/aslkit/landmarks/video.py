@@ -63,6 +63,18 @@ def open_video(source: str | int | Path):
     return cap
 
 
+def video_fps(path: str | Path) -> float:
+    """A video file's frame rate as its container states it, or 30 where it states none (or nonsense)."""
+    import cv2
+
+    cap = open_video(path)
+    try:
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    finally:
+        cap.release()
+    return fps if math.isfinite(fps) and 1.0 < fps <= 1000.0 else 30.0
+
+
 def video_landmarks(
     source: str | int | Path, max_hands: int = 2, every: int = 1, landmarker: HandLandmarker | None = None
 ) -> Iterator[FrameHands]:

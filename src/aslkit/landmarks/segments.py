@@ -1,0 +1,94 @@
+"""Where the signing is in a video: the spans with a hand raised, between rests.
+
+A real clip is rest, sign, rest (or several signs with rests between), at any length and frame rate,
+while a sign model learns from clips that hold one sign and little else: squeezed whole into the
+model's frames, a 4 s video with 1.5 s of signing shows the model mostly rest. So a video is cut first.
+
+Why "raised": signs are made in the space from the waist to above the head, and signers rest with
+their hands down (at their sides, in the lap, out of the picture). With a pose, a frame is active when
+a hand is found with its wrist above the rest line, ``rest_line`` shoulder widths below the shoulders
+(the elbows hang about one below; hands at rest two or more). Without a pose, a hand in view is
+active. Runs of active frames closer than ``gap_s`` merge (a hand lost for a few frames in motion blur
+is one sign); runs shorter than ``min_s`` are dropped (a hand brushing past); each kept span is padded
+by ``pad_s`` on both sides, so the sign's start and end movements are in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from aslkit.data.sequences import Layout
+from aslkit.landmarks.sequence_features import split_frames
+
+_SHOULDERS = (11, 12)
+_MIN_VISIBILITY = 0.3
+
+
+@dataclass(frozen=True)
+class SegmentSettings:
+    """How spans of signing are found (see the module docstring); times in seconds."""
+
+    rest_line: float = 1.3  # shoulder widths below the shoulders
+    min_s: float = 0.3
+    gap_s: float = 0.5
+    pad_s: float = 0.2
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames [start, end) of one span of signing."""
+
+    start: int
+    end: int
+
+    def seconds(self, fps: float) -> tuple[float, float]:
+        return self.start / fps, self.end / fps
+
+
+def _present(hand: np.ndarray) -> np.ndarray:
+    return np.abs(hand).reshape(len(hand), -1).sum(1) > 0
+
+
+def active_frames(frames: np.ndarray, layout: Layout, rest_line: float = SegmentSettings.rest_line) -> np.ndarray:
+    """(T,) bool: a hand in view and, with a pose, raised above the rest line."""
+    pose, left, right = split_frames(np.asarray(frames, np.float32), layout)
+    active = np.zeros(len(left), bool)
+    if pose is not None:
+        sh = pose[:, list(_SHOULDERS)]
+        ok = (sh[..., 3] >= _MIN_VISIBILITY).all(1) & (np.abs(sh[..., :2]).sum((1, 2)) > 0)
+        width = np.linalg.norm(sh[:, 0, :2] - sh[:, 1, :2], axis=-1)
+        ok &= width > 1e-3
+    for hand in (left, right):
+        seen = _present(hand)
+        if pose is None or not ok.any():
+            active |= seen
+            continue
+        sh_y = np.where(ok, sh[:, :, 1].mean(1), np.median(sh[ok, :, 1].mean(1)))
+        w = np.where(ok, width, np.median(width[ok]))
+        active |= seen & (hand[:, 0, 1] < sh_y + rest_line * w)  # image y grows downwards
+    return active
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+
+
+def signing_segments(
+    frames: np.ndarray, layout: Layout, fps: float, settings: SegmentSettings | None = None
+) -> list[Segment]:
+    """The spans of signing in a clip's raw frames, in time order (empty: no hand was ever raised)."""
+    s = settings or SegmentSettings()
+    fps = fps if np.isfinite(fps) and fps > 0 else 30.0
+    runs = _runs(active_frames(frames, layout, s.rest_line))
+    merged: list[list[int]] = []
+    for a, b in runs:
+        if merged and a - merged[-1][1] <= s.gap_s * fps:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    pad, t = int(round(s.pad_s * fps)), len(frames)
+    return [Segment(max(0, a - pad), min(t, b + pad)) for a, b in merged if b - a >= s.min_s * fps]
