@@ -133,3 +133,39 @@ def test_a_bad_take_is_left_out_of_training_and_reported(tmp_path: Path, capsys)
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert m["unreadable"] == 2 and len(m["left_out_files"]) == 2
     assert any("empty.npy" in why for why in m["left_out_files"])
+
+
+def test_camera_jitter_moves_found_points_only_and_keeps_shapes_rigid_without_aspect() -> None:
+    from aslkit.data.sequences import POSE_HANDS
+    from aslkit.training.sequence_fit import camera_jitter
+
+    rng = np.random.default_rng(0)
+    clip = rng.uniform(0.2, 0.8, (6, 258)).astype(np.float32)
+    clip[2, 132:195] = 0.0  # left hand not found in frame 2
+    same = camera_jitter([clip], POSE_HANDS, rng, 0.0, 0.0)[0]
+    assert np.allclose(same, clip, atol=1e-6), "no aspect, no roll: the clip as it was"
+    turned = camera_jitter([clip], POSE_HANDS, np.random.default_rng(1), 0.0, 30.0)[0]
+    assert (turned[2, 132:195] == 0).all(), "a hand not found stays not found"
+    hand_before, hand_after = clip[0, 195:258].reshape(21, 3), turned[0, 195:258].reshape(21, 3)
+    d = np.linalg.norm(hand_before[:, None, :2] - hand_before[None, :, :2], axis=-1)
+    d2 = np.linalg.norm(hand_after[:, None, :2] - hand_after[None, :, :2], axis=-1)
+    assert np.allclose(d, d2, atol=1e-5) and not np.allclose(hand_before, hand_after), "a pure roll is rigid"
+    assert np.array_equal(turned[:, 195 + 2 :: 3], clip[:, 195 + 2 :: 3]), "depth is left alone"
+    vis = turned[0, :132].reshape(33, 4)[:, 3]
+    assert np.array_equal(vis, clip[0, :132].reshape(33, 4)[:, 3]), "pose visibility is not a coordinate"
+    stretched = camera_jitter([clip], POSE_HANDS, np.random.default_rng(2), 0.5, 0.0)[0]
+    ratio = (stretched[0, 196::3] - 0.5) / (clip[0, 196::3] - 0.5)  # right hand's y about the centre
+    assert np.allclose(ratio, ratio[0], atol=1e-4) and abs(np.log(ratio[0])) <= 0.5 and ratio[0] != 1.0
+
+
+def test_training_with_camera_jitter_still_learns_and_records_it(tmp_path: Path) -> None:
+    data = _synthetic_npz(tmp_path / "signs.npz")
+    opts = {"holdout": "signer2", "epochs": 25, "batch_size": 16, "progress": False, "seq_aspect": 0.3}
+    res = train(data, out=tmp_path / "run", model="seq-tcn", seq_rotate_deg=15.0, **opts)
+    assert res.metrics["test"]["accuracy"] >= 0.9, res.metrics["test"]["accuracy"]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (config["train"]["seq_aspect"], config["train"]["seq_rotate_deg"]) == (0.3, 15.0)
+    plain = train(data, out=tmp_path / "plain", model="seq-tcn", **{**opts, "seq_aspect": 0.0})
+    assert not np.allclose(plain.model.tensors["stem.0.weight"], res.model.tensors["stem.0.weight"]), (
+        "the jitter changes what the network sees"
+    )

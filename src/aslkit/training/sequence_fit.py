@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from aslkit.config import TrainConfig
-from aslkit.data.sequences import SequenceSet
+from aslkit.data.sequences import Layout, SequenceSet
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.sequence_recognizer import sequence_arrays, sequence_preprocessing_spec, without_pose
 from aslkit.models.io import TrainedModel
@@ -36,6 +36,35 @@ def time_warp(x: np.ndarray, m: np.ndarray, rng: np.random.Generator, amount: fl
     idx = np.round(pos).astype(int)
     rows = np.arange(n)[:, None]
     return x[rows, idx], m[rows, idx]
+
+
+def _blocks(layout: Layout) -> list[tuple[int, int, int]]:
+    """(start, stop, values per point) of each landmark block: the pose's points hold 4, the hands' 3."""
+    out = [(layout.left[0], layout.left[1], 3), (layout.right[0], layout.right[1], 3)]
+    return out + ([(layout.pose[0], layout.pose[1], 4)] if layout.pose is not None else [])
+
+
+def camera_jitter(
+    seqs: list[np.ndarray], layout: Layout, rng: np.random.Generator, aspect: float, rotate_deg: float
+) -> list[np.ndarray]:
+    """Each raw clip as another camera would have seen it: its height stretched against its width by a
+    factor up to exp(+-aspect) (landmarks are fractions of the image's width and height, so a 16:9 or an
+    upright phone video draws the same body with other proportions than a 4:3 webcam), then turned by up
+    to +-rotate_deg, about the image centre. Points not found (zeros) stay zeros."""
+    out = []
+    for seq in seqs:
+        k = float(np.exp(rng.uniform(-aspect, aspect)))
+        th = np.deg2rad(rng.uniform(-rotate_deg, rotate_deg))
+        c, s = np.cos(th), np.sin(th)
+        z = seq.copy()
+        for a, b, step in _blocks(layout):
+            pts = z[:, a:b].reshape(len(z), -1, step)
+            seen = np.abs(pts).sum((1, 2)) > 0
+            x, y = pts[seen, :, 0] - 0.5, (pts[seen, :, 1] - 0.5) * k
+            pts[seen, :, 0], pts[seen, :, 1] = 0.5 + c * x - s * y, 0.5 + s * x + c * y
+            z[:, a:b] = pts.reshape(len(z), -1)
+        out.append(z)
+    return out
 
 
 def sequence_plan(
@@ -61,12 +90,27 @@ def sequence_plan(
     bs = max(1, cfg.batch_size)
     steps = max(1, int(np.ceil(len(xtr) / bs)))
 
+    camera = cfg.seq_aspect > 0 or cfg.seq_rotate_deg > 0
+
+    def seen_by_another_camera(idx: np.ndarray, drop: np.ndarray, rng: np.random.Generator):
+        """The batch's features from its raw clips after camera_jitter (and the pose dropped where ``drop``)."""
+        raw = camera_jitter([train.sequences[i] for i in idx], train.layout, rng, cfg.seq_aspect, cfg.seq_rotate_deg)
+        jittered = SequenceSet(raw, [train.labels[i] for i in idx], train.layout)
+        x, m = sequence_arrays(jittered, cfg.seq_length)
+        if drop.any():
+            xn, mn = sequence_arrays(without_pose(jittered), cfg.seq_length)
+            x, m = np.where(drop[:, None, None], xn, x), np.where(drop[:, None], mn, m)
+        return x, m
+
     def batches(epoch: int, rng: np.random.Generator):
         perm = rng.permutation(len(xtr))
         for b in range(steps):
             idx = perm[b * bs : (b + 1) * bs]
             x, m = xtr[idx], mtr[idx]
-            if pose_drop > 0:
+            if camera:
+                drop = rng.random(len(idx)) < pose_drop if pose_drop > 0 else np.zeros(len(idx), bool)
+                x, m = seen_by_another_camera(idx, drop, rng)
+            elif pose_drop > 0:
                 drop = rng.random(len(idx)) < pose_drop
                 x = np.where(drop[:, None, None], xtr_np[idx], x)
                 m = np.where(drop[:, None], mtr_np[idx], m)
