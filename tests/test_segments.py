@@ -92,3 +92,9 @@ def test_clips_that_are_not_videos_have_no_segments_key(tmp_path: Path) -> None:
     row = SequenceRecognizer("words").predict(tmp_path / "clip.npy").to_json()
     assert "segments" not in row and row["frames"] == 20
     assert SegmentPrediction(0.0, 1.0, "hello", 0.9).to_json()["top"] == []
+
+
+def test_a_span_needs_five_frames_at_any_frame_rate() -> None:
+    up = _frames([0.9] * 10 + [0.5] * 4 + [0.9] * 10)  # 0.4 s at 10 FPS, but only 4 frames
+    assert signing_segments(up, POSE_HANDS, 10.0, SegmentSettings(pad_s=0.0)) == []
+    assert len(signing_segments(_frames([0.9] * 10 + [0.5] * 5 + [0.9] * 10), POSE_HANDS, 10.0)) == 1

@@ -114,6 +114,9 @@ def test_sequence_recognizer_on_clips_of_any_length_and_layout(sign_run: tuple[P
     assert empty.hand is False and empty.hand_frames == 0 and empty.label in SIGNS
     with pytest.raises(DatasetError, match="matches no known layout"):
         rec.predict_frames(np.zeros((10, 100), np.float32))
+    with pytest.raises(DatasetError, match="the clip has 4 frame\\(s\\); a sign needs at least 5"):
+        rec.predict_frames(clip[:4])
+    assert rec.predict_frames(clip[:5]).label in SIGNS
 
 
 def test_cli_predict_clips_and_evaluate_sets(sign_run, tmp_path: Path, capsys) -> None:

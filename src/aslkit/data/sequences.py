@@ -32,6 +32,7 @@ from aslkit.names import shown
 
 POSE_POINTS, HAND_POINTS, FACE_POINTS = 33, 21, 468
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+MIN_FRAMES = 5  # a sign lasts a third of a second or more: fewer frames than this are not one, at any frame rate
 MAX_COORDINATE = 1e6  # landmark coordinates are image fractions or metres: anything beyond is not one
 
 

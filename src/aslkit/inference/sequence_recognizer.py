@@ -16,7 +16,16 @@ from typing import Any
 import numpy as np
 
 from aslkit.data.npz import number_problem, read_npy
-from aslkit.data.sequences import LAYOUTS, Layout, SequenceSet, drop_face, finite_frames, fit_length, layout_for
+from aslkit.data.sequences import (
+    LAYOUTS,
+    MIN_FRAMES,
+    Layout,
+    SequenceSet,
+    drop_face,
+    finite_frames,
+    fit_length,
+    layout_for,
+)
 from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.inference.recognizer import Prediction, collect_paths
 from aslkit.kinds import InputKind, SequencePreprocessing
@@ -240,6 +249,8 @@ class SequenceRecognizer:
             raise DatasetError(f"{where}: landmark frames must be (T, F), got shape {arr.shape}")
         if len(arr) == 0:
             raise DatasetError(f"{where}: the clip has no frames (shape {arr.shape})")
+        if len(arr) < MIN_FRAMES:
+            raise DatasetError(f"{where}: the clip has {len(arr)} frame(s); a sign needs at least {MIN_FRAMES}")
         try:
             layout = layout_for(arr.shape[1])
         except DatasetError as exc:

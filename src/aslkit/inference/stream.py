@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from aslkit.config import LiveConfig
-from aslkit.data.sequences import HANDS
+from aslkit.data.sequences import HANDS, MIN_FRAMES
 from aslkit.errors import AslkitError, ModelError
 from aslkit.inference.spelling import SpelledLetter, SpellingDecoder
 from aslkit.kinds import InputKind
@@ -442,7 +442,7 @@ class StreamingRecognizer:
     def _window(self, t: float, seconds: float) -> np.ndarray | None:
         """The last ``seconds`` of hand rows, if the buffer covers most of it and a hand is in it."""
         rows = [r for ts, r in self._buffer if t - ts <= seconds]
-        if len(rows) < 4 or t - self._buffer[0][0] < 0.6 * seconds:
+        if len(rows) < MIN_FRAMES or t - self._buffer[0][0] < 0.6 * seconds:
             return None
         clip = np.stack(rows)
         return clip if np.abs(clip).sum() > 0 else None

@@ -34,6 +34,7 @@ class SegmentSettings:
     min_s: float = 0.3
     gap_s: float = 0.5
     pad_s: float = 0.2
+    min_frames: int = 5  # and at least this many frames, however low the frame rate
 
 
 @dataclass(frozen=True)
@@ -91,4 +92,5 @@ def signing_segments(
         else:
             merged.append([a, b])
     pad, t = int(round(s.pad_s * fps)), len(frames)
-    return [Segment(max(0, a - pad), min(t, b + pad)) for a, b in merged if b - a >= s.min_s * fps]
+    spans = [Segment(max(0, a - pad), min(t, b + pad)) for a, b in merged if b - a >= s.min_s * fps]
+    return [g for g in spans if g.end - g.start >= s.min_frames]
