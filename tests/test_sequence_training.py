@@ -169,3 +169,15 @@ def test_training_with_camera_jitter_still_learns_and_records_it(tmp_path: Path)
     assert not np.allclose(plain.model.tensors["stem.0.weight"], res.model.tensors["stem.0.weight"]), (
         "the jitter changes what the network sees"
     )
+
+
+def test_a_sign_with_a_single_take_is_named_and_still_trained(tmp_path: Path, capsys) -> None:
+    rng = np.random.default_rng(0)
+    for label, takes in (("hello", 6), ("no", 1)):
+        (tmp_path / "clips" / label).mkdir(parents=True)
+        for i in range(takes):
+            np.save(tmp_path / "clips" / label / f"t{i}.npy", rng.uniform(0.3, 0.7, (20, 126)).astype(np.float32))
+    res = train(tmp_path / "clips", out=tmp_path / "run", model="seq-tcn", epochs=2, progress=False)
+    err = capsys.readouterr().err
+    assert "1 class(es) have a single example, trained on but never validated or tested: no" in err
+    assert res.model.labels == ["hello", "no"]

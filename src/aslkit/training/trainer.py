@@ -11,6 +11,7 @@ report.md and TensorBoard logs (tb/).
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -351,6 +352,16 @@ class _RunData:
     copies: Any
 
 
+def _note_single_examples(labels: list[str]) -> None:
+    """One line on stderr naming the classes with a single example: they are trained on, but nothing of
+    theirs is left to validate or test with, and one take rarely stands for a sign (or a letter)."""
+    counts = Counter(labels)
+    single = sort_labels(lab for lab, n in counts.items() if n == 1)
+    if single:
+        print(f"aslkit: note: {len(single)} class(es) have a single example, trained on but never validated "
+              f"or tested: {', '.join(single[:10])}{' ...' if len(single) > 10 else ''}", file=sys.stderr)  # fmt: skip
+
+
 def _load_and_split(task: TrainTask, paths: list, cfg: TrainConfig, cache_dir, progress: bool) -> _RunData:
     """Load the data, keep the chosen classes, split it and add --video-like copies to the training side."""
     origin: list[tuple[ImageDataset, int] | None]  # landmark rows: their photo, for --video-like
@@ -359,6 +370,7 @@ def _load_and_split(task: TrainTask, paths: list, cfg: TrainConfig, cache_dir, p
     labels = sort_labels(set(all_data.labels))
     if len(labels) < 2:
         raise DatasetError(f"need at least 2 classes to train, found {labels}")
+    _note_single_examples(all_data.labels)
     tr_idx, va_idx, te_idx = _split(all_data, cfg)
     readable = all_data.readable
     tr_idx, va_idx = tr_idx[readable[tr_idx]], va_idx[readable[va_idx]]
