@@ -243,3 +243,21 @@ def test_landmark_prediction_does_not_import_torch(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "True"], out
+
+
+def test_the_predict_command_with_a_landmark_model_does_not_import_torch() -> None:
+    """The whole front door, not only the recognizer: argparse, predict_files and the printing."""
+    import subprocess
+    import sys
+
+    from conftest import shared_dir
+
+    photo = next(iter(sorted((shared_dir("massey-letters") / "a").iterdir())))
+    code = (
+        "import sys\n"
+        "from aslkit.cli import main\n"
+        f"assert main(['predict', {str(photo)!r}, '--no-cache']) == 0\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[-1] == "False", out
