@@ -8,7 +8,6 @@ architecture's recipe or the user asks for ``freeze_epochs``.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,9 +18,8 @@ from aslkit.errors import AslkitError, DatasetError
 from aslkit.kinds import ImagePreprocessing
 from aslkit.labels import NOTHING
 from aslkit.landmarks.image_set import HAND_MARGIN, ImageSet, check_crop_mode, to_tensor_batch
-from aslkit.models.io import TrainedModel
 from aslkit.models.registry import create_model, get_model_info, model_kwargs
-from aslkit.training.fit import FitPlan, fit_model
+from aslkit.training.fit import FitPlan
 
 
 def image_size_for(cfg: TrainConfig) -> int:
@@ -116,16 +114,3 @@ def image_plan(train: ImageSet, valid: ImageSet, labels: list[str], cfg: TrainCo
         pretrained=pretrained,
         meta={"pretrained": pretrained},
     )
-
-
-def fit_image_model(
-    train: ImageSet,
-    valid: ImageSet,
-    labels: list[str],
-    cfg: TrainConfig,
-    run_dir: Path | None = None,
-    progress: bool = True,
-    resume: tuple[dict, dict] | None = None,
-) -> tuple[TrainedModel, list[dict]]:
-    """Train a registered image model; early-stop on validation loss; returns (model, history)."""
-    return fit_model(image_plan, train, valid, labels, cfg, run_dir, progress, resume)

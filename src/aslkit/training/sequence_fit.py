@@ -10,17 +10,14 @@ on clips recorded or stored without a pose (hands only).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from aslkit.config import TrainConfig
 from aslkit.data.sequences import Layout, SequenceSet
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.sequence_recognizer import sequence_arrays, sequence_preprocessing_spec, without_pose
-from aslkit.models.io import TrainedModel
 from aslkit.models.registry import create_model, model_kwargs
-from aslkit.training.fit import FitPlan, fit_model
+from aslkit.training.fit import FitPlan
 
 
 def time_warp(x: np.ndarray, m: np.ndarray, rng: np.random.Generator, amount: float):
@@ -124,16 +121,3 @@ def sequence_plan(
 
     spec = sequence_preprocessing_spec(train.layout.name, cfg.seq_length, labels, cfg.seq_min_confidence, pose_drop > 0)
     return FitPlan(model, ytr, batches, valid_batches if len(valid) else None, steps, kw, int(xtr.shape[2]), spec)
-
-
-def fit_sequence_model(
-    train: SequenceSet,
-    valid: SequenceSet,
-    labels: list[str],
-    cfg: TrainConfig,
-    run_dir: Path | None = None,
-    progress: bool = True,
-    resume: tuple[dict, dict] | None = None,
-) -> tuple[TrainedModel, list[dict]]:
-    """Train a registered sequence model; early-stop on validation loss; returns (model, history)."""
-    return fit_model(sequence_plan, train, valid, labels, cfg, run_dir, progress, resume)
