@@ -146,7 +146,7 @@ JSON_CASES: list[tuple[str, str, Callable[[dict], Any], str]] = [
         r"2000000 labels.*29 outputs",
     ),
     ("too-few-labels", "letters", lambda s: s.update(labels=s["labels"][:5]), r"5 labels.*29 outputs"),
-    ("too-few-labels-seq", "words", lambda s: s.update(labels=s["labels"][:5]), r"5 labels.*16 outputs"),
+    ("too-few-labels-seq", "words", lambda s: s.update(labels=s["labels"][:5]), r"5 labels.*18 outputs"),
     ("labels-not-strings", "letters", lambda s: s.update(labels=list(range(29))), r"label.*not a string"),
     ("labels-duplicate", "letters", lambda s: s.update(labels=["A", *s["labels"][:-1]]), r"label 'A'.*more than once"),
     ("labels-empty-string", "letters", lambda s: s.update(labels=["", *s["labels"][1:]]), r"label 0 is empty"),

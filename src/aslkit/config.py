@@ -291,7 +291,7 @@ class LiveConfig:
     word_model: str = ""
     word_every: int = 5
     word_window_s: float = 1.5
-    word_min_confidence: float = 0.8
+    word_min_confidence: float = 0.6
     backend: str = "torch"
 
     @classmethod

@@ -299,7 +299,7 @@ class SequenceRecognizer:
             start, end = seg.seconds(fps)
             segments.append(SegmentPrediction(start, end, got.label, got.confidence, got.top))
         whole.segments = segments
-        signs = [g for g in segments if g.label != self.model.preprocessing.get("idle_label")]
+        signs = [g for g in segments if g.label != idle_label(self.labels)]  # its idle class, threshold or not
         if signs:
             best = max(signs, key=lambda g: g.confidence)
             whole.label, whole.confidence, whole.top = best.label, best.confidence, best.top

@@ -428,7 +428,9 @@ class StreamingRecognizer:
             clip = self._window(t, self.cfg.word_window_s)
             if clip is not None:
                 p = self.words.predict_frames(clip)
-                idle = self.words.model.preprocessing.get("idle_label")
+                from aslkit.inference.sequence_recognizer import idle_label
+
+                idle = idle_label(self.words.labels)  # the model's no-sign class, with or without a threshold
                 fresh = (
                     self._last_word is None
                     or self._last_word[0] != p.label
