@@ -115,6 +115,23 @@ def cmd_live(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_capture(args: argparse.Namespace) -> int:
+    """One line per take as it is written, then a summary; exit 1 when the source ended before every take."""
+    from aslkit.live.capture import capture
+
+    def took(path: Path) -> None:
+        if not args.json:
+            print(f"wrote {shown(str(path))}", flush=True)
+
+    res = capture(args.label, args.out, takes=args.takes, seconds=args.seconds, source=args.source,
+                  photos=args.photos, countdown_s=args.countdown, gap_s=args.gap, window=not args.no_window,
+                  progress=took)  # fmt: skip
+    print(json.dumps(res.to_json()) if args.json else res.text())
+    if res.ended and not res.complete:
+        return _fail(f"the source ended after {res.takes_written} of {res.takes_requested} takes (these are kept)")
+    return 0
+
+
 def cmd_transcribe(args: argparse.Namespace) -> int:
     """One line (or JSON row) per video as it is read; exit 1 when any video could not be read."""
     from aslkit.inference.transcribe import iter_transcribe
@@ -260,6 +277,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "compare": cmd_compare,
     "benchmark": cmd_benchmark,
     "live": cmd_live,
+    "capture": cmd_capture,
     "transcribe": cmd_transcribe,
     "evaluate-spelling": cmd_evaluate_spelling,
     "convert": cmd_convert,

@@ -20,7 +20,7 @@ FORMATS = ("csv", "yolo", "coco", "voc")  # box annotation formats (aslkit.data.
 # flags that take no value
 SWITCHES = {
     "--json", "--no-cache", "--quiet", "-q", "--help", "-h", "--no-window", "--manifest", "--no-landmarks", "--resume",
-    "--link",
+    "--link", "--photos",
 }  # fmt: skip
 
 
@@ -231,6 +231,20 @@ def _add_live(sub) -> None:
     p.set_defaults(overrides_ok=True)
 
 
+def _add_capture(sub) -> None:
+    p = sub.add_parser("capture", help="record your own sign data: LABEL takes as OUT/LABEL/take-NNN.mp4")
+    p.add_argument("--label", required=True, help="the sign (or letter) recorded: the class folder's name")
+    p.add_argument("--out", required=True, help="the data set folder (new, or one to add takes to)")
+    p.add_argument("--takes", type=_whole(1, 1000), default=10, help="how many takes (default: 10)")
+    p.add_argument("--seconds", type=_real(0.2, 60), default=2.0, help="seconds per take (default: 2)")
+    p.add_argument("--source", default="0", help="camera index or video file (default: camera 0)")
+    p.add_argument("--photos", action="store_true", help="one photo per take (the middle frame), for letters")
+    p.add_argument("--countdown", type=_real(0, 30), default=3.0, help="seconds before the first take (default: 3)")
+    p.add_argument("--gap", type=_real(0, 60), default=1.0, help="seconds between takes (default: 1)")
+    p.add_argument("--no-window", action="store_true", help="no window (also automatic without a display)")
+    p.add_argument("--json", action="store_true", help="print what was written as JSON")
+
+
 def _add_spelling(sub) -> None:
     p = sub.add_parser(
         "transcribe",
@@ -375,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_train,
         _add_compare,
         _add_live,
+        _add_capture,
         _add_spelling,
         _add_boxes,
         _add_tools,
