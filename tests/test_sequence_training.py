@@ -181,3 +181,28 @@ def test_a_sign_with_a_single_take_is_named_and_still_trained(tmp_path: Path, ca
     err = capsys.readouterr().err
     assert "1 class(es) have a single example, trained on but never validated or tested: no" in err
     assert res.model.labels == ["hello", "no"]
+
+
+def test_finetune_starts_from_a_trained_model_and_allows_new_signs(tmp_path: Path, capsys) -> None:
+    from aslkit.cli import main
+
+    data = _synthetic_npz(tmp_path / "signs.npz", per_class=6)
+    base = train(data, out=tmp_path / "base", model="seq-tcn", classes="hello,no", epochs=3, progress=False,
+                 model_kwargs={"dim": 32, "blocks": 1}, seq_length=12)  # fmt: skip
+    # a tiny learning rate: what the fine-tuned network holds is what it started from
+    argv = ["train", str(data), "--model", str(tmp_path / "base"), "--finetune", "--out", str(tmp_path / "ft"),
+            "--epochs", "1", "--lr", "1e-12", "-q"]  # fmt: skip
+    assert main(argv) == 0
+    ft = load_model(tmp_path / "ft")
+    assert ft.labels == sorted(SIGNS) and ft.architecture == "seq-tcn", "thank-you is a new sign"
+    assert ft.kwargs["dim"] == 32 and ft.preprocessing["length"] == 12, "the sizes of the model started from"
+    assert np.allclose(ft.tensors["stem.0.weight"], base.model.tensors["stem.0.weight"], atol=1e-6)
+    assert ft.tensors["head.1.weight"].shape[0] == 3 != base.model.tensors["head.1.weight"].shape[0]
+    fresh = train(data, out=tmp_path / "fresh", model="seq-tcn", epochs=1, lr=1e-12, progress=False,
+                  model_kwargs={"dim": 32, "blocks": 1}, seq_length=12)  # fmt: skip
+    assert not np.allclose(fresh.model.tensors["stem.0.weight"], base.model.tensors["stem.0.weight"], atol=1e-3)
+    capsys.readouterr()
+    assert main(["train", str(data), "--finetune", "--out", str(tmp_path / "x"), "-q"]) == 1
+    assert "--finetune starts from --model" in capsys.readouterr().err
+    assert main(["train", str(data), "--model", "letters", "--finetune", "--out", str(tmp_path / "y"), "-q"]) == 1
+    assert "starts from a sign model" in capsys.readouterr().err

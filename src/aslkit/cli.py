@@ -63,6 +63,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from aslkit.training.trainer import train, train_text
 
+    if args.finetune:
+        if not args.model:
+            raise AslkitError("--finetune starts from --model: give the trained model, e.g. --model words")
+        args.overrides["finetune"] = args.model
     if args.cv:
         return _cross_validate(args)
     command = "aslkit " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -20,7 +20,7 @@ FORMATS = ("csv", "yolo", "coco", "voc")  # box annotation formats (aslkit.data.
 # flags that take no value
 SWITCHES = {
     "--json", "--no-cache", "--quiet", "-q", "--help", "-h", "--no-window", "--manifest", "--no-landmarks", "--resume",
-    "--link", "--photos",
+    "--link", "--photos", "--finetune",
 }  # fmt: skip
 
 
@@ -166,6 +166,9 @@ def _add_train(sub) -> None:
                    help="signer: leave-signers-out cross-validation (sign models): --folds runs, each scored on "
                         "signers it never saw; --out gets a run folder per fold and cv.md")  # fmt: skip
     p.add_argument("--folds", type=_whole(2, 1000), default=5, help="--cv: how many folds of signers (default 5)")
+    p.add_argument("--finetune", action="store_true",
+                   help="sign models: start from --model's trained weights (a shipped name such as words, or a run "
+                        "folder); new classes allowed")  # fmt: skip
     _common(p)
     p.set_defaults(overrides_ok=True)
 

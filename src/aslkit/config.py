@@ -213,6 +213,7 @@ class TrainConfig:
     seq_pose_dropout: float = 0.2
     seq_aspect: float = 0.0
     seq_rotate_deg: float = 0.0
+    finetune: str = ""
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     image_augment: ImageAugmentConfig = field(default_factory=ImageAugmentConfig)

@@ -64,6 +64,23 @@ def camera_jitter(
     return out
 
 
+def start_from(model, start: str, layout: str) -> None:
+    """Copy a trained sign model's weights into ``model``: every tensor of the same name and shape; the
+    output layer stays fresh where the classes differ (a new sign, or fewer)."""
+    import torch
+
+    from aslkit.models.io import load_model
+
+    base = load_model(start)
+    if base.preprocessing.get("layout") != layout:
+        raise AslkitError(f"--finetune {start!r} reads {base.preprocessing.get('layout')} clips, the data is {layout}")
+    own = model.state_dict()
+    same = {k: torch.from_numpy(np.array(v)) for k, v in base.tensors.items() if k in own and own[k].shape == v.shape}
+    if len(same) < len(own) // 2:
+        raise AslkitError(f"--finetune {start!r}: its weights do not fit this network ({len(same)} of {len(own)})")
+    model.load_state_dict({**own, **same})
+
+
 def sequence_plan(
     train: SequenceSet, valid: SequenceSet, labels: list[str], cfg: TrainConfig, resuming: bool
 ) -> FitPlan:
@@ -84,6 +101,8 @@ def sequence_plan(
     yva = torch.tensor([lab_idx[lab] for lab in valid.labels])
     kw = model_kwargs(cfg.model, **cfg.model_kwargs)
     model = create_model(cfg.model, xtr.shape[2], len(labels), **kw)
+    if cfg.finetune and not resuming:  # a resumed run's checkpoint holds its weights
+        start_from(model, cfg.finetune, train.layout.name)
     bs = max(1, cfg.batch_size)
     steps = max(1, int(np.ceil(len(xtr) / bs)))
 

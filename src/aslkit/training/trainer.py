@@ -290,6 +290,18 @@ TRAINERS: dict[InputKind, TrainTask] = {
 }
 
 
+def _finetune_settings(start: str, model: str | None) -> dict[str, Any]:
+    """A fine-tuned run's architecture, sizes and clip length: those of the trained model it starts from."""
+    from aslkit.models.io import load_model
+
+    base = load_model(start)
+    if base.kind is not InputKind.SEQUENCE:
+        raise AslkitError(f"--finetune starts from a sign model (landmark clips); {start!r} reads {base.kind}")
+    if model and model not in (start, base.architecture):
+        raise AslkitError(f"--finetune {start!r} is a {base.architecture} model; leave out --model {model!r}")
+    return {"model": base.architecture, "model_kwargs": dict(base.kwargs), "seq_length": base.preprocessing["length"]}
+
+
 def _run_settings(
     data: str | Path | list[str | Path] | None,
     out: str | Path | None,
@@ -310,6 +322,9 @@ def _run_settings(
         return TrainConfig.from_defaults(**saved), run_dir, paths, command, ckpt
     if out is None:
         raise AslkitError("give --out RUN_DIR (a new folder for this run)")
+    if overrides.get("finetune"):
+        overrides = {**_finetune_settings(str(overrides["finetune"]), model), **overrides}
+        model = overrides.pop("model")
     name = model or TrainConfig.from_defaults().model
     info = get_model_info(name)
     cfg = TrainConfig.from_defaults(info.train_defaults, model=name, **overrides)
