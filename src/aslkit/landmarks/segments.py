@@ -20,10 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aslkit.data.sequences import Layout
-from aslkit.landmarks.sequence_features import split_frames
-
-_SHOULDERS = (11, 12)
-_MIN_VISIBILITY = 0.3
+from aslkit.landmarks.sequence_features import present, shoulder_line, split_frames
 
 
 @dataclass(frozen=True)
@@ -48,27 +45,19 @@ class Segment:
         return self.start / fps, self.end / fps
 
 
-def _present(hand: np.ndarray) -> np.ndarray:
-    return np.abs(hand).reshape(len(hand), -1).sum(1) > 0
-
-
 def active_frames(frames: np.ndarray, layout: Layout, rest_line: float = SegmentSettings.rest_line) -> np.ndarray:
     """(T,) bool: a hand in view and, with a pose, raised above the rest line."""
     pose, left, right = split_frames(np.asarray(frames, np.float32), layout)
+    seen = present(left) | present(right)
+    if pose is None:
+        return seen
+    ok, centre, width = shoulder_line(pose)
+    if not ok.any():
+        return seen
+    line = np.where(ok, centre[:, 1], np.median(centre[ok, 1])) + rest_line * np.where(ok, width, np.median(width[ok]))
     active = np.zeros(len(left), bool)
-    if pose is not None:
-        sh = pose[:, list(_SHOULDERS)]
-        ok = (sh[..., 3] >= _MIN_VISIBILITY).all(1) & (np.abs(sh[..., :2]).sum((1, 2)) > 0)
-        width = np.linalg.norm(sh[:, 0, :2] - sh[:, 1, :2], axis=-1)
-        ok &= width > 1e-3
     for hand in (left, right):
-        seen = _present(hand)
-        if pose is None or not ok.any():
-            active |= seen
-            continue
-        sh_y = np.where(ok, sh[:, :, 1].mean(1), np.median(sh[ok, :, 1].mean(1)))
-        w = np.where(ok, width, np.median(width[ok]))
-        active |= seen & (hand[:, 0, 1] < sh_y + rest_line * w)  # image y grows downwards
+        active |= present(hand) & (hand[:, 0, 1] < line)  # image y grows downwards
     return active
 
 

@@ -43,14 +43,15 @@ def split_frames(frames: np.ndarray, layout: Layout):
     return pose, left, right
 
 
-def _present(block: np.ndarray) -> np.ndarray:
+def present(block: np.ndarray) -> np.ndarray:
+    """(T,) bool: the block (a hand or the pose) was found in the frame (not all zeros)."""
     return np.abs(block).reshape(len(block), -1).sum(1) > 0
 
 
 def canonical_handedness(pose, left, right):
     """Mirror the clip when the left hand is seen more often than the right; returns
     (pose, left, right, mirrored). Missing blocks stay zeros."""
-    lp, rp = _present(left), _present(right)
+    lp, rp = present(left), present(right)
     if lp.sum() <= rp.sum():
         return pose, left, right, False
 
@@ -61,7 +62,7 @@ def canonical_handedness(pose, left, right):
 
     new_left, new_right = flip(right, rp), flip(left, lp)
     if pose is not None:
-        pp = _present(pose)
+        pp = present(pose)
         pose = flip(pose, pp)[:, POSE_MIRROR]
     return pose, new_left, new_right, True
 
@@ -71,16 +72,21 @@ def _hand_size(hand: np.ndarray) -> np.ndarray:
     return np.linalg.norm(hand[:, 9, :2] - hand[:, 0, :2], axis=-1)
 
 
+def shoulder_line(pose: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per frame of a (T, 33, 4) pose: whether both shoulders were seen (visible, found, apart), their
+    mid-point (T, 2) and the shoulder width (T,): the body's own ruler, whatever the camera."""
+    sh = pose[:, list(_SHOULDERS)]
+    ok = (sh[..., 3] >= _MIN_VISIBILITY).all(1) & (np.abs(sh[..., :2]).sum((1, 2)) > 0)
+    width = np.linalg.norm(sh[:, 0, :2] - sh[:, 1, :2], axis=-1)
+    return ok & (width > 1e-3), sh[..., :2].mean(1), width
+
+
 def _body_frame(pose, left, right, lp, rp) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame (centre (T, 2), scale (T,)) of the reference frame; see the module docstring."""
     t = len(left)
     if pose is not None:
-        sh = pose[:, list(_SHOULDERS)]
-        ok = (sh[..., 3] >= _MIN_VISIBILITY).all(1) & (np.abs(sh[..., :2]).sum((1, 2)) > 0)
-        width = np.linalg.norm(sh[:, 0, :2] - sh[:, 1, :2], axis=-1)
-        ok &= width > 1e-3
+        ok, centre, width = shoulder_line(pose)
         if ok.any():
-            centre = sh[..., :2].mean(1)
             centre[~ok] = centre[ok].mean(0)
             width[~ok] = np.median(width[ok])
             return centre.astype(np.float32), width.astype(np.float32)
@@ -103,20 +109,20 @@ def sequence_features(frames: np.ndarray, layout: Layout) -> tuple[np.ndarray, n
     when a hand (or, with a pose layout, the pose) was found in it."""
     pose, left, right = split_frames(np.asarray(frames, np.float32), layout)
     pose, left, right, _ = canonical_handedness(pose, left, right)
-    lp, rp = _present(left), _present(right)
+    lp, rp = present(left), present(right)
     centre, scale = _body_frame(pose, left, right, lp, rp)
     parts = []
-    for hand, present in ((left, lp), (right, rp)):
+    for hand, found in ((left, lp), (right, rp)):
         size = np.maximum(_hand_size(hand), 1e-3)[:, None, None]
         shape = (hand - hand[:, :1]) / size
         where = (hand[:, 0, :2] - centre) / scale[:, None]
         block = np.concatenate([shape.reshape(len(hand), -1), where], axis=1)
-        block[~present] = 0.0
+        block[~found] = 0.0
         parts.append(block)
     parts.append(np.stack([lp, rp], 1).astype(np.float32))
     mask = lp | rp
     if pose is not None:
-        pp = _present(pose)
+        pp = present(pose)
         body = (pose[:, UPPER_BODY, :2] - centre[:, None]) / scale[:, None, None]
         body[pose[:, UPPER_BODY, 3] < _MIN_VISIBILITY] = 0.0
         body[~pp] = 0.0
