@@ -101,3 +101,15 @@ def _tiny_data(kind: InputKind, tmp_path) -> tuple[str, str]:
     labels, signers = np.array(["hello", "no", "yes"] * 8), np.array(["s1", "s2", "s3", "s4"] * 6)
     np.savez(tmp_path / "clips.npz", sequences=clips, label=labels, signer=signers)
     return str(tmp_path / "clips.npz"), "seq-tcn"
+
+
+def test_omp_num_threads_caps_training_threads(monkeypatch) -> None:
+    """On a shared machine OMP_NUM_THREADS=1 must hold: two trainings each spinning a thread per core ran
+    ten times slower than one after the other."""
+    from aslkit.training.fit import _env_threads
+
+    for value, want in (("1", 1), ("3", 3), (" 2 ", 2), ("0", None), ("two", None), ("", None)):
+        monkeypatch.setenv("OMP_NUM_THREADS", value)
+        assert _env_threads() == want
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert _env_threads() is None

@@ -42,6 +42,12 @@ class FitPlan:
 PlanBuilder = Callable[[Any, Any, list[str], TrainConfig, bool], FitPlan]
 
 
+def _env_threads() -> int | None:
+    """OMP_NUM_THREADS as a whole number of threads, if it is one."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def fit_model(
     plan_for: PlanBuilder,
     train: Any,
@@ -54,11 +60,12 @@ def fit_model(
     threads: int | None = None,
 ) -> tuple[TrainedModel, list[dict]]:
     """Train the network ``plan_for`` builds; early-stop on validation loss; returns (model, history).
-    ``threads``: torch threads (default: one per core)."""
+    ``threads``: torch threads (default: OMP_NUM_THREADS when set, so a shared machine can be told, else one
+    per core)."""
     import torch
 
     seed_everything(cfg.seed)
-    torch.set_num_threads(threads or max(1, os.cpu_count() or 1))
+    torch.set_num_threads(threads or _env_threads() or max(1, os.cpu_count() or 1))
     plan = plan_for(train, valid, labels, cfg, resume is not None)
     result = fit_loop(
         plan.model,
