@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrain the shipped sign models exactly as they were made, then install their weights into the
-# package (src/aslkit/weights/{words,letters-motion}.{safetensors,json}).
+# package (src/aslkit/weights/{words,letters-motion,sign-encoder}.{safetensors,json}).
 #
 # words: seq-tcn on every signer: words-many-signers.npz (65 signers) and words-pose-hands.npz (3).
 # Vocabulary: the signs that at least two signers made and that held-out signers confirmed (70% or
@@ -10,8 +10,11 @@
 # No confidence threshold (--seq-min-confidence 0): with 18 classes it cost more signs than it saved
 # idle clips in the cross-validation; in videos the rests are cut off by the signing spans instead.
 # Its figures: `aslkit train ... --cv signer --folds 5 --out runs/cv/vocab` (the same options).
+# sign-encoder: the encoder of `train --model sign-dictionary` (signs by example). seq-tcn on every label of both
+# word sets (44 words and signed letters, `-`), all 68 signers, 40 epochs: what it learns to tell apart is what
+# a dictionary can tell apart. Its figure (held-out signs and signers) is in the README.
 # letters-motion: seq-tcn on letters-hands.npz (a-z with the moving J and Z, space, idle `-`).
-# Both: 15% of the clips (stratified) for validation and early stopping; seed 0.
+# All three: 15% of the clips (stratified) for validation and early stopping; seed 0.
 # Usage: bash scripts/train_default_signs.sh [RUN_ROOT]    (needs ../shared/data beside the checkout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,11 +23,13 @@ DATA=../shared/data/sign-sequences
 WORDS="-,a,can,coffee,fine,get,hello,help,iloveyou,medium,muffin,no,please,small,tea,thank-you,water,yes"
 .venv/bin/aslkit train "$DATA/words-many-signers.npz" "$DATA/words-pose-hands.npz" --model seq-tcn \
   --classes "$WORDS" --seq-min-confidence 0 --split 0.85,0.15 --seed 0 --out "$ROOT/words"
+.venv/bin/aslkit train "$DATA/words-many-signers.npz" "$DATA/words-pose-hands.npz" --model seq-tcn \
+  --seq-min-confidence 0 --epochs 40 --split 0.85,0.15 --seed 0 --out "$ROOT/sign-encoder"
 .venv/bin/aslkit train "$DATA/letters-hands.npz" --model seq-tcn --split 0.85,0.15 --seed 0 --out "$ROOT/letters-motion"
 .venv/bin/python - "$ROOT" <<'PY'
 import sys
 from aslkit.models.io import load_model
-for name in ("words", "letters-motion"):
+for name in ("words", "letters-motion", "sign-encoder"):
     m = load_model(f"{sys.argv[1]}/{name}")
     m.meta["name"] = name
     print("installed:", m.save("src/aslkit/weights", name))

@@ -69,6 +69,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.overrides["finetune"] = args.model
     if args.cv:
         return _cross_validate(args)
+    if args.add and not args.model:
+        args.model = "sign-dictionary"
+    for key in ("encoder", "add"):
+        if getattr(args, key):
+            args.overrides[key] = getattr(args, key)
     command = "aslkit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     res = train(
         args.data or None,

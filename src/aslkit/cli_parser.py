@@ -169,6 +169,12 @@ def _add_train(sub) -> None:
     p.add_argument("--finetune", action="store_true",
                    help="sign models: start from --model's trained weights (a shipped name such as words, or a run "
                         "folder); new classes allowed")  # fmt: skip
+    p.add_argument("--encoder", default=None, metavar="MODEL",
+                   help="--model sign-dictionary: the seq-tcn sign model whose trunk embeds the examples (default: the "
+                        "shipped sign-encoder)")  # fmt: skip
+    p.add_argument("--add", default=None, metavar="DICT",
+                   help="--model sign-dictionary: start from this dictionary and add the examples' words to it "
+                        "(written to --out as a new dictionary; DICT is not changed)")  # fmt: skip
     _common(p)
     p.set_defaults(overrides_ok=True)
 

@@ -198,16 +198,19 @@ def _write_report_files(metrics: dict, out: Path, data, paths, labels, preds, ha
     (out / "mistakes.json").write_text(json.dumps(mistakes, indent=1), encoding="utf-8")
 
 
-def _read_videos_as_predict_does(m: TrainedModel, ds: SequenceSet, preds: list[str], cache_dir) -> None:
-    """A real video is rest, sign, rest: its answer is `predict`'s, from the spans of signing found in it
-    (SequenceRecognizer.predict_signing), not the whole video squeezed into the model's frames."""
+def _read_videos_as_predict_does(
+    m: TrainedModel, ds: SequenceSet, preds: list[str], top5: list[set[str]], cache_dir
+) -> None:
+    """A real video is rest, sign, rest: its answer (and top 5) is `predict`'s, from the spans of signing
+    found in it (SequenceRecognizer.predict_signing), not the whole video squeezed into the model's frames."""
     from aslkit.inference.sequence_recognizer import SequenceRecognizer
     from aslkit.landmarks.video import video_fps
 
     rec = SequenceRecognizer(m, cache_dir=cache_dir)
     for i, src in enumerate(ds.sources):
         if is_video_path(src):
-            preds[i] = rec.predict_signing(ds.sequences[i], video_fps(src), src).label
+            got = rec.predict_signing(ds.sequences[i], video_fps(src), src)
+            preds[i], top5[i] = got.label, {lab for lab, _ in got.top[:5]}
 
 
 def evaluate_sequences(
@@ -235,10 +238,14 @@ def evaluate_sequences(
     if not keep.any():
         raise DatasetError(f"{data}: none of its classes ({', '.join(sorted(unknown))}) are known to the model")
     ds = ds.subset(np.flatnonzero(keep))
-    preds, _ = sequence_decisions(m, sequence_probabilities(m, ds))
-    _read_videos_as_predict_does(m, ds, preds, cache_dir)
+    probs = sequence_probabilities(m, ds)
+    preds, _ = sequence_decisions(m, probs)
+    top5 = [{m.labels[j] for j in np.argsort(-p)[:5]} for p in probs]
+    _read_videos_as_predict_does(m, ds, preds, top5, cache_dir)
     has_hand = np.array([hands_seen(s, ds.layout) > 0 for s in ds.sequences], dtype=bool)
     metrics = end_to_end_metrics(ds.labels, preds, has_hand, m.labels)
+    if len(m.labels) > 5:  # with many words (a sign dictionary), is the right one among the first five?
+        metrics["top5_accuracy"] = float(np.mean([lab in t for lab, t in zip(ds.labels, top5, strict=True)]))
     if ds.signers is not None:  # the same report card as photos; detection_rate: clips with a hand seen
         metrics["per_group"] = group_cards(ds.labels, list(preds), has_hand, list(ds.signers), m.labels)
         metrics["group_by"] = "signer"
@@ -260,6 +267,8 @@ def evaluate_text(m: dict[str, Any], report_dir: str | Path | None = None) -> st
     clips = scored_clips(m)
     out = [f"data: {shown(m['data'])}", f"model: {shown(m['model'])}", f"{'clips' if clips else 'images'}: {m['n']}",
            f"end-to-end accuracy: {100 * m['accuracy']:.2f}%"]  # fmt: skip
+    if "top5_accuracy" in m:
+        out.append(f"top-5 accuracy: {100 * m['top5_accuracy']:.2f}%")
     if clips:
         out.append(f"clips with a hand in some frame: {100 * m['detection_rate']:.2f}%")
     elif "crop" not in m:  # landmark models: no hand found -> Nothing

@@ -15,6 +15,7 @@ defer_import(
     "aslkit.models.mobilenetv2",
     "aslkit.models.seq_lstm_attn",
     "aslkit.models.seq_tcn",
+    "aslkit.models.sign_dictionary",
 )
 
 __all__ = ["ModelInfo", "create_model", "get_model_info", "list_models", "register_model"]

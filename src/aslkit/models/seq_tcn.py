@@ -43,13 +43,18 @@ class SeqTCN(nn.Module):
         self.blocks = nn.ModuleList(_Block(dim, kernel, dropout) for _ in range(blocks))
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * dim, num_classes))
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def embed(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(N, T, F) + mask -> (N, 2 * dim) pooled clip features: what the head reads, and what a sign
+        dictionary compares."""
         m = mask.unsqueeze(1).to(x.dtype)
         h = zero_masked(self.stem(x), mask).transpose(1, 2)
         for block in self.blocks:
             h = block(h, m)
         h = h.transpose(1, 2)
-        return self.head(torch.cat([masked_mean(h, mask), masked_max(h, mask)], dim=1))
+        return torch.cat([masked_mean(h, mask), masked_max(h, mask)], dim=1)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x, mask))
 
 
 @register_model(

@@ -499,6 +499,8 @@ def train(
             options it was started with (``data``/``out``/``overrides`` must then be left out).
         overrides: any key of defaults.toml [train], [augment] or [image_augment] (lr=1e-3, epochs=50, ...).
     """
+    if model == "sign-dictionary" and resume is None:  # built from examples: nothing to fit
+        return _dictionary(data, out, cache_dir, progress, command, overrides)
     t0 = time.time()
     cfg, run_dir, paths, command, ckpt = _run_settings(data, out, model, command, resume, overrides)
     task = _task_for(cfg, paths)
@@ -532,9 +534,26 @@ def train(
     return TrainResult(run_dir, trained, metrics, d.all_data.subset(d.te_idx))
 
 
+def _dictionary(data, out, cache_dir, progress: bool, command: str | None, overrides: dict[str, Any]) -> Any:
+    """``train(model="sign-dictionary")``: embed the examples into a dictionary (training/dictionary.py)."""
+    from aslkit.training.dictionary import build_dictionary
+
+    extra = sorted(set(overrides) - {"encoder", "add", "workers"})
+    if extra:
+        raise AslkitError(f"a sign dictionary trains nothing, so it takes no training options (got {', '.join(extra)})")
+    if out is None:
+        raise AslkitError("give --out DICT_DIR (a new folder for the dictionary)")
+    enc, add = overrides.get("encoder"), overrides.get("add")
+    return build_dictionary(data or [], out, enc, add, cache_dir, progress, command)
+
+
 def train_text(res: Any) -> str:
     """What `aslkit train` prints about a finished run: its folder, test (else valid) scores, what was left out."""
     m = res.metrics
+    if m.get("dictionary"):
+        from aslkit.training.dictionary import dictionary_text
+
+        return dictionary_text(res)
     split = "test" if "test" in m else "valid"
     r = m[split]
     hands = f"detected hands: {100 * r['accuracy_detected']:.2f}%, " if m.get("detection_rate_all") is not None else ""

@@ -1,0 +1,242 @@
+"""Build a sign dictionary from example clips: new signs with no training of the network.
+
+`aslkit train VIDEO_DIR --model sign-dictionary --out DICT` embeds every example with a sequence encoder
+trained across many signers (default: the shipped ``sign-encoder``) and writes a ``sign-dictionary``
+model: the encoder's weights plus one prototype per word (see models/sign_dictionary.py). ``add=OLD``
+starts from an existing dictionary, so words (or more examples of a word) are added without touching
+the others. Videos are cut to their signing (rest before and after dropped) before they are embedded,
+as ``predict`` cuts the clips it reads.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aslkit.data.sequences import SequenceSet, concat_sequences, is_video_path
+from aslkit.errors import AslkitError, DatasetError, ModelError
+from aslkit.labels import sort_labels
+from aslkit.models.io import TrainedModel, load_model
+from aslkit.models.registry import get_model_info
+from aslkit.names import shown
+from aslkit.outputs import atomic_write
+
+DICTIONARY = "sign-dictionary"
+DEFAULT_ENCODER = "sign-encoder"
+
+
+@dataclass
+class DictionaryResult:
+    """A written dictionary: its folder, the model, and what went into it."""
+
+    run_dir: Path
+    model: TrainedModel
+    metrics: dict[str, Any]
+
+
+def _encoder_id(enc: TrainedModel) -> str:
+    """A short fingerprint of the encoder's weights: a dictionary only grows with the encoder it was built with."""
+    h = hashlib.sha256()
+    for k in sorted(enc.tensors):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(enc.tensors[k], np.float32).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _signing_part(data: SequenceSet) -> tuple[SequenceSet, list[tuple[float, float] | None]]:
+    """Each video cut to its signing (first span's start to the last one's end, see landmarks/segments.py);
+    landmark clips are taken whole. Returns the cut set and each clip's kept seconds (None: whole)."""
+    from aslkit.landmarks.segments import signing_segments
+    from aslkit.landmarks.video import video_fps
+
+    seqs, spans = [], []
+    for seq, src in zip(data.sequences, data.paths, strict=True):
+        span = None
+        if is_video_path(src) and Path(src).is_file():
+            fps = video_fps(src)
+            segs = signing_segments(seq, data.layout, fps)
+            if segs:
+                seq = seq[segs[0].start : segs[-1].end]
+                span = (round(segs[0].start / fps, 2), round(segs[-1].end / fps, 2))
+        seqs.append(seq)
+        spans.append(span)
+    return SequenceSet(seqs, data.labels, data.layout, data.signers, data.sources, data.errors), spans
+
+
+def embed_clips(enc: TrainedModel, data: SequenceSet, batch: int = 256) -> np.ndarray:
+    """(N, D) unit-length embeddings of every clip, by the encoder's trunk (its head is not used)."""
+    import torch
+
+    from aslkit.inference.sequence_recognizer import check_layout, sequence_arrays
+
+    if enc.architecture not in ("seq-tcn", DICTIONARY):
+        raise ModelError(f"a sign dictionary embeds with a seq-tcn encoder; {enc.architecture!r} is not one")
+    data = check_layout(enc, data)
+    x, m = sequence_arrays(data, int(enc.preprocessing["length"]))
+    net = enc.torch_module()
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(x), batch):
+            z = net.embed(torch.from_numpy(x[i : i + batch]), torch.from_numpy(m[i : i + batch]))
+            out.append(torch.nn.functional.normalize(z, dim=1).numpy())
+    return np.concatenate(out).astype(np.float32)
+
+
+def _start(encoder: str | Path | None, add: str | Path | None) -> tuple[TrainedModel, dict[str, np.ndarray], str]:
+    """The encoder to embed with and the words already in the dictionary (``add``): (encoder, sums, name)."""
+    if add is None:
+        enc = load_model(encoder or DEFAULT_ENCODER)
+        if enc.architecture != "seq-tcn":
+            raise ModelError(f"--encoder must be a seq-tcn sign model; {shown(str(encoder))} is {enc.architecture}")
+        return enc, {}, str(encoder or DEFAULT_ENCODER)
+    old = load_model(add)
+    if old.architecture != DICTIONARY:
+        raise ModelError(f"--add takes a sign dictionary; {shown(str(add))} is a {old.architecture} model")
+    if encoder is not None:
+        raise AslkitError("--add keeps the dictionary's own encoder; leave out --encoder")
+    p, c = old.tensors["prototypes"], old.tensors["counts"]
+    sums = {lab: (p[i], float(c[i])) for i, lab in enumerate(old.labels)}
+    return old, sums, str(old.meta.get("encoder", "?"))
+
+
+def _dictionary_model(enc: TrainedModel, sums: dict, encoder_name: str, meta: dict[str, Any]) -> TrainedModel:
+    """The dictionary as a model file: the encoder's trunk (under ``encoder.``) and one row per word."""
+    labels = sort_labels(sums)
+    if enc.architecture == DICTIONARY:
+        trunk = {k: v for k, v in enc.tensors.items() if k.startswith("encoder.")}
+        kwargs = dict(enc.kwargs)
+    else:
+        trunk = {f"encoder.{k}": v for k, v in enc.tensors.items() if not k.startswith("head.")}
+        kwargs = {k: enc.kwargs[k] for k in ("dim", "blocks", "kernel")}
+        kwargs["scale"] = get_model_info(DICTIONARY).defaults["scale"]
+    tensors = {
+        **trunk,
+        "prototypes": np.stack([sums[lab][0] for lab in labels]).astype(np.float32),
+        "counts": np.array([sums[lab][1] for lab in labels], np.float32),
+    }
+    pre = dict(enc.preprocessing)
+    for key in ("idle_label", "min_confidence"):  # no threshold: the nearest word is the answer
+        pre.pop(key, None)
+    meta = {**meta, "encoder": encoder_name, "encoder_id": enc.meta.get("encoder_id") or _encoder_id(enc)}
+    return TrainedModel(DICTIONARY, kwargs, labels, enc.in_features, pre, tensors, meta)
+
+
+def _leave_one_out(z: np.ndarray, labels: list[str], sums: dict) -> dict[str, Any] | None:
+    """Each example scored against the dictionary without itself (words with 2+ examples): a quick check
+    that a word's examples agree with each other, not a held-out-signer figure."""
+    words = sort_labels(sums)
+    p = np.stack([sums[w][0] for w in words])
+    ranks = []
+    for zi, lab in zip(z, labels, strict=True):
+        if sums[lab][1] < 2:
+            continue
+        q = p.copy()
+        q[words.index(lab)] -= zi
+        q /= np.linalg.norm(q, axis=1, keepdims=True) + 1e-9
+        s = q @ zi
+        ranks.append(int((s > s[words.index(lab)]).sum()) + 1)
+    if not ranks:
+        return None
+    r = np.array(ranks)
+    return {"examples": len(r), "top1": float(np.mean(r == 1)), "top5": float(np.mean(r <= 5))}
+
+
+def _words_csv(model: TrainedModel, data: SequenceSet, spans: list) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["word", "examples_in_dictionary", "file", "signing_start_s", "signing_end_s"])
+    counts = dict(zip(model.labels, model.tensors["counts"].tolist(), strict=True))
+    for lab, src, span in zip(data.labels, data.paths, spans, strict=True):
+        w.writerow([lab, int(counts[lab]), src, *(span or ("", ""))])
+    return buf.getvalue()
+
+
+def _report(model: TrainedModel, metrics: dict[str, Any]) -> str:
+    lines = [f"# Sign dictionary: {len(model.labels)} words", "",
+             f"Encoder: `{model.meta['encoder']}` (weights {model.meta['encoder_id']}). "
+             f"Examples added in this run: {metrics['examples_added']}; words added: {metrics['words_added']}.",
+             ""]  # fmt: skip
+    loo = metrics.get("leave_one_out")
+    if loo:
+        lines += [f"Leave-one-example-out over words with 2+ examples ({loo['examples']} examples): top-1 "
+                  f"{100 * loo['top1']:.1f}%, top-5 {100 * loo['top5']:.1f}% (the examples' own signers: "
+                  "in-distribution, not a figure for other people).", ""]  # fmt: skip
+    lines += ["| word | examples |", "|---|---|"]
+    lines += [f"| {w} | {int(c)} |" for w, c in zip(model.labels, model.tensors["counts"], strict=True)]
+    lines += ["", "Examples and the seconds of each video that were kept: `words.csv`."]
+    return "\n".join(lines) + "\n"
+
+
+def build_dictionary(
+    data: str | Path | list[str | Path],
+    out: str | Path,
+    encoder: str | Path | None = None,
+    add: str | Path | None = None,
+    cache_dir: str | Path | None = "default",
+    progress: bool = True,
+    command: str | None = None,
+) -> DictionaryResult:
+    """Embed example clips (``<word>/<take>`` videos or landmark arrays, or .npz sets) and write a sign
+    dictionary to ``out`` (a new or empty folder outside the data), or a grown copy of ``add``."""
+    from aslkit.landmarks.holistic import load_sequences
+    from aslkit.training.trainer import check_run_folder
+
+    t0 = time.time()
+    paths = [data] if isinstance(data, (str, Path)) else list(data)
+    if not paths:
+        raise DatasetError("no example clips given")
+    run_dir = Path(out)
+    check_run_folder(run_dir, paths + ([add] if add else []))
+    enc, sums, encoder_name = _start(encoder, add)
+    clips = concat_sequences([load_sequences(p, cache_dir, progress) for p in paths])
+    if len(clips) == 0:
+        raise DatasetError("no readable example clips")
+    clips, spans = _signing_part(clips)
+    z = embed_clips(enc, clips)
+    before = set(sums)
+    for zi, lab in zip(z, clips.labels, strict=True):
+        s, c = sums.get(lab, (np.zeros_like(zi), 0.0))
+        sums[lab] = (s + zi, c + 1.0)
+    if len(sums) < 2:
+        raise DatasetError(f"a dictionary needs at least 2 words, found {sort_labels(sums)}")
+    metrics: dict[str, Any] = {
+        "dictionary": True,
+        "words": len(sums),
+        "words_added": len(set(sums) - before),
+        "examples_added": len(clips),
+        "left_out_files": [why for _, why in clips.errors],
+        "leave_one_out": _leave_one_out(z, clips.labels, sums),
+    }
+    meta = {"command": command, "data": [str(p) for p in paths], "added_to": str(add) if add else None}
+    model = _dictionary_model(enc, sums, encoder_name, meta)
+    metrics["build_seconds"] = round(time.time() - t0, 1)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    model.save(run_dir, "model")
+    atomic_write(run_dir / "metrics.json", json.dumps(metrics, indent=2).encode())
+    atomic_write(run_dir / "words.csv", _words_csv(model, clips, spans).encode())
+    atomic_write(run_dir / "report.md", _report(model, metrics).encode())
+    return DictionaryResult(run_dir, model, metrics)
+
+
+def dictionary_text(res: DictionaryResult) -> str:
+    """What `aslkit train --model sign-dictionary` prints."""
+    m = res.metrics
+    out = [f"dictionary: {res.run_dir}",
+           f"{m['words']} words ({m['words_added']} new), {m['examples_added']} example(s) embedded "
+           f"in {m['build_seconds']} s"]  # fmt: skip
+    if m.get("leave_one_out"):
+        loo = m["leave_one_out"]
+        out.append(
+            f"leave-one-example-out (same signers): top-1 {100 * loo['top1']:.1f}%, top-5 {100 * loo['top5']:.1f}%"
+        )
+    if m["left_out_files"]:
+        out.append(f"unreadable files left out: {len(m['left_out_files'])} (first: {shown(m['left_out_files'][0])})")
+    return "\n".join(out)
