@@ -1,7 +1,8 @@
 """The web app in a real browser: Debian's chromium, driven headless by Playwright (never a downloaded
-browser). Starts `aslkit serve`, uploads a real photo and a text file named .jpg, checks what the page
-shows, that the page loads nothing from another host, and saves a screenshot to artifacts/ (a CI
-artifact). Without chromium the test is skipped, unless ASLKIT_REQUIRE_BROWSER=1 (set by .ci/run)."""
+browser). Starts `aslkit serve --record-dir`, uploads a real photo and a text file named .jpg, checks what the
+page shows, that the page loads nothing from another host, records a take from chromium's fake camera in the
+Record tab, and saves screenshots to artifacts/ (CI artifacts). Without chromium the tests are skipped, unless
+ASLKIT_REQUIRE_BROWSER=1 (set by .ci/run)."""
 
 from __future__ import annotations
 
@@ -40,13 +41,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
+def record_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's --record-dir: a folder that does not exist yet (the Record tab makes it on the first take)."""
+    return tmp_path_factory.mktemp("record") / "my_signs"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, record_dir: Path):
     port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    cmd = [sys.executable, "-m", "aslkit", "serve", "--port", str(port), "--record-dir", str(record_dir)]
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "aslkit", "serve", "--port", str(port)], stdout=out,
-                                stderr=subprocess.STDOUT, env=env)  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -127,3 +134,62 @@ def test_video_and_webcam_tabs_in_a_real_browser(server: str, tmp_path: Path) ->
             page.screenshot(path=str(ARTIFACTS / "app-webcam.png"), full_page=True)
         finally:
             browser.close()
+
+
+def _status_is(page, start: str, timeout: float = 30_000) -> str:
+    """Wait until the Record tab's status line starts with ``start``; the line."""
+    js = "s => document.querySelector('#record-status textarea')?.value.startsWith(s)"
+    page.wait_for_function(js, arg=start, timeout=timeout)
+    return page.input_value("#record-status textarea")
+
+
+def test_record_tab_saves_a_take_from_the_fake_camera(server: str, record_dir: Path) -> None:
+    """Bad input first (no label, a label with '..', no frames), each one line on the page and nothing written;
+    then chromium's fake camera streams, Start take, Save take: a readable take-001.mp4 in record_dir/hello/."""
+    chromium = _chromium()
+    import cv2
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_context(viewport={"width": 1200, "height": 1100}, permissions=["camera"]).new_page()
+            page.goto(server)
+            page.get_by_role("tab", name="Record").click()
+            page.locator("#record-save").click()
+            assert "\n" not in _status_is(page, "Type a label first")
+            page.fill("#record-label textarea", "../x")
+            page.locator("#record-start").click()
+            assert "give a plain name" in _status_is(page, "Label '../x'")
+            page.fill("#record-label textarea", "hello")
+            page.locator("#record-start").click()
+            _status_is(page, "No frames received from the camera")
+            assert not record_dir.exists(), "nothing is written before a take is saved"
+
+            page.locator("#record-input").get_by_text("Click to Access Webcam").click()
+            page.locator("#record-input button", has_text="Record").click()
+            page.wait_for_selector("#record-preview img", timeout=30_000)
+            page.locator("#record-start").click()
+            page.wait_for_function(
+                "() => /^Recording 'hello': ([5-9]|[1-9][0-9]+) frames/"
+                ".test(document.querySelector('#record-status textarea')?.value ?? '')",
+                timeout=30_000,
+            )
+            page.locator("#record-save").click()
+            line = _status_is(page, "Saved hello/take-001.mp4: ")
+            page.wait_for_function("document.querySelector('#record-takes')?.innerText.includes('hello')")
+            assert "Takes in my_signs/: 1" in page.inner_text("#record-takes").replace("`", "")
+            page.locator("#record-input button", has_text="Stop").click()
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "app-record.png"), full_page=True)
+        finally:
+            browser.close()
+    takes = sorted(p.relative_to(record_dir).as_posix() for p in record_dir.rglob("*"))
+    assert takes == ["hello", "hello/take-001.mp4"], takes
+    cap = cv2.VideoCapture(str(record_dir / "hello" / "take-001.mp4"))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    assert n >= 5 and f": {n} frames" in line, (n, line)
+    assert not (record_dir.parent / "x").exists()

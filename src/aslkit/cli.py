@@ -237,7 +237,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aslkit.app.server import serve
 
     serve(host=args.host, port=args.port, model=args.model, runs=args.runs, header_timeout=args.header_timeout,
-          body_timeout=args.body_timeout)  # fmt: skip
+          body_timeout=args.body_timeout, record_dir=args.record_dir)  # fmt: skip
     return 0
 
 

@@ -359,11 +359,16 @@ def _add_tools(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
-    p = sub.add_parser("serve", help="the web app (photo, webcam, video, model) and POST /v1/predict, on localhost")
+    p = sub.add_parser(
+        "serve", help="the web app (photo, webcam, video, record, model) and POST /v1/predict, on localhost"
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
     p.add_argument("--port", type=int, default=7860, help="TCP port, 1-65535 (default: 7860)")
     p.add_argument("--model", default=None, help="photo model (default: letters)")
     p.add_argument("--runs", default=None, help="folder of runs clients may pick by name (default: ./runs)")
+    p.add_argument("--record-dir", default=None, metavar="DIR",
+                   help="the Record tab saves the browser camera's takes here as DIR/<label>/take-NNN.mp4 (a new or "
+                        "empty folder, or one of takes); default: recording off")  # fmt: skip
     p.add_argument(
         "--header-timeout",
         type=float,

@@ -113,13 +113,31 @@ class OfflinePages:
         await self.app(scope, receive, wrapped)
 
 
-def create_app(model: str | None = None, web: bool = True, runs: str | Path | None = "runs"):
+def server_inputs(model: str | None, runs: str | Path | None) -> list[str | Path]:
+    """What the server reads from disk (its runs folder, a model's run folder): takes are never written there."""
+    return [p for p in (runs, model) if p is not None and Path(p).exists()]
+
+
+def check_record_dir(record_dir: str | Path | None, model: str | None, runs: str | Path | None) -> None:
+    """``--record-dir``, checked before anything loads: a new or empty folder, or a folder of takes, outside
+    the server's inputs and any read-only folder (the rule of live.capture.check_takes_folder)."""
+    from aslkit.live.capture import check_takes_folder
+
+    if record_dir is not None:
+        check_takes_folder(record_dir, server_inputs(model, runs), flag="--record-dir")
+
+
+def create_app(
+    model: str | None = None, web: bool = True, runs: str | Path | None = "runs", record_dir: str | Path | None = None
+):
     """The FastAPI app: the HTTP API, and (``web``) the Gradio app at ``/``. ``runs``: the folder whose runs
-    clients may pick by name (``?model=NAME``, the Model tab)."""
+    clients may pick by name (``?model=NAME``, the Model tab). ``record_dir``: the folder the Record tab saves
+    takes into (None: recording off, nothing written)."""
     from starlette.concurrency import run_in_threadpool
     from starlette.datastructures import UploadFile
     from starlette.requests import ClientDisconnect
 
+    check_record_dir(record_dir, model, runs)
     pool = ModelPool(model, runs)
     pool.warm()  # load the model and MediaPipe now: the first photo is answered as fast as the next
     # no docs page: Swagger UI loads from a CDN, which an offline server does not (and OfflinePages strips)
@@ -169,7 +187,7 @@ def create_app(model: str | None = None, web: bool = True, runs: str | Path | No
 
         from aslkit.app.web import build_ui
 
-        blocks = build_ui(pool)
+        blocks = build_ui(pool, record_dir, server_inputs(model, runs))
         app = gr.mount_gradio_app(app, blocks, path="/", max_file_size=f"{MAX_UPLOAD_MB}mb", show_api=False)
         app.add_middleware(OfflinePages)
     return app
@@ -255,9 +273,11 @@ def serve(
     runs: str | Path | None = None,
     header_timeout: float = HEADER_TIMEOUT,
     body_timeout: float = BODY_TIMEOUT,
+    record_dir: str | Path | None = None,
 ) -> None:
     """Run the server until interrupted (Ctrl-C or SIGTERM); its temp folder is removed on the way out.
-    ``runs``: the folder of runs clients may pick by name (default ./runs, which may be absent)."""
+    ``runs``: the folder of runs clients may pick by name (default ./runs, which may be absent). ``record_dir``:
+    where the Record tab saves takes (default: recording off)."""
     import contextlib
     import io
     import shutil
@@ -273,6 +293,7 @@ def serve(
         runs = "runs"
     elif not Path(runs).is_dir():
         raise AslkitError(f"--runs {shown(runs)}: not a folder")
+    check_record_dir(record_dir, model, runs)
     with socket.socket() as s:  # a taken port is the user's to fix: one line, before loading anything
         try:
             s.bind((host, port))
@@ -297,8 +318,10 @@ def serve(
         import uvicorn
 
         with contextlib.redirect_stdout(io.StringIO()):  # gradio's mount prints a stray "new /"
-            app = create_app(model, runs=runs)
+            app = create_app(model, runs=runs, record_dir=record_dir)
         print(f"aslkit: serving on http://{host}:{port}/ (API: POST http://{host}:{port}/v1/predict)", flush=True)
+        if record_dir is not None:
+            print(f"aslkit: the Record tab saves takes to {shown(str(record_dir))}/<label>/take-NNN.mp4", flush=True)
         uvicorn.run(
             app,
             host=host,

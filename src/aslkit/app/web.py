@@ -1,8 +1,9 @@
-"""The Gradio app of `aslkit serve`: Photo, Webcam, Video and Model tabs over the same Python API.
+"""The Gradio app of `aslkit serve`: Photo, Webcam, Video, Record and Model tabs over the same Python API.
 
 Offline by construction: Gradio's own front end is served from the wheel, the theme uses its bundled
 fonts, analytics are off, and nothing is shared. Each browser session gets its own webcam recognizer
 (its own MediaPipe tracker and transcript); photos go through the server's shared, locked recognizer.
+The Record tab (app/record.py) saves the browser camera's takes into the server's ``--record-dir``.
 """
 
 from __future__ import annotations
@@ -229,9 +230,12 @@ def model_card(name: str, runs: str | Path | None = "runs", default: str | None 
     return "\n".join(lines)
 
 
-def build_ui(pool) -> Any:
-    """The gr.Blocks app (mounted at / by server.create_app)."""
+def build_ui(pool, record_dir: str | Path | None = None, read_from: list[str | Path] | None = None) -> Any:
+    """The gr.Blocks app (mounted at / by server.create_app). ``record_dir``: where the Record tab saves takes
+    (None: recording off); ``read_from``: the server's inputs, which takes are never written into."""
     import gradio as gr
+
+    from aslkit.app.record import record_tab
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
@@ -278,6 +282,8 @@ def build_ui(pool) -> Any:
                 transcript = gr.Textbox(label="Transcript (letters)", elem_id="video-transcript", interactive=False)
                 sign = gr.Textbox(label="Sign", elem_id="video-sign", interactive=False)
                 run.click(video, [clip, model], [annotated, transcript, sign], concurrency_limit=1)
+            with gr.Tab("Record", id="record"):
+                record_tab(record_dir, read_from or [])
             with gr.Tab("Model", id="model"):
                 choices = model_choices(pool.runs, pool.default)
                 choice = gr.Dropdown(choices, value=pool.default, label="Model for photos and webcam")

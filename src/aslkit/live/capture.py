@@ -13,9 +13,10 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from aslkit.names import shown
 from aslkit.outputs import check_outside
 
 _TAKE = re.compile(r"^take-(\d+)\.", re.IGNORECASE)
+_TAKE_FILE = re.compile(r"^take-\d+\.(mp4|jpg)$", re.IGNORECASE)  # what capture and write_take name a take
 
 
 @dataclass
@@ -296,3 +298,108 @@ def _record(
         if show:
             cv2.destroyAllWindows()
     return n
+
+
+def _read_only_folder(path: Path) -> Path | None:
+    """``path``, or the nearest folder above it that exists, when its mode lets nobody write (a data set marked
+    read-only, such as ../shared/data): aslkit never writes there, even running as root, whom the mode does not stop."""
+    for p in (path, *path.parents):
+        try:
+            mode = p.stat().st_mode
+        except OSError:
+            continue
+        return p if stat.S_ISDIR(mode) and not mode & 0o222 else None
+    return None
+
+
+def _not_a_take(out: Path) -> Path | None:
+    """The first visible entry of ``out`` that a capture folder would not hold (anything but
+    ``<label>/take-NNN.mp4|jpg``); hidden entries (a staging folder, .DS_Store) are ignored, as train ignores them."""
+    for entry in sorted(out.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            return entry
+        for f in sorted(entry.iterdir()):
+            if not f.name.startswith(".") and (f.is_symlink() or not f.is_file() or not _TAKE_FILE.match(f.name)):
+                return f
+    return None
+
+
+def check_takes_folder(out: str | Path, read_from: Iterable[str | Path] = (), flag: str = "--record-dir") -> Path:
+    """AslkitError unless ``out`` may receive takes: a new or empty folder, or a folder of takes
+    (``<label>/take-NNN.mp4``) that capture or the web app wrote, outside every input in ``read_from`` and
+    outside any read-only folder. Anything else there is the user's own data, which takes never mix with."""
+    out_p = Path(out)
+    check_outside(out_p, read_from, flag=flag)
+    if out_p.is_symlink() and not out_p.exists():
+        raise AslkitError(f"{flag} {shown(str(out))} is a broken link; give a folder")
+    if out_p.exists() and not out_p.is_dir():
+        raise AslkitError(f"{flag} {shown(str(out))} exists and is not a folder")
+    locked = _read_only_folder(out_p.resolve())
+    if locked is not None:
+        raise AslkitError(
+            f"{flag} {shown(str(out))} is inside the read-only folder {shown(str(locked))} (data is read, never "
+            "written into); give a folder of your own"
+        )
+    if out_p.is_dir():
+        try:
+            other = _not_a_take(out_p)
+        except OSError as exc:
+            raise AslkitError(f"{flag} {shown(str(out))}: cannot list this folder ({exc.strerror or exc})") from None
+        if other is not None:
+            raise AslkitError(
+                f"{flag} {shown(str(out))} holds {shown(other.relative_to(out_p).as_posix())}, which is not a take; "
+                "give a new or empty folder, or a folder of takes (<label>/take-NNN.mp4)"
+            )
+    return out_p
+
+
+def count_takes(out: str | Path) -> dict[str, int]:
+    """Takes per label in a folder of takes (``<label>/take-NNN.*``), labels sorted; {} for a new folder."""
+    out_p = Path(out)
+    if not out_p.is_dir():
+        return {}
+    counts = {}
+    for entry in sorted(out_p.iterdir()):
+        if entry.is_dir() and not entry.is_symlink() and not entry.name.startswith("."):
+            counts[entry.name] = sum(1 for f in entry.iterdir() if _TAKE_FILE.match(f.name))
+    return counts
+
+
+def write_take(frames: Iterable[np.ndarray], fps: float, out: str | Path, label: str) -> tuple[Path, int]:
+    """One take of ``label`` from BGR frames (a browser's, say) as the next ``out/<label>/take-NNN.mp4``, and its
+    frame count. Like capture's takes: written in a hidden staging folder and moved into place only when
+    complete, never over an existing file, never outside ``out``. Frames of another size are resized to the first's."""
+    import cv2
+
+    name = label_folder_name(label)
+    out_p = Path(out)
+    folder = out_p / name
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise AslkitError(f"{shown(str(folder))} is not a folder of takes (a link or a file); nothing was written")
+    if not np.isfinite(fps) or fps <= 0:
+        raise AslkitError(f"fps must be a positive number, got {fps!r}")
+    try:
+        out_p.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".capture-", dir=out_p))
+    except OSError as exc:
+        raise AslkitError(f"{shown(str(out))}: cannot create a folder there ({exc.strerror or exc})") from None
+    writer, n = None, 0
+    try:
+        for frame in frames:
+            if writer is None:
+                h, w = frame.shape[:2]
+                writer = video_writer(stage / "take.mp4", fps, w, h)
+            elif frame.shape[:2] != (h, w):
+                frame = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
+            writer.write(np.ascontiguousarray(frame))
+            n += 1
+        if writer is None:
+            raise AslkitError("no frames to write: nothing was recorded")
+        writer.release()
+        return _publish(stage / "take.mp4", folder, ".mp4"), n
+    finally:
+        if writer is not None:
+            writer.release()
+        shutil.rmtree(stage, ignore_errors=True)
