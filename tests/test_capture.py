@@ -165,3 +165,17 @@ def test_window_shows_drawing_but_saves_raw_frames(clip: Path, tmp_path: Path, m
     raw = _cap(clip, tmp_path / "b", takes=1)
     assert len(shown_frames) == 30  # 1 s of countdown, then the 2 s take
     assert drawn.paths[0].read_bytes() == raw.paths[0].read_bytes()
+
+
+def test_out_holding_the_users_own_files_is_refused(clip: Path, tmp_path: Path) -> None:
+    """Takes go to a new or empty folder, or one of takes: never into a folder of the user's own data."""
+    mine = tmp_path / "my_videos"
+    (mine / "hello").mkdir(parents=True)
+    (mine / "hello" / "holiday.mp4").write_bytes(b"not a take")
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(AslkitError, match="not a take"):
+        _cap(clip, mine)
+    assert sorted(p.name for p in mine.rglob("*")) == ["hello", "holiday.mp4", "notes.txt"]
+    _cap(clip, tmp_path / "takes", takes=1)
+    _cap(clip, tmp_path / "takes", takes=1)  # a folder of takes grows
+    assert sorted(p.name for p in (tmp_path / "takes" / "hello").iterdir()) == ["take-001.mp4", "take-002.mp4"]

@@ -90,14 +90,16 @@ def label_folder_name(label: str) -> str:
 
 
 def check_capture_out(out: str | Path, label: str, source: str) -> Path:
-    """The label folder to write into, checked before the camera opens: ``out`` is a folder (new or a data set
-    being grown) and neither it nor the label folder is the source video, its folder or beside it."""
+    """The label folder to write into, checked before the camera opens: ``out`` is new, empty or a folder of
+    takes (the web app's Record tab's rule, ``check_takes_folder``), and neither it nor the label folder is the
+    source video, its folder or beside it."""
     out_p = Path(out)
     folder = out_p / label
     is_file = not source.isdigit() and "://" not in source
     if is_file:
         check_outside(out_p, [source], flag="--out", beside_files=True)
         check_outside(folder, [source], flag="--out", beside_files=True)
+    check_takes_folder(out_p, flag="--out")
     for p in (out_p, folder):
         if (p.exists() or p.is_symlink()) and not p.is_dir():
             raise AslkitError(f"--out {shown(str(out))}: {shown(str(p))} exists and is not a folder")
