@@ -31,6 +31,7 @@ from aslkit.outputs import atomic_write
 
 DICTIONARY = "sign-dictionary"
 DEFAULT_ENCODER = "sign-encoder"
+ENCODERS = ("seq-tcn",)  # architectures whose trunk (stem, blocks, pooling) a dictionary holds
 
 
 @dataclass
@@ -77,7 +78,7 @@ def embed_clips(enc: TrainedModel, data: SequenceSet, batch: int = 256) -> np.nd
 
     from aslkit.inference.sequence_recognizer import check_layout, sequence_arrays
 
-    if enc.architecture not in ("seq-tcn", DICTIONARY):
+    if enc.architecture not in (*ENCODERS, DICTIONARY):
         raise ModelError(f"a sign dictionary embeds with a seq-tcn encoder; {enc.architecture!r} is not one")
     data = check_layout(enc, data)
     x, m = sequence_arrays(data, int(enc.preprocessing["length"]))
@@ -94,7 +95,7 @@ def _start(encoder: str | Path | None, add: str | Path | None) -> tuple[TrainedM
     """The encoder to embed with and the words already in the dictionary (``add``): (encoder, sums, name)."""
     if add is None:
         enc = load_model(encoder or DEFAULT_ENCODER)
-        if enc.architecture != "seq-tcn":
+        if enc.architecture not in ENCODERS:
             raise ModelError(f"--encoder must be a seq-tcn sign model; {shown(str(encoder))} is {enc.architecture}")
         return enc, {}, str(encoder or DEFAULT_ENCODER)
     old = load_model(add)
