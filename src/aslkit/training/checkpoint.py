@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from aslkit.errors import AslkitError
-from aslkit.outputs import atomic_write
+from aslkit.names import shown
+from aslkit.outputs import atomic_write, check_new_folder
 
 CHECKPOINT_DIR = "checkpoint"
 STATE_FILE = "state.json"
@@ -89,3 +90,17 @@ def clear_checkpoint(run_dir: str | Path) -> None:
         for f in d.iterdir():
             f.unlink(missing_ok=True)
         d.rmdir()
+
+
+def check_run_folder(out: str | Path, data: list[str | Path]) -> None:
+    """A new run goes to a new or empty folder outside the data; an earlier run's folder is continued only
+    with --resume (never silently restarted, which would delete its checkpoint)."""
+    run_dir = Path(out)
+    if (run_dir / "model.json").exists():
+        raise AslkitError(f"{shown(run_dir)} already holds a trained model; choose a new --out folder")
+    if (run_dir / "checkpoint").exists() or (run_dir / "config.json").exists():
+        raise AslkitError(
+            f"{shown(run_dir)} holds an unfinished run; continue it with `aslkit train --resume {shown(run_dir)}`, "
+            "or give a new --out folder"
+        )
+    check_new_folder(run_dir, data, flag="--out", what="the training data")

@@ -28,6 +28,7 @@ from aslkit.models.io import TrainedModel, load_model
 from aslkit.models.registry import get_model_info
 from aslkit.names import shown
 from aslkit.outputs import atomic_write
+from aslkit.training.checkpoint import check_run_folder
 
 DICTIONARY = "sign-dictionary"
 DEFAULT_ENCODER = "sign-encoder"
@@ -188,7 +189,6 @@ def build_dictionary(
     """Embed example clips (``<word>/<take>`` videos or landmark arrays, or .npz sets) and write a sign
     dictionary to ``out`` (a new or empty folder outside the data), or a grown copy of ``add``."""
     from aslkit.landmarks.holistic import load_sequences
-    from aslkit.training.trainer import check_run_folder
 
     t0 = time.time()
     paths = [data] if isinstance(data, (str, Path)) else list(data)

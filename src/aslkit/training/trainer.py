@@ -37,9 +37,8 @@ from aslkit.metrics import end_to_end_metrics
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import get_model_info
 from aslkit.names import shown
-from aslkit.outputs import check_new_folder
 from aslkit.report import plot_confusion, plot_curves, write_markdown
-from aslkit.training.checkpoint import clear_checkpoint, load_checkpoint
+from aslkit.training.checkpoint import check_run_folder, clear_checkpoint, load_checkpoint
 from aslkit.training.fit import PlanBuilder, fit_model
 from aslkit.training.image_fit import image_plan, image_size_for
 from aslkit.training.landmark_fit import landmark_plan
@@ -210,20 +209,6 @@ def _remove_unstarted_run(run_dir: Path, created: bool) -> None:
     shutil.rmtree(run_dir / "tb", ignore_errors=True)
     if created and not any(run_dir.iterdir()):
         run_dir.rmdir()
-
-
-def check_run_folder(out: str | Path, data: list[str | Path]) -> None:
-    """A new run goes to a new or empty folder outside the data; an earlier run's folder is continued only
-    with --resume (never silently restarted, which would delete its checkpoint)."""
-    run_dir = Path(out)
-    if (run_dir / "model.json").exists():
-        raise AslkitError(f"{shown(run_dir)} already holds a trained model; choose a new --out folder")
-    if (run_dir / "checkpoint").exists() or (run_dir / "config.json").exists():
-        raise AslkitError(
-            f"{shown(run_dir)} holds an unfinished run; continue it with `aslkit train --resume {shown(run_dir)}`, "
-            "or give a new --out folder"
-        )
-    check_new_folder(run_dir, data, flag="--out", what="the training data")
 
 
 def _resume_settings(run_dir: Path) -> tuple[list[str], dict[str, Any], str | None]:
