@@ -9,7 +9,9 @@ package's next release, so it is declared and pinned itself. How imports are rea
 * the top-level module is mapped to its distribution with ``importlib.metadata.packages_distributions()``
   (``cv2`` -> opencv-contrib-python, ``yaml`` -> PyYAML); the standard library and aslkit itself are skipped;
 * an import inside a ``try:`` whose handler catches ImportError is optional (``ray`` for ``--engine ray``): its
-  distribution may be declared in an optional extra instead of the dependencies;
+  distribution may be declared in an optional extra instead of the dependencies. So is every other import of that
+  module in the same file, which checks for it that way first (``require_pose_format()``, then
+  ``from pose_format import Pose``);
 * every declaration is an exact ``==`` pin, and the installed version is that pin (a local label such as
   torch's ``+cpu`` aside), so pyproject.toml says what the tests ran with; ``pip check`` finds nothing broken.
 """
@@ -39,11 +41,15 @@ def canonical(name: str) -> str:
 
 @dataclass(frozen=True)
 class Use:
-    """One import: the top-level module, where it is, and whether an ImportError around it is handled."""
+    """One import: the top-level module, where it is (file:line), and whether an ImportError around it is handled."""
 
     module: str
     where: str
     optional: bool
+
+    @property
+    def file(self) -> str:
+        return self.where.rsplit(":", 1)[0]
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
@@ -121,15 +127,17 @@ def declared(pyproject: dict) -> tuple[dict[str, str], dict[str, dict[str, str]]
 def undeclared(uses: list[Use], deps: set[str], extra_deps: set[str], dists: dict[str, list[str]]) -> list[str]:
     """One line per third-party import whose distribution is not declared where its kind of import needs it."""
     problems = []
+    checked = {(u.file, u.module) for u in uses if u.optional}  # a file that checks for a module may import it
     for u in third_party(uses):
         names = {canonical(d) for d in dists.get(u.module, [])}
-        allowed = deps | extra_deps if u.optional else deps
+        optional = u.optional or (u.file, u.module) in checked
+        allowed = deps | extra_deps if optional else deps
         if not names:
-            if u.optional and canonical(u.module) in allowed:  # an optional extra that is not installed here
+            if optional and canonical(u.module) in allowed:  # an optional extra that is not installed here
                 continue
             problems.append(f"{u.where}: {u.module} is not installed here, so its distribution is unknown")
         elif not names & allowed:
-            kind = "an optional extra or the dependencies" if u.optional else "[project] dependencies"
+            kind = "an optional extra or the dependencies" if optional else "[project] dependencies"
             problems.append(f"{u.where}: import {u.module} (distribution {'/'.join(sorted(names))}) is not in {kind}")
     return problems
 
@@ -189,6 +197,18 @@ def test_checker_takes_an_optional_import_from_an_extra_only_when_guarded() -> N
     ]
     assert undeclared(guarded, set(), {"ray"}, {}) == [], "an extra need not be installed"
     assert undeclared(plain, set(), set(), {})[0].endswith("ray is not installed here, so its distribution is unknown")
+
+
+def test_a_file_that_checks_for_a_module_may_import_it_later() -> None:
+    """The pattern of an optional extra: check once (try/except ImportError), then import where it is used."""
+    source = "def available():\n    try:\n        import av\n    except ImportError:\n        return False\n" + (
+        "def write():\n    import av\n"
+    )
+    assert undeclared(imports_in(source, "video.py"), set(), {"av"}, {"av": ["av"]}) == []
+    elsewhere = imports_in("def write():\n    import av\n", "other.py")
+    assert undeclared(imports_in(source, "video.py") + elsewhere, set(), {"av"}, {"av": ["av"]}) == [
+        "other.py:2: import av (distribution av) is not in [project] dependencies"
+    ]
 
 
 def test_pins_must_be_exact() -> None:
