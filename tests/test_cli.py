@@ -334,8 +334,9 @@ def test_train_unknown_model(capsys: pytest.CaptureFixture[str], tiny_data: Path
     assert not (tmp_path / "run").exists()
 
 
-def test_train_requires_out(tiny_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "train", tiny_data)
+def test_train_cv_requires_out(tiny_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Plain train numbers its own folder without --out (test_conventions.py); --cv still takes one."""
+    code, out, err = run_cli(capsys, "train", tiny_data, "--cv", "signer")
     assert_one_error_line(code, out, err, "--out")
 
 

@@ -278,6 +278,13 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    from aslkit.cli_parser import completion_script
+
+    print(completion_script(args.shell), end="")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "predict": cmd_predict,
     "evaluate": cmd_evaluate,
@@ -298,6 +305,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "make-spelling-video": cmd_make_video,
     "models": cmd_models,
+    "completion": cmd_completion,
 }
 """Each task of ``build_parser()`` -> the function that runs it."""
 

@@ -1,8 +1,9 @@
 """The command line's grammar: every task, its options and their help, and how argv becomes a namespace.
 
 Declarations only: ``aslkit.cli`` runs each task (by ``args.task``) through the Python API. Besides argparse,
-the command line takes Ultralytics-style ``key=value`` (``kv_to_flags``) and, for the tasks that allow them,
-any setting of defaults.toml as ``--key value`` (``live_overrides``).
+the command line takes Ultralytics-style ``key=value`` (``kv_to_flags``), for the tasks that allow them any
+setting of defaults.toml as ``--key value`` (``live_overrides``), and a settings file, ``cfg=FILE.toml``, whose
+values count as if given first, so any option on the command line wins over them (``CFG_SECTIONS``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,22 @@ import re
 import sys
 from pathlib import Path
 
+from aslkit.errors import AslkitError
+
 KV_OPTION = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
 FORMATS = ("csv", "yolo", "coco", "voc")  # box annotation formats (aslkit.data.boxes), for --to and --from
+SHELLS = ("bash", "zsh")  # `aslkit completion SHELL` (shtab writes the script)
+
+# task -> the sections of defaults.toml it reads from a settings file (cfg=FILE.toml); only these tasks take one
+CFG_SECTIONS: dict[str, tuple[str, ...]] = {
+    "predict": ("predict",),
+    "train": ("train", "augment", "image_augment"),
+    "augment": ("image_augment",),
+    "benchmark": ("live",),
+    "live": ("live",),
+    "transcribe": ("live",),
+    "evaluate-spelling": ("live",),
+}
 
 
 # flags that take no value
@@ -70,6 +85,14 @@ def _live_settings(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("live settings", "any key of defaults.toml [live]: --word-gap-s 1.5 or word_gap_s=1.5")
     for f in fields(LiveConfig):
         g.add_argument("--" + f.name.replace("_", "-"), dest=f"live__{f.name}", default=None, metavar="V")
+
+
+def _cfg(p: argparse.ArgumentParser, task: str) -> None:
+    """``--cfg FILE.toml`` (or ``cfg=FILE.toml``) on a task that reads settings: which sections, in the help."""
+    sections = ", ".join(f"[{s}]" for s in CFG_SECTIONS[task])
+    p.add_argument("--cfg", default=None, metavar="FILE.toml",
+                   help=f"settings file laid out like defaults.toml; this task reads its {sections}; options given "
+                        "on the command line win over the file")  # fmt: skip
 
 
 def _whole(lo: int, hi: int):
@@ -160,7 +183,8 @@ def _add_train(sub) -> None:
     )
     p.add_argument("data", nargs="*", metavar="DATA_DIR")
     p.add_argument("--model", default=None, help="registered architecture (see `aslkit models`; default landmark-mlp)")
-    p.add_argument("--out", default=None, metavar="RUN_DIR", help="new run folder")
+    p.add_argument("--out", default=None, metavar="RUN_DIR",
+                   help="new run folder (default: the next free runs/train/exp, exp2, ...)")  # fmt: skip
     p.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue an interrupted run from its last epoch")
     p.add_argument("--cv", default=None, choices=("signer",),
                    help="signer: leave-signers-out cross-validation (sign models): --folds runs, each scored on "
@@ -396,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line: one small function per group of commands. A command runs by its name
     (``args.task``), which aslkit.cli maps to the function that runs it."""
     ap = _Parser(prog="aslkit", description="American Sign Language recognition toolkit.")
+    ap.add_argument("--version", action="version", version=f"aslkit {package_version()}")
     sub = ap.add_subparsers(dest="task", metavar="TASK", parser_class=_Parser)
     for add in (
         _add_predict,
@@ -409,7 +434,43 @@ def build_parser() -> argparse.ArgumentParser:
         _add_tools,
     ):
         add(sub)
+    for task in CFG_SECTIONS:
+        _cfg(sub.choices[task], task)
+    p = sub.add_parser("completion", help='print a shell completion script: eval "$(aslkit completion bash)"')
+    p.add_argument("shell", choices=SHELLS, help="bash or zsh")
     return ap
+
+
+def package_version() -> str:
+    """The installed distribution's version (pyproject.toml's), so --version never disagrees with pip."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aslkit")
+    except PackageNotFoundError:
+        return "unknown (not installed; run pip install -e .)"
+
+
+# options whose value is a file or folder (a model too: a shipped name or a run folder), completed as paths
+_PATH_OPTIONS = {
+    "out", "cfg", "report", "cache_dir", "data", "source", "lexicon", "transcript", "preview", "runs", "record_dir",
+    "resume", "model", "add", "encoder",
+}  # fmt: skip
+
+
+def completion_script(shell: str) -> str:
+    """The completion script for ``shell``, generated from this very parser by shtab (so it never drifts);
+    paths (positionals other than WORD, and the options above) complete as file names."""
+    import shtab
+
+    ap = build_parser()
+    sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction))
+    for p in sub.choices.values():
+        for a in p._actions:
+            positional_path = not a.option_strings and a.choices is None and a.dest != "word"
+            if positional_path or (a.option_strings and a.dest in _PATH_OPTIONS and a.nargs != 0):
+                a.complete = shtab.FILE  # type: ignore[attr-defined]
+    return shtab.complete(ap, shell=shell)
 
 
 def live_overrides(args: argparse.Namespace, extra: list[str]) -> dict[str, str]:
@@ -421,15 +482,44 @@ def live_overrides(args: argparse.Namespace, extra: list[str]) -> dict[str, str]
     return {**given, **parse_overrides(extra)}
 
 
+def _file_settings(
+    ap: argparse.ArgumentParser, argv: list[str], args: argparse.Namespace
+) -> tuple[argparse.Namespace, list[str], dict[str, object]]:
+    """Parse again with ``--cfg``'s settings under the command line's: a setting that is a declared option of
+    the task (``--model``, ``--top-k``, ``--workers``, a transcribe ``--word-gap-s``) goes in as that option,
+    just after the task's name, so argparse types it and a later one on the command line replaces it; the others
+    are returned as overrides for the task's settings object, which the command line's own then replace."""
+    from aslkit.config import load_settings_file
+
+    settings = load_settings_file(args.cfg, CFG_SECTIONS[args.task])
+    known = vars(args)
+    tokens, rest = [], {}
+    for key, value in settings.items():
+        dest = key if key in known else f"live__{key}" if f"live__{key}" in known else None
+        if dest is None or isinstance(known[dest], bool):  # not declared, or a switch (train's --finetune)
+            rest[key] = value
+        else:
+            tokens.append(f"--{key.replace('_', '-')}={str(value).lower() if isinstance(value, bool) else value}")
+    if rest and not getattr(args, "overrides_ok", False):
+        raise AslkitError(f"--cfg {args.cfg}: {args.task} takes no setting {', '.join(sorted(rest))}")
+    at = argv.index(args.task) + 1
+    args, extra = ap.parse_known_args([*argv[:at], *tokens, *argv[at:]])
+    return args, extra, rest
+
+
 def parse_command_line(ap: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | None:
     """``argv`` (after ``kv_to_flags``) -> the namespace of its task, with ``overrides`` (the settings given
-    beyond the declared options, for tasks that take them); None, with the help printed, when no task is named.
-    A usage mistake is one line on stderr and SystemExit(2); a bad setting is an AslkitError."""
+    beyond the declared options, for tasks that take them: a settings file's, then the command line's); None,
+    with the help printed, when no task is named. A usage mistake is one line on stderr and SystemExit(2); a bad
+    setting or settings file is an AslkitError."""
     args, extra = ap.parse_known_args(argv)
     if args.task is None:
         ap.print_help()
         return None
+    from_file: dict[str, object] = {}
+    if getattr(args, "cfg", None):
+        args, extra, from_file = _file_settings(ap, argv, args)
     if extra and not getattr(args, "overrides_ok", False):
         ap.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.overrides = live_overrides(args, extra)
+    args.overrides = {**from_file, **live_overrides(args, extra)}
     return args

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import tomllib
@@ -44,6 +46,65 @@ def coerce(key: str, ref: Any, value: Any) -> Any:
     except ValueError:
         raise AslkitError(f"--{key.replace('_', '-')}: cannot use {value!r} as {type(ref).__name__}") from None
     return value
+
+
+SETTINGS_FILE_MAX_BYTES = 1 << 20  # a settings file is a few lines; anything this big is the wrong file
+
+
+def _toml_type(value: Any) -> str:
+    """The name a user knows for a TOML value's type (int accepted where the default is a float)."""
+    if isinstance(value, bool):
+        return "true/false"
+    return {int: "a whole number", float: "a number", str: "a quoted string"}.get(type(value), type(value).__name__)
+
+
+def _checked_section(where: str, name: str, given: Any, ref: dict[str, Any]) -> dict[str, Any]:
+    """One [section] of a settings file, each key a key of defaults.toml's section with a value of its type."""
+    if not isinstance(given, dict):
+        raise AslkitError(f"{where}: {name} is outside any [section]; put it under one of [{'], ['.join(sorted(ref))}]")
+    out = {}
+    for key, value in given.items():
+        if key not in ref[name]:
+            close = difflib.get_close_matches(key, list(ref[name]), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else f"; keys: {', '.join(sorted(ref[name]))}"
+            raise AslkitError(f"{where}: [{name}] {key} is not a setting{hint}")
+        want = ref[name][key]
+        same = type(value) is type(want) or (isinstance(want, float) and type(value) is int)
+        if not same:
+            raise AslkitError(f"{where}: [{name}] {key} = {value!r}: expected {_toml_type(want)}, like {want!r}")
+        out[key] = value
+    return out
+
+
+def load_settings_file(path: str | Path, sections: Iterable[str] | None = None) -> dict[str, Any]:
+    """A settings file (``cfg=FILE.toml``): sections and keys of defaults.toml, checked whole (a typo anywhere
+    is one error line, not silently ignored), then the keys of ``sections`` (all by default) as one flat dict.
+    One file may hold the settings of several tasks, like defaults.toml itself; each task reads its sections."""
+    where = f"--cfg {path}"
+    try:
+        raw = Path(path).read_bytes()[: SETTINGS_FILE_MAX_BYTES + 1]
+    except FileNotFoundError:
+        raise AslkitError(f"{where}: no such file") from None
+    except OSError as exc:
+        raise AslkitError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    if len(raw) > SETTINGS_FILE_MAX_BYTES:
+        raise AslkitError(f"{where}: larger than {SETTINGS_FILE_MAX_BYTES >> 20} MB; a settings file is a few lines")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise AslkitError(f"{where}: not UTF-8 text; a settings file is TOML like defaults.toml") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise AslkitError(f"{where}: not valid TOML ({exc})") from None
+    ref = load_defaults()
+    checked: dict[str, dict[str, Any]] = {}
+    for name, given in data.items():
+        if name not in ref and isinstance(given, dict):
+            raise AslkitError(f"{where}: unknown section [{name}]; sections: [{'], ['.join(sorted(ref))}]")
+        checked[name] = _checked_section(where, name, given, ref)
+    flat: dict[str, Any] = {}
+    for name in ref if sections is None else sections:
+        flat.update(checked.get(name, {}))
+    return flat
 
 
 _OVERRIDE = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")

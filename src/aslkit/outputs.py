@@ -190,3 +190,30 @@ def new_run_folder(base: str | Path) -> Path:
         k += 1
         out = base.with_name(f"{base.name}-{k}")
     return out
+
+
+def claim_numbered_folder(parent: str | Path, stem: str = "exp", limit: int = 100_000) -> Path:
+    """parent/stem, parent/stem2, parent/stem3, ... (Ultralytics' runs/train/exp, exp2): the first that does not
+    exist, created here with mkdir(exist_ok=False), so two runs started at once never get the same folder and an
+    existing one (a file too) is never written into: whoever loses the race moves on to the next number."""
+    parent = Path(parent)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AslkitError(f"cannot create {shown(parent)} for the run folder ({exc.strerror or exc})") from None
+    for k in range(1, limit + 1):
+        folder = parent / (stem if k == 1 else f"{stem}{k}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise AslkitError(f"cannot create the run folder {shown(folder)} ({exc.strerror or exc})") from None
+        return folder
+    raise AslkitError(f"{shown(parent)} already holds {stem} to {stem}{limit}; give --out")
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Undo ``claim_numbered_folder`` when the work failed before writing anything: no empty run folders pile up."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # only ever removes an empty folder

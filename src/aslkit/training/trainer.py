@@ -37,6 +37,7 @@ from aslkit.metrics import end_to_end_metrics
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import get_model_info
 from aslkit.names import shown
+from aslkit.outputs import claim_numbered_folder, remove_if_empty
 from aslkit.report import plot_confusion, plot_curves, write_markdown
 from aslkit.training.checkpoint import check_run_folder, clear_checkpoint, load_checkpoint
 from aslkit.training.fit import PlanBuilder, fit_model
@@ -287,6 +288,9 @@ def _finetune_settings(start: str, model: str | None) -> dict[str, Any]:
     return {"model": base.architecture, "model_kwargs": dict(base.kwargs), "seq_length": base.preprocessing["length"]}
 
 
+TRAIN_RUNS = Path("runs", "train")  # where `train` without --out puts its run: exp, exp2, ... (Ultralytics')
+
+
 def _run_settings(
     data: str | Path | list[str | Path] | None,
     out: str | Path | None,
@@ -295,7 +299,8 @@ def _run_settings(
     resume: str | Path | None,
     overrides: dict[str, Any],
 ) -> tuple[TrainConfig, Path, list, str | None, tuple[dict, dict] | None]:
-    """The run's config, folder, data paths, command and checkpoint: a resumed run's own, else the arguments'."""
+    """The run's config, folder, data paths, command and checkpoint: a resumed run's own, else the arguments'.
+    Without ``out`` the folder is the next free runs/train/exp, exp2, ... (created here, after every check)."""
     if resume is not None:
         if data or overrides or model:
             raise AslkitError("--resume continues a run with its own data and options; give nothing else")
@@ -305,17 +310,23 @@ def _run_settings(
         paths, saved, command = _resume_settings(run_dir)
         ckpt = load_checkpoint(run_dir)
         return TrainConfig.from_defaults(**saved), run_dir, paths, command, ckpt
-    if out is None:
-        raise AslkitError("give --out RUN_DIR (a new folder for this run)")
     if overrides.get("finetune"):
         overrides = {**_finetune_settings(str(overrides["finetune"]), model), **overrides}
         model = overrides.pop("model")
     name = model or TrainConfig.from_defaults().model
     info = get_model_info(name)
     cfg = TrainConfig.from_defaults(info.train_defaults, model=name, **overrides)
-    run_dir = Path(out)
     paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
-    check_run_folder(run_dir, paths)
+    if out is not None:
+        check_run_folder(out, paths)
+        return cfg, Path(out), paths, command, None
+    _task_for(cfg, paths)  # a run that cannot start claims no folder
+    run_dir = claim_numbered_folder(TRAIN_RUNS)
+    try:
+        check_run_folder(run_dir, paths)
+    except AslkitError:
+        remove_if_empty(run_dir)
+        raise
     return cfg, run_dir, paths, command, None
 
 
@@ -477,7 +488,7 @@ def train(
             files (landmark models only); for sequence models, .npz files of landmark clips or
             <sign>/<take> folders of .npy frames (``holdout=SIGNER`` tests on held-out signers).
         out: run folder to create: new or empty, outside the data (an unfinished run is continued
-            with ``resume``, never restarted over).
+            with ``resume``, never restarted over); None: the next free runs/train/exp, exp2, ... (cwd).
         model: registered architecture name (default: defaults.toml's, ``landmark-mlp``); its own
             recipe (``aslkit models``) applies unless overridden.
         resume: an interrupted run folder: continue from its last complete epoch, with the data and
@@ -488,10 +499,16 @@ def train(
         return _dictionary(data, out, cache_dir, progress, command, overrides)
     t0 = time.time()
     cfg, run_dir, paths, command, ckpt = _run_settings(data, out, model, command, resume, overrides)
-    task = _task_for(cfg, paths)
-    d = _load_and_split(task, paths, cfg, cache_dir, progress)
+    claimed = out is None and resume is None  # runs/train/expN, made by _run_settings: removed if nothing starts
+    try:
+        task = _task_for(cfg, paths)
+        d = _load_and_split(task, paths, cfg, cache_dir, progress)
+    except BaseException:
+        if claimed:
+            remove_if_empty(run_dir)
+        raise
 
-    created = not run_dir.exists()
+    created = claimed or not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     config = _run_config(d, cfg, paths, command)
     if ckpt is None:
