@@ -31,3 +31,4 @@ m = load_model(sys.argv[1])
 m.meta["name"] = "letters"
 print("installed:", m.save("src/aslkit/weights", "letters"))
 PY
+echo "model cards: measure the new weights again, update their figures in scripts/write_model_cards.py, then run it"

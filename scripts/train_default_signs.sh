@@ -34,3 +34,4 @@ for name in ("words", "letters-motion", "sign-encoder"):
     m.meta["name"] = name
     print("installed:", m.save("src/aslkit/weights", name))
 PY
+echo "model cards: measure the new weights again, update their figures in scripts/write_model_cards.py, then run it"

@@ -271,8 +271,13 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    from aslkit.models.card import read_model_card
     from aslkit.models.io import describe_models, models_text
 
+    if args.name:
+        card = read_model_card(args.name)
+        print(json.dumps(card.to_json()) if args.json else card.text.rstrip("\n"))
+        return 0
     d = describe_models()
     print(json.dumps(d) if args.json else models_text(d))
     return 0

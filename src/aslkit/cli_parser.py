@@ -412,8 +412,10 @@ def _add_tools(sub) -> None:
     p.add_argument("--gap", type=_real(0, 60), default=0.4, help="seconds without a hand after each letter")
     p.add_argument("--seed", type=int, default=0, help="which photos are picked")
 
-    p = sub.add_parser("models", help="list registered architectures and shipped trained models")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("models", help="list registered architectures and shipped models, or print one's model card")
+    p.add_argument("name", nargs="?", metavar="NAME",
+                   help="a shipped model (letters, words, ...) or a run folder: print its model card")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="with NAME: the card's path, front matter and text as JSON")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ trained across many signers (default: the shipped ``sign-encoder``) and writes a
 model: the encoder's weights plus one prototype per word (see models/sign_dictionary.py). ``add=OLD``
 starts from an existing dictionary, so words (or more examples of a word) are added without touching
 the others. Videos are cut to their signing (rest before and after dropped) before they are embedded,
-as ``predict`` cuts the clips it reads.
+as ``predict`` cuts the clips it reads. The folder gets a model card (README.md, training/run_card.py).
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ import numpy as np
 from aslkit.data.sequences import SequenceSet, concat_sequences, is_video_path
 from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.labels import sort_labels
+from aslkit.models.card import CARD_NAME, data_name, portable_meta
 from aslkit.models.io import TrainedModel, load_model
 from aslkit.models.registry import get_model_info
 from aslkit.names import shown
 from aslkit.outputs import atomic_write
 from aslkit.training.checkpoint import check_run_folder
+from aslkit.training.run_card import dictionary_card
 
 DICTIONARY = "sign-dictionary"
 DEFAULT_ENCODER = "sign-encoder"
@@ -98,7 +100,7 @@ def _start(encoder: str | Path | None, add: str | Path | None) -> tuple[TrainedM
         enc = load_model(encoder or DEFAULT_ENCODER)
         if enc.architecture not in ENCODERS:
             raise ModelError(f"--encoder must be a seq-tcn sign model; {shown(str(encoder))} is {enc.architecture}")
-        return enc, {}, str(encoder or DEFAULT_ENCODER)
+        return enc, {}, data_name(encoder or DEFAULT_ENCODER)  # a shipped name, or a run folder's own name
     old = load_model(add)
     if old.architecture != DICTIONARY:
         raise ModelError(f"--add takes a sign dictionary; {shown(str(add))} is a {old.architecture} model")
@@ -106,7 +108,7 @@ def _start(encoder: str | Path | None, add: str | Path | None) -> tuple[TrainedM
         raise AslkitError("--add keeps the dictionary's own encoder; leave out --encoder")
     p, c = old.tensors["prototypes"], old.tensors["counts"]
     sums = {lab: (p[i], float(c[i])) for i, lab in enumerate(old.labels)}
-    return old, sums, str(old.meta.get("encoder", "?"))
+    return old, sums, data_name(str(old.meta.get("encoder", "?")))
 
 
 def _dictionary_model(enc: TrainedModel, sums: dict, encoder_name: str, meta: dict[str, Any]) -> TrainedModel:
@@ -216,15 +218,28 @@ def build_dictionary(
         "left_out_files": [why for _, why in clips.errors],
         "leave_one_out": _leave_one_out(z, clips.labels, sums),
     }
-    meta = {"command": command, "data": [str(p) for p in paths], "added_to": str(add) if add else None}
-    model = _dictionary_model(enc, sums, encoder_name, meta)
+    model = _dictionary_model(enc, sums, encoder_name, _meta(command, paths, add, enc))
     metrics["build_seconds"] = round(time.time() - t0, 1)
+    _write_dictionary(run_dir, model, metrics, _words_csv(model, clips, spans))
+    return DictionaryResult(run_dir, model, metrics)
+
+
+def _meta(command: str | None, paths: list, add: str | Path | None, start: TrainedModel) -> dict[str, Any]:
+    """The dictionary's meta without the machine's folders: its command, every set its words came from (those of
+    the dictionary it grew from first) and what it grew from, by name."""
+    earlier = [data_name(p) for p in start.meta.get("data", [])] if add else []
+    meta = portable_meta(command, paths)
+    return {**meta, "data": earlier + meta["data"], "added_to": data_name(add) if add else None}
+
+
+def _write_dictionary(run_dir: Path, model: TrainedModel, metrics: dict[str, Any], words_csv: str) -> None:
+    """The dictionary folder: model, metrics, words.csv, report and model card (README.md)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     model.save(run_dir, "model")
     atomic_write(run_dir / "metrics.json", json.dumps(metrics, indent=2).encode())
-    atomic_write(run_dir / "words.csv", _words_csv(model, clips, spans).encode())
+    atomic_write(run_dir / "words.csv", words_csv.encode())
     atomic_write(run_dir / "report.md", _report(model, metrics).encode())
-    return DictionaryResult(run_dir, model, metrics)
+    atomic_write(run_dir / CARD_NAME, dictionary_card(run_dir, model, metrics).encode("utf-8"))
 
 
 def dictionary_text(res: DictionaryResult) -> str:

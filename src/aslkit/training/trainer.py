@@ -5,7 +5,7 @@ plan for the shared fit, and how a split is scored.
 
 The run folder holds everything needed to use, inspect and reproduce the model:
 config.json, model.safetensors + model.json, metrics.json, curves.png, confusion_matrix.png,
-report.md and TensorBoard logs (tb/).
+report.md, the model card README.md and TensorBoard logs (tb/).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from aslkit.landmarks.image_set import ImageSet, check_crop_mode, concat_images,
 from aslkit.landmarks.landmark_npz import is_landmark_file, load_landmark_npz
 from aslkit.landmarks.landmark_set import LandmarkSet, concat, landmarks_for
 from aslkit.metrics import end_to_end_metrics
+from aslkit.models.card import portable_meta
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import get_model_info
 from aslkit.names import shown
@@ -43,6 +44,7 @@ from aslkit.training.checkpoint import check_run_folder, clear_checkpoint, load_
 from aslkit.training.fit import PlanBuilder, fit_model
 from aslkit.training.image_fit import image_plan, image_size_for
 from aslkit.training.landmark_fit import landmark_plan
+from aslkit.training.run_card import write_run_card
 from aslkit.training.sequence_fit import sequence_plan
 
 
@@ -452,8 +454,14 @@ def _run_metrics(
     return metrics
 
 
-def _write_run(run_dir: Path, trained: TrainedModel, history: list[dict], metrics: dict[str, Any]) -> None:
-    """The finished run folder: model, history, metrics, curves, confusion matrix and report; no checkpoint."""
+def _write_run(
+    run_dir: Path, trained: TrainedModel, history: list[dict], metrics: dict[str, Any], config: dict[str, Any]
+) -> None:
+    """The finished run folder: model, history, metrics, curves, confusion matrix, report and model card
+    (README.md); no checkpoint. model.json names the data and command without the machine's folders (config.json
+    keeps the paths, for --resume), so the model can be shared."""
+    shown_split = metrics.get("test", metrics["valid"])
+    trained.meta.update({**portable_meta(config["command"], config["data"]), "test_accuracy": shown_split["accuracy"]})
     trained.save(run_dir, "model")
     (run_dir / "history.json").write_text(json.dumps(history), encoding="utf-8")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
@@ -468,6 +476,7 @@ def _write_run(run_dir: Path, trained: TrainedModel, history: list[dict], metric
         f"Training run: {split_name} split",
         {"curves": "curves.png", "confusion matrix": "confusion_matrix.png"},
     )
+    write_run_card(run_dir, trained, config, metrics)
     clear_checkpoint(run_dir)
 
 
@@ -525,14 +534,7 @@ def train(
             _remove_unstarted_run(run_dir, created)
         raise
     metrics = _run_metrics(d, trained, evaluate_split, hand_rate, t0, ckpt)
-    trained.meta.update(
-        {
-            "command": command,
-            "data": [str(p) for p in paths],
-            "test_accuracy": metrics.get("test", metrics["valid"])["accuracy"],
-        }
-    )
-    _write_run(run_dir, trained, history, metrics)
+    _write_run(run_dir, trained, history, metrics, config)
     return TrainResult(run_dir, trained, metrics, d.all_data.subset(d.te_idx))
 
 
