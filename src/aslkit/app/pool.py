@@ -13,11 +13,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aslkit.errors import AslkitError, ImageError, ImageTooLarge, ModelError
 from aslkit.names import regular_file_problem, shown
+
+if TYPE_CHECKING:
+    from aslkit.inference.lexicon import Lexicon
+    from aslkit.inference.sequence_recognizer import ClipPrediction, SequenceRecognizer
+    from aslkit.inference.transcribe import SpellingResult
 
 MAX_UPLOAD_MB = 10  # photos larger than this are refused with 413 (and by the app's upload limit)
 CACHED_MODELS = 4  # recognizers kept loaded (each holds a MediaPipe graph and its threads), the default included
@@ -102,7 +108,7 @@ def load_recognizer(source: str | Path, name: str):
         raise _model_problem(exc, name, source) from None
 
 
-def load_clip_recognizer(source: str | Path, name: str):
+def load_clip_recognizer(source: str | Path, name: str) -> SequenceRecognizer:
     """A ready sign recognizer for ``source`` (see load_recognizer), tried once on a made-up clip of moving
     hands; a photo model is refused here with a pointer to what reads its uploads."""
     from aslkit.inference.recognizers import recognizer
@@ -220,7 +226,7 @@ class ModelPool:
                 if entry.rec is not None:  # else evicted between the two lines above: load it again
                     return entry.rec.analyze(rgb)
 
-    def predict_clip(self, path: Path, name: str | None = None):
+    def predict_clip(self, path: Path, name: str | None = None) -> ClipPrediction:
         """The ClipPrediction of a video or .npy clip file with the sign model ``name`` (None: SIGN_MODEL),
         after the videos before it (see ``videos``). Raises as SequenceRecognizer.predict."""
         with self.videos:
@@ -230,7 +236,7 @@ class ModelPool:
                     if entry.rec is not None:  # else evicted meanwhile: load it again
                         return entry.rec.predict(path)
 
-    def transcribe(self, path: Path, name: str | None = None, lexicon=None):
+    def transcribe(self, path: Path, name: str | None = None, lexicon: Lexicon | None = None) -> SpellingResult:
         """The SpellingResult of a fingerspelling video with the letter model ``name`` (None: the server's),
         after the videos before it. The model is checked as for photos first (a crafted one is a ModelError
         here); the video then gets a streaming recognizer of its own, as `aslkit transcribe` gives each."""
