@@ -3,7 +3,10 @@
 >>> import aslkit
 >>> rec = aslkit.Recognizer()            # shipped "letters" model
 >>> rec.predict("photo.jpg").label
+>>> rec.predict("photo.jpg").as_pipeline()   # [{"label": "B", "score": 0.96}, ...], as Hugging Face pipelines
 >>> aslkit.recognizer("words")           # the recognizer for any model (letters, images, signs)
+>>> aslkit.Recognizer.from_pretrained("my-model/")   # a local folder: weights, model.json, model card
+>>> aslkit.load_model("my-model/")       # the TrainedModel itself (labels, meta); nothing is ever downloaded
 >>> aslkit.evaluate("my_letters/")       # metrics dict
 >>> aslkit.train("my_letters/", out="runs/mine")
 """
@@ -15,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from aslkit.inference.image_recognizer import ImageRecognizer
     from aslkit.inference.recognizer import Prediction, Recognizer
     from aslkit.inference.recognizers import Predictor, recognizer
+    from aslkit.inference.sequence_recognizer import ClipPrediction, SequenceRecognizer
+    from aslkit.models.io import TrainedModel, load_model
 
 
 def __getattr__(name: str) -> Any:
@@ -25,6 +31,14 @@ def __getattr__(name: str) -> Any:
         from aslkit.inference import recognizer
 
         return getattr(recognizer, name)
+    if name in ("SequenceRecognizer", "ClipPrediction"):
+        from aslkit.inference import sequence_recognizer
+
+        return getattr(sequence_recognizer, name)
+    if name == "ImageRecognizer":
+        from aslkit.inference.image_recognizer import ImageRecognizer
+
+        return ImageRecognizer
     if name in ("recognizer", "Predictor"):
         from aslkit.inference import recognizers
 
@@ -41,17 +55,21 @@ def __getattr__(name: str) -> Any:
         from aslkit import models
 
         return getattr(models, name)
-    if name == "load_model":
-        from aslkit.models.io import load_model
+    if name in ("load_model", "TrainedModel"):
+        from aslkit.models import io
 
-        return load_model
+        return getattr(io, name)
     raise AttributeError(f"module 'aslkit' has no attribute {name!r}")
 
 
 __all__ = [
+    "ClipPrediction",
+    "ImageRecognizer",
     "Prediction",
     "Predictor",
     "Recognizer",
+    "SequenceRecognizer",
+    "TrainedModel",
     "recognizer",
     "create_model",
     "evaluate",

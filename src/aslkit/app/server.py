@@ -1,15 +1,18 @@
 """`aslkit serve`: the web app and the HTTP API on one local server.
 
-``POST /v1/predict`` (multipart field ``image``) answers with the same JSON object as one row of
-``aslkit predict --json``; a bad upload gets a 4xx JSON ``{"error": ...}``. ``GET /v1/health`` says the
-server is up and which model it serves. The Gradio app (app/web.py) is mounted at ``/``.
+The HTTP API (app/api.py, described at ``GET /v1/openapi.json``): ``POST /v1/predict`` (multipart field
+``image``, a photo, or ``video``, a video or .npy clip) answers with one row of ``aslkit predict --json``;
+``POST /v1/transcribe`` (field ``video``) with one row of ``aslkit transcribe --json``; a bad upload gets a 4xx
+JSON ``{"error": ...}``. ``GET /v1/health`` says the server is up and which model it serves. The Gradio app
+(app/web.py) is mounted at ``/``.
 
 Everything is local: no CDN, no analytics, no share links; the server binds to 127.0.0.1 unless told
-otherwise. MediaPipe graphs are not thread-safe, so each model's recognizer is used under a lock:
-concurrent requests wait their turn rather than fail.
+otherwise. MediaPipe graphs are not thread-safe, so each model's recognizer is used under a lock,
+and videos are read one at a time: concurrent requests wait their turn rather than fail.
 
 Hostile or careless clients: a request body is counted as it arrives and refused (413) once it passes the
-limit, whatever its framing (chunked or not), and is never written to disk; ``?model=`` takes only the
+limit, whatever its framing (chunked or not), and is never spooled to disk (a video within the limit is
+written to the server's temp folder for FFmpeg to read, and removed after its answer); ``?model=`` takes only the
 shipped models and runs under ``--runs`` by name, with a bounded recognizer cache; a connection that has
 not sent its headers within ``header_timeout`` seconds, or its body within ``body_timeout``, is closed; and
 the server keeps its temp files (Gradio's included) in a folder of its own, removed when it stops.
@@ -24,52 +27,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-
-from aslkit.app.pool import MAX_UPLOAD_MB, ModelPool, predict_upload
-from aslkit.errors import AslkitError, ImageError, ImageTooLarge
+from aslkit.app.pool import MAX_UPLOAD_MB, ModelPool
+from aslkit.errors import AslkitError
 from aslkit.names import shown
 
-MAX_BODY = (MAX_UPLOAD_MB + 1) * 1024 * 1024  # a /v1/predict body: the photo and its multipart framing
+API_DESCRIPTION = (
+    "ASL letters in photos, signs in clips and videos, fingerspelled text in videos: the rows of `aslkit predict "
+    f"--json` and `aslkit transcribe --json`. Uploads are multipart/form-data, at most {MAX_UPLOAD_MB} MB; every "
+    'error is a 4xx answer {"error": "one line"}.'
+)
 HEADER_TIMEOUT = 10.0  # seconds for a connection to send a request's headers, from its start or the last answer
 BODY_TIMEOUT = 60.0  # seconds for the body, from the end of the headers
-
-
-async def read_body(request: Request, limit: int) -> bytes | None:
-    """The request's body, counted as it arrives; None as soon as it passes ``limit`` bytes (or its
-    Content-Length says it will), without reading the rest."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def parse_form(headers, body: bytes):
-    """The multipart form in ``body``, held in memory (the body is already bounded), or None if it is not one."""
-    from starlette.formparsers import MultiPartException, MultiPartParser
-
-    async def stream():
-        yield body
-
-    if not headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        return None
-    parser = MultiPartParser(headers, stream(), max_files=4, max_fields=16)
-    parser.spool_max_size = len(body) + 1  # never rolled over to a temp file on disk
-    try:
-        return await parser.parse()
-    except MultiPartException:
-        return None
-    except Exception:  # noqa: BLE001 - python-multipart's own errors: a malformed body is the client's
-        for f in parser._files_to_close_on_error:
-            f.close()
-        return None
 
 
 # Gradio's page template points at a CDN script (iframe-resizer) and preconnects to Google Fonts; an
@@ -130,58 +98,39 @@ def check_record_dir(record_dir: str | Path | None, model: str | None, runs: str
 def create_app(
     model: str | None = None, web: bool = True, runs: str | Path | None = "runs", record_dir: str | Path | None = None
 ):
-    """The FastAPI app: the HTTP API, and (``web``) the Gradio app at ``/``. ``runs``: the folder whose runs
-    clients may pick by name (``?model=NAME``, the Model tab). ``record_dir``: the folder the Record tab saves
-    takes into (None: recording off, nothing written)."""
-    from starlette.concurrency import run_in_threadpool
-    from starlette.datastructures import UploadFile
-    from starlette.requests import ClientDisconnect
+    """The FastAPI app: the HTTP API (app/api.py), and (``web``) the Gradio app at ``/``. ``runs``: the folder
+    whose runs clients may pick by name (``?model=NAME``, the Model tab). ``record_dir``: the folder the Record
+    tab saves takes into (None: recording off, nothing written)."""
+    from fastapi import FastAPI
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from aslkit.app import api, schemas
 
     check_record_dir(record_dir, model, runs)
     pool = ModelPool(model, runs)
     pool.warm()  # load the model and MediaPipe now: the first photo is answered as fast as the next
     # no docs page: Swagger UI loads from a CDN, which an offline server does not (and OfflinePages strips)
-    app = FastAPI(title="aslkit", docs_url=None, openapi_url="/v1/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="aslkit",
+        version="1",  # of the /v1 API
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/v1/openapi.json",
+        generate_unique_id_function=lambda route: route.name,  # operation ids `predict`, `transcribe`, `health`
+    )
     app.state.pool = pool
+    app.add_exception_handler(RequestValidationError, api.validation_error)
+    app.add_exception_handler(StarletteHTTPException, api.http_error)
 
-    def error(message: str, status: int, close: bool = False) -> JSONResponse:
-        # close: the client may still be sending a body nobody will read; end the connection rather than drain it
-        return JSONResponse({"error": message}, status_code=status, headers={"connection": "close"} if close else None)
-
-    @app.get("/v1/health")
+    @app.get("/v1/health", response_model=schemas.Health)
     def health() -> dict[str, Any]:
+        """The server is up; ``model``: its photo model (the default of /v1/predict's ``image``, /v1/transcribe)."""
         return {"status": "ok", "model": pool.default}
 
-    @app.post("/v1/predict")
-    async def predict(request: Request, model: str | None = None):
-        """Multipart field ``image``: the letter in the photo, as one row of `aslkit predict --json`."""
-        try:
-            body = await read_body(request, MAX_BODY)
-        except ClientDisconnect:
-            return error("the client went away", 400, close=True)
-        if body is None:
-            return error(f"upload too large (limit {MAX_UPLOAD_MB} MB)", 413, close=True)
-        form = await parse_form(request.headers, body)
-        del body
-        if form is None:
-            return error("expected a multipart/form-data body with a field 'image'", 400)
-        try:
-            upload = form.get("image")
-            if not isinstance(upload, UploadFile):
-                return error("multipart field 'image' (a photo file) is missing", 400)
-            data = await upload.read()
-        finally:
-            await form.close()
-        try:
-            pred, _, _ = await run_in_threadpool(predict_upload, pool, data, upload.filename, model)
-        except ImageTooLarge as exc:
-            return error(str(exc), 413)
-        except ImageError as exc:
-            return error(str(exc), 415)
-        except AslkitError as exc:
-            return error(str(exc), 400)
-        return pred.to_json()
-
+    app.include_router(api.router)
+    app.openapi = api.documented(app)
     if web:
         import gradio as gr
 
@@ -319,7 +268,7 @@ def serve(
 
         with contextlib.redirect_stdout(io.StringIO()):  # gradio's mount prints a stray "new /"
             app = create_app(model, runs=runs, record_dir=record_dir)
-        print(f"aslkit: serving on http://{host}:{port}/ (API: POST http://{host}:{port}/v1/predict)", flush=True)
+        print(f"aslkit: serving on http://{host}:{port}/ (API: http://{host}:{port}/v1/openapi.json)", flush=True)
         if record_dir is not None:
             print(f"aslkit: the Record tab saves takes to {shown(str(record_dir))}/<label>/take-NNN.mp4", flush=True)
         uvicorn.run(

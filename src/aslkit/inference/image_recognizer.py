@@ -19,6 +19,7 @@ import numpy as np
 from aslkit.data.dataset import ImageDataset
 from aslkit.data.images import image_input
 from aslkit.errors import ModelError
+from aslkit.inference.recognizer import FromPretrained
 from aslkit.kinds import InputKind
 from aslkit.labels import NOTHING
 from aslkit.landmarks.image_set import ImageSet, images_for, prepare_image, to_tensor_batch
@@ -51,7 +52,7 @@ def image_probabilities(model: TrainedModel, images: np.ndarray, batch: int = BA
     return out
 
 
-class ImageRecognizer:
+class ImageRecognizer(FromPretrained):
     """Recognize letters with a trained image model; see the module docstring."""
 
     def __init__(self, model: TrainedModel, top_k: int = 5, cache_dir: str | Path | None = "default") -> None:

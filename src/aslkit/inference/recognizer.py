@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -51,6 +51,19 @@ class Prediction:
             "error": self.error,
         }
 
+    def as_pipeline(self) -> list[dict[str, Any]]:
+        """The top-k as ``[{"label": ..., "score": ...}]``, best first: what a Hugging Face classification
+        pipeline returns, so code written for one takes this too. A photo without a hand is its model's
+        answer for that, ``[{"label": "Nothing", "score": 1.0}]`` (the no-hand label, the one class it has);
+        an error row (an unreadable file) has no answer: ``[]``, and ``error`` says why."""
+        return [{"label": lab, "score": float(p)} for lab, p in self.top]
+
+    def as_label(self) -> dict[str, float]:
+        """The top-k as ``{label: score}``, the value Gradio's ``gr.Label`` takes (it does not take the
+        pipeline's list); the same mapping as ``as_pipeline``: no hand is ``{"Nothing": 1.0}``, an error ``{}``
+        (an empty label)."""
+        return {lab: float(p) for lab, p in self.top}
+
     def text_line(self) -> str:
         """The line `aslkit predict` prints for this photo: path, label and confidence, tab-separated, with a
         note when no hand was found (file names and errors escaped by ``shown``)."""
@@ -60,7 +73,24 @@ class Prediction:
         return f"{shown(self.path)}\t{self.label}\t{self.confidence:.3f}{extra}"
 
 
-class Recognizer:
+R = TypeVar("R", bound="FromPretrained")
+
+
+class FromPretrained:
+    """``from_pretrained`` as Hugging Face spells it, for every recognizer class: code and habits written for
+    ``transformers`` carry over. Local only: nothing is downloaded, ever (a server or a laptop offline must
+    behave the same); fetch a hub repository first (``huggingface-cli download OWNER/NAME --local-dir DIR``)."""
+
+    @classmethod
+    def from_pretrained(cls: type[R], folder: str | Path, **options: Any) -> R:
+        """The recognizer for the model in ``folder`` (its weights and model.json, beside a model card
+        README.md or not; a folder holding one ``NAME.json`` + ``NAME.safetensors`` pair works too), a
+        model.json path, or a shipped model's name. ``options`` go to the class (``top_k``, ``cache_dir``, ...).
+        A model of another kind is refused in one line: ``aslkit.recognizer(folder)`` picks the class for you."""
+        return cls(load_model(folder), **options)
+
+
+class Recognizer(FromPretrained):
     """Recognize ASL letters in photos with a trained landmark model.
 
     >>> rec = Recognizer()                 # the shipped "letters" model

@@ -27,7 +27,7 @@ from aslkit.data.sequences import (
     layout_for,
 )
 from aslkit.errors import AslkitError, DatasetError, ModelError
-from aslkit.inference.recognizer import Prediction, collect_paths
+from aslkit.inference.recognizer import FromPretrained, Prediction, collect_paths
 from aslkit.kinds import InputKind, SequencePreprocessing
 from aslkit.labels import IDLE, label_key
 from aslkit.landmarks.segments import SegmentSettings, signing_segments
@@ -179,7 +179,8 @@ class SegmentPrediction:
 class ClipPrediction(Prediction):
     """One clip's answer; ``hand`` says whether any frame had a hand, ``frames`` how many it had.
     A video also gets ``segments``: each span of signing found in it (see landmarks.segments), in
-    time order; the clip's own answer is then its surest segment's."""
+    time order; the clip's own answer is then its surest segment's (and so are ``as_pipeline`` and
+    ``as_label``: the top-k of a video's surest sign, or of the whole clip when no span of signing was found)."""
 
     frames: int = 0
     hand_frames: int = 0
@@ -214,7 +215,7 @@ def collect_clip_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[tu
     return collect_paths(paths, is_clip_path, "videos or .npy clips")
 
 
-class SequenceRecognizer:
+class SequenceRecognizer(FromPretrained):
     """Recognize a sign in a clip (video file, or landmark frames) with a trained sequence model.
 
     >>> rec = SequenceRecognizer("words")

@@ -175,15 +175,31 @@ def resolve_model_path(name_or_path: str | Path | None) -> Path:
         return shipped[key]
     p = Path(key)
     if p.is_dir():
-        if (p / "model.json").is_file():
-            return p / "model.json"
-        raise ModelError(f"{p}: no model.json in this folder (is it an aslkit run folder?)")
+        return _folder_model(p)
     if p.is_file() and p.suffix == ".json":
         return p
     if p.is_file() and p.suffix == ".safetensors" and p.with_suffix(".json").is_file():
         return p.with_suffix(".json")
     names = ", ".join(shipped) or "none"
-    raise ModelError(f"model {key!r} not found: not a shipped model ({names}) nor a run folder or model.json")
+    hint = ""
+    if key.count("/") == 1 and not key.startswith((".", "/", "~")) and all(key.split("/")):
+        hint = (f"; aslkit downloads nothing: fetch a Hugging Face repository first "
+                f"(huggingface-cli download {key} --local-dir DIR) and give DIR")  # fmt: skip
+    raise ModelError(f"model {key!r} not found: not a shipped model ({names}) nor a run folder or model.json{hint}")
+
+
+def _folder_model(folder: Path) -> Path:
+    """The model JSON of a folder: its model.json (an aslkit run folder), else its one ``NAME.json`` beside a
+    ``NAME.safetensors`` (a folder a model was copied or downloaded into, model card and all)."""
+    if (folder / "model.json").is_file():
+        return folder / "model.json"
+    pairs = sorted(j for j in folder.glob("*.json") if j.is_file() and j.with_suffix(".safetensors").is_file())
+    if len(pairs) == 1:
+        return pairs[0]
+    if pairs:
+        found = ", ".join(shown(j.name) for j in pairs[:5])
+        raise ModelError(f"{shown(folder)}: {len(pairs)} models in this folder ({found}); give one's .json")
+    raise ModelError(f"{shown(folder)}: no model.json in this folder (is it an aslkit run folder?)")
 
 
 def load_model(name_or_path: str | Path | None = None) -> TrainedModel:
