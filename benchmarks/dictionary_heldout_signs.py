@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "sign-sequences"
 SOURCES = ("words-many-signers.npz", "words-pose-hands.npz")
 FOLDS = (
-    ("thank-you", "yes", "help", "hungry", "a", "medium", "water"),
+    ("thank-you", "yes", "help", "hungry", "A", "medium", "water"),  # labels as aslkit reads them (a -> A)
     ("hello", "no", "sorry", "can", "muffin", "tea"),
     ("iloveyou", "please", "fine", "coffee", "get", "small"),
 )
@@ -73,6 +73,9 @@ def main() -> None:
     a.out.mkdir(parents=True, exist_ok=True)
     data = concat_sequences([load_sequences(DATA / s) for s in SOURCES])
     labels, signers = np.array(data.labels), np.array(data.signers)
+    missing = sorted({s for fold in FOLDS for s in fold} - set(data.labels))
+    if missing:
+        raise SystemExit(f"signs not in the data: {missing}")
     per: dict[str, list[int]] = {}
     for k, fold in enumerate(FOLDS):
         z = embed_clips(load_model(_encoder(a.out, k, sorted(set(data.labels)))), data)
