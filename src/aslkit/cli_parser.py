@@ -284,11 +284,19 @@ def _add_spelling(sub) -> None:
     p.set_defaults(overrides_ok=True)
 
 
+def _split(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("--split", default=None, metavar="NAME",
+                   help="only this split, by name (train, val or valid, test): of a YOLO set whose data.yaml names "
+                        "them (Ultralytics or Roboflow layout), or of a folder of split folders; "
+                        f"default: {default}")  # fmt: skip
+
+
 def _add_boxes(sub) -> None:
     p = sub.add_parser("convert", help="box annotations from one format to another (csv, yolo, coco, voc)")
     p.add_argument(
-        "source", metavar="SRC", help="annotations.csv, a YOLO folder (data.yaml), a COCO .json or a VOC folder"
+        "source", metavar="SRC", help="annotations.csv, a YOLO folder or data.yaml, a COCO .json or a VOC folder"
     )
+    _split(p, "every split, each image once")
     p.add_argument("--to", required=True, choices=FORMATS)
     p.add_argument("--out", required=True,
                    help="a new or empty folder outside the source set (images are copied into it)")  # fmt: skip
@@ -300,7 +308,10 @@ def _add_boxes(sub) -> None:
                         "files are then the source's own files: a change to one is a change to both)")  # fmt: skip
 
     p = sub.add_parser("evaluate-detection", help="precision, recall, mAP of the letter detector on box annotations")
-    p.add_argument("data", metavar="DATA", help="annotations.csv, a YOLO folder, a COCO .json or a VOC folder")
+    p.add_argument(
+        "data", metavar="DATA", help="annotations.csv, a YOLO folder or data.yaml, a COCO .json or a VOC folder"
+    )
+    _split(p, "every split, each image once")
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--conf", type=_real(0, 1), default=0.25, help="confidence for precision, recall and the table")
     p.add_argument("--iou", type=_real(0, 1), default=0.5, help="IoU for a detection to count as found")
@@ -328,7 +339,10 @@ def _add_boxes(sub) -> None:
     p = sub.add_parser(
         "audit", help="check a labelled set: balance, duplicates and leakage, no-hand images, suspected mislabels"
     )
-    p.add_argument("data", metavar="DATA", help="class folders, a box set, or a folder of train/valid/test sets")
+    p.add_argument("data", metavar="DATA",
+                   help="class folders, a box set (a YOLO set: each split its data.yaml names), or a folder of "
+                        "train/valid/test sets")  # fmt: skip
+    _split(p, "every split, checked for copies across them")
     p.add_argument("--out", default=None, metavar="NEW_DIR", help="report folder (default: runs/audit/<name>)")
     p.add_argument("--from", dest="source_format", default=None, choices=FORMATS)
     p.add_argument("--manifest", action="store_true", help="also write manifest.csv: keep, suggested label, findings")
