@@ -318,7 +318,9 @@ def _add_boxes(sub) -> None:
     p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
     p.add_argument("--from", dest="source_format", default=None, choices=FORMATS)
     p.add_argument("--json", action="store_true", help="one JSON object: map50, map50_95, precision, recall, ...")
-    p.add_argument("--report", default=None, metavar="OUT_DIR", help="also write detection_metrics.json there")
+    p.add_argument("--report", default=None, metavar="OUT_DIR",
+                   help="also write report.md, precision-recall and F1-confidence plots and the metrics as JSON "
+                        "there (a new folder)")  # fmt: skip
     _common(p)
 
     p = sub.add_parser("detect", help="boxes with letters on photos, folders and videos; annotated copies + summary")

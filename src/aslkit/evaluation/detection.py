@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,8 @@ import numpy as np
 
 from aslkit.data.boxes import BoxSet, box_iou, load_boxes, set_root, splits_note
 from aslkit.errors import DatasetError, ImageError
-from aslkit.evaluation.detection_metrics import detection_metrics
+from aslkit.evaluation.detection_metrics import detection_curves, detection_metrics
+from aslkit.evaluation.detection_report import write_detection_report
 from aslkit.inference.detector import HandLetterDetector, calibrate_margins, landmark_box
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandsResult
@@ -56,14 +56,15 @@ def evaluate_detection(
     report_dir: str | Path | None = None,
     split: str | None = None,
 ) -> dict[str, Any]:
-    """Precision and recall at ``conf``, mAP@0.5, mAP@0.5:0.95, AP per class, and the per-class table of
-    ground truth found at ``conf``; AP ranks every detection down to a confidence of 0.001. ``split``: only
-    that split of the set (by name, e.g. ``valid``); else all of it.
+    """Precision and recall at ``conf``, mAP@0.5, mAP@0.5:0.95, AP per class, the per-class table of ground
+    truth found at ``conf``, and the best F1 over confidence thresholds; AP ranks every detection down to a
+    confidence of 0.001. ``split``: only that split of the set (by name, e.g. ``valid``); else all of it.
 
     Images that cannot be read (annotated, but not decodable: corrupt, too large, too small) are left
     out of every figure and listed under ``unreadable`` as {"path", "error"}; annotation rows left out
     on reading are counted in ``problems``. DatasetError when no annotated image can be read.
-    ``report_dir``: a new folder outside the annotated set for detection_metrics.json, refused before the work."""
+    ``report_dir``: a new folder outside the annotated set for detection_metrics.json, detection_curves.json,
+    the precision-recall and F1-confidence plots and report.md; refused before the work."""
     root = [set_root(data)]  # a box file's folder is the set: the report goes outside it
     if report_dir is not None:  # before the work: a wrong --report costs nothing
         check_new_folder(report_dir, root, flag="--report", what="the annotated set")
@@ -77,6 +78,8 @@ def evaluate_detection(
     preds = [[(d.label, d.xyxy, d.confidence) for d in det.from_hands(*hands[i])] for i in keep]
     names = [c for c in bs.classes if classes is None or c in classes]
     m = detection_metrics(gt, preds, names, conf=conf, iou=iou)
+    curves = detection_curves(gt, preds, names, iou=iou)
+    m.update({"best_f1": curves["best_f1"], "best_f1_conf": curves["best_f1_conf"]})
     m.update({"data": str(data), "format": bs.source_format, "splits": bs.splits,
               "model": det.model.source or det.model.architecture, "margins": det.margins, "views": det.views,
               "hand_found": float(np.mean([bool(hands[i][0].hands) for i in keep])),
@@ -84,7 +87,7 @@ def evaluate_detection(
               "unreadable": unreadable})  # fmt: skip
     if report_dir is not None:
         with new_folder(report_dir, [*root, bs.root], flag="--report", what="the annotated set") as out:
-            (out / "detection_metrics.json").write_text(json.dumps(m, indent=2), encoding="utf-8")
+            write_detection_report(out, m, curves)
     return m
 
 
@@ -114,6 +117,8 @@ def detection_text(m: dict[str, Any]) -> str:
         f"mAP@0.5 {m['map50']:.4f}   mAP@0.5:0.95 {m['map50_95']:.4f}",
         f"at conf {m['conf']} and IoU {m['iou']}: precision {m['precision']:.4f}, recall {m['recall']:.4f}",
     ]
+    if m.get("best_f1_conf") is not None:
+        out.append(f"best F1 {m['best_f1']:.4f} at conf {m['best_f1_conf']:.2f}")
     if m.get("problems"):
         out.append(f"annotation problems left out or fixed: {m['problems']} (first: {shown(m['first_problem'])})")
     if m.get("unreadable"):
