@@ -67,6 +67,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.model:
             raise AslkitError("--finetune starts from --model: give the trained model, e.g. --model words")
         args.overrides["finetune"] = args.model
+    if args.split:  # declared for --help; a setting like any other key of [train]
+        args.overrides["split"] = args.split
     if args.cv:
         return _cross_validate(args)
     if args.add and not args.model:

@@ -166,6 +166,9 @@ def _add_train(sub) -> None:
                    help="signer: leave-signers-out cross-validation (sign models): --folds runs, each scored on "
                         "signers it never saw; --out gets a run folder per fold and cv.md")  # fmt: skip
     p.add_argument("--folds", type=_whole(2, 1000), default=5, help="--cv: how many folds of signers (default 5)")
+    p.add_argument("--split", default=None, metavar="RATIOS|NAMES",
+                   help="train,valid[,test] ratios (default 0.7,0.2,0.1), or split names of a YOLO DATA: train,val"
+                        "[,test] makes each its side of the run; one name (valid) reads only that split")  # fmt: skip
     p.add_argument("--finetune", action="store_true",
                    help="sign models: start from --model's trained weights (a shipped name such as words, or a run "
                         "folder); new classes allowed")  # fmt: skip

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from aslkit.data.boxes import Box, box_iou, detect_format, load_boxes
+from aslkit.data.boxes import Box, box_iou, detect_format, load_boxes, split_folders
 from aslkit.data.dataset import load_dataset
 from aslkit.data.duplicates import DuplicateSettings, near_duplicate_groups, sha1_groups, thumbnail
 from aslkit.data.images import decode_image, read_bytes
@@ -37,7 +37,6 @@ from aslkit.landmarks.landmark_set import LandmarkSet
 from aslkit.names import shown
 from aslkit.outputs import new_run_folder
 
-SPLIT_NAMES = ("train", "training", "valid", "val", "validation", "dev", "test", "testing")
 DUPLICATE_BOX_IOU = 0.9  # two boxes in one image overlapping this much are the same box drawn twice
 HAND_IN_BOX_IOU = 0.3  # a box and a hand's landmark box overlapping this much are the same hand
 
@@ -65,12 +64,6 @@ class AuditSettings:
     epochs: int = 60
     seed: int = 0
     duplicates: DuplicateSettings = field(default_factory=DuplicateSettings)
-
-
-def _split_dirs(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return [d for d in sorted(root.iterdir()) if d.is_dir() and d.name.lower() in SPLIT_NAMES]
 
 
 def _load_one(
@@ -124,12 +117,12 @@ def _yolo_layout(root: Path, fmt: str | None) -> YoloLayout | None:
 def _one_split(root: Path, fmt: str | None, split: str) -> tuple[list[AuditItem], str, list[dict[str, str]]]:
     """Only the split named ``split``: of a YOLO set whose data.yaml names splits, else a split sub-folder."""
     lay = _yolo_layout(root, fmt)
-    if lay is not None and (lay.splits or not _split_dirs(root)):
+    if lay is not None and (lay.splits or not split_folders(root)):
         return _load_one(root, lay.split_key(split), fmt, split)
-    for d in _split_dirs(root):
+    for d in split_folders(root):
         if d.name.lower() in spellings(split):
             return _load_one(d, d.name, fmt)
-    there = ", ".join(d.name for d in _split_dirs(root))
+    there = ", ".join(d.name for d in split_folders(root))
     why = f"its splits: {there}" if there else "it is one set, not a folder of train/valid/test sets; leave out --split"
     raise DatasetError(f"{shown(root)}: no split {shown(split)!r}; {why}")
 
@@ -149,7 +142,7 @@ def load_audit_items(
         keys = distinct_splits(lay) if lay.splits else []
         parts = [_load_one(root, key, fmt, key) for key in keys] if len(keys) > 1 else [_load_one(root, "", fmt)]
     else:
-        splits = _split_dirs(root)
+        splits = split_folders(root)
         parts = [_load_one(d, d.name, fmt) for d in splits] if splits else [_load_one(root, "", fmt)]
     items = [it for p in parts for it in p[0]]
     problems = [pr for p in parts for pr in p[2]]
