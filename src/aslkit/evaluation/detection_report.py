@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from aslkit.data.boxes import splits_note
 from aslkit.names import shown
 from aslkit.report import pyplot, save_figure
@@ -16,19 +18,26 @@ F1_PNG = "f1_curve.png"
 MAX_CLASS_LINES = 40  # beyond this, per-class lines are noise: only all classes is drawn
 
 
+def _envelope(pts: dict[str, list[float]]) -> tuple[list[float], list[float]]:
+    """The curve as AP integrates it: at each recall, the best precision at that recall or beyond, from recall 0."""
+    p = np.maximum.accumulate(np.asarray(pts["precision"], np.float64)[::-1])[::-1]
+    if not len(p):
+        return [0.0], [0.0]
+    return [0.0, *pts["recall"]], [float(p[0]), *p.tolist()]
+
+
 def plot_pr_curve(curves: dict[str, Any], per_class_ap: dict[str, float], path: str | Path) -> Path:
-    """Precision against recall, one thin line per class (its AP in the legend when few) and all classes bold."""
+    """Precision against recall (its envelope, which AP is the area under): one thin line per class (its AP in
+    the legend when few) and all classes bold."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 6))
     classes = [c for c in curves["pr"] if c != "all"]
     few = len(classes) <= 10
     if len(classes) <= MAX_CLASS_LINES:
         for c in classes:
-            pts = curves["pr"][c]
             label = f"{c} {per_class_ap.get(c, 0.0):.3f}" if few else None
-            ax.plot(pts["recall"], pts["precision"], lw=1, alpha=0.6, label=label, drawstyle="steps-post")
-    pts = curves["pr"]["all"]
-    ax.plot(pts["recall"], pts["precision"], lw=3, color="tab:blue", label="all classes", drawstyle="steps-post")
+            ax.plot(*_envelope(curves["pr"][c]), lw=1, alpha=0.6, label=label, drawstyle="steps-pre")
+    ax.plot(*_envelope(curves["pr"]["all"]), lw=3, color="tab:blue", label="all classes", drawstyle="steps-pre")
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02))
     ax.set_title(f"Precision-recall at IoU {curves['iou']:g}")
     ax.legend(loc="lower left", fontsize=8)
@@ -80,7 +89,9 @@ def report_markdown(m: dict[str, Any], curves: dict[str, Any]) -> str:
     lines += [
         "",
         "Both curves count boxes as the figures above do: a detection is found when it overlaps a not yet found "
-        f"box of its letter by IoU >= {m['iou']:g}, taken by falling confidence. Values: detection_curves.json.",
+        f"box of its letter by IoU >= {m['iou']:g}, taken by falling confidence. The precision-recall plot draws "
+        "the best precision at each recall or beyond (the curve AP is the area under); detection_curves.json "
+        "holds every point.",
         "",
         "## Precision-recall",
         "",
