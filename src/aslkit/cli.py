@@ -67,6 +67,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.model:
             raise AslkitError("--finetune starts from --model: give the trained model, e.g. --model words")
         args.overrides["finetune"] = args.model
+    if args.split:  # declared for --help; a setting like any other key of [train]
+        args.overrides["split"] = args.split
     if args.cv:
         return _cross_validate(args)
     if args.add and not args.model:
@@ -167,7 +169,7 @@ def cmd_evaluate_spelling(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     from aslkit.data.boxes import convert_boxes, convert_text
 
-    bs, where = convert_boxes(args.source, args.out, args.to, args.source_format, link=args.link)
+    bs, where = convert_boxes(args.source, args.out, args.to, args.source_format, link=args.link, split=args.split)
     print(convert_text(bs, where, args.source, args.out, args.to, link=args.link))
     return 0
 
@@ -178,7 +180,7 @@ def cmd_evaluate_detection(args: argparse.Namespace) -> int:
 
     m = evaluate_detection(args.data, model=args.model, conf=args.conf, iou=args.iou, classes=label_list(args.classes),
                            fmt=args.source_format, cache_dir=_cache(args), workers=args.workers or None,
-                           progress=_progress_wanted(args), report_dir=args.report)  # fmt: skip
+                           progress=_progress_wanted(args), report_dir=args.report, split=args.split)  # fmt: skip
     print(json.dumps(m) if args.json else detection_text(m))
     return 0
 
@@ -210,7 +212,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_report_folder(args.data)
     r = audit(args.data, fmt=args.source_format, settings=AuditSettings(folds=args.folds),
               landmarks=not args.no_landmarks, cache_dir=_cache(args), workers=args.workers or None,
-              progress=_progress_wanted(args), out=out, manifest=args.manifest)  # fmt: skip
+              progress=_progress_wanted(args), out=out, manifest=args.manifest, split=args.split)  # fmt: skip
     print(json.dumps(r) if args.json else audit_text(r, out, args.manifest))
     return 0
 

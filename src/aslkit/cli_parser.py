@@ -190,6 +190,9 @@ def _add_train(sub) -> None:
                    help="signer: leave-signers-out cross-validation (sign models): --folds runs, each scored on "
                         "signers it never saw; --out gets a run folder per fold and cv.md")  # fmt: skip
     p.add_argument("--folds", type=_whole(2, 1000), default=5, help="--cv: how many folds of signers (default 5)")
+    p.add_argument("--split", default=None, metavar="RATIOS|NAMES",
+                   help="train,valid[,test] ratios (default 0.7,0.2,0.1), or split names of a YOLO DATA: train,val"
+                        "[,test] makes each its side of the run; one name (valid) reads only that split")  # fmt: skip
     p.add_argument("--finetune", action="store_true",
                    help="sign models: start from --model's trained weights (a shipped name such as words, or a run "
                         "folder); new classes allowed")  # fmt: skip
@@ -308,11 +311,19 @@ def _add_spelling(sub) -> None:
     p.set_defaults(overrides_ok=True)
 
 
+def _split(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("--split", default=None, metavar="NAME",
+                   help="only this split, by name (train, val or valid, test): of a YOLO set whose data.yaml names "
+                        "them (Ultralytics or Roboflow layout), or of a folder of split folders; "
+                        f"default: {default}")  # fmt: skip
+
+
 def _add_boxes(sub) -> None:
     p = sub.add_parser("convert", help="box annotations from one format to another (csv, yolo, coco, voc)")
     p.add_argument(
-        "source", metavar="SRC", help="annotations.csv, a YOLO folder (data.yaml), a COCO .json or a VOC folder"
+        "source", metavar="SRC", help="annotations.csv, a YOLO folder or data.yaml, a COCO .json or a VOC folder"
     )
+    _split(p, "every split, each image once")
     p.add_argument("--to", required=True, choices=FORMATS)
     p.add_argument("--out", required=True,
                    help="a new or empty folder outside the source set (images are copied into it)")  # fmt: skip
@@ -324,14 +335,19 @@ def _add_boxes(sub) -> None:
                         "files are then the source's own files: a change to one is a change to both)")  # fmt: skip
 
     p = sub.add_parser("evaluate-detection", help="precision, recall, mAP of the letter detector on box annotations")
-    p.add_argument("data", metavar="DATA", help="annotations.csv, a YOLO folder, a COCO .json or a VOC folder")
+    p.add_argument(
+        "data", metavar="DATA", help="annotations.csv, a YOLO folder or data.yaml, a COCO .json or a VOC folder"
+    )
+    _split(p, "every split, each image once")
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--conf", type=_real(0, 1), default=0.25, help="confidence for precision, recall and the table")
     p.add_argument("--iou", type=_real(0, 1), default=0.5, help="IoU for a detection to count as found")
     p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
     p.add_argument("--from", dest="source_format", default=None, choices=FORMATS)
     p.add_argument("--json", action="store_true", help="one JSON object: map50, map50_95, precision, recall, ...")
-    p.add_argument("--report", default=None, metavar="OUT_DIR", help="also write detection_metrics.json there")
+    p.add_argument("--report", default=None, metavar="OUT_DIR",
+                   help="also write report.md, precision-recall and F1-confidence plots and the metrics as JSON "
+                        "there (a new folder)")  # fmt: skip
     _common(p)
 
     p = sub.add_parser("detect", help="boxes with letters on photos, folders and videos; annotated copies + summary")
@@ -352,7 +368,10 @@ def _add_boxes(sub) -> None:
     p = sub.add_parser(
         "audit", help="check a labelled set: balance, duplicates and leakage, no-hand images, suspected mislabels"
     )
-    p.add_argument("data", metavar="DATA", help="class folders, a box set, or a folder of train/valid/test sets")
+    p.add_argument("data", metavar="DATA",
+                   help="class folders, a box set (a YOLO set: each split its data.yaml names), or a folder of "
+                        "train/valid/test sets")  # fmt: skip
+    _split(p, "every split, checked for copies across them")
     p.add_argument("--out", default=None, metavar="NEW_DIR", help="report folder (default: runs/audit/<name>)")
     p.add_argument("--from", dest="source_format", default=None, choices=FORMATS)
     p.add_argument("--manifest", action="store_true", help="also write manifest.csv: keep, suggested label, findings")

@@ -306,11 +306,30 @@ class TrainConfig:
         cfg.augment = check_ranges(aug)
         cfg.image_augment = check_ranges(img)
         check_ranges(cfg)
+        cfg.split_names()
         cfg.split_ratios()
         return cfg
 
+    def split_names(self) -> tuple[str, ...]:
+        """The split given by name instead of ratios: splits of a YOLO set, in the order train, valid[, test]
+        (``train,val,test``: each side of the run is that split of the set; one name: only that split is read,
+        and divided by the default ratios); () when the split is ratios."""
+        parts = [p.strip() for p in str(self.split).split(",")]
+        named = [_is_split_name(p) for p in parts]
+        if not any(named):
+            return ()
+        if not all(named) or len(parts) > 3 or len(set(parts)) != len(parts):
+            raise AslkitError(
+                f"split must be 2 or 3 fractions (like 0.7,0.2,0.1) or 1 to 3 different split names of a YOLO set "
+                f"(like train,val,test), got {self.split!r}"
+            )
+        return tuple(parts)
+
     def split_ratios(self) -> tuple[float, ...]:
-        """The split as fractions: 2 or 3 of them, each above 0 and below 1, adding up to 1."""
+        """The split as fractions: 2 or 3 of them, each above 0 and below 1, adding up to 1 (the default ones
+        when the split is given by name)."""
+        if self.split_names():
+            return DEFAULT_SPLIT_RATIOS
         try:
             r = tuple(float(x) for x in str(self.split).split(","))
         except ValueError:
@@ -321,6 +340,20 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+DEFAULT_SPLIT_RATIOS = (0.7, 0.2, 0.1)  # what one split given by name is divided by (defaults.toml's split)
+
+
+def _is_split_name(text: str) -> bool:
+    """A split's name (``train``, ``valid``): a word, not a number (``nan`` and ``inf`` are numbers)."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]*", text):
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
 
 
 @dataclass

@@ -7,10 +7,10 @@ range, boxes outside the image (clipped), zero-area boxes, empty or unknown clas
 wrong type are reported in ``problems`` and left out; a file that is not the format at all is one
 DatasetError. Only regular files are opened (a FIFO would block). Nothing here writes into the source set.
 
-The set's folder (``set_root``: the folder of annotations.csv or of the COCO .json, the YOLO or VOC
-folder) bounds it: an image an annotation names must resolve inside it, through any link, so a
-hostile annotation (``../../etc/hostname``, an absolute path, a link to elsewhere) never brings an
-outside file into a conversion.
+The set's folder (``set_root``: the folder of annotations.csv or of the COCO .json, the VOC folder; for
+YOLO, the dataset root its data.yaml names, see aslkit.data.yolo) bounds it: an image an annotation names
+must resolve inside it, through any link, so a hostile annotation (``../../etc/hostname``, an absolute path,
+a link to elsewhere) never brings an outside file into a conversion.
 """
 
 from __future__ import annotations
@@ -30,7 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
-from aslkit.data.images import MAX_PIXELS, is_image_path
+from aslkit.data.images import MAX_PIXELS
+from aslkit.data.yolo import (
+    SPELLINGS,
+    YoloLayout,
+    data_yaml,
+    label_file,
+    orphan_labels,
+    read_layout,
+    spellings,
+    split_images,
+)
 from aslkit.errors import AslkitError, DatasetError, ImageError
 from aslkit.labels import canonical_label, sort_labels
 from aslkit.names import regular_file_problem, shown
@@ -71,6 +81,7 @@ class BoxSet:
     source_format: str = ""
     unreadable: list[Path] = field(default_factory=list)  # annotated images that cannot be decoded (also in problems)
     unreadable_why: dict[Path, str] = field(default_factory=dict)  # why each of them cannot be read
+    splits: list[str] = field(default_factory=list)  # the splits read, by name (YOLO sets and folders of splits)
 
     def counts(self) -> dict[str, int]:
         c = Counter(b.label for im in self.images for b in im.boxes)
@@ -320,6 +331,11 @@ class _Builder:
         if not imgs:
             why = f" (first problem: {self.problems[0][1]})" if self.problems else ""
             raise DatasetError(f"{shown(self.root)}: no annotated images could be read{why}")
+        if self.problems and not any(im.boxes for im in imgs):  # every box was refused: say why, not "0 boxes"
+            where, why = self.problems[0]
+            raise DatasetError(
+                f"{shown(self.root)}: no usable box ({len(self.problems)} problem(s); first: {where}: {why})"
+            )
         return BoxSet(self.root, imgs, names, self.problems, self.fmt, self.unreadable, self.unreadable_why)
 
 
@@ -396,17 +412,10 @@ def _class_id(key: object) -> int | None:
     return None
 
 
-def _yaml_names(path: Path) -> dict[int, str]:
+def _yaml_names(path: Path, doc: dict) -> dict[int, str]:
     """Class id -> name from the ``names`` of a YOLO data.yaml (a list, inline or one per line, or an
     id: name mapping); a name that is empty, blank or not text is "" (its boxes become problem rows)."""
-    import yaml
-
-    text = _text_file(path, "YAML")
-    try:
-        doc = yaml.safe_load(text) or {}
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise DatasetError(f"{shown(path)}: cannot read YAML ({' '.join(str(exc).split())})") from None
-    names = doc.get("names") if isinstance(doc, dict) else None
+    names = doc.get("names")
     if isinstance(names, dict) and names:
         pairs = []
         for k, v in names.items():
@@ -429,78 +438,94 @@ def _yaml_names(path: Path) -> dict[int, str]:
     return out
 
 
-def read_yolo(root: str | Path) -> BoxSet:
-    """``data.yaml`` (class names) + ``images/`` + ``labels/<stem>.txt`` rows ``class cx cy w h`` (0-1)."""
-    root = Path(root)
-    names = _yaml_names(root / "data.yaml")
-    img_dir = root / "images" if (root / "images").is_dir() else root
-    lab_dir = root / "labels"
-    if not lab_dir.is_dir():
-        raise DatasetError(f"{shown(root)}: no labels/ folder beside data.yaml")
+def _yolo_row(b: _Builder, im: BoxImage, line: str, where: str, names: dict[int, str]) -> None:
+    """One ``class cx cy w h`` row (fractions of the image) as a box of ``im``, or a problem row saying why not."""
+    parts = line.split()
+    if len(parts) < 5:
+        b.problem(where, "expected `class cx cy w h`")
+        return
     try:
-        listed = sorted(img_dir.iterdir())
+        cid = int(parts[0])
+    except ValueError:
+        b.problem(where, f"expected `class cx cy w h`: class id {_brief(parts[0])} is not a whole number")
+        return
+    try:
+        cx, cy, w, h = (_number(v, k) for v, k in zip(parts[1:5], ("cx", "cy", "w", "h"), strict=True))
+    except ValueError as exc:
+        b.problem(where, f"expected `class cx cy w h`: {exc}")
+        return
+    if cid not in names:
+        b.problem(where, f"class id {cid} is not in data.yaml's {len(names)} names")
+        return
+    if not names[cid]:
+        b.problem(where, f"class id {cid} has an empty name in data.yaml")
+        return
+    xyxy = ((cx - w / 2) * im.width, (cy - h / 2) * im.height, (cx + w / 2) * im.width, (cy + h / 2) * im.height)
+    b.box(im, names[cid], xyxy, where)
+
+
+def _yolo_image(b: _Builder, lay: YoloLayout, img: Path, names: dict[int, str]) -> None:
+    """An image of a YOLO set with the boxes of its label file (none, when it has no label file: a negative)."""
+    txt = label_file(lay, img)
+    where = _inside(lay.root, txt)
+    if not (txt.exists() or txt.is_symlink()):
+        b.image(img, _inside(lay.root, img))
+        return
+    why = regular_file_problem(txt)
+    if why:
+        b.problem(where, f"label file {why}")
+        return
+    im = b.image(img, where)
+    if im is None:
+        return
+    try:
+        text = txt.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise DatasetError(f"{shown(img_dir)}: cannot list this folder ({exc.strerror or exc})") from None
-    images: dict[str, Path] = {}
-    for f in listed:  # regular files (or links to them) only: a FIFO named x.jpg is no image
-        if is_image_path(f) and f.is_file():
-            images.setdefault(f.stem, f)
-    b = _Builder(root, "yolo")
+        b.problem(where, f"cannot read the label file ({exc.strerror or exc})")
+        return
+    for i, line in enumerate(text.splitlines(), start=1):
+        if line.split():
+            _yolo_row(b, im, line, f"{where}:{i}", names)
+
+
+def _inside(root: Path, path: Path) -> str:
+    """``path`` as it is named in messages: relative to the set's folder when inside it."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def read_yolo(source: str | Path, split: str | None = None) -> BoxSet:
+    """A YOLO set, given as its folder or its data.yaml, in any layout aslkit.data.yolo finds (flat,
+    Ultralytics, Roboflow): the split named ``split`` (``valid`` finds ``val``), else every split data.yaml
+    names, each image once. Label rows are ``class cx cy w h`` (fractions of the image); an image without a
+    label file has no boxes (a negative); a label file without an image is a problem row."""
+    lay = read_layout(source)
+    names = _yaml_names(lay.yaml, lay.doc)
+    keys: list[str | None] = [lay.split_key(split)] if split is not None else [*lay.splits] or [None]
+    b = _Builder(lay.root, "yolo")
     for cid, name in sorted(names.items()):
         if not name:
-            b.problem("data.yaml", f"class id {cid} has an empty or unusable name; its boxes are left out")
-    for txt in sorted(lab_dir.glob("*.txt")):
+            b.problem(lay.yaml.name, f"class id {cid} has an empty or unusable name; its boxes are left out")
+    seen: set[Path] = set()
+    orphans: dict[Path, None] = {}
+    for key in keys:
+        images, problems = split_images(lay, key, strict=split is not None)
+        for where, why in problems:
+            b.problem(where, why)
+        for img in images:
+            if img not in seen:
+                seen.add(img)
+                _yolo_image(b, lay, img, names)
+        orphans.update(dict.fromkeys(orphan_labels(lay, key, images)))
+    for txt in orphans:
         why = regular_file_problem(txt)
-        if why:
-            b.problem(txt.name, f"label file {why}")
-            continue
-        img = images.get(txt.stem)
-        if img is None:
-            b.problem(txt.name, f"no image named {shown(txt.stem)}.* in {shown(img_dir)}")
-            continue
-        im = b.image(img, txt.name)
-        if im is None:
-            continue
-        try:
-            text = txt.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            b.problem(txt.name, f"cannot read the label file ({exc.strerror or exc})")
-            continue
-        for i, line in enumerate(text.splitlines(), start=1):
-            parts = line.split()
-            if not parts:
-                continue
-            where = f"{txt.name}:{i}"
-            if len(parts) < 5:
-                b.problem(where, "expected `class cx cy w h`")
-                continue
-            try:
-                cid = int(parts[0])
-            except ValueError:
-                b.problem(where, f"expected `class cx cy w h`: class id {_brief(parts[0])} is not a whole number")
-                continue
-            try:
-                cx, cy, w, h = (_number(v, k) for v, k in zip(parts[1:5], ("cx", "cy", "w", "h"), strict=True))
-            except ValueError as exc:
-                b.problem(where, f"expected `class cx cy w h`: {exc}")
-                continue
-            if cid not in names:
-                b.problem(where, f"class id {cid} is not in data.yaml's {len(names)} names")
-                continue
-            if not names[cid]:
-                b.problem(where, f"class id {cid} has an empty name in data.yaml")
-                continue
-            xyxy = (
-                (cx - w / 2) * im.width,
-                (cy - h / 2) * im.height,
-                (cx + w / 2) * im.width,
-                (cy + h / 2) * im.height,
-            )
-            b.box(im, names[cid], xyxy, where)
-    for stem, img in sorted(images.items()):  # an image without a label file has no boxes: keep it (negative)
-        if not (lab_dir / f"{stem}.txt").exists():
-            b.image(img, img.name)
-    return b.done([canonical_label(n) for n in names.values() if n])
+        b.problem(_inside(lay.root, txt), f"label file {why}" if why and why != "no such file" else
+                  f"no image for this label file (no {shown(txt.stem)}.* where its images are)")  # fmt: skip
+    bs = b.done([canonical_label(n) for n in names.values() if n])
+    bs.splits = [k for k in keys if k is not None]
+    return bs
 
 
 def _coco_categories(doc: dict, b: _Builder) -> dict[object, str]:
@@ -663,11 +688,13 @@ def detect_format(path: str | Path) -> str:
             return "csv"
         if p.suffix.lower() == ".json":
             return "coco"
-        raise DatasetError(f"{shown(p)}: not a box file (expected a .csv of corners or a COCO .json)")
+        if p.suffix.lower() in (".yaml", ".yml"):
+            return "yolo"
+        raise DatasetError(f"{shown(p)}: not a box file (expected a .csv of corners, a COCO .json or a YOLO data.yaml)")
     if not p.is_dir():
         why = regular_file_problem(p)
         raise DatasetError(f"{shown(p)}: {'no such file or folder' if why in (None, 'no such file') else why}")
-    if (p / "data.yaml").exists() and (p / "labels").is_dir():
+    if data_yaml(p) is not None and ((p / "labels").is_dir() or not (p / "annotations.csv").exists()):
         return "yolo"
     if (p / "annotations.csv").exists():
         return "csv"
@@ -680,14 +707,49 @@ def detect_format(path: str | Path) -> str:
     )
 
 
-def load_boxes(path: str | Path, fmt: str | None = None) -> BoxSet:
-    """Any supported box set; ``fmt`` forces a format, else it is detected."""
+def split_folders(root: Path) -> list[Path]:
+    """The sub-folders of ``root`` named as splits are (train, val, valid, test, ...): a folder of split sets."""
+    if not root.is_dir():
+        return []
+    named = {n for names in SPELLINGS.values() for n in names}
+    return [d for d in sorted(root.iterdir()) if d.is_dir() and d.name.lower() in named]
+
+
+def _split_folder(p: Path, split: str) -> Path:
+    """The folder of split ``split`` in ``p``, a folder of split sets (``valid`` finds val/ too); DatasetError
+    naming the splits there are when there is none."""
+    folders = split_folders(p)
+    for d in folders:
+        if d.name.lower() in spellings(split):
+            return d
+    if folders:
+        raise DatasetError(f"{shown(p)}: no split {shown(split)!r}; its splits: {', '.join(d.name for d in folders)}")
+    raise DatasetError(
+        f"{shown(p)}: --split {shown(split)}: this is one set, not a YOLO data.yaml naming splits or a folder of "
+        "split folders (train/, valid/, test/); leave out --split"
+    )
+
+
+def _yolo_with_splits(p: Path, fmt: str | None) -> bool:
+    if fmt not in (None, "yolo") or data_yaml(p) is None:
+        return False
+    return bool(read_layout(p).splits) or not split_folders(p)
+
+
+def load_boxes(path: str | Path, fmt: str | None = None, split: str | None = None) -> BoxSet:
+    """Any supported box set; ``fmt`` forces a format, else it is detected. ``split`` (by name) reads one split:
+    of a YOLO set whose data.yaml names them, or of a folder of split sets (``DATA/valid/``)."""
     p = Path(path)
+    if split is not None and not _yolo_with_splits(p, fmt):
+        folder = _split_folder(p, split)
+        bs = load_boxes(folder, fmt)
+        bs.splits = [folder.name]
+        return bs
     fmt = fmt or detect_format(p)
     if fmt == "csv":
         return read_csv(p / "annotations.csv" if p.is_dir() else p)
     if fmt == "yolo":
-        return read_yolo(p)
+        return read_yolo(p, split)
     if fmt == "coco":
         if p.is_dir():
             jsons = _coco_files(p)
@@ -771,17 +833,24 @@ def write_boxes(
 
 
 def convert_boxes(
-    source: str | Path, out: str | Path, to: str, fmt: str | None = None, link: bool = False
+    source: str | Path, out: str | Path, to: str, fmt: str | None = None, link: bool = False, split: str | None = None
 ) -> tuple[BoxSet, Path]:
-    """`aslkit convert`: read the box set at ``source`` and write it as ``to`` into ``out``. The output
-    folder is checked (new or empty, outside the set's folder) before anything is read. Returns the set
-    read and the main file or folder written."""
+    """`aslkit convert`: read the box set at ``source`` (only its split ``split``, when named) and write it as
+    ``to`` into ``out``. The output folder is checked (new or empty, outside the set's folder) before anything
+    is read. Returns the set read and the main file or folder written."""
     if to not in FORMATS:
         raise DatasetError(f"unknown box format {to!r}; one of {', '.join(FORMATS)}")
     guarded = [set_root(source), source]
     check_new_folder(out, guarded, flag="--out", what="the source set")
-    bs = load_boxes(source, fmt)
+    bs = load_boxes(source, fmt, split)
     return bs, write_boxes(bs, out, to, link=link, read_from=guarded)
+
+
+def splits_note(splits: list[str] | None) -> str:
+    """``, split val`` or ``, splits train, val``: which splits a set was read from, for a one-line summary."""
+    if not splits:
+        return ""
+    return f", split{'s' if len(splits) > 1 else ''} {', '.join(splits)}"
 
 
 def convert_text(
@@ -790,7 +859,8 @@ def convert_text(
     """What `aslkit convert` prints for ``convert_boxes``'s result: what was read, what was written, and the
     first ``shown_problems`` problems (all of them are in ``out``/problems.json)."""
     lines = [
-        f"{shown(source)} ({bs.source_format}): {len(bs.images)} images, {bs.n_boxes} boxes, {len(bs.classes)} classes",
+        f"{shown(source)} ({bs.source_format}{splits_note(bs.splits)}): {len(bs.images)} images, {bs.n_boxes} boxes, "
+        f"{len(bs.classes)} classes",
         f"wrote {to}: {shown(written)} (images {'hard-linked' if link else 'copied'})",
     ]
     if bs.problems:

@@ -1,9 +1,10 @@
-"""Labelled image sets: folder-per-class (``DATA/<label>/*.jpg``) or a box CSV (``annotations.csv``).
+"""Labelled image sets: folder-per-class (``DATA/<label>/*.jpg``), a box CSV (``annotations.csv``) or a
+YOLO set (its folder or data.yaml, in any layout aslkit.data.yolo finds; its splits can be chosen by name).
 
 Labels are mapped to canonical spellings (see aslkit.labels); files are only ever read.
 A box CSV (``filename,[width,height,]class,xmin,ymin,xmax,ymax``, one row per box, files in
-``images/`` or beside the CSV) turns each box into one sample cropped around the hand, which lets
-detection sets train the letter recognizer too.
+``images/`` or beside the CSV) or a YOLO set turns each box into one sample cropped around the hand,
+which lets detection sets train the letter recognizer too.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from aslkit.data.boxes import corner_values, image_path, label_problem, outside_problem, read_corner_rows
+from aslkit.data.boxes import (
+    corner_values,
+    image_path,
+    label_problem,
+    outside_problem,
+    read_corner_rows,
+    read_yolo,
+)
 from aslkit.data.images import is_image_path
+from aslkit.data.yolo import data_yaml
 from aslkit.errors import DatasetError
 from aslkit.labels import canonical_label, sort_labels
 from aslkit.names import regular_file_problem, shown
@@ -86,24 +95,62 @@ def _read_box_csv(csv_path: Path, margin: float = BOX_MARGIN) -> list[Sample]:
             continue
         if x1 <= x0 or y1 <= y0 or label_problem(r["class"]):
             continue
-        mx, my = margin * (x1 - x0), margin * (y1 - y0)
-        crop_f = (x0 - mx, y0 - my, x1 + mx, y1 + my)
-        if not all(math.isfinite(v) for v in crop_f):  # corners near the float limit
+        crop = _crop((x0, y0, x1, y1), margin)
+        if crop is None:  # corners near the float limit
             continue
         path, _ = image_path(img_dir, r["filename"])
         if path is None or outside_problem(root, path, real_root) is not None:
             continue
-        crop = (int(crop_f[0]), int(crop_f[1]), int(crop_f[2]), int(crop_f[3]))
         samples.append(Sample(path, canonical_label(r["class"]), r["class"], crop))
     return samples
 
 
-def load_dataset(path: str | Path) -> ImageDataset:
-    """Read a labelled image set from a folder-per-class tree or a folder holding annotations.csv."""
+def _crop(xyxy: tuple[float, float, float, float], margin: float) -> tuple[int, int, int, int] | None:
+    """The box widened by ``margin`` of its size on each side, in whole pixels; None when not finite."""
+    x0, y0, x1, y1 = xyxy
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    crop_f = (x0 - mx, y0 - my, x1 + mx, y1 + my)
+    if not all(math.isfinite(v) for v in crop_f):
+        return None
+    return int(crop_f[0]), int(crop_f[1]), int(crop_f[2]), int(crop_f[3])
+
+
+def _read_yolo_boxes(source: Path, splits: tuple[str, ...], margin: float = BOX_MARGIN) -> list[Sample]:
+    """One sample per box of the YOLO set at ``source`` (only the splits named, when any; each image once).
+    Rows that cannot give a box, and images that cannot be read, are left out (``aslkit audit`` and
+    ``aslkit convert`` report each)."""
+    sets = [read_yolo(source, name) for name in splits] if splits else [read_yolo(source)]
+    samples: list[Sample] = []
+    seen: set[Path] = set()
+    for bs in sets:
+        for im in bs.images:
+            if im.path in seen:
+                continue
+            seen.add(im.path)
+            for b in im.boxes:
+                crop = _crop(b.xyxy, margin)
+                if crop is not None:
+                    samples.append(Sample(im.path, b.label, b.label, crop))
+    return samples
+
+
+def load_dataset(path: str | Path, split: str | tuple[str, ...] | None = None) -> ImageDataset:
+    """Read a labelled image set from a folder-per-class tree, a folder holding annotations.csv, or a YOLO
+    set (its folder or data.yaml; annotations.csv first where a folder has both). ``split``: only these
+    splits of a YOLO set, by name (``valid`` or ``train,val``)."""
     root = Path(path)
+    names = tuple(n for n in (split.split(",") if isinstance(split, str) else split or ()) if n)
     if not root.exists():
         raise DatasetError(f"{root}: no such folder")
-    if not root.is_dir() and root.suffix.lower() == ".csv":  # a FIFO named x.csv: one line from read_corner_rows
+    yaml_file = data_yaml(root)
+    if names and yaml_file is None:
+        raise DatasetError(
+            f"{shown(root)}: --split {','.join(names)} names splits of a YOLO set, and this is none (no data.yaml)"
+        )
+    if yaml_file is not None and (names or yaml_file == root or not (root / "annotations.csv").exists()):
+        samples = _read_yolo_boxes(root, names)
+        root = yaml_file.parent
+    elif not root.is_dir() and root.suffix.lower() == ".csv":  # a FIFO named x.csv: one line from read_corner_rows
         samples = _read_box_csv(root)
         root = root.parent
     elif root.is_file():

@@ -1,7 +1,8 @@
 """`aslkit audit DATA`: what is wrong with a labelled set before anyone trains on it.
 
-Reads a folder-per-class set or a box set (any import format), or a folder whose ``train``/``valid``/
-``test`` sub-folders are such sets (then copies across them are reported as leakage). Finds:
+Reads a folder-per-class set or a box set (any import format), a YOLO set whose data.yaml names its splits,
+or a folder whose ``train``/``valid``/``test`` sub-folders are such sets (with splits, copies across them are
+reported as leakage; ``split`` audits one of them). Finds:
 class balance, images with more than one box and duplicate boxes, byte-identical files and
 near-duplicates (see data/duplicates.py), unreadable files, images where MediaPipe finds no hand,
 and suspected mislabels, from two independent signals over the hands' landmark features: the
@@ -22,10 +23,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from aslkit.data.boxes import Box, box_iou, detect_format, load_boxes
+from aslkit.data.boxes import Box, box_iou, detect_format, load_boxes, split_folders
 from aslkit.data.dataset import load_dataset
 from aslkit.data.duplicates import DuplicateSettings, near_duplicate_groups, sha1_groups, thumbnail
 from aslkit.data.images import decode_image, read_bytes
+from aslkit.data.yolo import YoloLayout, data_yaml, distinct_splits, read_layout, spellings
 from aslkit.errors import AslkitError, DatasetError, ImageError
 from aslkit.labels import sort_labels
 from aslkit.landmarks.batch import extract_sources
@@ -35,7 +37,6 @@ from aslkit.landmarks.landmark_set import LandmarkSet
 from aslkit.names import shown
 from aslkit.outputs import new_run_folder
 
-SPLIT_NAMES = ("train", "training", "valid", "val", "validation", "dev", "test", "testing")
 DUPLICATE_BOX_IOU = 0.9  # two boxes in one image overlapping this much are the same box drawn twice
 HAND_IN_BOX_IOU = 0.3  # a box and a hand's landmark box overlapping this much are the same hand
 
@@ -65,23 +66,20 @@ class AuditSettings:
     duplicates: DuplicateSettings = field(default_factory=DuplicateSettings)
 
 
-def _split_dirs(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return [d for d in sorted(root.iterdir()) if d.is_dir() and d.name.lower() in SPLIT_NAMES]
-
-
-def _load_one(path: Path, split: str, fmt: str | None) -> tuple[list[AuditItem], str, list[dict[str, str]]]:
-    """Items of one set, its kind ("boxes (yolo)" or "class folders") and its annotation problems.
+def _load_one(
+    path: Path, split: str, fmt: str | None, yolo_split: str | None = None
+) -> tuple[list[AuditItem], str, list[dict[str, str]]]:
+    """Items of one set (``yolo_split``: that split of a YOLO set), its kind ("boxes (yolo)" or "class
+    folders") and its annotation problems.
 
     Without ``fmt``, a folder whose box annotations cannot be read (none, or a stray .json that is not
     COCO) is read as class folders, and the box error is kept as an annotation problem; when it is no
     class-folder set either, the box error is the one raised if there were box files, else the class
     folders' error."""
     try:
-        bs = load_boxes(path, fmt)
+        bs = load_boxes(path, fmt, yolo_split)
     except DatasetError as box_error:
-        if fmt is not None:
+        if fmt is not None or yolo_split is not None:
             raise
         try:
             ds = load_dataset(path)
@@ -105,23 +103,50 @@ def _load_one(path: Path, split: str, fmt: str | None) -> tuple[list[AuditItem],
     return items, f"boxes ({bs.source_format})", problems
 
 
-def load_audit_items(data: str | Path, fmt: str | None = None) -> tuple[list[AuditItem], str, list[dict[str, str]]]:
-    """Every image of DATA (one set, or its train/valid/test sub-folders), the set kind and problems."""
+def _yolo_layout(root: Path, fmt: str | None) -> YoloLayout | None:
+    """The layout of DATA when it is a YOLO set (its folder or data.yaml) whose data.yaml can be read; else None
+    (a data.yaml that cannot be read is reported when the set is loaded)."""
+    if fmt not in (None, "yolo") or data_yaml(root) is None:
+        return None
+    try:
+        return read_layout(root)
+    except DatasetError:
+        return None
+
+
+def _one_split(root: Path, fmt: str | None, split: str) -> tuple[list[AuditItem], str, list[dict[str, str]]]:
+    """Only the split named ``split``: of a YOLO set whose data.yaml names splits, else a split sub-folder."""
+    lay = _yolo_layout(root, fmt)
+    if lay is not None and (lay.splits or not split_folders(root)):
+        return _load_one(root, lay.split_key(split), fmt, split)
+    for d in split_folders(root):
+        if d.name.lower() in spellings(split):
+            return _load_one(d, d.name, fmt)
+    there = ", ".join(d.name for d in split_folders(root))
+    why = f"its splits: {there}" if there else "it is one set, not a folder of train/valid/test sets; leave out --split"
+    raise DatasetError(f"{shown(root)}: no split {shown(split)!r}; {why}")
+
+
+def load_audit_items(
+    data: str | Path, fmt: str | None = None, split: str | None = None
+) -> tuple[list[AuditItem], str, list[dict[str, str]]]:
+    """Every image of DATA (one set; each split its YOLO data.yaml names; or its train/valid/test sub-folders),
+    the set kind and problems. ``split``: only that split, by name."""
     root = Path(data)
     if not root.exists():
         raise AslkitError(f"{root}: no such file or folder")
-    splits = _split_dirs(root)
-    if not splits:
-        return _load_one(root, "", fmt)
-    items: list[AuditItem] = []
-    problems: list[dict[str, str]] = []
-    kinds = set()
-    for d in splits:
-        it, kind, pr = _load_one(d, d.name, fmt)
-        items += it
-        problems += pr
-        kinds.add(kind)
-    return items, " + ".join(sorted(kinds)), problems
+    if split is not None:
+        return _one_split(root, fmt, split)
+    lay = _yolo_layout(root, fmt)
+    if lay is not None:  # a YOLO set: its own splits (one that repeats an earlier split's images is that split)
+        keys = distinct_splits(lay) if lay.splits else []
+        parts = [_load_one(root, key, fmt, key) for key in keys] if len(keys) > 1 else [_load_one(root, "", fmt)]
+    else:
+        splits = split_folders(root)
+        parts = [_load_one(d, d.name, fmt) for d in splits] if splits else [_load_one(root, "", fmt)]
+    items = [it for p in parts for it in p[0]]
+    problems = [pr for p in parts for pr in p[2]]
+    return items, " + ".join(sorted({p[1] for p in parts})), problems
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,7 +350,8 @@ def suspected_mislabels(
 
 def default_report_folder(data: str | Path) -> Path:
     """Where `aslkit audit` reports without --out: runs/audit/<set name>, or -2, -3, ... beside an earlier one."""
-    return new_run_folder(Path("runs") / "audit" / Path(data).resolve().name)
+    p = Path(data).resolve()
+    return new_run_folder(Path("runs") / "audit" / (p.parent.name if p.suffix.lower() in (".yaml", ".yml") else p.name))
 
 
 def read_images(
@@ -386,18 +412,20 @@ def audit(
     progress: bool = False,
     out: str | Path | None = None,
     manifest: bool = False,
+    split: str | None = None,
 ) -> dict[str, Any]:
     """Every check on DATA (see the module docstring); returns the findings as one JSON-ready dict.
 
     landmarks: False skips MediaPipe (no-hand and mislabel checks), for sets of something else than hands.
     out: a new folder for the report (see audit_report); manifest: also write manifest.csv there.
+    split: only this split of DATA, by name (``valid``), instead of every split.
     """
     if out is not None:  # refuse a bad report folder before the long part
         from aslkit.evaluation.audit_report import check_report_folder
 
         check_report_folder(out, data)
     st = settings or AuditSettings()
-    items, kind, problems = load_audit_items(data, fmt)
+    items, kind, problems = load_audit_items(data, fmt, split)
     if not items:
         raise DatasetError(f"{data}: no images found")
     blobs, thumbs, unreadable = read_images(items, progress)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from aslkit.data.boxes import BoxSet, box_iou, load_boxes, set_root
+from aslkit.data.boxes import BoxSet, box_iou, load_boxes, set_root, splits_note
 from aslkit.errors import DatasetError, ImageError
-from aslkit.evaluation.detection_metrics import detection_metrics
+from aslkit.evaluation.detection_metrics import detection_curves, detection_metrics
+from aslkit.evaluation.detection_report import write_detection_report
 from aslkit.inference.detector import HandLetterDetector, calibrate_margins, landmark_box
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandsResult
@@ -54,21 +54,50 @@ def evaluate_detection(
     progress: bool = True,
     views: int | None = None,
     report_dir: str | Path | None = None,
+    split: str | None = None,
 ) -> dict[str, Any]:
-    """Precision and recall at ``conf``, mAP@0.5, mAP@0.5:0.95, AP per class, and the per-class table
-    of ground truth found at ``conf``; AP ranks every detection down to a confidence of 0.001.
+    """Precision and recall at ``conf``, mAP@0.5, mAP@0.5:0.95, AP per class, the per-class table of ground
+    truth found at ``conf``, and the best F1 over confidence thresholds; AP ranks every detection down to a
+    confidence of 0.001. ``split``: only that split of the set (by name, e.g. ``valid``); else all of it.
 
     Images that cannot be read (annotated, but not decodable: corrupt, too large, too small) are left
     out of every figure and listed under ``unreadable`` as {"path", "error"}; annotation rows left out
     on reading are counted in ``problems``. DatasetError when no annotated image can be read.
-    ``report_dir``: a new folder outside the annotated set for detection_metrics.json, refused before the work."""
+    ``report_dir``: a new folder outside the annotated set for detection_metrics.json, detection_curves.json,
+    the precision-recall and F1-confidence plots and report.md; refused before the work."""
     root = [set_root(data)]  # a box file's folder is the set: the report goes outside it
     if report_dir is not None:  # before the work: a wrong --report costs nothing
         check_new_folder(report_dir, root, flag="--report", what="the annotated set")
-    bs = load_boxes(data, fmt)
+    bs = load_boxes(data, fmt, split)
     det = HandLetterDetector(model, conf=0.001, iou=0.7, classes=classes, views=views)
+    keep, hands, unreadable = _readable(bs, det.views, cache_dir, workers, progress)
+    if not keep:
+        first = f" (first: {unreadable[0]['error']})" if unreadable else ""
+        raise DatasetError(f"{shown(data)}: none of the {len(unreadable)} annotated images could be read{first}")
+    gt = [[(b.label, b.xyxy) for b in bs.images[i].boxes] for i in keep]
+    preds = [[(d.label, d.xyxy, d.confidence) for d in det.from_hands(*hands[i])] for i in keep]
+    names = [c for c in bs.classes if classes is None or c in classes]
+    m = detection_metrics(gt, preds, names, conf=conf, iou=iou)
+    curves = detection_curves(gt, preds, names, iou=iou)
+    m.update({"best_f1": curves["best_f1"], "best_f1_conf": curves["best_f1_conf"]})
+    m.update({"data": str(data), "format": bs.source_format, "splits": bs.splits,
+              "model": det.model.source or det.model.architecture, "margins": det.margins, "views": det.views,
+              "hand_found": float(np.mean([bool(hands[i][0].hands) for i in keep])),
+              "problems": len(bs.problems), "first_problem": ": ".join(bs.problems[0]) if bs.problems else None,
+              "unreadable": unreadable})  # fmt: skip
+    if report_dir is not None:
+        with new_folder(report_dir, [*root, bs.root], flag="--report", what="the annotated set") as out:
+            write_detection_report(out, m, curves)
+    return m
+
+
+def _readable(
+    bs: BoxSet, views: int, cache_dir, workers: int | None, progress: bool
+) -> tuple[list[int], list[tuple[Any, Any]], list[dict[str, str]]]:
+    """Which images can be scored, the (hands, mirrored hands or None) of every image, and the unreadable
+    ones as {"path", "error"}: those the reader could not decode, then those MediaPipe could not read."""
     hands = hands_for(bs, cache_dir, workers, progress)
-    mirrored = hands_for(bs, cache_dir, workers, progress, mirror=True) if det.views == 2 else [None] * len(hands)
+    mirrored = hands_for(bs, cache_dir, workers, progress, mirror=True) if views == 2 else [None] * len(hands)
     unreadable = [{"path": str(p), "error": bs.unreadable_why.get(p, "cannot be read")} for p in bs.unreadable]
     keep = []
     for i, (im, h, r) in enumerate(zip(bs.images, hands, mirrored, strict=True)):
@@ -77,30 +106,21 @@ def evaluate_detection(
             keep.append(i)
         else:
             unreadable.append({"path": str(im.path), "error": str(bad)})
-    if not keep:
-        first = f" (first: {unreadable[0]['error']})" if unreadable else ""
-        raise DatasetError(f"{shown(data)}: none of the {len(unreadable)} annotated images could be read{first}")
-    gt = [[(b.label, b.xyxy) for b in bs.images[i].boxes] for i in keep]
-    preds = [[(d.label, d.xyxy, d.confidence) for d in det.from_hands(hands[i], mirrored[i])] for i in keep]
-    names = [c for c in bs.classes if classes is None or c in classes]
-    m = detection_metrics(gt, preds, names, conf=conf, iou=iou)
-    m.update({"data": str(data), "format": bs.source_format, "model": det.model.source or det.model.architecture,
-              "margins": det.margins, "views": det.views,
-              "hand_found": float(np.mean([bool(hands[i].hands) for i in keep])),  # type: ignore[union-attr]
-              "problems": len(bs.problems), "unreadable": unreadable})  # fmt: skip
-    if report_dir is not None:
-        with new_folder(report_dir, root, flag="--report", what="the annotated set") as out:
-            (out / "detection_metrics.json").write_text(json.dumps(m, indent=2), encoding="utf-8")
-    return m
+    return keep, list(zip(hands, mirrored, strict=True)), unreadable
 
 
 def detection_text(m: dict[str, Any]) -> str:
     """What `aslkit evaluate-detection` prints for the metrics of ``evaluate_detection``."""
     out = [
-        f"data: {m['data']} ({m['format']}), {m['images']} images, {m['ground_truth_boxes']} boxes",
+        f"data: {m['data']} ({m['format']}{splits_note(m.get('splits'))}), {m['images']} images, "
+        f"{m['ground_truth_boxes']} boxes",
         f"mAP@0.5 {m['map50']:.4f}   mAP@0.5:0.95 {m['map50_95']:.4f}",
         f"at conf {m['conf']} and IoU {m['iou']}: precision {m['precision']:.4f}, recall {m['recall']:.4f}",
     ]
+    if m.get("best_f1_conf") is not None:
+        out.append(f"best F1 {m['best_f1']:.4f} at conf {m['best_f1_conf']:.2f}")
+    if m.get("problems"):
+        out.append(f"annotation problems left out or fixed: {m['problems']} (first: {shown(m['first_problem'])})")
     if m.get("unreadable"):
         first = m["unreadable"][0]
         out.append(f"unreadable images left out: {len(m['unreadable'])} (first: {shown(first['error'])})")

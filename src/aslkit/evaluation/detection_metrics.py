@@ -1,6 +1,7 @@
 """Detection metrics as the field reports them: precision, recall, AP per class, mAP@0.5 and
 mAP@0.5:0.95 (COCO's 101-point interpolated AP, greedy matching by confidence, each ground-truth box
-matched at most once), plus a per-class table of what was found at the confidence threshold."""
+matched at most once), plus a per-class table of what was found at the confidence threshold, and the
+precision-recall and F1-confidence curves (``detection_curves``) from that same matching."""
 
 from __future__ import annotations
 
@@ -96,4 +97,108 @@ def detection_metrics(
         "iou": iou,
         "images": len(ground_truth),
         "ground_truth_boxes": n_gt_total,
+    }
+
+
+def class_matches(
+    ground_truth: Sequence[list[tuple[str, Sequence[float]]]],
+    predictions: Sequence[list[tuple[str, Sequence[float], float]]],
+    label: str,
+    iou: float,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Confidence and true-positive flag of every prediction of ``label`` over all images, highest first, and
+    the number of its ground-truth boxes. Matched as ``detection_metrics`` matches (greedily by confidence
+    within each image, at IoU >= ``iou``), so keeping those at or above a confidence gives exactly the
+    precision and recall ``detection_metrics`` reports at that confidence."""
+    scores: list[float] = []
+    flags: list[bool] = []
+    n_gt = 0
+    for g, p in zip(ground_truth, predictions, strict=True):
+        gts = np.array([box for lab, box in g if lab == label], np.float64).reshape(-1, 4)
+        n_gt += len(gts)
+        preds = sorted(((s, np.asarray(box, np.float64)) for lab, box, s in p if lab == label), key=lambda x: -x[0])
+        scores += [float(s) for s, _ in preds]
+        flags += [bool(f) for f in _match(preds, gts, iou)]
+    order = np.argsort(-np.asarray(scores, np.float64), kind="stable")
+    return np.asarray(scores, np.float64)[order], np.asarray(flags, bool)[order], n_gt
+
+
+def _at_thresholds(scores: np.ndarray, flags: np.ndarray, n_gt: int, thresholds: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall and F1 of the predictions at or above each threshold (``scores`` highest first);
+    precision is 0 where none is kept, as in ``detection_metrics``."""
+    kept = np.searchsorted(-scores, -thresholds, side="right")  # how many scores are >= each threshold
+    tp = np.concatenate([[0], np.cumsum(flags)])[kept]
+    precision = np.divide(tp, kept, out=np.zeros(len(thresholds)), where=kept > 0)
+    recall = tp / n_gt if n_gt else np.zeros(len(thresholds))
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros(len(thresholds)), where=total > 0)
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def _pr_points(scores: np.ndarray, flags: np.ndarray, n_gt: int) -> dict[str, list[float]]:
+    """The precision-recall curve: one point per prediction, highest confidence first."""
+    ctp = np.cumsum(flags)
+    ranks = np.arange(1, len(flags) + 1)
+    return {
+        "confidence": scores.tolist(),
+        "recall": (ctp / n_gt if n_gt else np.zeros(len(flags))).tolist(),
+        "precision": (ctp / np.maximum(ranks, 1)).tolist(),
+    }
+
+
+def _best(f1: np.ndarray, thresholds: np.ndarray) -> tuple[float, float | None]:
+    """The highest F1 and the confidence in the middle of the first run of thresholds that reach it (any of
+    them gives that F1 here; the middle stands furthest from the boxes either side); None when F1 is 0."""
+    best = float(f1.max()) if len(f1) else 0.0
+    if best <= 0:
+        return 0.0, None
+    first = int(np.argmax(f1 >= best - 1e-12))
+    last = first
+    while last + 1 < len(f1) and f1[last + 1] >= best - 1e-12:
+        last += 1
+    return best, float(thresholds[(first + last) // 2])
+
+
+def detection_curves(
+    ground_truth: Sequence[list[tuple[str, Sequence[float]]]],
+    predictions: Sequence[list[tuple[str, Sequence[float], float]]],
+    classes: Sequence[str],
+    iou: float = 0.5,
+    steps: int = 101,
+) -> dict[str, Any]:
+    """Precision-recall and F1-confidence curves at IoU ``iou``, for all classes together (counted as
+    ``detection_metrics`` counts its precision and recall: every box of every class) and per class.
+
+    ``pr``: per class and ``all``, one point per prediction by falling confidence (``confidence``, ``recall``,
+    ``precision``). ``thresholds`` (``steps`` confidences from 0 to 1) with ``precision``, ``recall`` and ``f1``
+    of all classes there (at the threshold ``conf`` these equal ``detection_metrics``' precision and recall),
+    ``per_class_f1``, and ``best_f1`` with ``best_f1_conf``."""
+    thresholds = np.round(np.linspace(0.0, 1.0, steps), 6)  # 0.29 is 0.29, so a box scored 0.29 counts there
+    pr: dict[str, dict[str, list[float]]] = {}
+    per_class_f1: dict[str, list[float]] = {}
+    parts = []
+    for c in classes:
+        scores, flags, n_gt = class_matches(ground_truth, predictions, c, iou)
+        parts.append((scores, flags, n_gt))
+        if n_gt:
+            pr[c] = _pr_points(scores, flags, n_gt)
+            per_class_f1[c] = _at_thresholds(scores, flags, n_gt, thresholds)["f1"].tolist()
+    scores = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
+    flags = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, bool)
+    n_all = sum(p[2] for p in parts)
+    order = np.argsort(-scores, kind="stable")
+    scores, flags = scores[order], flags[order]
+    pr["all"] = _pr_points(scores, flags, n_all)
+    at = _at_thresholds(scores, flags, n_all, thresholds)
+    best_f1, best_conf = _best(at["f1"], thresholds)
+    return {
+        "iou": iou,
+        "thresholds": thresholds.tolist(),
+        "precision": at["precision"].tolist(),
+        "recall": at["recall"].tolist(),
+        "f1": at["f1"].tolist(),
+        "per_class_f1": per_class_f1,
+        "best_f1": best_f1,
+        "best_f1_conf": best_conf,
+        "pr": pr,
     }

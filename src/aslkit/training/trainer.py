@@ -25,6 +25,7 @@ from aslkit.config import TrainConfig
 from aslkit.data.dataset import ImageDataset, load_dataset
 from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_source
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
+from aslkit.data.yolo import data_yaml, distinct_splits, image_splits, read_layout
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.recognizer import parse_views, view_probabilities
 from aslkit.kinds import InputKind
@@ -56,7 +57,11 @@ class TrainResult:
     test_set: Any = None  # the held-out items (for per-item reports such as cross-validation), if any
 
 
-def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _split(
+    data: LandmarkSet, cfg: TrainConfig, sources: list | tuple = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if len(cfg.split_names()) > 1:
+        return _own_split(data, cfg, sources)
     signers = getattr(data, "signers", None)
     if cfg.holdout and not cfg.group_pattern and signers is None:  # else it would be silently ignored
         raise DatasetError(
@@ -72,6 +77,26 @@ def _split(data: LandmarkSet, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray,
     if len(parts) == 2:
         return parts[0], parts[1], np.array([], dtype=np.int64)
     return parts  # type: ignore[return-value]
+
+
+def _own_split(data: Any, cfg: TrainConfig, sources: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``split=train,val[,test]``: each side of the run is that split of the YOLO set(s), as their authors made
+    them (a Roboflow export's augmented copies stay in train)."""
+    names = cfg.split_names()
+    if cfg.group_pattern or cfg.holdout:
+        raise AslkitError(f"--split {cfg.split} takes the set's own splits; leave out --group-pattern and --holdout")
+    side: dict[str, str] = {}
+    for src in sources:
+        side.update(image_splits(src, names))
+    parts: list[list[int]] = [[] for _ in range(3)]
+    for i, p in enumerate(data.paths):
+        if p not in side:
+            raise DatasetError(f"{shown(p)} is in none of the splits {cfg.split}")
+        parts[names.index(side[p])].append(i)
+    if not parts[0] or not parts[1]:
+        empty = names[0] if not parts[0] else names[1]
+        raise DatasetError(f"split {empty} holds no usable box; a run needs a train and a valid side")
+    return np.array(parts[0], np.int64), np.array(parts[1], np.int64), np.array(parts[2], np.int64)
 
 
 def _evaluate_split(model: TrainedModel, data: LandmarkSet) -> dict:
@@ -94,7 +119,7 @@ def _load_source(
 
     if is_shard_folder(path):  # landmarks already extracted by `aslkit extract` (Parquet shards)
         return read_shards(path), None
-    ds: ImageDataset = load_dataset(path)
+    ds: ImageDataset = load_dataset(path, cfg.split_names())
     return landmarks_for(ds, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress), ds
 
 
@@ -129,7 +154,7 @@ def _video_like_copies(
 def _load_image_source(path: str | Path, cfg: TrainConfig, size: int, cache_dir, progress: bool) -> ImageSet:
     if is_landmark_file(path):
         raise DatasetError(f"{path}: landmark files hold no pixels; image model {cfg.model!r} needs image folders")
-    ds = load_dataset(path)
+    ds = load_dataset(path, cfg.split_names())
     return images_for(ds, size, cfg.crop, cache_dir=cache_dir, workers=cfg.workers or None, progress=progress)
 
 
@@ -344,7 +369,28 @@ def _task_for(cfg: TrainConfig, paths: list) -> TrainTask:
         raise AslkitError(f"--video-like is for landmark models (photos through MediaPipe), not {cfg.model!r}")
     if not paths:
         raise DatasetError("no training data given")
+    _check_own_splits(cfg, paths)
     return task
+
+
+def _check_own_splits(cfg: TrainConfig, paths: list) -> None:
+    """Split names need YOLO sets to name splits in; a YOLO set with splits of its own, divided by ratios
+    instead, gets a note (its train side may hold augmented copies of photos that would land in valid)."""
+    names = cfg.split_names()
+    for p in paths:
+        yolo = data_yaml(p) is not None and not (Path(p) / "annotations.csv").exists()
+        if names and data_yaml(p) is None:
+            raise DatasetError(f"--split {cfg.split}: {shown(p)} is not a YOLO set (no data.yaml) to take splits from")
+        if names or not yolo:
+            continue
+        try:
+            lay = read_layout(p)
+            keys = distinct_splits(lay) if lay.splits else []
+        except DatasetError:
+            continue  # said when the set is read
+        if len(keys) > 1:
+            print(f"aslkit: note: {shown(p)} has its own splits ({', '.join(keys)}); they are pooled and divided "
+                  f"{cfg.split}; --split {','.join(keys)} keeps them", file=sys.stderr)  # fmt: skip
 
 
 @dataclass
@@ -384,7 +430,7 @@ def _load_and_split(task: TrainTask, paths: list, cfg: TrainConfig, cache_dir, p
     if len(labels) < 2:
         raise DatasetError(f"need at least 2 classes to train, found {labels}")
     _note_single_examples(all_data.labels)
-    tr_idx, va_idx, te_idx = _split(all_data, cfg)
+    tr_idx, va_idx, te_idx = _split(all_data, cfg, paths)
     readable = all_data.readable
     tr_idx, va_idx = tr_idx[readable[tr_idx]], va_idx[readable[va_idx]]
     unseen: dict[str, int] = {}
