@@ -36,7 +36,8 @@ def test_shipped_preprocessing_round_trips_exactly(name: str) -> None:
 
 def test_shipped_kinds() -> None:
     kinds = {n: load_model(n).kind for n in SHIPPED}
-    assert kinds == {"letters": InputKind.LANDMARKS, "letters-motion": InputKind.SEQUENCE, "words": InputKind.SEQUENCE}
+    assert kinds == {"letters": InputKind.LANDMARKS, "letters-motion": InputKind.SEQUENCE, "words": InputKind.SEQUENCE,
+                     "sign-encoder": InputKind.SEQUENCE}  # fmt: skip
 
 
 def test_unknown_keys_are_kept_after_the_named_ones() -> None:
