@@ -24,6 +24,7 @@ Writing is the reverse, with the components and point names of pose-format's hol
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -184,8 +185,9 @@ def read_pose_file(path: str | Path) -> PoseClip:
     except OSError as exc:
         raise DatasetError(f"{where}: cannot read ({exc.strerror or exc})") from None
     except Exception as exc:  # noqa: BLE001 - pose-format fails on a bad file with any exception type
+        kind = "truncated or corrupt" if isinstance(exc, struct.error) else type(exc).__name__
         reason = (str(exc).strip().splitlines() or [""])[0][:160]
-        raise DatasetError(f"{where}: not a .pose file pose-format can read ({type(exc).__name__}: {reason})") from None
+        raise DatasetError(f"{where}: not a .pose file pose-format can read ({kind}: {reason})") from None
     frames = pose_to_frames(pose, where)
     fps = round(float(pose.body.fps), 3)  # stored as float32: 29.97 reads 29.969999
     dims = pose.header.dimensions
