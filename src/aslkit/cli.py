@@ -229,9 +229,21 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from aslkit.landmarks.extract import extract, extract_text
 
+    if args.format == "pose":
+        return _extract_pose(args)
     r = extract(args.data, args.out, engine=args.engine, workers=args.workers or None, address=args.address,
                 progress=_progress_wanted(args)).to_json()  # fmt: skip
     print(json.dumps(r) if args.json else extract_text(r))
+    return 0
+
+
+def _extract_pose(args: argparse.Namespace) -> int:
+    from aslkit.landmarks.pose_export import extract_pose, pose_extract_text
+
+    if args.engine != "local":
+        raise AslkitError("--format pose runs on this machine (--engine local)")
+    r = extract_pose(args.data, args.out, fps=args.fps, progress=_progress_wanted(args)).to_json()
+    print(json.dumps(r) if args.json else pose_extract_text(r))
     return 0
 
 

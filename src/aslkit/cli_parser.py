@@ -30,6 +30,10 @@ CFG_SECTIONS: dict[str, tuple[str, ...]] = {
     "transcribe": ("live",),
     "evaluate-spelling": ("live",),
 }
+MP4_NOTE = (
+    ".mp4 is H.264 (plays in browsers) with PyAV installed (pip install 'aslkit[video]'), else MPEG-4 Part 2 "
+    "(mp4v), which browsers do not play; .webm always plays"
+)
 
 
 # flags that take no value
@@ -135,7 +139,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_predict(sub) -> None:
     p = sub.add_parser(
-        "predict", help="the letter in photos, or with a sign model (--model words) the sign in videos or .npy clips"
+        "predict",
+        help="the letter in photos, or with a sign model (--model words) the sign in videos, .npy or .pose clips",
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--model", default=None, help="shipped model name or run folder (default: letters)")
@@ -258,7 +263,7 @@ def _add_live(sub) -> None:
 
     p = sub.add_parser("live", help="webcam, video or stream -> letters and words as text, in real time")
     p.add_argument("--source", default="0", help="camera index, video file or stream URL (default: camera 0)")
-    p.add_argument("--out", default=None, help="write the annotated video here (.mp4 or .avi)")
+    p.add_argument("--out", default=None, help="write the annotated video here (.mp4, .webm or .avi); " + MP4_NOTE)
     p.add_argument("--transcript", default=None, help="write the text here")
     p.add_argument("--no-window", action="store_true", help="no window (also automatic without a display)")
     p.add_argument("--model", default=None, help="letter model (default: letters)")
@@ -359,7 +364,8 @@ def _add_boxes(sub) -> None:
     )
     p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
     p.add_argument("--out", default=None, metavar="NEW_DIR",
-                   help="write annotated photos/videos, detections.jsonl and summary.json/.md here")  # fmt: skip
+                   help="write annotated photos/videos, detections.jsonl and summary.json/.md here; videos keep "
+                        "their container: " + MP4_NOTE)  # fmt: skip
     p.add_argument("--every", type=_whole(1, 10**6), default=1, help="videos: read every N-th frame")
     p.add_argument("--views", choices=("1", "2"), default=None, help="2: also the mirror image ([detect] views)")
     p.add_argument("--json", action="store_true", help="one JSON row per photo or video frame")
@@ -392,9 +398,28 @@ def _add_tools(sub) -> None:
     p.add_argument("--json", action="store_true")
     _common(p)
 
-    p = sub.add_parser("extract", help="hand landmarks of a photo set as Parquet shards (train reads them directly)")
-    p.add_argument("data", metavar="DATA", help="class folders of photos")
-    p.add_argument("--out", required=True, metavar="NEW_DIR", help="folder for part-*.parquet and landmarks.json")
+    p = sub.add_parser(
+        "extract",
+        help="hand landmarks of a photo set as Parquet shards, or clips as .pose files (train reads both directly)",
+    )
+    p.add_argument("data", metavar="DATA",
+                   help="class folders of photos; --format pose: a video, <sign>/<take> videos or landmark clips "
+                        "(.npy, .pose) or a .npz of sequences")  # fmt: skip
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="NEW_DIR",
+        help="folder for part-*.parquet and landmarks.json (--format pose: <sign>/<take>.pose)",
+    )
+    p.add_argument("--format", default="parquet", choices=("parquet", "pose"),
+                   help="pose: pose-format files (MediaPipe Holistic components) for sign-language tools; "
+                        "needs pip install 'aslkit[pose]'")  # fmt: skip
+    p.add_argument(
+        "--fps",
+        type=_real(0.1, 1000),
+        default=None,
+        help="--format pose: frame rate written for landmark arrays (default 30; videos keep theirs)",
+    )
     p.add_argument("--engine", default="local", choices=("local", "ray"), help="local processes, or Ray Data")
     p.add_argument("--workers", type=_whole(0, 1024), default=0,
                    help="MediaPipe processes or Ray actors (default: one per core)")  # fmt: skip

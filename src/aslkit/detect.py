@@ -296,7 +296,7 @@ def _video_rows(
                 if dest is not None:
                     if writer is None:
                         writer = video_writer(dest, fps / every, bgr.shape[1], bgr.shape[0])
-                    writer.write(draw_detections(bgr, row.boxes, det.model.labels))
+                    writer.write(draw_detections(bgr, row.boxes, det.model.labels), t)
             i += 1
     finally:
         cap.release()

@@ -3,8 +3,9 @@
 Sources, all read without pickle:
 
 * a ``.npz`` with ``sequences`` (N, T, F), ``label`` (N,) and optionally ``signer`` (N,);
-* a folder ``<sign>/<take>/<frame>.npy`` (one (F,) vector per frame, frames in numeric order), or
-  ``<sign>/<take>.npy`` holding a whole (T, F) take;
+* a folder ``<sign>/<take>/<frame>.npy`` (one (F,) vector per frame, frames in numeric order),
+  ``<sign>/<take>.npy`` holding a whole (T, F) take, or ``<sign>/<take>.pose`` (pose-format's files, mapped
+  by component and point names: see data.pose_files);
 * a folder of videos ``<sign>/<take>.mp4`` (.avi, .mov, ...): pose + hands landmarks are extracted
   per frame with MediaPipe Holistic and cached by file content. That takes MediaPipe, so it is read one
   layer up, in landmarks.holistic, whose ``load_sequences`` reads any of these sources.
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from aslkit.data.npz import number_problem, read_npy, read_npz
+from aslkit.data.pose_files import CANVAS, is_pose_path, pose_from_blocks, read_pose_file, require_pose_format
 from aslkit.errors import DatasetError
 from aslkit.labels import canonical_label, sort_labels
 from aslkit.names import shown
@@ -33,6 +35,7 @@ from aslkit.names import shown
 POSE_POINTS, HAND_POINTS, FACE_POINTS = 33, 21, 468
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 MIN_FRAMES = 5  # a sign lasts a third of a second or more: fewer frames than this are not one, at any frame rate
+POSE_GLOB = ".[pP][oO][sS][eE]"  # .pose takes, whatever the case of the suffix
 MAX_COORDINATE = 1e6  # landmark coordinates are image fractions or metres: anything beyond is not one
 
 
@@ -170,8 +173,9 @@ def _load_npy(path: Path) -> np.ndarray:
 
 
 def _read_take(take: Path) -> np.ndarray | None:
-    """(T, F) raw frames of one take: a folder of per-frame (F,) .npy files, or one (T, F) .npy file; None
-    when ``take`` is neither (another file, an empty folder); DatasetError when it cannot be used."""
+    """(T, F) raw frames of one take: a folder of per-frame (F,) .npy files, one (T, F) .npy file or a .pose
+    file; None when ``take`` is none of these (another file, an empty folder); DatasetError when it cannot be
+    used."""
     if take.is_dir():
         files = sorted(take.glob("*.npy"), key=_frame_key)
         if not files:
@@ -187,6 +191,8 @@ def _read_take(take: Path) -> np.ndarray | None:
         arr = _load_npy(take)
         if arr.ndim != 2:
             raise DatasetError(f"{shown(take)}: a take file must be (T, F), got shape {arr.shape}")
+    elif is_pose_path(take):
+        arr = read_pose_file(take).frames
     else:
         return None
     if len(arr) == 0:
@@ -198,8 +204,14 @@ def _read_take(take: Path) -> np.ndarray | None:
     return arr
 
 
+def has_landmark_takes(root: Path) -> bool:
+    """A folder with ``<sign>/<take>`` landmark arrays or .pose files (rather than videos, or nothing)."""
+    return any(root.glob("*/*.npy")) or any(root.glob("*/*/*.npy")) or any(root.glob(f"*/*{POSE_GLOB}"))
+
+
 def read_sequence_folder(root: str | Path) -> SequenceSet:
-    """``<sign>/<take>/<frame>.npy`` (one vector per frame) or ``<sign>/<take>.npy`` ((T, F) per take).
+    """``<sign>/<take>/<frame>.npy`` (one vector per frame), ``<sign>/<take>.npy`` ((T, F) per take) or
+    ``<sign>/<take>.pose``.
 
     A take that cannot be used (unreadable, empty, not numbers, not (T, F), a width no layout has, a FIFO)
     is left out and listed in ``errors``, never a stop half way; takes of two different known layouts are
@@ -207,6 +219,8 @@ def read_sequence_folder(root: str | Path) -> SequenceSet:
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"{shown(root)}: no such folder")
+    if any(root.glob(f"*/*{POSE_GLOB}")):
+        require_pose_format()  # missing, it is one line for the folder, not the same error for every take
     seqs, labels, sources, errors = [], [], [], []
     for sign in sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")):
         try:
@@ -229,7 +243,8 @@ def read_sequence_folder(root: str | Path) -> SequenceSet:
         raise DatasetError(f"{shown(root)}: none of its {len(errors)} take(s) could be read ({errors[0][1]})")
     if not seqs:
         raise DatasetError(
-            f"{shown(root)}: no sequences found (expected <sign>/<take>/<frame>.npy or <sign>/<take>.npy)"
+            f"{shown(root)}: no sequences found (expected <sign>/<take>/<frame>.npy, <sign>/<take>.npy or "
+            "<sign>/<take>.pose)"
         )
     widths = {s.shape[1] for s in seqs}
     if len(widths) != 1:
@@ -268,7 +283,7 @@ def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
 
 
 def is_sequence_source(path: str | Path) -> bool:
-    """A .npz holding ``sequences``, or a folder of <sign>/<take> arrays or videos (no images)."""
+    """A .npz holding ``sequences``, or a folder of <sign>/<take> arrays, .pose files or videos (no images)."""
     p = Path(path)
     if p.is_file() and p.suffix.lower() == ".npz":
         try:
@@ -277,7 +292,7 @@ def is_sequence_source(path: str | Path) -> bool:
         except (OSError, ValueError, zipfile.BadZipFile):  # empty, truncated, not a zip
             return False
     if p.is_dir():
-        return any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy")) or bool(video_files(p))
+        return has_landmark_takes(p) or bool(video_files(p))
     return False
 
 
@@ -294,3 +309,23 @@ def fit_length(frames: np.ndarray, length: int, mask: np.ndarray | None = None) 
     idx = np.round(np.linspace(0, t - 1, length)).astype(int)
     m = np.ones(t, bool) if mask is None else np.asarray(mask, bool)
     return np.asarray(frames, np.float32)[idx], m[idx]
+
+
+def write_pose_clip(
+    path: str | Path, frames: np.ndarray, fps: float, width: int = CANVAS, height: int = CANVAS
+) -> Path:
+    """(T, F) frames in any known layout (a face block is dropped) as a ``.pose`` file; ``width`` x ``height``
+    is the frame size the points are scaled to (pose-format keeps pixels), ``CANVAS`` when unknown."""
+    arr = np.asarray(frames)
+    if arr.ndim != 2 or len(arr) == 0:
+        raise DatasetError(f"{shown(path)}: frames must be (T, F) with T > 0, got shape {arr.shape}")
+    x, layout = drop_face(finite_frames(arr), layout_for(arr.shape[1]))
+    t = len(x)
+    pose = None if layout.pose is None else x[:, layout.pose[0] : layout.pose[1]].reshape(t, POSE_POINTS, 4)
+    left = x[:, layout.left[0] : layout.left[1]].reshape(t, HAND_POINTS, 3)
+    right = x[:, layout.right[0] : layout.right[1]].reshape(t, HAND_POINTS, 3)
+    pose_file = pose_from_blocks(pose, left, right, fps, width, height)
+    p = Path(path)
+    with open(p, "wb") as f:
+        pose_file.write(f)
+    return p

@@ -204,12 +204,16 @@ def _read_videos_as_predict_does(
     """A real video is rest, sign, rest: its answer (and top 5) is `predict`'s, from the spans of signing
     found in it (SequenceRecognizer.predict_signing), not the whole video squeezed into the model's frames."""
     from aslkit.inference.sequence_recognizer import SequenceRecognizer
+    from aslkit.landmarks.holistic import video_times
     from aslkit.landmarks.video import video_fps
 
     rec = SequenceRecognizer(m, cache_dir=cache_dir)
     for i, src in enumerate(ds.sources):
         if is_video_path(src):
-            got = rec.predict_signing(ds.sequences[i], video_fps(src), src)
+            times = video_times(
+                src, cache_dir, len(ds.sequences[i])
+            )  # the file's clock, kept with its landmarks in the cache
+            got = rec.predict_signing(ds.sequences[i], video_fps(src), src, times=times)
             preds[i], top5[i] = got.label, {lab for lab, _ in got.top[:5]}
 
 
@@ -220,8 +224,8 @@ def evaluate_sequences(
     cache_dir: str | Path | None = "default",
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Metrics of a sequence (sign) model on a .npz of clips, a <sign>/<take> folder of .npy frames or
-    of videos. Labels the model does not know are counted in ``unknown_labels`` and left out; videos
+    """Metrics of a sequence (sign) model on a .npz of clips, a <sign>/<take> folder of .npy frames, .pose
+    files or videos. Labels the model does not know are counted in ``unknown_labels`` and left out; videos
     that cannot be read are listed in ``errors``; with a ``signer`` field, ``per_group`` gives each
     signer's accuracy (how the model does on each person, not just on average)."""
     if report_dir is not None:
@@ -229,7 +233,8 @@ def evaluate_sequences(
     m = model if isinstance(model, TrainedModel) else load_model(model)
     if Path(data).exists() and not is_sequence_source(data):
         raise DatasetError(
-            f"{data}: not landmark clips (a .npz with `sequences`, or <sign>/<take> folders of .npy frames or videos)"
+            f"{data}: not landmark clips (a .npz with `sequences`, or <sign>/<take> folders of .npy frames, .pose "
+            "files or videos)"
         )
     ds = check_layout(m, load_sequences(data, cache_dir, progress))
     ds = replace(ds, labels=match_labels(ds.labels, m.labels))  # `Thank_You` is the model's `thank-you`

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from aslkit.data.npz import number_problem, read_npy
+from aslkit.data.pose_files import is_pose_path, read_pose_file
 from aslkit.data.sequences import (
     LAYOUTS,
     MIN_FRAMES,
@@ -204,15 +205,15 @@ class ClipPrediction(Prediction):
 
 
 def is_clip_path(path: str | Path) -> bool:
-    """A file sequence models read directly: a video, or one take's (T, F) landmarks as .npy."""
+    """A file sequence models read directly: a video, or one take's (T, F) landmarks as .npy or .pose."""
     from aslkit.data.sequences import is_video_path
 
-    return is_video_path(path) or Path(path).suffix.lower() == ".npy"
+    return is_video_path(path) or Path(path).suffix.lower() == ".npy" or is_pose_path(path)
 
 
 def collect_clip_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Videos and .npy takes in files and folders (see recognizer.collect_paths)."""
-    return collect_paths(paths, is_clip_path, "videos or .npy clips")
+    """Videos, .npy and .pose takes in files and folders (see recognizer.collect_paths)."""
+    return collect_paths(paths, is_clip_path, "videos, .npy or .pose clips")
 
 
 class SequenceRecognizer(FromPretrained):
@@ -268,7 +269,8 @@ class SequenceRecognizer(FromPretrained):
         return ClipPrediction(path, label[0], float(conf[0]), top, seen > 0, None, None, len(frames), seen)
 
     def predict(self, clip: str | Path | np.ndarray) -> ClipPrediction:
-        """A video file, a .npy take, or (T, F) frames -> the sign (errors raise AslkitError)."""
+        """A video file, a .npy or .pose take, or (T, F) frames -> the sign (errors raise AslkitError). A take is
+        one clip, read whole as a .npy is; only a video is cut into its spans of signing."""
         if isinstance(clip, np.ndarray):
             return self.predict_frames(clip)
         p = Path(clip)
@@ -277,27 +279,36 @@ class SequenceRecognizer(FromPretrained):
             raise DatasetError(f"{shown(p)}: {why}")
         if p.suffix.lower() == ".npy":
             return self.predict_frames(read_npy(p, "landmark"), str(p))
+        if is_pose_path(p):
+            return self.predict_frames(read_pose_file(p).frames, str(p))
         return self.predict_video(p)
 
     def predict_video(self, path: str | Path, settings: SegmentSettings | None = None) -> ClipPrediction:
         """A video -> each span of signing in it (rest, sign, rest, ...) read on its own, and the clip's
         answer: its surest sign, or with no span found (no hand ever raised) the whole clip's."""
-        from aslkit.landmarks.holistic import video_frames
+        from aslkit.landmarks.holistic import video_clip
         from aslkit.landmarks.video import video_fps
 
         p = Path(path)
-        return self.predict_signing(video_frames(p, self.cache_dir), video_fps(p), str(p), settings)
+        frames, times = video_clip(p, self.cache_dir)
+        return self.predict_signing(frames, video_fps(p), str(p), settings, times=times)
 
     def predict_signing(
-        self, frames: np.ndarray, fps: float, path: str | None = None, settings: SegmentSettings | None = None
+        self,
+        frames: np.ndarray,
+        fps: float,
+        path: str | None = None,
+        settings: SegmentSettings | None = None,
+        times: np.ndarray | None = None,
     ) -> ClipPrediction:
-        """A video's raw (T, F) frames at ``fps`` -> its spans of signing, each read on its own (see
-        ``predict_video``)."""
+        """A video's raw (T, F) frames -> its spans of signing, each read on its own (see ``predict_video``).
+        Spans are timed by ``times`` (each frame's seconds by the file's clock) when given, else at ``fps``."""
         whole = self.predict_frames(frames, path)
         segments = []
-        for seg in signing_segments(frames, layout_for(np.asarray(frames).shape[1]), fps, settings):
+        layout = layout_for(np.asarray(frames).shape[1])
+        for seg in signing_segments(frames, layout, fps, settings, times=times):
             got = self.predict_frames(frames[seg.start : seg.end], path)
-            start, end = seg.seconds(fps)
+            start, end = seg.seconds(fps, times)
             segments.append(SegmentPrediction(start, end, got.label, got.confidence, got.top))
         whole.segments = segments
         signs = [g for g in segments if g.label != idle_label(self.labels)]  # its idle class, threshold or not

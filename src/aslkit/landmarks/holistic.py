@@ -25,6 +25,7 @@ from aslkit.data.sequences import (
     POSE_HANDS,
     POSE_POINTS,
     SequenceSet,
+    has_landmark_takes,
     read_sequence_folder,
     read_sequence_npz,
     video_files,
@@ -92,49 +93,94 @@ def video_frames(
     cache_dir: str | Path | None = "default",
     model_complexity: int = 1,
 ) -> np.ndarray:
-    """(T, 258) pose + hands landmarks of every frame of a video file, from the cache when it has them.
+    """(T, 258) pose + hands landmarks of every frame of a video file, from the cache when it has them."""
+    return video_clip(path, cache_dir, model_complexity)[0]
 
-    Each video gets a fresh tracker: one clip's last pose must not seed the next clip's first frame.
-    AslkitError (one line) when the file is missing or no frame of it can be decoded."""
-    import cv2
 
-    from aslkit.landmarks.video import open_video
+def video_clip(
+    path: str | Path,
+    cache_dir: str | Path | None = "default",
+    model_complexity: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """((T, 258) pose + hands landmarks, (T,) times in seconds) of every frame of a video file, from the cache
+    when it has them.
 
+    Times are the file's own clock (CAP_PROP_POS_MSEC, see landmarks.video.frame_time), not frame / fps: a
+    phone's variable-frame-rate clip then gives signs at the times they were made. Each video gets a fresh
+    tracker: one clip's last pose must not seed the next clip's first frame. AslkitError (one line) when the
+    file is missing or no frame of it can be decoded."""
     p = Path(path)
     if not p.is_file():
         raise AslkitError(f"{p}: no such video file")
-    lm: BodyLandmarker | None = None
     signature = _signature(model_complexity)
     cache = LandmarkCache(default_cache_dir() if cache_dir == "default" else cache_dir)
     try:
         key = _file_key(p, signature) if cache.enabled else ""
         hit = cache.get(key) if key else None
         if hit is not None:
-            return np.asarray(hit["frames"], np.float32).reshape(-1, POSE_HANDS.width)
-        cap = open_video(p)
-        lm = BodyLandmarker(model_complexity)
-        rows = []
-        try:
+            frames = np.asarray(hit["frames"], np.float32).reshape(-1, POSE_HANDS.width)
+            times = hit.get("times")
+            if times is None or len(times) != len(frames):  # cached before times were kept
+                from aslkit.landmarks.video import decode_times
+
+                times = decode_times(p, len(frames))
+                cache.put(key, {**hit, "times": [round(float(t), 6) for t in times]})
+            return frames, np.asarray(times, np.float64)
+        frames, times = _landmark_frames(p, model_complexity)
+        if key:
+            cache.put(key, {"frames": np.round(frames.astype(np.float64), 5).ravel().tolist(),
+                            "times": [round(float(t), 6) for t in times]})  # fmt: skip
+        return frames, times
+    finally:
+        cache.close()
+
+
+def _landmark_frames(p: Path, model_complexity: int) -> tuple[np.ndarray, np.ndarray]:
+    """Holistic over every frame of a video, with each frame's time by the file's clock."""
+    import cv2
+
+    from aslkit.landmarks.video import frame_time, open_video, video_fps
+
+    fps = video_fps(p)
+    cap = open_video(p)
+    rows, times = [], []
+    t: float | None = None
+    try:
+        with BodyLandmarker(model_complexity) as lm:
             while True:
                 ok, frame = cap.read()
                 if not ok:
                     break
+                t = frame_time(cap.get(cv2.CAP_PROP_POS_MSEC), len(rows), fps, t)
                 scale = MAX_SIDE / max(frame.shape[:2])
                 if scale < 1:
                     frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
                 rows.append(lm(np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))))
-        finally:
-            cap.release()
-        if not rows:
-            raise AslkitError(f"{p}: no frames could be decoded (not a video OpenCV can read?)")
-        frames = np.stack(rows)
-        if key:
-            cache.put(key, {"frames": np.round(frames.astype(np.float64), 5).ravel().tolist()})
-        return frames
+                times.append(t)
+    finally:
+        cap.release()
+    if not rows:
+        raise AslkitError(f"{p}: no frames could be decoded (not a video OpenCV can read?)")
+    return np.stack(rows), np.asarray(times, np.float64)
+
+
+def video_times(
+    path: str | Path, cache_dir: str | Path | None = "default", frames: int | None = None, model_complexity: int = 1
+) -> np.ndarray:
+    """The times of a video's frames as ``video_clip`` gives them: from the cache when its landmarks were read
+    (no decoding), else decoded (never MediaPipe); ``frames``: how many the caller's clip has."""
+    p = Path(path)
+    cache = LandmarkCache(default_cache_dir() if cache_dir == "default" else cache_dir)
+    try:
+        hit = cache.get(_file_key(p, _signature(model_complexity))) if cache.enabled and p.is_file() else None
     finally:
         cache.close()
-        if lm is not None:
-            lm.close()
+    times = None if hit is None else hit.get("times")
+    if times is not None and (frames is None or len(times) == frames):
+        return np.asarray(times, np.float64)
+    from aslkit.landmarks.video import decode_times
+
+    return decode_times(p, frames)
 
 
 def read_video_folder(
@@ -164,15 +210,15 @@ def read_video_folder(
 
 
 def load_sequences(path: str | Path, cache_dir: str | Path | None = "default", progress: bool = False) -> SequenceSet:
-    """Any sequence source: a ``.npz`` file, or a folder of ``<sign>/<take>`` landmark arrays or videos
-    (``cache_dir`` and ``progress`` apply to videos)."""
+    """Any sequence source: a ``.npz`` file, or a folder of ``<sign>/<take>`` landmark arrays, .pose files or
+    videos (``cache_dir`` and ``progress`` apply to videos)."""
     p = Path(path)
     if p.is_file() and p.suffix.lower() == ".npz":
         return read_sequence_npz(p)
     if p.is_dir():
-        if not (any(p.glob("*/*.npy")) or any(p.glob("*/*/*.npy"))) and video_files(p):
+        if not has_landmark_takes(p) and video_files(p):
             return read_video_folder(p, cache_dir, progress)
         return read_sequence_folder(p)
     if not p.exists():
         raise DatasetError(f"{p}: no such file or folder")
-    raise DatasetError(f"{p}: expected a .npz of sequences or a folder of <sign>/<take> landmark arrays")
+    raise DatasetError(f"{p}: expected a .npz of sequences or a folder of <sign>/<take> landmark arrays or .pose files")

@@ -11,6 +11,10 @@ a hand is found with its wrist above the rest line, ``rest_line`` shoulder width
 active. Runs of active frames closer than ``gap_s`` merge (a hand lost for a few frames in motion blur
 is one sign); runs shorter than ``min_s`` are dropped (a hand brushing past); each kept span is padded
 by ``pad_s`` on both sides, so the sign's start and end movements are in it.
+
+All of these are times, measured on the frames' own times when the video gives them (a phone's
+variable-frame-rate clip runs at 30 fps in daylight and 15 in a dim room): ``frame_edges`` turns either
+those times or a fixed frame rate into each frame's start, and the last frame's end.
 """
 
 from __future__ import annotations
@@ -41,8 +45,24 @@ class Segment:
     start: int
     end: int
 
-    def seconds(self, fps: float) -> tuple[float, float]:
-        return self.start / fps, self.end / fps
+    def seconds(self, fps: float, times: np.ndarray | None = None) -> tuple[float, float]:
+        """(start, end) in seconds: by the clip's frame ``times`` (all of them) when given, else frame / ``fps``."""
+        if times is None:
+            return self.start / fps, self.end / fps
+        edges = frame_edges(len(times), fps, times)
+        return float(edges[self.start]), float(edges[self.end])
+
+
+def frame_edges(n: int, fps: float, times: np.ndarray | None = None) -> np.ndarray:
+    """(n + 1,) seconds: where each of ``n`` frames starts, then where the last one ends. From ``times`` (the
+    file's own clock, one per frame) when given, else frame / ``fps``; the last frame lasts the median step
+    between frames (one frame at ``fps`` when there is only one)."""
+    fps = fps if np.isfinite(fps) and fps > 0 else 30.0
+    if times is None or len(times) != n:
+        return np.arange(n + 1, dtype=np.float64) / fps
+    t = np.asarray(times, np.float64)
+    step = float(np.median(np.diff(t))) if n > 1 else 1.0 / fps
+    return np.append(t, (t[-1] if n else 0.0) + (step if step > 0 else 1.0 / fps))
 
 
 def active_frames(frames: np.ndarray, layout: Layout, rest_line: float = SegmentSettings.rest_line) -> np.ndarray:
@@ -68,18 +88,30 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 
 def signing_segments(
-    frames: np.ndarray, layout: Layout, fps: float, settings: SegmentSettings | None = None
+    frames: np.ndarray,
+    layout: Layout,
+    fps: float,
+    settings: SegmentSettings | None = None,
+    times: np.ndarray | None = None,
 ) -> list[Segment]:
-    """The spans of signing in a clip's raw frames, in time order (empty: no hand was ever raised)."""
+    """The spans of signing in a clip's raw frames, in time order (empty: no hand was ever raised). Durations
+    are measured on ``times`` (each frame's seconds, the file's clock) when given, else at ``fps``."""
     s = settings or SegmentSettings()
-    fps = fps if np.isfinite(fps) and fps > 0 else 30.0
-    runs = _runs(active_frames(frames, layout, s.rest_line))
+    t = len(frames)
+    edges = frame_edges(t, fps, times)
+    half = 0.5 * float(np.median(np.diff(edges))) if t else 0.0  # a frame counts in a pad by its nearer half
+    tol = 1e-6
     merged: list[list[int]] = []
-    for a, b in runs:
-        if merged and a - merged[-1][1] <= s.gap_s * fps:
+    for a, b in _runs(active_frames(frames, layout, s.rest_line)):
+        if merged and edges[a] - edges[merged[-1][1]] <= s.gap_s + tol:
             merged[-1][1] = b
         else:
             merged.append([a, b])
-    pad, t = int(round(s.pad_s * fps)), len(frames)
-    spans = [Segment(max(0, a - pad), min(t, b + pad)) for a, b in merged if b - a >= s.min_s * fps]
+    spans = []
+    for a, b in merged:
+        if edges[b] - edges[a] < s.min_s - tol:
+            continue
+        start = int(np.searchsorted(edges, edges[a] - s.pad_s - half - tol, side="left"))
+        end = int(np.searchsorted(edges, edges[b] + s.pad_s + half + tol, side="right")) - 1
+        spans.append(Segment(max(0, min(start, a)), min(t, max(end, b))))
     return [g for g in spans if g.end - g.start >= s.min_frames]

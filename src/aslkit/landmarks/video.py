@@ -75,24 +75,50 @@ def video_fps(path: str | Path) -> float:
     return fps if math.isfinite(fps) and 1.0 < fps <= 1000.0 else 30.0
 
 
+def decode_times(path: str | Path, frames: int | None = None) -> np.ndarray:
+    """Each frame's time in seconds by the file's own clock, read without running MediaPipe (frames are grabbed,
+    not converted); ``frames``: how many the caller has, so the answer always has that length (n / fps beyond
+    what the file gives)."""
+    import cv2
+
+    fps = video_fps(path)
+    cap = open_video(path)
+    times: list[float] = []
+    t: float | None = None
+    try:
+        while (frames is None or len(times) < frames) and cap.grab():
+            t = frame_time(cap.get(cv2.CAP_PROP_POS_MSEC), len(times), fps, t)
+            times.append(t)
+    finally:
+        cap.release()
+    while frames is not None and len(times) < frames:
+        t = frame_time(None, len(times), fps, t)
+        times.append(t)
+    return np.asarray(times, np.float64)
+
+
 def video_landmarks(
     source: str | int | Path, max_hands: int = 2, every: int = 1, landmarker: HandLandmarker | None = None
 ) -> Iterator[FrameHands]:
-    """Yield landmarks for each ``every``-th frame of a video file, stream URL or camera index."""
+    """Yield landmarks for each ``every``-th frame of a video file, stream URL or camera index; a file's frame
+    ``time`` by its own clock (see ``frame_time``), a camera's or stream's at n / fps."""
     import cv2
 
+    is_file = not isinstance(source, int) and not str(source).isdigit() and "://" not in str(source)
     cap = open_video(source)
     lm = landmarker or HandLandmarker(static=False, max_hands=max_hands)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     i = 0
+    t: float | None = None
     try:
         while True:
             ok, frame = cap.read()
             if not ok:
                 break
+            t = frame_time(cap.get(cv2.CAP_PROP_POS_MSEC) if is_file else None, i, fps, t)
             if i % every == 0:
                 rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-                yield FrameHands(i, i / fps, lm(rgb))
+                yield FrameHands(i, t, lm(rgb))
             i += 1
     finally:
         cap.release()

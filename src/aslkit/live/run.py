@@ -183,7 +183,7 @@ def run_live(
             if out is not None:
                 if writer is None:
                     writer = video_writer(Path(out), in_fps, frame.shape[1], frame.shape[0])
-                writer.write(frame)
+                writer.write(frame, last_t)  # H.264 keeps the input's own clock
             if show:
                 cv2.imshow("aslkit live (q to quit)", frame)
                 if cv2.waitKey(1) & 0xFF in (ord("q"), 27):

@@ -55,9 +55,11 @@ def _encoder_id(enc: TrainedModel) -> str:
     return h.hexdigest()[:16]
 
 
-def _signing_part(data: SequenceSet) -> tuple[SequenceSet, list[tuple[float, float] | None]]:
+def _signing_part(data: SequenceSet, cache_dir="default") -> tuple[SequenceSet, list[tuple[float, float] | None]]:
     """Each video cut to its signing (first span's start to the last one's end, see landmarks/segments.py);
-    landmark clips are taken whole. Returns the cut set and each clip's kept seconds (None: whole)."""
+    landmark clips are taken whole. Returns the cut set and each clip's kept seconds (None: whole), by the
+    video's own clock."""
+    from aslkit.landmarks.holistic import video_times
     from aslkit.landmarks.segments import signing_segments
     from aslkit.landmarks.video import video_fps
 
@@ -65,11 +67,12 @@ def _signing_part(data: SequenceSet) -> tuple[SequenceSet, list[tuple[float, flo
     for seq, src in zip(data.sequences, data.paths, strict=True):
         span = None
         if is_video_path(src) and Path(src).is_file():
-            fps = video_fps(src)
-            segs = signing_segments(seq, data.layout, fps)
+            fps, times = video_fps(src), video_times(src, cache_dir, len(seq))
+            segs = signing_segments(seq, data.layout, fps, times=times)
             if segs:
                 seq = seq[segs[0].start : segs[-1].end]
-                span = (round(segs[0].start / fps, 2), round(segs[-1].end / fps, 2))
+                start, end = segs[0].seconds(fps, times)[0], segs[-1].seconds(fps, times)[1]
+                span = (round(start, 2), round(end, 2))
         seqs.append(seq)
         spans.append(span)
     return SequenceSet(seqs, data.labels, data.layout, data.signers, data.sources, data.errors), spans
@@ -202,7 +205,7 @@ def build_dictionary(
     clips = concat_sequences([load_sequences(p, cache_dir, progress) for p in paths])
     if len(clips) == 0:
         raise DatasetError("no readable example clips")
-    clips, spans = _signing_part(clips)
+    clips, spans = _signing_part(clips, cache_dir)
     z = embed_clips(enc, clips)
     before = set(sums)
     for zi, lab in zip(z, clips.labels, strict=True):

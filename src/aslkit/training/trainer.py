@@ -198,7 +198,7 @@ def _load_sequence_source(path: str | Path, cache_dir, progress: bool) -> Sequen
     if Path(path).exists() and not is_sequence_source(path):
         raise DatasetError(
             f"{path}: sequence models train on landmark clips: a .npz with `sequences`, or <sign>/<take> folders "
-            "of .npy frames or videos"
+            "of .npy frames, .pose files or videos"
         )
     return load_sequences(path, cache_dir, progress)
 
