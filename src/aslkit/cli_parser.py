@@ -450,7 +450,8 @@ def _add_tools(sub) -> None:
     p = sub.add_parser("make-spelling-video", help="a video spelling WORD with letter photos, for testing live")
     p.add_argument("word", metavar="WORD")
     p.add_argument("--data", required=True, help="photos in class folders (A/, B/, ..., Space/)")
-    p.add_argument("--out", required=True, help="video file to write (.mp4 or .avi)")
+    p.add_argument("--out", required=True,
+                   help="video file to write (.mp4 or .avi; mp4v, a test input that browsers do not play)")  # fmt: skip
     p.add_argument("--fps", type=_real(1, 240), default=15.0)
     p.add_argument("--hold", type=_real(0.01, 60), default=1.0, help="seconds each letter is shown")
     p.add_argument("--gap", type=_real(0, 60), default=0.4, help="seconds without a hand after each letter")
