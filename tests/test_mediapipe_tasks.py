@@ -21,6 +21,12 @@ from aslkit.landmarks.tasks import BUNDLES, TasksHands, bundle_dir, bundle_ok, b
 # few percent of the hand's box diagonal on average; 8% leaves room for one harder photo, and a wrong hand, a
 # mirrored or shifted result (handedness not swapped, border not undone) is far outside it.
 TOLERANCE = 0.08
+# The member names the Tasks graphs look up (hand_landmarker_graph.cc, pose_landmarker_graph.cc in mediapipe).
+MEMBERS = {
+    "hand_landmarker_full": ["hand_detector.tflite", "hand_landmarks_detector.tflite"],
+    "hand_landmarker_lite": ["hand_detector.tflite", "hand_landmarks_detector.tflite"],
+    "pose_landmarker_full": ["pose_detector.tflite", "pose_landmarks_detector.tflite"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +40,14 @@ def _wheel_file(source: str) -> bytes:
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLES))
-def test_bundle_is_built_from_the_wheel_with_the_members_the_task_graphs_read(tmp_path: Path, name: str) -> None:
+def test_bundle_is_built_from_the_wheel_with_the_members_the_task_graphs_read(
+    tmp_path: Path, name: str, massey_photos
+) -> None:
+    assert sorted(BUNDLES) == sorted(MEMBERS)
     path = bundle_path(name, tmp_path)
     assert path == bundle_dir(tmp_path) / f"{name}.task" and path.is_file()
     with zipfile.ZipFile(path) as z:
-        assert sorted(z.namelist()) == sorted(BUNDLES[name]), "the member names the Tasks graphs look up"
+        assert sorted(z.namelist()) == MEMBERS[name], "the member names the Tasks graphs look up"
         assert z.testzip() is None
         for info in z.infolist():
             assert info.compress_type == zipfile.ZIP_STORED, "the Tasks API maps members in place: never compressed"
@@ -50,6 +59,10 @@ def test_bundle_is_built_from_the_wheel_with_the_members_the_task_graphs_read(tm
             else:
                 assert b"TFLITE_METADATA" not in _wheel_file(source) and b"TFLITE_METADATA" in data, "metadata added"
     assert not list(path.parent.glob(".*.tmp")), "no temporary file left beside the bundle"
+    if name.startswith("hand"):  # the Tasks graph loads it and finds a hand (lite: complexity 0)
+        hands = TasksHands(static=True, complexity=int(name.endswith("full")), cache_dir=tmp_path)
+        assert hands.bundle == path and hands.process(massey_photos[0]).multi_hand_landmarks
+        hands.close()
 
 
 def test_tasks_hand_landmarker_finds_the_hands_the_legacy_graph_finds(tmp_path: Path, massey_photos) -> None:
