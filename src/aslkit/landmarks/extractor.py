@@ -74,6 +74,21 @@ RETRY_ATTEMPTS: tuple[tuple, ...] = (
 # +3.3 ms on empty black or noise frames (7 ms without); `aslkit benchmark` prints the runs made.
 RETRY_IDLE_FRAMES = 2
 RETRY_IDLE_EVERY = 2
+MEDIAPIPE_APIS = ("legacy", "tasks")
+
+
+def mediapipe_api(api: str | None = None) -> str:
+    """Which MediaPipe API runs: ``api`` if given, else ``$ASLKIT_MEDIAPIPE_API``, else defaults.toml
+    [landmarks] mediapipe_api. An environment variable, so that worker processes follow the choice too."""
+    if api is None:
+        from aslkit.config import defaults_section
+
+        api = os.environ.get("ASLKIT_MEDIAPIPE_API") or str(
+            defaults_section("landmarks").get("mediapipe_api", "legacy")
+        )
+    if api not in MEDIAPIPE_APIS:
+        raise AslkitError(f"unknown MediaPipe API {api!r}; choose one of {', '.join(MEDIAPIPE_APIS)}")
+    return api
 
 
 @dataclass
@@ -272,6 +287,8 @@ class HandLandmarker:
             mode with this ladder (True: RETRY_ATTEMPTS; False or empty: never).
         retry_idle_frames, retry_idle_every: once no hand has been found for ``retry_idle_frames``
             frames, only every ``retry_idle_every``-th frame is retried, one rung at a time.
+        api: "legacy" (``mp.solutions.hands``) or "tasks" (the Tasks HandLandmarker, see landmarks/tasks.py);
+            None: ``mediapipe_api()``.
     """
 
     def __init__(
@@ -285,7 +302,9 @@ class HandLandmarker:
         retry: bool | tuple[tuple, ...] = True,
         retry_idle_frames: int = RETRY_IDLE_FRAMES,
         retry_idle_every: int = RETRY_IDLE_EVERY,
+        api: str | None = None,
     ) -> None:
+        self.api = mediapipe_api(api)
         self.static = static
         self.max_hands = max_hands
         tracking = (*TRACKING_ATTEMPT[:3], int(tracking_complexity), *TRACKING_ATTEMPT[4:])
@@ -317,6 +336,8 @@ class HandLandmarker:
         }
         if self.retry:  # only tracking mode has one; photo signatures (cache keys) stay as they were
             spec["retry"] = [list(a) for a in self.retry] + [self.retry_idle_frames, self.retry_idle_every]
+        if self.api != "legacy":  # legacy signatures (cache keys) stay as they were
+            spec["api"] = self.api
         return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
 
     def resume_from(self, cached: HandsResult) -> int | None:
@@ -336,6 +357,13 @@ class HandLandmarker:
     def _solution(self, complexity: int, confidence: float, static: bool | None = None):
         static = self.static if static is None else static
         key = (static, complexity, confidence)
+        if key not in self._solutions and self.api == "tasks":
+            from aslkit.landmarks.tasks import TasksHands
+
+            with quiet_stderr():
+                self._solutions[key] = TasksHands(
+                    static, self.max_hands, complexity, confidence, self.min_tracking_confidence
+                )
         if key not in self._solutions:
             mp = import_mediapipe()
             with quiet_stderr():
