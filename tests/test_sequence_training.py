@@ -206,3 +206,25 @@ def test_finetune_starts_from_a_trained_model_and_allows_new_signs(tmp_path: Pat
     assert "--finetune starts from --model" in capsys.readouterr().err
     assert main(["train", str(data), "--model", "letters", "--finetune", "--out", str(tmp_path / "y"), "-q"]) == 1
     assert "starts from a sign model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("classes", ["no,thank-you", "hello,no,thank-you"])
+def test_finetune_keeps_the_output_of_each_sign_the_model_knows_by_name(tmp_path: Path, classes: str) -> None:
+    """A sign the trained model knows keeps its own output row, a new one gets a fresh row, whatever the
+    count: with as many classes as the model had, rows were once copied by position ("no" got "hello"'s)."""
+    data = _synthetic_npz(tmp_path / "signs.npz", per_class=6)
+    base = train(data, out=tmp_path / "base", model="seq-tcn", classes="hello,no", epochs=3, progress=False,
+                 model_kwargs={"dim": 32, "blocks": 1}, seq_length=12).model  # fmt: skip
+    ft = train(data, out=tmp_path / "ft", finetune=str(tmp_path / "base"), classes=classes, epochs=1, lr=1e-12,
+               progress=False).model  # fmt: skip
+    w, b = base.tensors["head.1.weight"], base.tensors["head.1.bias"]
+    for i, lab in enumerate(ft.labels):
+        if lab in base.labels:
+            j = base.labels.index(lab)
+            assert np.allclose(ft.tensors["head.1.weight"][i], w[j], atol=1e-6), f"{lab} keeps its output"
+            assert np.allclose(ft.tensors["head.1.bias"][i], b[j], atol=1e-6)
+        else:
+            assert not any(np.allclose(ft.tensors["head.1.weight"][i], w[j], atol=1e-5) for j in range(len(w))), (
+                f"{lab} is new: a fresh output, not another sign's"
+            )
+    assert np.allclose(ft.tensors["stem.0.weight"], base.tensors["stem.0.weight"], atol=1e-6)
