@@ -9,6 +9,7 @@ escapes on its own).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import stat
@@ -41,6 +42,17 @@ def shown(name: str | os.PathLike) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """A value from a user's file (a CSV cell, a yaml entry), for a message: JSON spelling, one line, at most
+    ``limit`` characters, escaped like a name."""
+    try:
+        s = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        s = type(value).__name__
+    s = shown(s)
+    return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
 def is_utf8_name(path: str | os.PathLike) -> bool:

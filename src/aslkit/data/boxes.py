@@ -43,7 +43,7 @@ from aslkit.data.yolo import (
 )
 from aslkit.errors import AslkitError, DatasetError, ImageError
 from aslkit.labels import canonical_label, sort_labels
-from aslkit.names import regular_file_problem, shown
+from aslkit.names import brief, regular_file_problem, shown
 from aslkit.outputs import check_new_folder, new_folder, safe_component
 
 FORMATS = ("csv", "yolo", "coco", "voc")
@@ -109,22 +109,12 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # values from untrusted files
 # ---------------------------------------------------------------------------------------------
-def _brief(value: object, limit: int = 60) -> str:
-    """A value as it appears in the file, for a message: JSON spelling, one line, at most ``limit`` characters."""
-    try:
-        s = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError, RecursionError):
-        s = type(value).__name__
-    s = shown(s)
-    return s if len(s) <= limit else s[: limit - 3] + "..."
-
-
 def label_problem(name: str) -> str | None:
     """Why ``name`` cannot be a class name (empty, blank, or holding control characters), or None."""
     if not name.strip():
         return "an empty class name"
     if not name.strip().isprintable():
-        return f"a class name with control characters ({_brief(name)})"
+        return f"a class name with control characters ({brief(name)})"
     return None
 
 
@@ -132,9 +122,9 @@ def _number(value: object, what: str, text: bool = True) -> float:
     """``value`` as a finite float; ValueError (its message names ``what``) for anything else: text that is
     not a number (or any text, when ``text`` is False: JSON numbers are numbers), NaN, inf, true/false, null."""
     if isinstance(value, bool) or value is None or (isinstance(value, str) and not text):
-        raise ValueError(f"{what} {_brief(value)} is not a number")
+        raise ValueError(f"{what} {brief(value)} is not a number")
     if not isinstance(value, (int, float, str)):
-        raise ValueError(f"{what} {_brief(value)} is not a number")
+        raise ValueError(f"{what} {brief(value)} is not a number")
     if isinstance(value, str) and not value.strip():
         raise ValueError(f"{what} is empty, not a number")
     try:
@@ -142,9 +132,9 @@ def _number(value: object, what: str, text: bool = True) -> float:
     except OverflowError:  # an integer too large for a float
         f = math.inf
     except ValueError:
-        raise ValueError(f"{what} {_brief(value)} is not a number") from None
+        raise ValueError(f"{what} {brief(value)} is not a number") from None
     if not math.isfinite(f):
-        raise ValueError(f"{what} {_brief(value)} is not finite")
+        raise ValueError(f"{what} {brief(value)} is not finite")
     return f
 
 
@@ -157,7 +147,7 @@ def _dimension(value: object, what: str, text: bool = True) -> int | None:
     if f == 0:
         return None
     if f < 1:
-        raise ValueError(f"{what} {_brief(value)} is not a positive number of pixels")
+        raise ValueError(f"{what} {brief(value)} is not a positive number of pixels")
     return int(f)
 
 
@@ -218,11 +208,11 @@ def outside_problem(root: Path, path: Path, real_root: Path | None = None) -> st
 def image_path(img_dir: Path, name: object) -> tuple[Path | None, str | None]:
     """(img_dir / name, None), or (None, why) when ``name`` cannot be an image file name at all."""
     if not isinstance(name, str):
-        return None, f"the image file name {_brief(name)} is not text"
+        return None, f"the image file name {brief(name)} is not text"
     if not name.strip():
         return None, "empty image file name"
     if "\x00" in name:
-        return None, f"the image file name {_brief(name)} holds a NUL character"
+        return None, f"the image file name {brief(name)} holds a NUL character"
     return img_dir / name, None
 
 
@@ -422,7 +412,7 @@ def _yaml_names(path: Path, doc: dict) -> dict[int, str]:
             cid = _class_id(k)
             if cid is None:
                 raise DatasetError(
-                    f"{shown(path)}: `names` maps class ids 0, 1, 2, ... to names; {_brief(k)} is not a class id"
+                    f"{shown(path)}: `names` maps class ids 0, 1, 2, ... to names; {brief(k)} is not a class id"
                 )
             pairs.append((cid, v))
         if len({cid for cid, _ in pairs}) != len(pairs):
@@ -447,7 +437,7 @@ def _yolo_row(b: _Builder, im: BoxImage, line: str, where: str, names: dict[int,
     try:
         cid = int(parts[0])
     except ValueError:
-        b.problem(where, f"expected `class cx cy w h`: class id {_brief(parts[0])} is not a whole number")
+        b.problem(where, f"expected `class cx cy w h`: class id {brief(parts[0])} is not a whole number")
         return
     try:
         cx, cy, w, h = (_number(v, k) for v, k in zip(parts[1:5], ("cx", "cy", "w", "h"), strict=True))
@@ -534,21 +524,21 @@ def _coco_categories(doc: dict, b: _Builder) -> dict[object, str]:
     for k, c in enumerate(doc["categories"]):
         where = f"categories[{k}]"
         if not isinstance(c, dict):
-            b.problem(where, f"a category is an object with id and name, not {_brief(c)}")
+            b.problem(where, f"a category is an object with id and name, not {brief(c)}")
             continue
         cid, name = c.get("id"), c.get("name")
         if not _is_id(cid):
-            b.problem(where, f"category without a usable id (got {_brief(cid)})")
+            b.problem(where, f"category without a usable id (got {brief(cid)})")
             continue
         if not isinstance(name, (str, int, float)) or isinstance(name, bool):
-            b.problem(where, f"category {_brief(cid)} has no name (got {_brief(name)}); its boxes are left out")
+            b.problem(where, f"category {brief(cid)} has no name (got {brief(name)}); its boxes are left out")
             continue
         why = label_problem(str(name))
         if why:
-            b.problem(where, f"category {_brief(cid)} has {why}; its boxes are left out")
+            b.problem(where, f"category {brief(cid)} has {why}; its boxes are left out")
             continue
         if cid in cats:
-            b.problem(where, f"category id {_brief(cid)} appears twice; the first is kept")
+            b.problem(where, f"category id {brief(cid)} appears twice; the first is kept")
             continue
         cats[cid] = str(name).strip()
     return cats
@@ -559,15 +549,15 @@ def _coco_images(doc: dict, b: _Builder, img_dir: Path) -> dict[object, BoxImage
     by_id: dict[object, BoxImage] = {}
     for k, e in enumerate(doc["images"]):
         if not isinstance(e, dict):
-            b.problem(f"images[{k}]", f"an image is an object with id and file_name, not {_brief(e)}")
+            b.problem(f"images[{k}]", f"an image is an object with id and file_name, not {brief(e)}")
             continue
         iid = e.get("id")
         if not _is_id(iid):
-            b.problem(f"images[{k}]", f"image without a usable id (got {_brief(iid)})")
+            b.problem(f"images[{k}]", f"image without a usable id (got {brief(iid)})")
             continue
-        where = f"image {_brief(iid)}"
+        where = f"image {brief(iid)}"
         if not isinstance(e.get("file_name"), str):
-            b.problem(where, f"file_name is {_brief(e.get('file_name'))}, not a file name")
+            b.problem(where, f"file_name is {brief(e.get('file_name'))}, not a file name")
             continue
         try:
             w = _dimension(e.get("width"), "width", text=False)
@@ -576,7 +566,7 @@ def _coco_images(doc: dict, b: _Builder, img_dir: Path) -> dict[object, BoxImage
             b.problem(where, str(exc))
             continue
         if iid in by_id:
-            b.problem(where, f"image id {_brief(iid)} appears twice; the first is kept")
+            b.problem(where, f"image id {brief(iid)} appears twice; the first is kept")
             continue
         got = b.named(img_dir, e["file_name"], where, w, h)
         if got is not None:
@@ -588,25 +578,25 @@ def _coco_boxes(doc: dict, b: _Builder, cats: dict[object, str], by_id: dict[obj
     """Add each usable annotation's box (x, y, w, h -> corners) to ``b``; each unusable one is a problem row."""
     for k, a in enumerate(doc["annotations"]):
         if not isinstance(a, dict):
-            b.problem(f"annotations[{k}]", f"an annotation is an object, not {_brief(a)}")
+            b.problem(f"annotations[{k}]", f"an annotation is an object, not {brief(a)}")
             continue
-        where = f"annotation {_brief(a.get('id'))}" if _is_id(a.get("id")) else f"annotations[{k}]"
+        where = f"annotation {brief(a.get('id'))}" if _is_id(a.get("id")) else f"annotations[{k}]"
         iid, cid = a.get("image_id"), a.get("category_id")
         im = by_id.get(iid) if _is_id(iid) else None
         if im is None:
-            b.problem(where, f"image id {_brief(iid)} missing or unreadable")
+            b.problem(where, f"image id {brief(iid)} missing or unreadable")
             continue
         if not _is_id(cid) or cid not in cats:
-            b.problem(where, f"category id {_brief(cid)} is not in categories")
+            b.problem(where, f"category id {brief(cid)} is not in categories")
             continue
         bbox = a.get("bbox")
         if not isinstance(bbox, list) or len(bbox) != 4:
-            b.problem(where, f"bbox {_brief(bbox)} is not [x, y, w, h]")
+            b.problem(where, f"bbox {brief(bbox)} is not [x, y, w, h]")
             continue
         try:
             x, y, w, h = (_number(v, "bbox value", text=False) for v in bbox)
         except ValueError as exc:
-            b.problem(where, f"bbox {_brief(bbox)} is not [x, y, w, h]: {exc}")
+            b.problem(where, f"bbox {brief(bbox)} is not [x, y, w, h]: {exc}")
             continue
         b.box(im, cats[cid], (x, y, x + w, y + h), where)
 
@@ -624,7 +614,7 @@ def read_coco(path: str | Path) -> BoxSet:
         raise DatasetError(f"{shown(p)}: not COCO: expected `images`, `annotations` and `categories`")
     for key in ("images", "annotations", "categories"):
         if not isinstance(doc[key], list):
-            raise DatasetError(f"{shown(p)}: not COCO: `{key}` is {_brief(type(doc[key]).__name__)}, not a list")
+            raise DatasetError(f"{shown(p)}: not COCO: `{key}` is {brief(type(doc[key]).__name__)}, not a list")
     root = p.parent
     img_dir = root / "images" if (root / "images").is_dir() else root
     b = _Builder(root, "coco")

@@ -20,7 +20,6 @@ Only paths are worked out here: reading the boxes (and every check on them) is a
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 
 from aslkit.data.images import is_image_path
 from aslkit.errors import DatasetError
-from aslkit.names import regular_file_problem, shown
+from aslkit.names import brief, regular_file_problem, shown
 
 YAML_NAMES = ("data.yaml", "data.yml")  # what a YOLO folder's data.yaml may be called
 SPLIT_KEYS = ("train", "val", "test")  # the splits a data.yaml names (Ultralytics' keys)
@@ -43,16 +42,6 @@ def spellings(name: str) -> tuple[str, ...]:
     """Every name of the split called ``name`` (``valid`` -> val, valid, validation, dev); itself if not known."""
     n = name.strip().lower()
     return next((names for names in SPELLINGS.values() if n in names), (n,))
-
-
-def _value(v: object, limit: int = 60) -> str:
-    """A yaml value as written, for a message: JSON spelling, one line, at most ``limit`` characters."""
-    try:
-        s = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
-    except (TypeError, ValueError, RecursionError):
-        s = type(v).__name__
-    s = shown(s)
-    return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
 def data_yaml(source: str | Path) -> Path | None:
@@ -88,7 +77,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise DatasetError(
             f"{shown(path)}: not a YOLO data.yaml: expected keys such as names, path, train and val, "
-            f"got {'a list' if isinstance(doc, list) else _value(doc)}"
+            f"got {'a list' if isinstance(doc, list) else brief(doc)}"
         )
     return doc
 
@@ -130,7 +119,7 @@ def _entries(yaml_path: Path, doc: dict[str, Any]) -> dict[str, list[str]]:
         values = v if isinstance(v, list) else [v]
         if not all(isinstance(x, str) and x.strip() and "\x00" not in x for x in values):
             raise DatasetError(
-                f"{shown(yaml_path)}: `{key}` is {_value(v)}, not a folder of images, a .txt list of images or a "
+                f"{shown(yaml_path)}: `{key}` is {brief(v)}, not a folder of images, a .txt list of images or a "
                 "list of those"
             )
         out[key] = [x.strip() for x in values]
@@ -144,7 +133,7 @@ def _dataset_root(yaml_path: Path, doc: dict[str, Any]) -> Path:
     if raw is None or raw == "":
         return yaml_path.parent
     if not isinstance(raw, str) or "\x00" in raw:
-        raise DatasetError(f"{shown(yaml_path)}: `path` is {_value(raw)}, not a folder")
+        raise DatasetError(f"{shown(yaml_path)}: `path` is {brief(raw)}, not a folder")
     p = Path(raw)
     tried = [p] if p.is_absolute() else [yaml_path.parent / p, Path.cwd() / p]
     for c in tried:
@@ -205,7 +194,7 @@ def _listed_images(list_file: Path, problems: list[tuple[str, str]]) -> list[Pat
             continue
         p = Path(name)
         if "\x00" in name or not is_image_path(p):
-            problems.append((f"{list_file.name}:{i}", f"{_value(name)} is not an image file name"))
+            problems.append((f"{list_file.name}:{i}", f"{brief(name)} is not an image file name"))
             continue
         out.append(Path(os.path.normpath(p if p.is_absolute() else list_file.parent / p)))
     return out
