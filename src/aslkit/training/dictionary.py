@@ -174,8 +174,8 @@ def _report(model: TrainedModel, metrics: dict[str, Any]) -> str:
     loo = metrics.get("leave_one_out")
     if loo:
         lines += [f"Leave-one-example-out over words with 2+ examples ({loo['examples']} examples): top-1 "
-                  f"{100 * loo['top1']:.1f}%, top-5 {100 * loo['top5']:.1f}% (the examples' own signers: "
-                  "in-distribution, not a figure for other people).", ""]  # fmt: skip
+                  f"{100 * loo['top1']:.1f}%, top-5 {100 * loo['top5']:.1f}% (the dictionary's own examples, "
+                  "against the others of their word: not a figure for other people).", ""]  # fmt: skip
     lines += ["| word | examples |", "|---|---|"]
     lines += [f"| {w} | {int(c)} |" for w, c in zip(model.labels, model.tensors["counts"], strict=True)]
     lines += ["", "Examples and the seconds of each video that were kept: `words.csv`."]
@@ -254,7 +254,7 @@ def dictionary_text(res: DictionaryResult) -> str:
     if m.get("leave_one_out"):
         loo = m["leave_one_out"]
         out.append(
-            f"leave-one-example-out (same signers): top-1 {100 * loo['top1']:.1f}%, top-5 {100 * loo['top5']:.1f}%"
+            f"leave-one-example-out (its own examples): top-1 {100 * loo['top1']:.1f}%, top-5 {100 * loo['top5']:.1f}%"
         )
     if m["left_out_files"]:
         out.append(f"unreadable files left out: {len(m['left_out_files'])} (first: {shown(m['left_out_files'][0])})")
