@@ -243,8 +243,8 @@ def read_sequence_folder(root: str | Path) -> SequenceSet:
         raise DatasetError(f"{shown(root)}: none of its {len(errors)} take(s) could be read ({errors[0][1]})")
     if not seqs:
         raise DatasetError(
-            f"{shown(root)}: no sequences found (expected <sign>/<take>/<frame>.npy, <sign>/<take>.npy or "
-            "<sign>/<take>.pose)"
+            f"{shown(root)}: no sequences found (expected <sign>/<take>.mp4 videos, <sign>/<take>/<frame>.npy, "
+            "<sign>/<take>.npy or <sign>/<take>.pose)"
         )
     widths = {s.shape[1] for s in seqs}
     if len(widths) != 1:
