@@ -78,3 +78,22 @@ def test_cv_refusals(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="names each clip's signer"):
         cross_validate(tmp_path / "nosigner.npz", tmp_path / "d", model="seq-tcn", progress=False, cache_dir=None)
     assert not any((tmp_path / x).exists() for x in "abcd"), "a refused run leaves no folder"
+
+
+def test_cv_of_a_finetune_and_of_chosen_classes(tmp_path: Path) -> None:
+    """--cv with --finetune folds like the trained model's architecture; with --classes, a signer who made
+    none of them is in no fold (it used to fail: 'holdout signer(s) not in the data')."""
+    from aslkit.training.trainer import train
+
+    npz = _synthetic_npz(tmp_path / "signs.npz", per_class=4)
+    d = np.load(npz)
+    keep = ~((d["signer"] == "signer2") & (d["label"] != "thank-you"))  # signer2 made only thank-you
+    np.savez(tmp_path / "some.npz", sequences=d["sequences"][keep], label=d["label"][keep], signer=d["signer"][keep])
+    base = train(npz, out=tmp_path / "base", model="seq-tcn", epochs=2, progress=False,
+                 model_kwargs={"dim": 32, "blocks": 1}, seq_length=12)  # fmt: skip
+    r = cross_validate(tmp_path / "some.npz", tmp_path / "cv", model=str(base.run_dir), folds=2, progress=False,
+                       cache_dir=None, finetune=str(base.run_dir), classes="hello,no", epochs=1)  # fmt: skip
+    assert sorted(s for f in r["folds"] for s in f["signers"]) == ["signer0", "signer1"]
+    assert r["clips"] == 16 and {v["sign"] for v in r["per_sign"]} <= {"hello", "no"}
+    fold = json.loads((tmp_path / "cv" / "fold-1" / "config.json").read_text())
+    assert fold["train"]["model"] == "seq-tcn" and fold["train"]["finetune"] == str(base.run_dir)

@@ -27,7 +27,7 @@ from aslkit.labels import sort_labels
 from aslkit.models.registry import get_model_info
 from aslkit.outputs import check_new_folder
 from aslkit.report import pyplot, save_figure
-from aslkit.training.trainer import TRAINERS, train
+from aslkit.training.trainer import TRAINERS, chosen_classes, train
 
 
 @dataclass
@@ -44,11 +44,16 @@ def _signers_of(paths: list, name: str, folds: int, cache_dir, progress: bool, o
     """The folds of signers, from the data as train() will read it."""
     if "holdout" in overrides or "group_pattern" in overrides:
         raise AslkitError("--cv signer chooses the held-out signers itself; leave out --holdout and --group-pattern")
+    if overrides.get("finetune"):  # --model words --finetune: the trained model's own architecture
+        from aslkit.models.io import load_model
+
+        name = load_model(overrides["finetune"]).architecture
     info = get_model_info(name)
     if info.input is not InputKind.SEQUENCE:
         raise AslkitError(f"--cv signer is for sign models on landmark clips; {name!r} reads {info.input}")
     cfg = TrainConfig.from_defaults(info.train_defaults, model=name, **overrides)
     data, _ = TRAINERS[InputKind.SEQUENCE].load(paths, cfg, cache_dir, progress)
+    data = chosen_classes(data, cfg.classes)[0]  # a signer with none of the chosen classes is in no fold
     if data.signers is None:
         raise DatasetError("--cv signer needs data that names each clip's signer (a `signer` array in the .npz)")
     return group_folds(data.signers, folds)

@@ -211,7 +211,7 @@ def _evaluate_sequence_split(model: TrainedModel, data: SequenceSet) -> dict:
     return end_to_end_metrics(data.labels, preds, np.ones(len(data), bool), model.labels)
 
 
-def _chosen_classes(data: Any, classes: str) -> tuple[Any, dict[str, int], np.ndarray]:
+def chosen_classes(data: Any, classes: str) -> tuple[Any, dict[str, int], np.ndarray]:
     """The data restricted to ``classes`` (comma-separated, any spelling), label -> count of what was
     left out, and the indices kept; a class the data does not have is an error (a typo would silently
     train without it)."""
@@ -425,7 +425,7 @@ def _load_and_split(task: TrainTask, paths: list, cfg: TrainConfig, cache_dir, p
     """Load the data, keep the chosen classes, split it and add --video-like copies to the training side."""
     origin: list[tuple[ImageDataset, int] | None]  # landmark rows: their photo, for --video-like
     all_data, origin = task.load(paths, cfg, cache_dir, progress)
-    all_data, not_chosen, chosen = _chosen_classes(all_data, cfg.classes)
+    all_data, not_chosen, chosen = chosen_classes(all_data, cfg.classes)
     labels = sort_labels(set(all_data.labels))
     if len(labels) < 2:
         raise DatasetError(f"need at least 2 classes to train, found {labels}")
