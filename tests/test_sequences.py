@@ -171,3 +171,23 @@ def test_shared_sequence_sets(name: str, layout, n: int) -> None:
     assert f.shape == (20, feature_width(layout)) and np.isfinite(f).all() and mask.dtype == bool
     feats = np.stack([sequence_features(x, s.layout)[0] for x in s.sequences[:200]])
     assert np.abs(feats).max() <= 10.0 and np.abs(feats).mean() < 1.0, "normalized, not raw pixels"
+
+
+def test_hands_only_sets_join_pose_and_hands_ones_with_an_empty_pose() -> None:
+    """letters-hands (126 wide) trains beside the word sets (258): its clips get a pose block of zeros ("not
+    found"), the hands land in the pose + hands layout's hand blocks, and other mixes are still refused."""
+    from aslkit.data.sequences import SequenceSet, concat_sequences
+
+    rng = np.random.default_rng(0)
+    hands = SequenceSet([rng.random((7, 126), dtype=np.float32)], ["a"], HANDS, ["s1"])
+    full = SequenceSet([rng.random((5, 258), dtype=np.float32)], ["hello"], POSE_HANDS, ["s2"])
+    both = concat_sequences([full, hands])
+    assert both.layout.name == "pose-hands" and both.labels == ["hello", "a"] and both.signers == ["s2", "s1"]
+    joined = both.sequences[1]
+    assert joined.shape == (7, 258) and not joined[:, :132].any()
+    assert np.array_equal(joined[:, 132:195], hands.sequences[0][:, :63])  # left hand
+    assert np.array_equal(joined[:, 195:], hands.sequences[0][:, 63:])  # right hand
+    assert np.array_equal(both.sequences[0], full.sequences[0])
+    holistic = SequenceSet([np.zeros((5, 1662), np.float32)], ["x"], HOLISTIC)
+    with pytest.raises(DatasetError, match="different layouts"):
+        concat_sequences([hands, holistic])

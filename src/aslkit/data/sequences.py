@@ -264,9 +264,24 @@ def video_files(root: Path) -> list[Path]:
     return sorted(f for f in root.glob("*/*") if f.is_file() and is_video_path(f) and not f.parent.name.startswith("."))
 
 
+def with_empty_pose(data: SequenceSet) -> SequenceSet:
+    """A hands-only set in the pose + hands layout, its pose block empty (zeros: "not found"), as a pose + hands
+    clip whose pose was missed looks. What lets a hands-only set be trained beside pose + hands ones."""
+    if data.layout.name != HANDS.name:
+        raise DatasetError(f"only a hands-only set gets an empty pose, not a {data.layout.name} one")
+    pose = POSE_HANDS.pose[1] - POSE_HANDS.pose[0]
+    seqs = [np.concatenate([np.zeros((len(x), pose), np.float32), np.asarray(x, np.float32)], 1)
+            for x in data.sequences]  # fmt: skip
+    return SequenceSet(seqs, data.labels, POSE_HANDS, data.signers, data.sources, data.errors)
+
+
 def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
-    """One set from several of the same layout; signers kept only if every part has them."""
+    """One set from several of the same layout; signers kept only if every part has them. Hands-only sets
+    given with pose + hands ones join them with an empty pose (``with_empty_pose``)."""
     layouts = {s.layout.name for s in sets}
+    if layouts == {HANDS.name, POSE_HANDS.name}:
+        sets = [with_empty_pose(s) if s.layout.name == HANDS.name else s for s in sets]
+        layouts = {POSE_HANDS.name}
     if len(layouts) != 1:
         raise DatasetError(f"sequence sources of different layouts {sorted(layouts)} cannot be trained together")
     signers = None
