@@ -11,10 +11,8 @@
 # idle clips in the cross-validation; in videos the rests are cut off by the signing spans instead.
 # Its figures: `aslkit train ... --cv signer --folds 5 --out runs/cv/vocab` (the same options).
 # sign-encoder: the encoder of `train --model sign-dictionary` (signs by example). seq-tcn on every label of both
-# word sets (44 words and signed letters, `-`; all 68 signers) and of letters-hands.npz (fingerspelled letters,
-# hands only: their pose block is left empty), 40 epochs: what it learns to tell apart is what a dictionary can
-# tell apart; the letters add hand shapes (49.3% -> 50.3% top-1, 79.4% -> 83.3% top-5 on held-out signs).
-# Its figures are in the README (benchmarks/dictionary_heldout_signs.py).
+# word sets (44 words and signed letters, `-`), all 68 signers, 40 epochs: what it learns to tell apart is what
+# a dictionary can tell apart. Its figure (held-out signs and signers) is in the README.
 # letters-motion: seq-tcn on letters-hands.npz (a-z with the moving J and Z, space, idle `-`).
 # All three: 15% of the clips (stratified) for validation and early stopping; seed 0.
 # Usage: bash scripts/train_default_signs.sh [RUN_ROOT]    (needs ../shared/data beside the checkout)
@@ -25,8 +23,8 @@ DATA=../shared/data/sign-sequences
 WORDS="-,a,can,coffee,fine,get,hello,help,iloveyou,medium,muffin,no,please,small,tea,thank-you,water,yes"
 .venv/bin/aslkit train "$DATA/words-many-signers.npz" "$DATA/words-pose-hands.npz" --model seq-tcn \
   --classes "$WORDS" --seq-min-confidence 0 --split 0.85,0.15 --seed 0 --out "$ROOT/words"
-.venv/bin/aslkit train "$DATA/words-many-signers.npz" "$DATA/words-pose-hands.npz" "$DATA/letters-hands.npz" \
-  --model seq-tcn --seq-min-confidence 0 --epochs 40 --split 0.85,0.15 --seed 0 --out "$ROOT/sign-encoder"
+.venv/bin/aslkit train "$DATA/words-many-signers.npz" "$DATA/words-pose-hands.npz" --model seq-tcn \
+  --seq-min-confidence 0 --epochs 40 --split 0.85,0.15 --seed 0 --out "$ROOT/sign-encoder"
 .venv/bin/aslkit train "$DATA/letters-hands.npz" --model seq-tcn --split 0.85,0.15 --seed 0 --out "$ROOT/letters-motion"
 .venv/bin/python - "$ROOT" <<'PY'
 import sys
