@@ -88,6 +88,12 @@ class SequenceSet:
     signers: list[str] | None = None
     sources: list[str] = field(default_factory=list)  # where each clip came from, for reports
     errors: list[tuple[str, str]] = field(default_factory=list)  # (file, why) left out on reading
+    # each clip's frame times in seconds, by its video's own clock (read with the landmarks); None: not videos
+    times: list[np.ndarray | None] | None = None
+
+    def clip_times(self, i: int) -> np.ndarray | None:
+        """Clip ``i``'s frame times as its video was read, if they were kept (else None)."""
+        return self.times[i] if self.times is not None else None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -118,6 +124,7 @@ class SequenceSet:
             [self.signers[i] for i in idx] if self.signers is not None else None,
             [self.sources[i] for i in idx] if self.sources else [],
             list(self.errors),  # what was left out on reading stays reported
+            [self.times[i] for i in idx] if self.times is not None else None,
         )
 
 
@@ -287,6 +294,9 @@ def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
     signers = None
     if all(s.signers is not None for s in sets):
         signers = [g for s in sets for g in s.signers or []]
+    times = None
+    if any(s.times is not None for s in sets):
+        times = [s.clip_times(i) for s in sets for i in range(len(s))]
     return SequenceSet(
         [x for s in sets for x in s.sequences],
         [lab for s in sets for lab in s.labels],
@@ -294,6 +304,7 @@ def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
         signers,
         [p for s in sets for p in s.paths],
         [e for s in sets for e in s.errors],
+        times,
     )
 
 

@@ -210,9 +210,9 @@ def _read_videos_as_predict_does(
     rec = SequenceRecognizer(m, cache_dir=cache_dir)
     for i, src in enumerate(ds.sources):
         if is_video_path(src):
-            times = video_times(
-                src, cache_dir, len(ds.sequences[i])
-            )  # the file's clock, kept with its landmarks in the cache
+            times = ds.clip_times(i)  # the file's clock, read with its landmarks
+            if times is None or len(times) != len(ds.sequences[i]):
+                times = video_times(src, cache_dir, len(ds.sequences[i]))
             got = rec.predict_signing(ds.sequences[i], video_fps(src), src, times=times)
             preds[i], top5[i] = got.label, {lab for lab, _ in got.top[:5]}
 

@@ -195,18 +195,20 @@ def read_video_folder(
     files = video_files(root)
     if not files:
         raise DatasetError(f"{root}: no videos found (expected <sign>/<take>.mp4)")
-    seqs, labels, sources, errors = [], [], [], []
+    seqs, labels, sources, errors, times = [], [], [], [], []
     for f in tqdm(files, desc=f"videos {root.name}", unit="video", disable=not progress):
         try:
-            seqs.append(video_frames(f, cache_dir))
+            frames, clock = video_clip(f, cache_dir)
         except AslkitError as exc:
             errors.append((str(f), str(exc)))
             continue
+        seqs.append(frames)
+        times.append(clock)
         labels.append(canonical_label(f.parent.name))
         sources.append(str(f))
     if not seqs:
         raise DatasetError(f"{root}: none of its {len(files)} video(s) could be read ({errors[0][1]})")
-    return SequenceSet(seqs, labels, POSE_HANDS, None, sources, errors)
+    return SequenceSet(seqs, labels, POSE_HANDS, None, sources, errors, times)
 
 
 def load_sequences(path: str | Path, cache_dir: str | Path | None = "default", progress: bool = False) -> SequenceSet:

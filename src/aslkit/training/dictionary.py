@@ -64,10 +64,13 @@ def _signing_part(data: SequenceSet, cache_dir="default") -> tuple[SequenceSet, 
     from aslkit.landmarks.video import video_fps
 
     seqs, spans = [], []
-    for seq, src in zip(data.sequences, data.paths, strict=True):
+    for i, (seq, src) in enumerate(zip(data.sequences, data.paths, strict=True)):
         span = None
         if is_video_path(src) and Path(src).is_file():
-            fps, times = video_fps(src), video_times(src, cache_dir, len(seq))
+            times = data.clip_times(i)  # the file's clock, read with its landmarks
+            if times is None or len(times) != len(seq):
+                times = video_times(src, cache_dir, len(seq))
+            fps = video_fps(src)
             segs = signing_segments(seq, data.layout, fps, times=times)
             if segs:
                 seq = seq[segs[0].start : segs[-1].end]
