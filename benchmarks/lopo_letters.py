@@ -6,7 +6,9 @@ in turn and scored on that person, so that "other people" figures never come fro
 The recipe is the shipped ``letters`` model's own: the sources and options of
 ``scripts/train_default_letters.sh``, with the held-out person's set taken out of the sources.
 ``--set key=value`` changes one training option for every fold, which is how each row of
-docs/letters-on-other-people.md section 6 was made. Per fold: ``aslkit evaluate`` on the held-out
+docs/letters-on-other-people.md section 6 was made. ``--with-letters-hands SIGNER,...`` adds those signers of
+``sign-sequences/letters-hands.npz`` as letter frames (each static letter clip's 12 steadiest frames, J and Z
+left out), written once to ``--out``/letters-hands-frames.npz. Per fold: ``aslkit evaluate`` on the held-out
 person (end to end: a photo with no hand found counts as wrong) and on Massey (never trained on).
 It writes one run folder per person under ``--out`` (a new or empty folder; an existing one is
 continued only with ``--resume``, which skips the folds already done), then ``lopo.json`` and
@@ -39,7 +41,34 @@ RECIPE = {
 }
 
 
-def fold(data: Path, held: str, people: tuple[str, ...], out: Path, overrides: dict, progress: bool) -> dict:
+def letters_hands_frames(data: Path, signers: list[str], out: Path) -> Path:
+    """The static letters of ``signers`` in letters-hands.npz as a landmark-frames .npz (the layout of
+    hand-landmarks-letters/frames.npz, with each row's handedness), so the letter recipe can train on them."""
+    import numpy as np
+
+    from aslkit.errors import AslkitError
+    from aslkit.landmarks.spelling_stream import MOVING_LETTERS, _steady_window, load_letter_clips
+
+    clips = load_letter_clips(data / "sign-sequences" / "letters-hands.npz", signers)
+    missing = sorted(set(signers) - set(clips))
+    if missing:
+        raise AslkitError(f"no letters-hands.npz signer named {', '.join(missing)}")
+    lm, labels, hands = [], [], []
+    for by_letter in clips.values():
+        for letter, cl in sorted(by_letter.items()):
+            for c in cl if letter not in MOVING_LETTERS else []:
+                a, b = _steady_window(c.points, 12)
+                lm += list(c.points[a:b])
+                labels += [letter] * (b - a)
+                hands += [c.handedness] * (b - a)
+    path = out / "letters-hands-frames.npz"
+    np.savez(path, landmarks=np.stack(lm).astype(np.float32), label=np.array(labels), handedness=np.array(hands))
+    return path
+
+
+def fold(
+    data: Path, held: str, people: tuple[str, ...], out: Path, overrides: dict, progress: bool, extra: tuple = ()
+) -> dict:
     """Train without ``held``, score on ``held`` and on Massey; the run folder is out/held."""
     from aslkit.evaluation.evaluate import evaluate
     from aslkit.training.trainer import train
@@ -47,6 +76,7 @@ def fold(data: Path, held: str, people: tuple[str, ...], out: Path, overrides: d
     run = out / held
     if not (run / "model.json").exists():
         sources = [data / s for s in SOURCES] + [data / "letters-more-people" / p for p in people if p != held]
+        sources += list(extra)
         train(sources, out=run, model="landmark-mlp", progress=progress, **{**RECIPE, **overrides})
     person = evaluate(data / "letters-more-people" / held, model=run, progress=progress)
     massey = evaluate(data / "massey-letters", model=run, progress=progress)
@@ -91,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--people", default=",".join(PEOPLE), help="comma-separated sets of letters-more-people")
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a training option, repeatable")
+    ap.add_argument("--with-letters-hands", default="", metavar="SIGNERS", help="add these letters-hands.npz signers")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     a = ap.parse_args(argv)
@@ -106,10 +137,14 @@ def main(argv: list[str] | None = None) -> int:
         if not a.resume:
             check_new_folder(a.out, [a.data], flag="--out", what="the shared data")
         a.out.mkdir(parents=True, exist_ok=True)
-        rows = {p: fold(a.data, p, people, a.out, overrides, not a.quiet) for p in people}
+        signers = [x.strip() for x in a.with_letters_hands.split(",") if x.strip()]
+        extra = (letters_hands_frames(a.data, signers, a.out),) if signers else ()
+        rows = {p: fold(a.data, p, people, a.out, overrides, not a.quiet, extra) for p in people}
     except AslkitError as e:
         print(f"lopo_letters: error: {e}", file=sys.stderr)
         return 1
+    if a.with_letters_hands:
+        overrides = {**overrides, "with_letters_hands": a.with_letters_hands}  # for the report only
     report = {"overrides": overrides, "people": rows}
     (a.out / "lopo.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     (a.out / "lopo.md").write_text(markdown(rows, overrides), encoding="utf-8")
