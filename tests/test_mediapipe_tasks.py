@@ -166,3 +166,70 @@ def test_pose_landmarker_runs_from_its_bundle_like_the_legacy_pose_graph() -> No
     a = np.array([[p.x, p.y] for p in res.pose_landmarks[0]])
     b = np.array([[p.x, p.y] for p in ref.pose_landmarks.landmark])
     assert np.abs(a - b)[:11].max() < 0.02, "the same models, the same head and shoulders"
+
+
+def test_hands_go_to_the_pose_wrist_they_are_nearest_to() -> None:
+    from aslkit.landmarks.tasks import assign_hands
+
+    wrists = np.array([[0.7, 0.6], [0.3, 0.6]])  # the signer's left wrist on the image's right (unmirrored)
+    near_left, near_right = np.zeros((21, 3)), np.zeros((21, 3))
+    near_left[0, :2], near_right[0, :2] = (0.68, 0.55), (0.33, 0.5)
+    assert assign_hands(wrists, [near_left], ["Left"], 16 / 9) == [0], "the pose decides, not the hand's label"
+    assert assign_hands(wrists, [near_right, near_left], ["Left", "Right"], 16 / 9) == [1, 0]
+    assert assign_hands(wrists, [near_left, near_right], ["Left", "Right"], 16 / 9) == [0, 1]
+    # without a pose, the hand model's (legacy) label: "Left" is the signer's right hand
+    assert assign_hands(None, [near_left, near_right], ["Left", "Right"], 1.0) == [1, 0]
+
+
+def test_tasks_body_gives_the_holistic_layout_with_each_hand_on_its_side() -> None:
+    """TasksBody against the legacy Holistic graph on a real word-sign video: the same pose, and each hand in the
+    same block (signer's left or right) within a few percent of the frame."""
+    import cv2
+
+    from aslkit.data.sequences import POSE_HANDS
+    from aslkit.landmarks.holistic import BodyLandmarker
+
+    cap = cv2.VideoCapture(str(shared_dir("word-videos") / "hello" / "signquest-hello.mp4"))
+    frames = []
+    while len(frames) < 40:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(cv2.resize(bgr, (640, 360)), cv2.COLOR_BGR2RGB))
+    cap.release()
+    assert len(frames) == 40
+    with BodyLandmarker(api="tasks") as new, BodyLandmarker(api="legacy") as old:
+        a = np.stack([new(f) for f in frames])
+        b = np.stack([old(f) for f in frames])
+    assert a.shape == b.shape == (40, POSE_HANDS.width)
+    pose = slice(*POSE_HANDS.pose)
+    pa, pb = a[:, pose].reshape(40, 33, 4), b[:, pose].reshape(40, 33, 4)
+    assert (np.abs(pa).sum((1, 2)) > 0).all() and (np.abs(pb).sum((1, 2)) > 0).all(), "one signer, always in view"
+    assert np.median(np.abs(pa[:, 11:17, :2] - pb[:, 11:17, :2])) < 0.02, "the same shoulders, elbows and wrists"
+    compared = 0
+    for side in (POSE_HANDS.left, POSE_HANDS.right):
+        ha, hb = a[:, slice(*side)].reshape(40, 21, 3), b[:, slice(*side)].reshape(40, 21, 3)
+        both = (np.abs(ha).sum((1, 2)) > 0) & (np.abs(hb).sum((1, 2)) > 0)
+        only_one = (np.abs(ha).sum((1, 2)) > 0) ^ (np.abs(hb).sum((1, 2)) > 0)
+        assert only_one.sum() <= 8, "a hand one API finds in a frame, the other mostly finds on the same side"
+        if both.any():
+            assert np.median(np.abs(ha[both, :, :2] - hb[both, :, :2])) < 0.03
+            compared += int(both.sum())
+    assert compared >= 20, "the signing hand was found by both in most frames"
+
+
+def test_with_the_tasks_api_no_path_needs_the_legacy_graphs(monkeypatch: pytest.MonkeyPatch, massey_photos) -> None:
+    """What a mediapipe without ``mp.solutions`` (0.10.30+) leaves: photos and word-sign videos still read."""
+    import mediapipe
+
+    from aslkit.landmarks.holistic import video_clip
+
+    monkeypatch.setenv("ASLKIT_MEDIAPIPE_API", "tasks")
+    monkeypatch.delattr(mediapipe, "solutions")
+    res = HandLandmarker(static=True)(massey_photos[0])
+    assert res.hands, "a hand in a Massey photo"
+    video = shared_dir("word-videos") / "yes" / "text2hand-yes.mp4"
+    frames, times = video_clip(video, cache_dir=None)
+    assert frames.shape[1] == 258 and len(times) == len(frames) >= 10
+    hands = np.abs(frames[:, 132:]).sum(1) > 0
+    assert hands.mean() > 0.5, "the signing hand is found in most frames"

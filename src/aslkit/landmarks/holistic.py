@@ -33,17 +33,29 @@ from aslkit.data.sequences import (
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.labels import canonical_label
 from aslkit.landmarks.cache import LandmarkCache, default_cache_dir
-from aslkit.landmarks.extractor import import_mediapipe, quiet_stderr
+from aslkit.landmarks.extractor import import_mediapipe, mediapipe_api, quiet_stderr
 
 MAX_SIDE = 640  # Holistic works at 256 px inside; larger frames only cost decoding and resizing time
 
 
 class BodyLandmarker:
-    """One RGB frame -> a (258,) pose + hands vector (zeros where a part was not found)."""
+    """One RGB frame -> a (258,) pose + hands vector (zeros where a part was not found).
 
-    def __init__(self, model_complexity: int = 1, min_detection: float = 0.5, min_tracking: float = 0.5) -> None:
+    ``api``: "tasks" (PoseLandmarker + HandLandmarker, see landmarks.tasks.TasksBody) or "legacy" (the
+    ``mp.solutions.holistic`` graph); None: ``extractor.mediapipe_api()``."""
+
+    def __init__(
+        self, model_complexity: int = 1, min_detection: float = 0.5, min_tracking: float = 0.5, api: str | None = None
+    ) -> None:
         mp = import_mediapipe()
         self.model_complexity = model_complexity
+        self.api = mediapipe_api(api)
+        if self.api == "tasks":
+            from aslkit.landmarks.tasks import TasksBody
+
+            with quiet_stderr():
+                self._holistic = TasksBody(min_detection, min_tracking)
+            return
         with quiet_stderr():
             self._holistic = mp.solutions.holistic.Holistic(
                 static_image_mode=False,
@@ -54,6 +66,9 @@ class BodyLandmarker:
             )
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        if self.api == "tasks":
+            with quiet_stderr():
+                return self._holistic(rgb)
         with quiet_stderr():
             res = self._holistic.process(rgb)
         row = np.zeros(POSE_HANDS.width, np.float32)
@@ -76,8 +91,9 @@ class BodyLandmarker:
 
 
 def _signature(model_complexity: int) -> str:
-    """Names the settings in cache keys: other settings never return stale frames."""
-    return f"holistic-v1-c{model_complexity}-{MAX_SIDE}px"
+    """Names the settings in cache keys: other settings (or the other MediaPipe API) never return stale frames."""
+    api = mediapipe_api()
+    return f"holistic-v1-c{model_complexity}-{MAX_SIDE}px" + ("" if api == "legacy" else f"-{api}")
 
 
 def _file_key(path: Path, signature: str) -> str:

@@ -195,3 +195,80 @@ class TasksHands:
 
     def close(self) -> None:
         self._landmarker.close()
+
+
+def assign_hands(wrists: np.ndarray | None, hands: list[np.ndarray], labels: list[str], aspect: float) -> list[int]:
+    """Which block each found hand fills: 0 = the signer's left hand, 1 = the right (Holistic's meaning).
+
+    Holistic finds hands from the pose's wrists, so a hand belongs to the pose wrist it is nearest to (pose points
+    15 and 16: the signer's left and right); two hands take the pairing that is nearer in all. Without a pose
+    the hand model's own label decides (legacy names: "Left" is the signer's right hand in an unmirrored frame).
+    ``wrists``: (2, 2) image fractions of the left and right pose wrists, or None; ``hands``: (21, 3) each."""
+    if wrists is None or not len(hands):
+        return [1 if lab == "Left" else 0 for lab in labels]
+    scale = np.array([aspect, 1.0])
+    d = np.array([[np.linalg.norm((h[0, :2] - w) * scale) for w in wrists] for h in hands])  # (hands, 2)
+    if len(hands) == 1:
+        return [int(d[0].argmin())]
+    straight, crossed = d[0, 0] + d[1, 1], d[0, 1] + d[1, 0]
+    return [0, 1] if straight <= crossed else [1, 0]
+
+
+class TasksBody:
+    """Pose + both hands per video frame from the Tasks PoseLandmarker and HandLandmarker (VIDEO mode): the
+    Holistic layout (258 wide) that the word-sign models read, without the legacy Holistic graph.
+
+    Holistic itself has no Tasks bundle that the 0.10.21 wheel's models can build, so its two parts run side by
+    side and each hand is given to the pose wrist it is nearest to, as Holistic does (``assign_hands``)."""
+
+    def __init__(
+        self, min_detection: float = 0.5, min_tracking: float = 0.5, cache_dir: str | Path | None = None
+    ) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._pose = vision.PoseLandmarker.create_from_options(
+            vision.PoseLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(bundle_path("pose_landmarker_full", cache_dir))),
+                running_mode=vision.RunningMode.VIDEO,
+                min_pose_detection_confidence=min_detection,
+                min_pose_presence_confidence=min_tracking,
+                min_tracking_confidence=min_tracking,
+            )
+        )
+        self._hands = TasksHands(False, 2, 1, min_detection, min_tracking, cache_dir)
+        self._ms = 0
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """(258,) float32: pose 33 x (x, y, z, visibility), left hand 21 x 3, right hand 21 x 3; zeros where a part
+        was not found (the layout of data.sequences.POSE_HANDS)."""
+        import mediapipe as mp
+
+        from aslkit.data.sequences import HAND_POINTS, POSE_HANDS, POSE_POINTS
+
+        row = np.zeros(POSE_HANDS.width, np.float32)
+        self._ms += VIDEO_STEP_MS
+        frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        pose = self._pose.detect_for_video(frame, self._ms)
+        wrists = None
+        if pose.pose_landmarks:
+            pts = np.asarray([(p.x, p.y, p.z, p.visibility) for p in pose.pose_landmarks[0][:POSE_POINTS]], np.float32)
+            row[slice(*POSE_HANDS.pose)] = pts.ravel()
+            wrists = pts[[15, 16], :2]
+        res = self._hands.process(rgb)
+        if res.multi_hand_landmarks:
+            hands = [
+                np.asarray([(p.x, p.y, p.z) for p in h.landmark[:HAND_POINTS]], np.float32)
+                for h in res.multi_hand_landmarks
+            ]
+            labels = [c.classification[0].label for c in res.multi_handedness]
+            taken: set[int] = set()
+            for hand, side in zip(hands, assign_hands(wrists, hands, labels, rgb.shape[1] / rgb.shape[0]), strict=True):
+                if side in taken:  # two hands claimed one side (no pose, same label): keep the first
+                    continue
+                taken.add(side)
+                row[slice(*(POSE_HANDS.left if side == 0 else POSE_HANDS.right))] = hand.ravel()
+        return row
+
+    def close(self) -> None:
+        self._pose.close()
+        self._hands.close()
