@@ -207,3 +207,42 @@ def test_train_end_to_end_on_a_real_subset(real_subset: Path, tmp_path: Path, re
     assert pred.hand and pred.label in {"B", "L", "V"}
     assert 0 < pred.confidence <= 1 and pred.top[0] == (pred.label, pred.confidence)
     assert sorted(lab for lab, _ in pred.top) == ["B", "L", "V"]
+
+
+# ---- fine-tuning a letter model --------------------------------------------------------------------
+def _landmark_npz(path: Path, classes: dict[str, tuple[bool, ...]], seed: int, shift: float = 0.0) -> Path:
+    """Synthetic hands as a landmark .npz (image fractions, each row's handedness), like frames.npz."""
+    s = make_landmark_set(12, seed=seed, shapes=classes)
+    lm = s.pts / np.float32(224) + np.float32(shift)
+    np.savez(path, landmarks=lm, label=np.array(s.labels), handedness=np.array(["Left"] * len(lm)))
+    return path
+
+
+def test_a_letter_model_is_fine_tuned_from_its_own_weights_and_input_scale(tmp_path: Path, capsys) -> None:
+    from aslkit.cli import main
+
+    two = {k: SHAPES[k] for k in ("B", "L")}
+    kw = {"model_kwargs": {"hidden": 24, "members": 2}, "progress": False, "seed": 0}
+    base = train(_landmark_npz(tmp_path / "base.npz", two, 1), out=tmp_path / "base", model="landmark-mlp", epochs=3,
+                 **kw).model  # fmt: skip
+    mine = _landmark_npz(tmp_path / "mine.npz", SHAPES, 2)
+    # a tiny learning rate: what the fine-tuned network holds is what it started from
+    argv = ["train", str(mine), "--model", str(tmp_path / "base"), "--finetune", "--out", str(tmp_path / "ft"),
+            "--epochs", "1", "--lr", "1e-12", "-q"]  # fmt: skip
+    assert main(argv) == 0
+    ft = load_model(tmp_path / "ft")
+    assert ft.labels == ["B", "L", "V"] and ft.architecture == "landmark-mlp" and ft.kwargs["members"] == 2
+    for name in ("feature_mean", "feature_std", "members.0.net.0.weight", "members.1.net.4.weight"):
+        assert np.allclose(ft.tensors[name], base.tensors[name], atol=1e-6), f"{name}: the model started from"
+    for m in range(2):  # every member keeps B's and L's outputs; V, new, gets a fresh one
+        w_ft, w_base = ft.tensors[f"members.{m}.net.8.weight"], base.tensors[f"members.{m}.net.8.weight"]
+        assert np.allclose(w_ft[:2], w_base, atol=1e-6)
+        assert not any(np.allclose(w_ft[2], row, atol=1e-5) for row in w_base)
+    scratch = train(mine, out=tmp_path / "scratch", model="landmark-mlp", epochs=1, lr=1e-12, **kw).model
+    assert not np.allclose(scratch.tensors["feature_mean"], base.tensors["feature_mean"], atol=1e-3), (
+        "a run from scratch standardizes on its own photos; the fine-tuned one kept the trained model's scale"
+    )
+    capsys.readouterr()
+    assert main(["train", str(mine), "--model", "words", "--finetune", "--out", str(tmp_path / "x"), "-q"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err

@@ -199,8 +199,8 @@ def _add_train(sub) -> None:
                    help="train,valid[,test] ratios (default 0.7,0.2,0.1), or split names of a YOLO DATA: train,val"
                         "[,test] makes each its side of the run; one name (valid) reads only that split")  # fmt: skip
     p.add_argument("--finetune", action="store_true",
-                   help="sign models: start from --model's trained weights (a shipped name such as words, or a run "
-                        "folder); new classes allowed")  # fmt: skip
+                   help="sign and letter models: start from --model's trained weights (a shipped name such as "
+                        "words or letters, or a run folder); new classes allowed")  # fmt: skip
     p.add_argument("--encoder", default=None, metavar="MODEL",
                    help="--model sign-dictionary: the seq-tcn sign model whose trunk embeds the examples (default: the "
                         "shipped sign-encoder)")  # fmt: skip

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from aslkit.config import TrainConfig
-from aslkit.errors import DatasetError
+from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.recognizer import SECOND_VIEW_BELOW, parse_views
 from aslkit.kinds import LandmarkPreprocessing
 from aslkit.labels import NOTHING
@@ -48,6 +48,21 @@ def _rotation_ranges(data: LandmarkSet, rows: np.ndarray, cfg: TrainConfig) -> n
     )
 
 
+def start_from_letters(model, start: str, labels: list[str]) -> None:
+    """Start from a trained letter model (``--finetune``): its weights and its input standardization, so a few
+    photos of one person adjust a model trained on many, rather than re-centring it on those few."""
+    from aslkit.models.io import load_model
+    from aslkit.training.finetune import start_from
+
+    base = load_model(start)
+    if base.preprocessing.get("features") != FEATURE_SET:
+        raise AslkitError(
+            f"--finetune {start!r} reads {base.preprocessing.get('features')!r} hand features; this aslkit makes "
+            f"{FEATURE_SET!r}"
+        )
+    start_from(model, base, labels, start)
+
+
 def landmark_plan(
     train: LandmarkSet, valid: LandmarkSet, labels: list[str], cfg: TrainConfig, resuming: bool
 ) -> FitPlan:
@@ -69,6 +84,8 @@ def landmark_plan(
     model = create_model(cfg.model, feature_dim(), len(labels), **kwargs)
     if hasattr(model, "set_normalization"):  # input standardization, stored with the weights
         model.set_normalization(base.mean(0), base.std(0))
+    if cfg.finetune and not resuming:  # a resumed run's checkpoint holds its weights
+        start_from_letters(model, cfg.finetune, labels)
     steps = max(1, int(np.ceil(len(tr) / cfg.batch_size)))
 
     def batches(epoch: int, rng: np.random.Generator):

@@ -64,39 +64,16 @@ def camera_jitter(
     return out
 
 
-def _output_names(state: dict) -> list[str]:
-    """The names of the network's last layer (its class outputs): the tensors of the state's last module."""
-    module = next(reversed(state)).rsplit(".", 1)[0]
-    return [k for k in state if k.rsplit(".", 1)[0] == module]
-
-
 def start_from(model, start: str, layout: str, labels: list[str]) -> None:
-    """Copy a trained sign model's weights into ``model`` (whose classes are ``labels``): every tensor of the
-    same name and shape, except the output layer, whose rows are matched by class name: a sign the trained
-    model knows keeps its own output, a new sign's stays fresh (never another sign's row by position)."""
-    import torch
-
+    """Copy a trained sign model's weights into ``model`` (whose classes are ``labels``): see
+    training.finetune.start_from; the trained model must read clips of the same layout."""
     from aslkit.models.io import load_model
+    from aslkit.training.finetune import start_from as copy_weights
 
     base = load_model(start)
     if base.preprocessing.get("layout") != layout:
         raise AslkitError(f"--finetune {start!r} reads {base.preprocessing.get('layout')} clips, the data is {layout}")
-    own = model.state_dict()
-    theirs = {k: torch.from_numpy(np.array(v)) for k, v in base.tensors.items()}
-    same = {k: v for k, v in theirs.items() if k in own and own[k].shape == v.shape}
-    if len(same) < len(own) // 2:
-        raise AslkitError(f"--finetune {start!r}: its weights do not fit this network ({len(same)} of {len(own)})")
-    known = [(i, base.labels.index(lab)) for i, lab in enumerate(labels) if lab in base.labels]
-    for k in _output_names(own):
-        same.pop(k, None)
-        old = theirs.get(k)
-        if old is None or old.shape[1:] != own[k].shape[1:] or len(old) != len(base.labels):
-            continue  # not an output layer of the same width: stays fresh
-        row = own[k].clone()
-        for i, j in known:
-            row[i] = old[j]
-        same[k] = row
-    model.load_state_dict({**own, **same})
+    copy_weights(model, base, labels, start)
 
 
 def sequence_plan(

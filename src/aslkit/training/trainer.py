@@ -308,11 +308,17 @@ def _finetune_settings(start: str, model: str | None) -> dict[str, Any]:
     from aslkit.models.io import load_model
 
     base = load_model(start)
-    if base.kind is not InputKind.SEQUENCE:
-        raise AslkitError(f"--finetune starts from a sign model (landmark clips); {start!r} reads {base.kind}")
+    if base.kind not in (InputKind.SEQUENCE, InputKind.LANDMARKS):
+        raise AslkitError(
+            f"--finetune starts from a sign model (landmark clips) or a letter model (hand landmarks); "
+            f"{start!r} reads {base.kind}"
+        )
     if model and model not in (start, base.architecture):
         raise AslkitError(f"--finetune {start!r} is a {base.architecture} model; leave out --model {model!r}")
-    return {"model": base.architecture, "model_kwargs": dict(base.kwargs), "seq_length": base.preprocessing["length"]}
+    own = {"model": base.architecture, "model_kwargs": dict(base.kwargs)}
+    if base.kind is InputKind.SEQUENCE:
+        own["seq_length"] = base.preprocessing["length"]
+    return own
 
 
 TRAIN_RUNS = Path("runs", "train")  # where `train` without --out puts its run: exp, exp2, ... (Ultralytics')
