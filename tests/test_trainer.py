@@ -246,3 +246,16 @@ def test_a_letter_model_is_fine_tuned_from_its_own_weights_and_input_scale(tmp_p
     assert main(["train", str(mine), "--model", "words", "--finetune", "--out", str(tmp_path / "x"), "-q"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_run_with_nothing_left_to_validate_says_so(tmp_path: Path) -> None:
+    """One example per class (a quick personal fine-tune): all are trained on, so no accuracy is claimed."""
+    from aslkit.training.trainer import train_text
+
+    s = make_landmark_set(1, seed=3)
+    np.savez(tmp_path / "one.npz", landmarks=s.pts / np.float32(224), label=np.array(s.labels),
+             handedness=np.array(["Left"] * len(s.pts)))  # fmt: skip
+    res = train(tmp_path / "one.npz", out=tmp_path / "run", model="landmark-mlp-tiny", epochs=2, progress=False)
+    assert res.metrics["valid"]["n"] == 0
+    text = train_text(res)
+    assert "none measured (the valid side holds no examples)" in text and "0.00%" not in text

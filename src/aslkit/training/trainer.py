@@ -613,10 +613,11 @@ def train_text(res: Any) -> str:
     split = "test" if "test" in m else "valid"
     r = m[split]
     hands = f"detected hands: {100 * r['accuracy_detected']:.2f}%, " if m.get("detection_rate_all") is not None else ""
-    out = [
-        f"run folder: {res.run_dir}",
-        f"{split} end-to-end accuracy: {100 * r['accuracy']:.2f}%  ({hands}macro F1 {r['macro_f1']:.4f})",
-    ]
+    out = [f"run folder: {res.run_dir}"]
+    if r.get("n", 1) == 0:  # e.g. one photo per class: every one is trained on, none is left to score
+        out.append(f"{split} end-to-end accuracy: none measured (the {split} side holds no examples)")
+    else:
+        out.append(f"{split} end-to-end accuracy: {100 * r['accuracy']:.2f}%  ({hands}macro F1 {r['macro_f1']:.4f})")
     if m.get("left_out_files"):
         out.append(f"unreadable files left out: {len(m['left_out_files'])} (first: {shown(m['left_out_files'][0])})")
     if m.get("test_left_out"):
