@@ -7,6 +7,9 @@ a. A real video: one teacher spells A to Z (``fingerspelling-videos/alphabet-a-t
    MediaPipe + ``StreamingRecognizer`` in this script's own loop (frame times from the video's own
    timestamps): the text, its score (1 - edit distance / letters, the Kaggle ASL Fingerspelling
    metric), CER, which letters were read inside each captioned letter's span, and the halves A-M, N-Z.
+a2. The same video with only every 2nd, 3rd or 4th frame, timed as if it ran that much faster (1.2 to 2.4
+   letters a second, every transition shortened too): how the reading holds as the pace rises. The decoder
+   was built with this video, so this is not a figure for new signers. Not in ``--quick``.
 b. Synthetic streams at 2, 3, 4 and 5 letters a second built from real landmark frames of three
    signers (``sign-sequences/letters-hands.npz``, see ``aslkit.landmarks.spelling_stream``): 40 words per
    signer spelled from the letters that signer recorded (Alex has no F, J, S-Z; dmohazab only 15
@@ -146,11 +149,17 @@ def read_hands(
 
 
 def read_video(
-    path: Path, model: TrainedModel, pos_times: bool = True, max_frames: int | None = None, **live: Any
+    path: Path,
+    model: TrainedModel,
+    pos_times: bool = True,
+    max_frames: int | None = None,
+    stride: int = 1,
+    **live: Any,
 ) -> tuple[StreamingRecognizer, list[Event], list[HandsResult], list[float], float]:
     """A video through MediaPipe and the recognizer (its landmarks kept for the other decoder): frame
-    times from the video's timestamps (``pos_times``) or n / FPS as ``run_live`` does. Returns the
-    recognizer, its events, the hands, the times and MediaPipe's median ms per frame."""
+    times from the video's timestamps (``pos_times``) or n / FPS as ``run_live`` does. ``stride`` k > 1:
+    only every k-th frame, timed as if the video ran k times faster (the signer spelling k times as fast).
+    Returns the recognizer, its events, the hands, the times and MediaPipe's median ms per frame."""
     import cv2
 
     from aslkit.landmarks.video import open_video
@@ -160,12 +169,16 @@ def read_video(
     rec = StreamingRecognizer(model, **live)
     events: list[Event] = []
     hands, times, ms = [], [], []
+    n = -1
     try:
         while max_frames is None or len(times) < max_frames:
             ok, frame = cap.read()
+            n += 1
             if not ok:
                 break
-            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000 if pos_times else len(times) / fps
+            if n % stride:
+                continue
+            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000 / stride if pos_times else len(times) / fps
             res = rec.process(np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)), t)
             events += res.events
             hands.append(res.hands)
@@ -256,6 +269,27 @@ def real_video(data: Path, model: TrainedModel, live: dict[str, Any], quick: boo
         hold, hold_events = read_hands(model, hands, times, **{**live, "decoder": "hold"})
     out["transcribe"] = video_report(offline, offline_events, spans)
     out["hold"] = video_report(hold, hold_events, spans)
+    return out
+
+
+SPEEDUPS = (2, 3, 4)  # the alphabet video at 1.2, 1.8 and 2.4 letters a second
+
+
+def faster_video(data: Path, model: TrainedModel, live: dict[str, Any], speedups=SPEEDUPS) -> dict[str, Any]:
+    """The same real video with only every k-th frame, timed k times faster: the teacher spelling at a
+    natural pace (every transition shortened too). Not another signer: the decoder was built with this
+    video, so these figures say how the reading holds as the pace rises, not how it reads new people."""
+    folder = data / "fingerspelling-videos"
+    with open(folder / "alphabet-a-to-z.letters.csv", newline="", encoding="utf-8") as f:
+        rows = [(r["letter"], int(r["first_frame"]), int(r["last_frame"])) for r in csv.DictReader(f)]
+    out = {}
+    for k in speedups:
+        rec, events, _, times, _ = read_video(folder / "alphabet-a-to-z.mp4", model, stride=k, **live)
+        spans = [
+            (letter, times[min(a // k, len(times) - 1)], times[min(b // k, len(times) - 1)]) for letter, a, b in rows
+        ]
+        rate = len(rows) / (spans[-1][2] - spans[0][1])
+        out[str(k)] = {"letters_per_s": round(rate, 2), **video_report(rec, events, spans)}
     return out
 
 
@@ -416,6 +450,12 @@ def print_report(out: dict[str, Any]) -> None:
         for dec in VIDEO_DECODERS:
             cells = [f"{k}:{r or '-'}" for k, r in v[dec]["per_letter"].items()]
             print(f"   {dec:<10} " + " ".join(cells))
+    fast = out.get("faster")
+    if fast:
+        print("\na2. the same video sped up (every k-th frame; the decoder was built with this video)")
+        for k, r in fast.items():
+            print(f"   x{k} ({r['letters_per_s']:.1f} letters/s) text {r['text']!r}  score {r['score']:.3f}  "
+                  f"letters right {r['letters_right']}/{len(r['per_letter'])}")  # fmt: skip
     s = out.get("synthetic")
     if s:
         print("\nb. synthetic streams from real landmark frames (letters = 1 - edit distance / letters)")
@@ -458,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--quick", action="store_true", help="a small subset (smoke check)")
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a live setting, repeatable")
-    ap.add_argument("--skip", default="", help="comma-separated parts to leave out: video,synthetic,photos,cost")
+    ap.add_argument("--skip", default="", help="comma-separated parts to leave out: video,faster,synthetic,photos,cost")
     args = ap.parse_args(argv)
     live = parse_sets(args.set)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -467,6 +507,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"settings": live, "quick": args.quick}
     if "video" not in skip:
         out["video"] = real_video(args.data, model, live, args.quick)
+    if "faster" not in skip and not args.quick:
+        out["faster"] = faster_video(args.data, model, live)
     clips = load_letter_clips(args.data / "sign-sequences" / "letters-hands.npz")
     if "synthetic" not in skip:
         words = {s: w[:4] for s, w in WORDS.items()} if args.quick else WORDS
