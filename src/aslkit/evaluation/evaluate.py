@@ -204,15 +204,13 @@ def _read_videos_as_predict_does(
     """A real video is rest, sign, rest: its answer (and top 5) is `predict`'s, from the spans of signing
     found in it (SequenceRecognizer.predict_signing), not the whole video squeezed into the model's frames."""
     from aslkit.inference.sequence_recognizer import SequenceRecognizer
-    from aslkit.landmarks.holistic import video_times
+    from aslkit.landmarks.holistic import clip_clock
     from aslkit.landmarks.video import video_fps
 
     rec = SequenceRecognizer(m, cache_dir=cache_dir)
     for i, src in enumerate(ds.sources):
         if is_video_path(src):
-            times = ds.clip_times(i)  # the file's clock, read with its landmarks
-            if times is None or len(times) != len(ds.sequences[i]):
-                times = video_times(src, cache_dir, len(ds.sequences[i]))
+            times = clip_clock(ds, i, cache_dir)  # the file's clock, read with its landmarks
             got = rec.predict_signing(ds.sequences[i], video_fps(src), src, times=times)
             preds[i], top5[i] = got.label, {lab for lab, _ in got.top[:5]}
 

@@ -199,6 +199,15 @@ def video_times(
     return decode_times(p, frames)
 
 
+def clip_clock(data: SequenceSet, i: int, cache_dir: str | Path | None = "default") -> np.ndarray:
+    """Video clip ``i`` of ``data``: its frame times as they were read with its landmarks, else as
+    ``video_times`` gives them (the cache, or decoding the file)."""
+    times = data.clip_times(i)
+    if times is None or len(times) != len(data.sequences[i]):
+        times = video_times(data.sources[i], cache_dir, len(data.sequences[i]))
+    return times
+
+
 def read_video_folder(
     root: str | Path, cache_dir: str | Path | None = "default", progress: bool = False
 ) -> SequenceSet:

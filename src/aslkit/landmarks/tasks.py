@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from aslkit.data.sequences import HAND_POINTS, POSE_HANDS, POSE_POINTS
 from aslkit.errors import AslkitError
 from aslkit.landmarks.cache import default_cache_dir
 
@@ -242,8 +243,6 @@ class TasksBody:
         """(258,) float32: pose 33 x (x, y, z, visibility), left hand 21 x 3, right hand 21 x 3; zeros where a part
         was not found (the layout of data.sequences.POSE_HANDS)."""
         import mediapipe as mp
-
-        from aslkit.data.sequences import HAND_POINTS, POSE_HANDS, POSE_POINTS
 
         row = np.zeros(POSE_HANDS.width, np.float32)
         self._ms += VIDEO_STEP_MS

@@ -59,7 +59,7 @@ def _signing_part(data: SequenceSet, cache_dir="default") -> tuple[SequenceSet, 
     """Each video cut to its signing (first span's start to the last one's end, see landmarks/segments.py);
     landmark clips are taken whole. Returns the cut set and each clip's kept seconds (None: whole), by the
     video's own clock."""
-    from aslkit.landmarks.holistic import video_times
+    from aslkit.landmarks.holistic import clip_clock
     from aslkit.landmarks.segments import signing_segments
     from aslkit.landmarks.video import video_fps
 
@@ -67,9 +67,7 @@ def _signing_part(data: SequenceSet, cache_dir="default") -> tuple[SequenceSet, 
     for i, (seq, src) in enumerate(zip(data.sequences, data.paths, strict=True)):
         span = None
         if is_video_path(src) and Path(src).is_file():
-            times = data.clip_times(i)  # the file's clock, read with its landmarks
-            if times is None or len(times) != len(seq):
-                times = video_times(src, cache_dir, len(seq))
+            times = clip_clock(data, i, cache_dir)  # the file's clock, read with its landmarks
             fps = video_fps(src)
             segs = signing_segments(seq, data.layout, fps, times=times)
             if segs:
