@@ -8,7 +8,7 @@ import pytest
 
 from aslkit.config import LiveConfig
 from aslkit.errors import AslkitError
-from aslkit.inference.spelling import NEW_MOVEMENT_S, HandSpeed, SpelledLetter, SpellingDecoder
+from aslkit.inference.spelling import HandSpeed, SpellingDecoder
 
 LABELS = ["A", "B", "E", "I", "J", "L", "O", "Del", "Nothing", "Space"]
 rng = np.random.default_rng(0)
@@ -147,22 +147,6 @@ def test_the_motion_model_turns_the_letters_of_its_movement_into_one_moving_lett
     assert dec.moving_letter("Z", 51 / 30, window_s=1.5) is None, "already a Z"
     assert dec.moving_letter("J", 51 / 30, window_s=1.5) is None, "a Z is not J's handshape"
     assert [x.letter for x in dec.letters] == ["B", "Z"]
-
-
-@pytest.mark.parametrize(
-    ("pause", "read"), [(0.3, ["P", "I", "Z", "Z"]), (0.2, ["P", "I", "Z", "Z"]), (0.05, ["P", "I", "Z"])]
-)
-def test_a_second_z_after_a_pause_is_a_doubled_letter(pause: float, read: list[str]) -> None:
-    """PIZZA: the first Z is written, the hand pauses, and the second movement's index finger reads D. After a
-    pause of NEW_MOVEMENT_S or more, that D is a second Z; straight after the first, it is the same movement's end."""
-    dec = SpellingDecoder(["D", "I", "P", "Z", "Nothing"])
-    dec.letters += [SpelledLetter("P", 0.3, 0.5, 0.9), SpelledLetter("I", 0.77, 1.1, 0.9)]
-    dec.letters += [SpelledLetter("Z", 1.27, 1.4, 0.9), SpelledLetter("D", 1.4 + pause, 1.5 + pause, 0.9)]
-    got = dec.moving_letter("Z", 1.6 + pause, window_s=1.0)
-    assert got is not None and got[1] == (1 if len(read) == 4 else 2)
-    assert [x.letter for x in dec.letters] == read
-    assert dec.moving_letter("Z", 1.7 + pause, window_s=1.0) is None, "each movement is written once"
-    assert NEW_MOVEMENT_S < 0.2
 
 
 def test_hand_speed_is_in_hand_sizes_per_second_whatever_the_hand_size() -> None:

@@ -46,10 +46,6 @@ TIPS = (0, 4, 8, 12, 16, 20)  # wrist and fingertips: the points whose speed say
 MOTION_SHAPES = {"J": ("I", "Y"), "Z": ("D", "G", "X", "L", "P", "Q", "K", "R", "U")}
 MIN_FRAMES = 2
 END_OF_MOVEMENT_S = 0.3
-# A J or Z already written, then a pause this long before the shapes of the next movement: that movement is a
-# second letter (PIZZA, JAZZ), not the end of the first. On the tuning signer's streams any value from 0.05 to
-# 0.15 s read the same (J/Z words 0.819 -> 0.836 of letters); without it, a doubled moving letter was read once.
-NEW_MOVEMENT_S = 0.15
 TYPICAL_LETTER_S = 0.2  # a letter's duration before any has been read (fluent signing: 0.15-0.5 s)
 _EPS = 1e-6
 _NEG = -1e9
@@ -391,8 +387,6 @@ class SpellingDecoder:
         for rec in reversed(self.letters):
             if rec.end < t - window_s or rec.letter not in (*shapes, label):
                 break
-            if rec.letter == label and run and run[-1].start - rec.end >= NEW_MOVEMENT_S:
-                break  # an earlier J or Z, with a pause before this movement: a doubled letter (PIZZA)
             run.append(rec)
         if not run:
             self._pending_motion = (label, t, window_s)  # its letter may not be decided yet (the decoder lags)
@@ -400,7 +394,7 @@ class SpellingDecoder:
         if len(run) == 1 and run[0].letter == label:
             return None  # already read for this movement
         before = self.letters[-len(run) - 1] if len(self.letters) > len(run) else None
-        if before is not None and before.letter == label and run[-1].start - before.end < min(window_s, NEW_MOVEMENT_S):
+        if before is not None and before.letter == label and run[-1].start - before.end < window_s:
             run.append(before)  # the end of the same movement, read after its letter: one letter
         first = run[-1]
         first.letter, first.end = label, max(rec.end for rec in run)
