@@ -8,7 +8,7 @@ import pytest
 
 from aslkit.config import LiveConfig
 from aslkit.errors import AslkitError
-from aslkit.inference.spelling import HandSpeed, SpellingDecoder
+from aslkit.inference.spelling import HandSpeed, SpelledLetter, SpellingDecoder
 
 LABELS = ["A", "B", "E", "I", "J", "L", "O", "Del", "Nothing", "Space"]
 rng = np.random.default_rng(0)
@@ -147,6 +147,17 @@ def test_the_motion_model_turns_the_letters_of_its_movement_into_one_moving_lett
     assert dec.moving_letter("Z", 51 / 30, window_s=1.5) is None, "already a Z"
     assert dec.moving_letter("J", 51 / 30, window_s=1.5) is None, "a Z is not J's handshape"
     assert [x.letter for x in dec.letters] == ["B", "Z"]
+
+
+def test_a_u_before_a_z_stays_a_u() -> None:
+    """BUZZ: the Z's movement reads D on the way and becomes Z; the U held before it is a letter of its own,
+    not a shape the Z passed through (a traced Z points one finger, a U two)."""
+    dec = SpellingDecoder(["B", "D", "U", "Z", "Nothing"])
+    dec.letters += [SpelledLetter("B", 0.3, 0.7, 0.9), SpelledLetter("U", 0.77, 1.2, 0.9)]
+    dec.letters += [SpelledLetter("D", 1.77, 1.9, 0.9)]
+    got = dec.moving_letter("Z", 2.17, window_s=1.0)
+    assert got is not None and got[1] == 1
+    assert [x.letter for x in dec.letters] == ["B", "U", "Z"]
 
 
 def test_hand_speed_is_in_hand_sizes_per_second_whatever_the_hand_size() -> None:

@@ -42,8 +42,9 @@ MOVING_LETTERS = ("J", "Z")
 TIPS = (0, 4, 8, 12, 16, 20)  # wrist and fingertips: the points whose speed says "moving"
 # The handshape a moving letter is made with: a J or Z movement recognised by the motion model turns
 # a recent letter of that shape into the moving letter (J is I's handshape traced down and round; Z is
-# the index finger tracing a Z).
-MOTION_SHAPES = {"J": ("I", "Y"), "Z": ("D", "G", "X", "L", "P", "Q", "K", "R", "U")}
+# the index finger tracing a Z). Not U: no recorded Z of letters-hands.npz (60, two signers) needs it, and with it
+# the U of BUZZ or PUZZLE, right before the Z, was taken into the Z.
+MOTION_SHAPES = {"J": ("I", "Y"), "Z": ("D", "G", "X", "L", "P", "Q", "K", "R")}
 MIN_FRAMES = 2
 END_OF_MOVEMENT_S = 0.3
 TYPICAL_LETTER_S = 0.2  # a letter's duration before any has been read (fluent signing: 0.15-0.5 s)
