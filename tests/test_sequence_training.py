@@ -171,6 +171,59 @@ def test_training_with_camera_jitter_still_learns_and_records_it(tmp_path: Path)
     )
 
 
+def test_one_handed_takes_out_the_hand_seen_less_and_its_pose_wrist() -> None:
+    from aslkit.landmarks.sequence_features import sequence_features
+    from aslkit.training.sequence_fit import one_handed
+
+    rng = np.random.default_rng(0)
+    clip = rng.uniform(0.2, 0.8, (6, 258)).astype(np.float32)
+    clip[:2, 132:195] = 0.0  # the left hand is seen in 4 frames, the right in 6: the right leads
+    mirrored = clip.copy()
+    mirrored[:, 132:195], mirrored[:, 195:258] = clip[:, 195:258], clip[:, 132:195]  # now the left leads
+    for raw, gone, kept, arm in ((clip, 132, 195, (15, 17, 19, 21)), (mirrored, 195, 132, (16, 18, 20, 22))):
+        single = one_handed(SequenceSet([raw], ["hello"], POSE_HANDS)).sequences[0]
+        assert (single[:, gone : gone + 63] == 0).all(), "the hand seen less is gone"
+        assert np.array_equal(single[:, kept : kept + 63], raw[:, kept : kept + 63]), "the leading hand is kept"
+        pose, before = single[:, :132].reshape(6, 33, 4), raw[:, :132].reshape(6, 33, 4)
+        assert (pose[:, list(arm)] == 0).all(), "so are its wrist and hand points in the pose"
+        others = [k for k in range(33) if k not in arm]
+        assert np.array_equal(pose[:, others], before[:, others]), "the rest of the body is kept"
+        f_raw, _ = sequence_features(raw, POSE_HANDS)
+        f_one, m_one = sequence_features(single, POSE_HANDS)
+        assert np.array_equal(f_one[:, 65:130], f_raw[:, 65:130]), "the dominant block reads the same"
+        assert (f_one[:, :65] == 0).all() and (f_one[:, 130] == 0).all() and m_one.all()
+    assert raw is mirrored and clip[0, 195] != 0, "the input clips are not changed"
+
+
+def test_training_with_hand_dropout_reads_a_one_handed_signer(tmp_path: Path) -> None:
+    """Training signers sign hello with a still second hand in view; the held-out one signs it with
+    one hand. The second hand is a habit: dropping it in training keeps the sign readable without it."""
+    rng = np.random.default_rng(1)
+    base = template_landmarks().astype(np.float32)
+    base[:, :2] = (base[:, :2] - base[:, :2].mean(0)) / np.ptp(base[:, :2], axis=0).max() * 0.1
+    seqs, labels, signers = [], [], []
+    for s in range(3):
+        for k, sign in enumerate(SIGNS):
+            for _ in range(12):
+                t = np.linspace(0, 1, 16)[:, None, None]
+                ang = 2 * np.pi * k / len(SIGNS)
+                hand = base[None] + t * 0.25 * np.array([np.cos(ang), np.sin(ang), 0], np.float32)
+                right = (hand + 0.5).astype(np.float32) + rng.normal(0, 0.004, hand.shape)
+                left = np.zeros_like(right)
+                if sign == "hello" and s < 2:  # a still second hand, low in the frame
+                    left = np.broadcast_to(base[None] + np.array([0.25, 0.8, 0], np.float32), right.shape).copy()
+                seqs.append(np.concatenate([left.reshape(16, -1), right.reshape(16, -1)], 1))
+                labels.append(sign)
+                signers.append(f"signer{s}")
+    path = tmp_path / "signs.npz"
+    np.savez(path, sequences=np.stack(seqs).astype(np.float32), label=np.array(labels), signer=np.array(signers))
+    opts = {"holdout": "signer2", "epochs": 25, "batch_size": 16, "progress": False, "model": "seq-tcn"}
+    res = train(path, out=tmp_path / "run", seq_hand_dropout=0.5, **opts)
+    assert res.metrics["test"]["accuracy"] >= 0.9, res.metrics["test"]["accuracy"]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["train"]["seq_hand_dropout"] == 0.5
+
+
 def test_a_sign_with_a_single_take_is_named_and_still_trained(tmp_path: Path, capsys) -> None:
     rng = np.random.default_rng(0)
     for label, takes in (("hello", 6), ("no", 1)):

@@ -5,7 +5,9 @@ early stopping on validation loss (all from the loop), plus two augmentations of
 memory: Gaussian noise on the normalized features of real frames, and a random time warp (a signer
 a little faster or slower, or starting a little earlier or later, than in the recording). With a pose
 in the data, some clips are also shown without it (``seq_pose_dropout``), so the model still works
-on clips recorded or stored without a pose (hands only).
+on clips recorded or stored without a pose (hands only). With ``seq_hand_dropout``, some clips are shown
+with only the dominant hand, since whether the other hand joins in (a two-handed thank-you or I-love-you)
+is the signer's habit, not the sign's.
 """
 
 from __future__ import annotations
@@ -39,6 +41,32 @@ def _blocks(layout: Layout) -> list[tuple[int, int, int]]:
     """(start, stop, values per point) of each landmark block: the pose's points hold 4, the hands' 3."""
     out = [(layout.left[0], layout.left[1], 3), (layout.right[0], layout.right[1], 3)]
     return out + ([(layout.pose[0], layout.pose[1], 4)] if layout.pose is not None else [])
+
+
+# MediaPipe Pose points of each arm's wrist and hand (wrist, pinky, index, thumb): left side, right side
+_ARM_HAND_POINTS = ((15, 17, 19, 21), (16, 18, 20, 22))
+
+
+def one_handed(data: SequenceSet) -> SequenceSet:
+    """Each clip with its non-dominant hand taken out: that hand's block and the pose's wrist and hand
+    points on its side zeroed, as a camera that never saw it would store them. The dominant hand is the
+    one seen in more frames (as in ``sequence_features``), so the features keep their handedness."""
+    layout = data.layout
+    seqs = []
+    for s in data.sequences:
+        z = s.copy()
+        left, right = z[:, layout.left[0] : layout.left[1]], z[:, layout.right[0] : layout.right[1]]
+        seen_left = int((np.abs(left).sum(1) > 0).sum())
+        seen_right = int((np.abs(right).sum(1) > 0).sum())
+        side = 1 if seen_left > seen_right else 0  # the other hand: right when the left leads, else left
+        a, b = layout.right if side else layout.left
+        z[:, a:b] = 0.0
+        if layout.pose is not None:
+            pose = z[:, layout.pose[0] : layout.pose[1]].reshape(len(z), -1, 4)
+            pose[:, list(_ARM_HAND_POINTS[side])] = 0.0
+            z[:, layout.pose[0] : layout.pose[1]] = pose.reshape(len(z), -1)
+        seqs.append(z)
+    return SequenceSet(seqs, data.labels, data.layout, data.signers, data.sources, data.errors)
 
 
 def camera_jitter(
@@ -89,8 +117,15 @@ def sequence_plan(
     xtr, mtr = sequence_arrays(train, cfg.seq_length)
     xva, mva = sequence_arrays(valid, cfg.seq_length)
     pose_drop = cfg.seq_pose_dropout if train.layout.pose is not None else 0.0
+    hand_drop = cfg.seq_hand_dropout
     if pose_drop > 0:  # the same clips as a camera without a pose would give them (features differ: body frame)
         xtr_np, mtr_np = sequence_arrays(without_pose(train), cfg.seq_length)
+    if hand_drop > 0:  # ...and with the dominant hand only, with and without the pose
+        train_1h = one_handed(train)
+        xtr_1h, mtr_1h = sequence_arrays(train_1h, cfg.seq_length)
+        xtr_np1h, mtr_np1h = (xtr_1h, mtr_1h)
+        if pose_drop > 0:
+            xtr_np1h, mtr_np1h = sequence_arrays(without_pose(train_1h), cfg.seq_length)
     lab_idx = {lab: i for i, lab in enumerate(labels)}
     ytr = torch.tensor([lab_idx[lab] for lab in train.labels])
     yva = torch.tensor([lab_idx[lab] for lab in valid.labels])
@@ -103,28 +138,43 @@ def sequence_plan(
 
     camera = cfg.seq_aspect > 0 or cfg.seq_rotate_deg > 0
 
-    def seen_by_another_camera(idx: np.ndarray, drop: np.ndarray, rng: np.random.Generator):
-        """The batch's features from its raw clips after camera_jitter (and the pose dropped where ``drop``)."""
+    def seen_by_another_camera(idx: np.ndarray, drop: np.ndarray, drop_hand: np.ndarray, rng: np.random.Generator):
+        """The batch's features from its raw clips after camera_jitter (the pose dropped where ``drop``, the
+        non-dominant hand where ``drop_hand``)."""
         raw = camera_jitter([train.sequences[i] for i in idx], train.layout, rng, cfg.seq_aspect, cfg.seq_rotate_deg)
         jittered = SequenceSet(raw, [train.labels[i] for i in idx], train.layout)
+        if drop_hand.any():
+            single = one_handed(jittered).sequences
+            raw = [single[k] if drop_hand[k] else r for k, r in enumerate(raw)]
+            jittered = SequenceSet(raw, jittered.labels, jittered.layout)
         x, m = sequence_arrays(jittered, cfg.seq_length)
         if drop.any():
             xn, mn = sequence_arrays(without_pose(jittered), cfg.seq_length)
             x, m = np.where(drop[:, None, None], xn, x), np.where(drop[:, None], mn, m)
         return x, m
 
+    def pick(idx: np.ndarray, drop: np.ndarray, drop_hand: np.ndarray):
+        """The batch's precomputed features: as recorded, without the pose, one-handed, or both."""
+        x, m = xtr[idx], mtr[idx]
+        for sel, arrays in (
+            (drop & ~drop_hand, (xtr_np, mtr_np) if pose_drop > 0 else None),
+            (drop_hand & ~drop, (xtr_1h, mtr_1h) if hand_drop > 0 else None),
+            (drop & drop_hand, (xtr_np1h, mtr_np1h) if hand_drop > 0 and pose_drop > 0 else None),
+        ):
+            if arrays is not None and sel.any():
+                x, m = np.where(sel[:, None, None], arrays[0][idx], x), np.where(sel[:, None], arrays[1][idx], m)
+        return x, m
+
     def batches(epoch: int, rng: np.random.Generator):
         perm = rng.permutation(len(xtr))
         for b in range(steps):
             idx = perm[b * bs : (b + 1) * bs]
-            x, m = xtr[idx], mtr[idx]
+            drop = rng.random(len(idx)) < pose_drop if pose_drop > 0 else np.zeros(len(idx), bool)
+            drop_hand = rng.random(len(idx)) < hand_drop if hand_drop > 0 else np.zeros(len(idx), bool)
             if camera:
-                drop = rng.random(len(idx)) < pose_drop if pose_drop > 0 else np.zeros(len(idx), bool)
-                x, m = seen_by_another_camera(idx, drop, rng)
-            elif pose_drop > 0:
-                drop = rng.random(len(idx)) < pose_drop
-                x = np.where(drop[:, None, None], xtr_np[idx], x)
-                m = np.where(drop[:, None], mtr_np[idx], m)
+                x, m = seen_by_another_camera(idx, drop, drop_hand, rng)
+            else:
+                x, m = pick(idx, drop, drop_hand)
             x, m = time_warp(x, m, rng, cfg.seq_time_warp)
             if cfg.seq_noise > 0:
                 x = x + rng.normal(0.0, cfg.seq_noise, x.shape).astype(np.float32) * m[..., None]
