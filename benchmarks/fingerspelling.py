@@ -1,7 +1,7 @@
 """Fingerspelling at natural speed: how much of it the live pipeline reads, with the spelling decoder
 (``decoder="spelling"``, the default) and, for contrast, the old threshold decoder (``decoder="hold"``).
 
-    .venv/bin/python benchmarks/fingerspelling.py [--json] [--quick] [--data DIR] [--set KEY=VALUE ...]
+    .venv/bin/python benchmarks/fingerspelling.py [--json] [--quick] [--data DIR] [--set KEY=VALUE ...] [--model M]
 
 a. A real video: one teacher spells A to Z (``fingerspelling-videos/alphabet-a-to-z.mp4``), read by
    MediaPipe + ``StreamingRecognizer`` in this script's own loop (frame times from the video's own
@@ -499,12 +499,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a live setting, repeatable")
     ap.add_argument("--skip", default="", help="comma-separated parts to leave out: video,faster,synthetic,photos,cost")
+    ap.add_argument("--model", default="letters", help="the frame letter model: shipped name or run folder")
     args = ap.parse_args(argv)
     live = parse_sets(args.set)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     start = time.perf_counter()
-    model = load_model("letters")
-    out: dict[str, Any] = {"settings": live, "quick": args.quick}
+    model = load_model(args.model)
+    out: dict[str, Any] = {"settings": live, "quick": args.quick, "model": args.model}
     if "video" not in skip:
         out["video"] = real_video(args.data, model, live, args.quick)
     if "faster" not in skip and not args.quick:
