@@ -12,7 +12,7 @@ from test_sequence_training import _synthetic_npz
 from aslkit.cli import main
 from aslkit.data.split import group_folds
 from aslkit.errors import AslkitError, DatasetError
-from aslkit.training.cv import Scored, cross_validate, summarize
+from aslkit.training.cv import Scored, cross_validate, cv_markdown, cv_text, summarize
 
 
 def test_group_folds_keep_signers_whole_and_balance_the_clips() -> None:
@@ -41,6 +41,29 @@ def test_summary_per_sign_and_worst_signers_first() -> None:
     assert [v["signer"] for v in r["per_signer"]] == ["s3", "s1", "s2"], "worst first"
     with pytest.raises(DatasetError, match="no held-out clip"):
         summarize([], folds, {})
+
+
+def test_signs_read_as_each_other_both_ways_are_named_as_possible_swaps() -> None:
+    def clips(signer: str, label: str, answers: str) -> list[Scored]:
+        return [Scored(signer, label, a, 1) for a in answers.split()]
+
+    rows = (
+        clips("swapped", "please", "thank-you thank-you thank-you please")  # 3/4 one way...
+        + clips("swapped", "thank-you", "please please please")  # ...3/3 the other: named
+        + clips("one-way", "please", "thank-you thank-you thank-you")  # always wrong one way only: not a swap
+        + clips("one-way", "thank-you", "thank-you thank-you thank-you")
+        + clips("few", "hello", "no no")  # under 3 clips each: too few to say
+        + clips("few", "no", "hello hello")
+        + clips("fine", "hello", "hello hello hello")
+    )
+    r = summarize(rows, [{"fold": 1, "accuracy": 0.5}], {})
+    assert r["possible_swaps"] == [
+        {"signer": "swapped", "signs": ["please", "thank-you"], "a_as_b": [3, 4], "b_as_a": [3, 3]}
+    ]
+    assert "| swapped | please, thank-you | 3/4 | 3/3 |" in cv_markdown({**r, "model": "m", "data": ["d"]})
+    assert "possible label swaps (read as each other both ways): swapped please<->thank-you" in cv_text(r, "out")
+    clean = summarize(rows[7:], [{"fold": 1, "accuracy": 0.5}], {})
+    assert clean["possible_swaps"] == [] and "label swaps" not in cv_text(clean, "out")
 
 
 def test_cv_from_the_command_line(tmp_path: Path, capsys) -> None:

@@ -5,7 +5,9 @@ same recipe without its signers and is scored on them, so every clip is scored e
 model that never saw its signer. A held-out signer's sign that no training signer made cannot be
 learned and is left out of that fold's score (and counted). The report gives the figure per sign
 (with how many signers made it, so a sign scored on one person is not taken for a sure one) and per
-signer, worst first.
+signer, worst first. It also names the signers whose two signs were read as each other both ways
+(``possible_swaps``): for a held-out signer that is more often two labels swapped in their recording
+than two misreadings, and worth a look before the figure is believed or the data trained on.
 """
 
 from __future__ import annotations
@@ -106,6 +108,32 @@ def cross_validate(
     return result
 
 
+SWAP_SHARE = 0.6  # both ways, at least this share of a signer's clips of one sign read as the other
+SWAP_MIN_CLIPS = 3  # ...with at least this many clips of each
+
+
+def possible_swaps(rows: list[Scored]) -> list[dict[str, Any]]:
+    """Per signer, each pair of signs read as each other most of the time, both ways (see the module
+    docstring); the most-swapped first."""
+    by: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in rows:
+        by[(r.signer, r.label)].append(r.predicted)
+    out = []
+    for signer in sorted({r.signer for r in rows}):
+        signs = sort_labels({lab for s, lab in by if s == signer})
+        for i, a in enumerate(signs):
+            for b in signs[i + 1 :]:
+                pa, pb = by[(signer, a)], by[(signer, b)]
+                if min(len(pa), len(pb)) < SWAP_MIN_CLIPS:
+                    continue
+                a_as_b, b_as_a = pa.count(b), pb.count(a)
+                if a_as_b >= SWAP_SHARE * len(pa) and b_as_a >= SWAP_SHARE * len(pb):
+                    out.append(
+                        {"signer": signer, "signs": [a, b], "a_as_b": [a_as_b, len(pa)], "b_as_a": [b_as_a, len(pb)]}
+                    )
+    return sorted(out, key=lambda v: -(v["a_as_b"][0] / v["a_as_b"][1] + v["b_as_a"][0] / v["b_as_a"][1]))
+
+
 def summarize(rows: list[Scored], folds: list[dict], left_out: dict[str, int]) -> dict[str, Any]:
     """Accuracy over every held-out clip, the mean over signers and folds, and the tables per sign and
     per signer (worst first), each sign with what it was most often read as."""
@@ -144,6 +172,7 @@ def summarize(rows: list[Scored], folds: list[dict], left_out: dict[str, int]) -
         "per_sign": per_sign,
         "per_signer": per_signer,
         "left_out": left_out,
+        "possible_swaps": possible_swaps(rows),
     }
 
 
@@ -185,6 +214,15 @@ def cv_markdown(r: dict[str, Any]) -> str:
     lines += ["", "## Signers, worst first", "", "| signer | clips | accuracy | signs |", "|---|---|---|---|"]
     for v in r["per_signer"]:
         lines.append(f"| {v['signer']} | {v['clips']} | {100 * v['accuracy']:.1f}% | {', '.join(v['signs'])} |")
+    swaps = r.get("possible_swaps") or []
+    if swaps:
+        lines += ["", "## Possible label swaps", "",
+                  f"Two signs of one signer read as each other both ways ({SWAP_SHARE:.0%} of the clips or more): "
+                  "look at those takes; their labels may be swapped in the data.", "",
+                  "| signer | signs | first read as second | second read as first |", "|---|---|---|---|"]  # fmt: skip
+        for v in swaps:
+            (a, b), (x, nx), (y, ny) = v["signs"], v["a_as_b"], v["b_as_a"]
+            lines.append(f"| {v['signer']} | {a}, {b} | {x}/{nx} | {y}/{ny} |")
     return "\n".join(lines) + "\n"
 
 
@@ -196,6 +234,10 @@ def cv_text(r: dict[str, Any], out: str | Path) -> str:
         f"accuracy {100 * r['accuracy']:.2f}% (mean over signers {100 * r['mean_signer_accuracy']:.2f}%)",
         "weakest signs: " + ", ".join(f"{v['sign']} {100 * v['accuracy']:.1f}% ({v['signers']} signers)" for v in weak),
         "worst signers: " + ", ".join(f"{v['signer']} {100 * v['accuracy']:.1f}%" for v in r["per_signer"][:5]),
-        f"report: {Path(out) / 'cv.md'}",
     ]
+    swaps = r.get("possible_swaps") or []
+    if swaps:
+        lines.append("possible label swaps (read as each other both ways): "
+                     + ", ".join(f"{v['signer']} {v['signs'][0]}<->{v['signs'][1]}" for v in swaps))  # fmt: skip
+    lines.append(f"report: {Path(out) / 'cv.md'}")
     return "\n".join(lines)
