@@ -9,7 +9,7 @@
 # other signers' `i` are different signs), `hungry` (35%), `sorry` (its two signers fell in one fold).
 # No confidence threshold (--seq-min-confidence 0): with 18 classes it cost more signs than it saved
 # idle clips in the cross-validation; in videos the rests are cut off by the signing spans instead.
-# Its figures: `aslkit train ... --cv signer --folds 5 --out runs/cv/vocab` (the same options).
+# Its figures: `aslkit train ... --cv signer --folds 5 --out runs/cv/vocab2` (the same options).
 # sign-encoder: the encoder of `train --model sign-dictionary` (signs by example). seq-tcn on every label of both
 # word sets (44 words and signed letters, `-`), all 68 signers, 40 epochs: what it learns to tell apart is what
 # a dictionary can tell apart. Its figure (held-out signs and signers) is in the README.
