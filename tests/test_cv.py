@@ -89,6 +89,56 @@ def test_cv_from_the_command_line(tmp_path: Path, capsys) -> None:
     assert "already exists and is not an empty folder" in capsys.readouterr().err, "never over an earlier run"
 
 
+def test_a_signer_with_swapped_labels_is_named_and_relabel_fixes_it_in_memory(tmp_path: Path, capsys) -> None:
+    npz = _synthetic_npz(tmp_path / "signs.npz", per_class=6)
+    d = dict(np.load(npz))
+    d["label"] = d["label"].copy()
+    two = d["signer"] == "signer2"
+    hello, no = two & (d["label"] == "hello"), two & (d["label"] == "no")
+    d["label"][hello], d["label"][no] = "no", "hello"  # signer2's hello and no swapped in the recording
+    np.savez(npz, **d)
+    before = npz.read_bytes()
+    opts = ["--model", "seq-tcn", "--cv", "signer", "--folds", "3", "--epochs", "25", "--no-cache", "-q"]
+    assert main(["train", str(npz), *opts, "--out", str(tmp_path / "as-is")]) == 0
+    printed = capsys.readouterr().out
+    assert "possible label swaps (read as each other both ways): signer2 hello<->no" in printed
+    fix = tmp_path / "fix.csv"
+    fix.write_text("signer,label,new_label\nsigner2,hello,no\nsigner2,no,hello\n")
+    assert main(["train", str(npz), *opts, "--relabel", str(fix), "--out", str(tmp_path / "fixed")]) == 0
+    assert "label swaps" not in capsys.readouterr().out
+    as_is = json.loads((tmp_path / "as-is" / "cv.json").read_text())
+    fixed = json.loads((tmp_path / "fixed" / "cv.json").read_text())
+    assert fixed["possible_swaps"] == [] and fixed["accuracy"] > as_is["accuracy"]
+    assert npz.read_bytes() == before, "the data file is never changed"
+
+
+def test_relabel_refusals(tmp_path: Path) -> None:
+    from aslkit.data.sequences import read_sequence_npz, relabelled
+
+    data = read_sequence_npz(_synthetic_npz(tmp_path / "signs.npz", per_class=2))
+    for text, why in (
+        ("signer,label\nsigner0,hello\n", "missing columns \\['new_label'\\]"),
+        ("signer,label,new_label\n", "no rows"),
+        ("signer,label,new_label\nsignerX,hello,no\n", "line 2: no clip of signer 'signerX' is labelled 'hello'"),
+        ("signer,label,new_label\nsigner0,hello,\n", "line 2: signer, label and new_label must all be given"),
+    ):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        with pytest.raises(DatasetError, match=why):
+            relabelled(data, bad)
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x81" * 50)
+    with pytest.raises(DatasetError, match="cannot read CSV"):
+        relabelled(data, tmp_path / "bin.csv")
+    with pytest.raises(DatasetError, match="not a file|no such|does not exist"):
+        relabelled(data, tmp_path / "missing.csv")
+    ok = tmp_path / "ok.csv"
+    ok.write_text("Signer,Label,New_Label\nsigner1,thank-you,no\n")
+    fixed, changed = relabelled(data, ok)
+    assert changed == {"signer1:thank-you->no": 2}
+    moved = [i for i, (a, b) in enumerate(zip(data.labels, fixed.labels, strict=True)) if a != b]
+    assert len(moved) == 2 and all(data.signers[i] == "signer1" and fixed.labels[i] == "no" for i in moved)
+
+
 def test_cv_refusals(tmp_path: Path) -> None:
     npz = _synthetic_npz(tmp_path / "signs.npz", per_class=2)
     with pytest.raises(AslkitError, match="chooses the held-out signers itself"):

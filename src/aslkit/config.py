@@ -253,6 +253,7 @@ class TrainConfig:
     group_pattern: str = ""
     holdout: str = ""
     classes: str = ""
+    relabel: str = ""
     seed: int = 0
     views: str = "1"
     workers: int = 0

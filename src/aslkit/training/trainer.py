@@ -23,7 +23,7 @@ import numpy as np
 
 from aslkit.config import TrainConfig
 from aslkit.data.dataset import ImageDataset, load_dataset
-from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_source
+from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_source, relabelled
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.data.yolo import data_yaml, distinct_splits, image_splits, read_layout
 from aslkit.errors import AslkitError, DatasetError
@@ -265,7 +265,15 @@ def _load_images(paths: list, cfg: TrainConfig, cache_dir, progress: bool) -> tu
 
 
 def _load_clips(paths: list, cfg: TrainConfig, cache_dir, progress: bool) -> tuple[SequenceSet, list]:
-    return concat_sequences([_load_sequence_source(p, cache_dir, progress) for p in paths]), []
+    data = concat_sequences([_load_sequence_source(p, cache_dir, progress) for p in paths])
+    if cfg.relabel:
+        data, changed = relabelled(data, cfg.relabel)
+        if progress:
+            print(
+                f"aslkit: relabelled (in memory): {', '.join(f'{k} ({n})' for k, n in changed.items())}",
+                file=sys.stderr,
+            )
+    return data, []
 
 
 @dataclass(frozen=True)
