@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aslkit.data.csv_rows import read_csv_rows
 from aslkit.data.images import MAX_PIXELS
 from aslkit.data.yolo import (
     SPELLINGS,
@@ -338,26 +339,7 @@ CORNER_COLUMNS = ("filename", "class", "xmin", "ymin", "xmax", "ymax")
 def read_corner_rows(path: Path) -> list[dict[str, str]]:
     """The rows of a CSV of corners, keys lower-cased and values stripped; DatasetError (one line) for a
     file that is not a regular file or cannot be read, no rows, or missing columns."""
-    why = regular_file_problem(path)
-    if why:
-        raise DatasetError(f"{shown(path)}: {why}")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            raw = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(f"{shown(path)}: cannot read CSV ({exc})") from None
-    if not raw:
-        raise DatasetError(f"{shown(path)}: no rows")
-    have = {(c or "").strip().lower() for c in raw[0]}
-    missing = sorted(set(CORNER_COLUMNS) - have)
-    if missing:
-        raise DatasetError(
-            f"{shown(path)}: missing columns {missing}; expected filename,[width,height,]class,xmin,ymin,xmax,ymax"
-        )
-    return [
-        {(k or "").strip().lower(): (v if isinstance(v, str) else "").strip() for k, v in row.items() if k}
-        for row in raw
-    ]
+    return read_csv_rows(path, CORNER_COLUMNS, "filename,[width,height,]class,xmin,ymin,xmax,ymax")
 
 
 def corner_values(row: dict[str, str]) -> tuple[tuple[float, float, float, float], int | None, int | None]:

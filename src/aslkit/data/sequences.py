@@ -18,7 +18,6 @@ turned into masks here and never fed to a model as if they were coordinates.
 
 from __future__ import annotations
 
-import csv
 import re
 import zipfile
 from collections import Counter
@@ -27,11 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from aslkit.data.csv_rows import read_csv_rows
 from aslkit.data.npz import number_problem, read_npy, read_npz
 from aslkit.data.pose_files import CANVAS, is_pose_path, pose_from_blocks, read_pose_file, require_pose_format
 from aslkit.errors import DatasetError
 from aslkit.labels import canonical_label, sort_labels
-from aslkit.names import regular_file_problem, shown
+from aslkit.names import shown
 
 POSE_POINTS, HAND_POINTS, FACE_POINTS = 33, 21, 468
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
@@ -366,23 +366,11 @@ def relabelled(data: SequenceSet, path: str | Path) -> tuple[SequenceSet, dict[s
     swapped labels that ``--cv signer`` names; the files are not changed); returns it and how many clips
     each row changed. A row that matches no clip is an error: a typo would silently change nothing."""
     p = Path(path)
-    why = regular_file_problem(p)
-    if why:
-        raise DatasetError(f"{shown(p)}: {why}")
-    try:
-        with open(p, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(f"{shown(p)}: cannot read CSV ({exc})") from None
-    if not rows:
-        raise DatasetError(f"{shown(p)}: no rows; expected columns {','.join(RELABEL_COLUMNS)}")
-    if missing := sorted(set(RELABEL_COLUMNS) - {(c or "").strip().lower() for c in rows[0]}):
-        raise DatasetError(f"{shown(p)}: missing columns {missing}; expected {','.join(RELABEL_COLUMNS)}")
+    rows = read_csv_rows(p, RELABEL_COLUMNS, ",".join(RELABEL_COLUMNS))
     if data.signers is None:
         raise DatasetError(f"{shown(p)}: the data names no signers, so there is nothing to relabel by signer")
     labels, changed = list(data.labels), {}
-    for n, raw in enumerate(rows, 2):
-        row = {(k or "").strip().lower(): (v if isinstance(v, str) else "").strip() for k, v in raw.items() if k}
+    for n, row in enumerate(rows, 2):
         signer, old, new = row["signer"], canonical_label(row["label"]), canonical_label(row["new_label"])
         if not (signer and old and new):
             raise DatasetError(f"{shown(p)}, line {n}: signer, label and new_label must all be given")
