@@ -112,7 +112,7 @@ def test_a_signer_with_swapped_labels_is_named_and_relabel_fixes_it_in_memory(tm
     assert npz.read_bytes() == before, "the data file is never changed"
 
 
-def test_relabel_refusals(tmp_path: Path) -> None:
+def test_relabel_refusals(tmp_path: Path, capsys) -> None:
     from aslkit.data.sequences import read_sequence_npz, relabelled
 
     data = read_sequence_npz(_synthetic_npz(tmp_path / "signs.npz", per_class=2))
@@ -131,6 +131,8 @@ def test_relabel_refusals(tmp_path: Path) -> None:
         relabelled(data, tmp_path / "bin.csv")
     with pytest.raises(DatasetError, match="not a file|no such|does not exist"):
         relabelled(data, tmp_path / "missing.csv")
+    assert main(["train", str(tmp_path / "signs.npz"), "--model", "landmark-mlp", "--relabel", str(bad), "-q"]) == 1
+    assert "--relabel corrects signers' labels of sign clips; 'landmark-mlp'" in capsys.readouterr().err
     ok = tmp_path / "ok.csv"
     ok.write_text("Signer,Label,New_Label\nsigner1,thank-you,no\n")
     fixed, changed = relabelled(data, ok)

@@ -381,6 +381,8 @@ def _task_for(cfg: TrainConfig, paths: list) -> TrainTask:
     check_crop_mode(cfg.crop)
     if cfg.video_like and not task.video_like:
         raise AslkitError(f"--video-like is for landmark models (photos through MediaPipe), not {cfg.model!r}")
+    if cfg.relabel and info.input is not InputKind.SEQUENCE:
+        raise AslkitError(f"--relabel corrects signers' labels of sign clips; {cfg.model!r} does not read clips")
     if not paths:
         raise DatasetError("no training data given")
     _check_own_splits(cfg, paths)
