@@ -104,6 +104,23 @@ def start_from(model, start: str, layout: str, labels: list[str]) -> None:
     copy_weights(model, base, labels, start)
 
 
+def _shown_otherwise(
+    train: SequenceSet, length: int, pose: bool, hand: bool
+) -> dict[tuple[bool, bool], tuple[np.ndarray, np.ndarray]]:
+    """The training clips' features as another recording would give them, computed once: without the pose
+    (``pose``: a camera without one; the body frame differs), with the dominant hand only (``hand``), or both;
+    keyed by (pose dropped, hand dropped)."""
+    out = {}
+    if pose:
+        out[(True, False)] = sequence_arrays(without_pose(train), length)
+    if hand:
+        single = one_handed(train)
+        out[(False, True)] = sequence_arrays(single, length)
+        if pose:
+            out[(True, True)] = sequence_arrays(without_pose(single), length)
+    return out
+
+
 def sequence_plan(
     train: SequenceSet, valid: SequenceSet, labels: list[str], cfg: TrainConfig, resuming: bool
 ) -> FitPlan:
@@ -118,14 +135,7 @@ def sequence_plan(
     xva, mva = sequence_arrays(valid, cfg.seq_length)
     pose_drop = cfg.seq_pose_dropout if train.layout.pose is not None else 0.0
     hand_drop = cfg.seq_hand_dropout
-    if pose_drop > 0:  # the same clips as a camera without a pose would give them (features differ: body frame)
-        xtr_np, mtr_np = sequence_arrays(without_pose(train), cfg.seq_length)
-    if hand_drop > 0:  # ...and with the dominant hand only, with and without the pose
-        train_1h = one_handed(train)
-        xtr_1h, mtr_1h = sequence_arrays(train_1h, cfg.seq_length)
-        xtr_np1h, mtr_np1h = (xtr_1h, mtr_1h)
-        if pose_drop > 0:
-            xtr_np1h, mtr_np1h = sequence_arrays(without_pose(train_1h), cfg.seq_length)
+    variants = _shown_otherwise(train, cfg.seq_length, pose_drop > 0, hand_drop > 0)
     lab_idx = {lab: i for i, lab in enumerate(labels)}
     ytr = torch.tensor([lab_idx[lab] for lab in train.labels])
     yva = torch.tensor([lab_idx[lab] for lab in valid.labels])
@@ -156,13 +166,10 @@ def sequence_plan(
     def pick(idx: np.ndarray, drop: np.ndarray, drop_hand: np.ndarray):
         """The batch's precomputed features: as recorded, without the pose, one-handed, or both."""
         x, m = xtr[idx], mtr[idx]
-        for sel, arrays in (
-            (drop & ~drop_hand, (xtr_np, mtr_np) if pose_drop > 0 else None),
-            (drop_hand & ~drop, (xtr_1h, mtr_1h) if hand_drop > 0 else None),
-            (drop & drop_hand, (xtr_np1h, mtr_np1h) if hand_drop > 0 and pose_drop > 0 else None),
-        ):
-            if arrays is not None and sel.any():
-                x, m = np.where(sel[:, None, None], arrays[0][idx], x), np.where(sel[:, None], arrays[1][idx], m)
+        for (no_pose, one_hand), (xs, ms) in variants.items():
+            sel = (drop == no_pose) & (drop_hand == one_hand)
+            if sel.any():
+                x, m = np.where(sel[:, None, None], xs[idx], x), np.where(sel[:, None], ms[idx], m)
         return x, m
 
     def batches(epoch: int, rng: np.random.Generator):
