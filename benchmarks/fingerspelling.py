@@ -319,6 +319,9 @@ def synthetic(
     return rows
 
 
+HELD_OUT = "held-out"  # per rate, the signers other than TUNING_SIGNER pooled
+
+
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Letter accuracy and exact words, all words and without J/Z."""
 
@@ -344,6 +347,10 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for rate in sorted({r["rate"] for r in mine})
         }
+        for rate, per in out[dec].items():  # the held-out signers' letters pooled: the figure the target names
+            pooled = [r for r in mine if f"{r['rate']:g}" == rate and r["signer"] != TUNING_SIGNER]
+            if pooled:
+                per[HELD_OUT] = figures(pooled)
         held = [r for r in mine if r["signer"] != TUNING_SIGNER]
         out[dec]["held_out_all_rates"] = figures(held) if held else None
     return out
