@@ -18,6 +18,7 @@ from aslkit.config import TrainConfig
 from aslkit.data.sequences import Layout, SequenceSet
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.sequence_recognizer import sequence_arrays, sequence_preprocessing_spec, without_pose
+from aslkit.landmarks.sequence_features import present
 from aslkit.models.registry import create_model, model_kwargs
 from aslkit.training.fit import FitPlan
 
@@ -47,25 +48,27 @@ def _blocks(layout: Layout) -> list[tuple[int, int, int]]:
 _ARM_HAND_POINTS = ((15, 17, 19, 21), (16, 18, 20, 22))
 
 
+def _without_second_hand(clip: np.ndarray, layout: Layout) -> np.ndarray:
+    """One raw clip with its non-dominant hand taken out (see ``one_handed``)."""
+    z = clip.copy()
+    lead_left = (
+        present(z[:, layout.left[0] : layout.left[1]]).sum() > present(z[:, layout.right[0] : layout.right[1]]).sum()
+    )
+    side = 1 if lead_left else 0  # the other hand: right when the left leads (as canonical_handedness decides)
+    a, b = layout.right if side else layout.left
+    z[:, a:b] = 0.0
+    if layout.pose is not None:
+        pose = z[:, layout.pose[0] : layout.pose[1]].reshape(len(z), -1, 4)
+        pose[:, list(_ARM_HAND_POINTS[side])] = 0.0
+        z[:, layout.pose[0] : layout.pose[1]] = pose.reshape(len(z), -1)
+    return z
+
+
 def one_handed(data: SequenceSet) -> SequenceSet:
     """Each clip with its non-dominant hand taken out: that hand's block and the pose's wrist and hand
     points on its side zeroed, as a camera that never saw it would store them. The dominant hand is the
     one seen in more frames (as in ``sequence_features``), so the features keep their handedness."""
-    layout = data.layout
-    seqs = []
-    for s in data.sequences:
-        z = s.copy()
-        left, right = z[:, layout.left[0] : layout.left[1]], z[:, layout.right[0] : layout.right[1]]
-        seen_left = int((np.abs(left).sum(1) > 0).sum())
-        seen_right = int((np.abs(right).sum(1) > 0).sum())
-        side = 1 if seen_left > seen_right else 0  # the other hand: right when the left leads, else left
-        a, b = layout.right if side else layout.left
-        z[:, a:b] = 0.0
-        if layout.pose is not None:
-            pose = z[:, layout.pose[0] : layout.pose[1]].reshape(len(z), -1, 4)
-            pose[:, list(_ARM_HAND_POINTS[side])] = 0.0
-            z[:, layout.pose[0] : layout.pose[1]] = pose.reshape(len(z), -1)
-        seqs.append(z)
+    seqs = [_without_second_hand(s, data.layout) for s in data.sequences]
     return SequenceSet(seqs, data.labels, data.layout, data.signers, data.sources, data.errors)
 
 
@@ -154,8 +157,7 @@ def sequence_plan(
         raw = camera_jitter([train.sequences[i] for i in idx], train.layout, rng, cfg.seq_aspect, cfg.seq_rotate_deg)
         jittered = SequenceSet(raw, [train.labels[i] for i in idx], train.layout)
         if drop_hand.any():
-            single = one_handed(jittered).sequences
-            raw = [single[k] if drop_hand[k] else r for k, r in enumerate(raw)]
+            raw = [_without_second_hand(r, train.layout) if drop_hand[k] else r for k, r in enumerate(raw)]
             jittered = SequenceSet(raw, jittered.labels, jittered.layout)
         x, m = sequence_arrays(jittered, cfg.seq_length)
         if drop.any():
