@@ -99,6 +99,9 @@ def bundle_ok(path: Path, name: str) -> bool:
         return False
 
 
+_BUNDLE_ALIGNMENT = 4  # as model_asset_bundle_utils.create_model_asset_bundle aligns stored members
+
+
 def _write_bundle(dest: Path, name: str) -> None:
     """Build into a temporary file beside ``dest`` and rename it into place: readers never see half a bundle."""
     from mediapipe.tasks.python.metadata.metadata_writers import model_asset_bundle_utils
@@ -107,7 +110,11 @@ def _write_bundle(dest: Path, name: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     try:
-        model_asset_bundle_utils.create_model_asset_bundle(bundle_members(name), tmp)
+        # mediapipe's own bundle writer, with each member dated 1980-01-01 instead of now: a rebuilt bundle is then
+        # byte for byte the one it replaces (mediapipe stamps the build time, which differs across a 2 s tick)
+        with model_asset_bundle_utils.AlignZipFile(tmp, mode="w", alignment=_BUNDLE_ALIGNMENT) as zf:
+            for member, data in bundle_members(name).items():
+                zf.writestr(zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0)), data)
         if not bundle_ok(Path(tmp), name):
             raise AslkitError(f"the MediaPipe Tasks bundle {name} built from the wheel does not check out")
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache folder may be shared
