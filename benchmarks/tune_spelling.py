@@ -4,7 +4,7 @@ stay held out.
     .venv/bin/python benchmarks/tune_spelling.py [--json] [--quick] [--passes N] [--data DIR]
 
 Protocol: the decoder's settings (enter_penalty, switch_penalty, move_speed, move_width, letter_min_s,
-lag_s) are chosen ONLY on synthetic streams of TheCamNelson (``letters-hands.npz``), built with other
+lag_s, and the motion model's window, confidence and pace) are chosen ONLY on synthetic streams of TheCamNelson (``letters-hands.npz``), built with other
 seeds than benchmarks/fingerspelling.py reports; dmohazab and Alex are never read here. The objective
 is letter accuracy (1 - edit distance / letters) averaged over 2, 3, 4 and 5 letters a second.
 The search is coordinate-wise over a small grid per setting, starting from defaults.toml and
@@ -54,6 +54,9 @@ GRID: dict[str, tuple[float, ...]] = {
     "move_width": (0.15, 0.3, 0.5, 0.8),
     "letter_min_s": (0.03, 0.05, 0.07, 0.1, 0.13),
     "lag_s": (0.15, 0.25, 0.4),
+    "motion_window_s": (0.5, 0.67, 0.8, 1.0, 1.3),
+    "motion_min_confidence": (0.5, 0.6, 0.7, 0.8, 0.9),
+    "motion_every": (2.0, 3.0, 5.0),
 }
 
 
