@@ -19,9 +19,13 @@ b. Synthetic streams at 2, 3, 4 and 5 letters a second built from real landmark 
    letters-hands.npz (weights/letters.json meta: photos, the Kaggle set, the detection set and
    hand-landmarks-letters/frames.npz; see scripts/train_default_letters.sh), so its letters here are
    other people's. The motion model ``letters-motion`` (J, Z) trained on all of letters-hands.npz, all
-   three signers, so J/Z figures are in-distribution for it: read the "no J/Z" columns as the
-   held-out figure. The decoder's settings may only be tuned on TheCamNelson's streams
-   (benchmarks/tune_spelling.py, other seeds); dmohazab and Alex are the held-out signers.
+   three signers; a motion model trained without the signer gives the same figures for every rate and
+   signer (``--set motion_model=RUN`` with ``aslkit train letters-hands.npz --model seq-tcn --holdout
+   dmohazab``, and the same for Alex; 2026-12-01), so the held-out rows are held out for both models.
+   The decoder's settings may only be tuned on TheCamNelson's streams (benchmarks/tune_spelling.py,
+   other seeds); dmohazab and Alex are the held-out signers.
+b2. Random strings of 3-6 still letters, 40 per signer at 3 and 4 letters a second (other stream seeds):
+   no English, so what the decoder's letter-pair prior (``lm_weight``) costs a name or an unknown word.
 c. Words spelled from photos, each held 1 s with a short gap (``make_spelling_video``, the words of
    benchmarks/live_spelling.py): exact words out of 10, from Massey (never trained on) and the five
    letters-more-people sets (marked when the model's training command names them). The videos go
@@ -320,6 +324,18 @@ def synthetic(
 
 
 HELD_OUT = "held-out"  # per rate, the signers other than TUNING_SIGNER pooled
+STRINGS_RATES = (3.0, 4.0)
+
+
+def random_strings(clips: dict, n: int, seed: int = 7) -> dict[str, list[str]]:
+    """Per signer, ``n`` random strings of 3-6 letters (no J/Z: the still letters that signer recorded). They
+    are no English: what the decoder's letter-pair prior (``lm_weight``) costs a name or an unknown word."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for signer in WORDS:
+        have = sorted(k for k in clips[signer] if len(k) == 1 and k not in MOVING_LETTERS)
+        out[signer] = ["".join(rng.choice(have, size=int(rng.integers(3, 7)))) for _ in range(n)]
+    return out
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -484,6 +500,13 @@ def print_report(out: dict[str, Any]) -> None:
                     f"   {dec:<8} held-out signers, all rates: letters {f['letters']:.3f}, exact {f['exact']}/"
                     f"{f['words']}; no J/Z {f['letters_no_jz']:.3f}, exact {f['exact_no_jz']}/{f['words_no_jz']}"
                 )
+    r = out.get("strings")
+    if r:
+        print("\nb2. random letter strings, no J/Z (not English: the cost of the letter-pair prior)")
+        for rate, per in r["spelling"].items():
+            if rate != "held_out_all_rates":
+                print("   " + "  ".join(f"{rate}/s {sg} {f['letters']:.3f} ({f['exact']}/{f['words']})"
+                                      for sg, f in per.items()))  # fmt: skip
     for name, p in (out.get("photos") or {}).items():
         how = "run_live" if p["run_live_calls_finish"] else "own loop + finish() (run_live does not call finish)"
         seen = " -- TRAINED ON: in-distribution" if p.get("trained_on") else " -- never trained on"
@@ -505,7 +528,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--quick", action="store_true", help="a small subset (smoke check)")
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a live setting, repeatable")
-    ap.add_argument("--skip", default="", help="comma-separated parts to leave out: video,faster,synthetic,photos,cost")
+    parts = "video,faster,synthetic,strings,photos,cost"
+    ap.add_argument("--skip", default="", help=f"comma-separated parts to leave out: {parts}")
     ap.add_argument("--model", default="letters", help="the frame letter model: shipped name or run folder")
     args = ap.parse_args(argv)
     live = parse_sets(args.set)
@@ -522,6 +546,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         words = {s: w[:4] for s, w in WORDS.items()} if args.quick else WORDS
         rates = (3.0, 5.0) if args.quick else RATES
         out["synthetic"] = summarize(synthetic(model, clips, words, rates, live))
+    if "strings" not in skip:
+        strings = random_strings(clips, 4 if args.quick else 40)
+        out["strings"] = summarize(synthetic(model, clips, strings, STRINGS_RATES, live, ("spelling",), 900))
     if "photos" not in skip:
         out["photos"] = photo_words(args.data, model, live, PHOTO_WORDS[:1] if args.quick else PHOTO_WORDS)
     if "cost" not in skip:

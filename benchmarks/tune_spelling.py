@@ -4,9 +4,10 @@ stay held out.
     .venv/bin/python benchmarks/tune_spelling.py [--json] [--quick] [--passes N] [--data DIR]
 
 Protocol: the decoder's settings (enter_penalty, switch_penalty, move_speed, move_width, letter_min_s,
-lag_s, and the motion model's window, confidence and pace) are chosen ONLY on synthetic streams of TheCamNelson (``letters-hands.npz``), built with other
-seeds than benchmarks/fingerspelling.py reports; dmohazab and Alex are never read here. The objective
-is letter accuracy (1 - edit distance / letters) averaged over 2, 3, 4 and 5 letters a second.
+lag_s, the motion model's window, confidence and pace, and the letter-pair prior's weight) are chosen
+ONLY on synthetic streams of TheCamNelson (``letters-hands.npz``), built with other seeds than
+benchmarks/fingerspelling.py reports; dmohazab and Alex are never read here. The objective is letter
+accuracy (1 - edit distance / letters) averaged over 2, 3, 4 and 5 letters a second.
 The search is coordinate-wise over a small grid per setting, starting from defaults.toml and
 keeping a change only when it gains more than ``--min-gain``, for ``--passes`` rounds. Nothing is
 written: the best settings are printed, to be checked on the held-out signers with
@@ -57,6 +58,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "motion_window_s": (0.5, 0.67, 0.8, 1.0, 1.3),
     "motion_min_confidence": (0.5, 0.6, 0.7, 0.8, 0.9),
     "motion_every": (2.0, 3.0, 5.0),
+    "lm_weight": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0),
 }
 
 

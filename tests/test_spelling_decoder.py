@@ -244,3 +244,60 @@ def test_a_shape_passing_between_slowly_held_letters_is_not_a_letter_but_the_sam
     assert read(30) == "BLA", "the O between held letters is passing"
     assert read(30, relative_min=0.0) == "BOLOA", "without the relative duration it is read"
     assert read(5) == "BOLOA", "at speed every five frames are a letter"
+
+
+# -- the letter-pair prior -------------------------------------------------------------------------
+PAIR_LABELS = ["Q", "U", "V", "X", "Nothing"]
+
+
+def _pairs(first: str, second: dict[str, float], lm_weight: float) -> str:
+    """``first`` held clearly, a movement, then frames that read as ``second`` (letter -> probability)."""
+    dec = SpellingDecoder(PAIR_LABELS, LiveConfig.from_defaults(lm_weight=lm_weight), frame_rate=30.0)
+    t, x = 0.0, 0.0
+
+    def frame(p: dict[str, float], step: float) -> None:
+        nonlocal t, x
+        x += step
+        probs = np.array([p.get(lab, 0.0) for lab in PAIR_LABELS]) + 0.01
+        dec.update(t, probs / probs.sum(), HAND + np.array([x, 0.0]))
+        t += 1 / 30
+
+    for _ in range(8):
+        frame({first: 0.9}, 0.0)
+    for _ in range(4):
+        frame({"Nothing": 0.6}, 40.0)
+    for _ in range(8):
+        frame(second, 0.0)
+    dec.finish()
+    return "".join(x.letter for x in dec.letters)
+
+
+def test_the_letter_prior_decides_a_letter_the_frames_leave_open() -> None:
+    unsure = {"U": 0.44, "V": 0.46}  # V by a hair
+    assert _pairs("Q", unsure, lm_weight=0.0) == "QV"
+    assert _pairs("Q", unsure, lm_weight=1.0) == "QU", "after Q, U is far likelier in English"
+
+
+def test_a_clearly_read_unusual_pair_passes_through_the_prior() -> None:
+    """Names and unknown words: the prior only tips letters the frame model is unsure of."""
+    assert _pairs("Q", {"V": 0.9}, lm_weight=1.0) == "QV"
+    assert _pairs("X", {"Q": 0.9}, lm_weight=1.0) == "XQ"
+
+
+def test_the_letter_prior_scores_company_not_rarity() -> None:
+    from aslkit.inference.spelling import letter_prior
+
+    tokens = ["Q", "U", "X", "E", "Space"]
+    prior = letter_prior(tokens)
+    assert prior.shape == (1 + len(tokens), len(tokens))
+    q, u, x, e, space = range(len(tokens))
+    assert prior[1 + q, u] > 2.0 > 0.0 > prior[1 + q, e], "U after Q: far likelier than anywhere; E after Q: not"
+    assert prior[1 + e, x] > 0.0, "a rare letter in its usual company (EX) is not pushed down for being rare"
+    assert not prior[:, space].any(), "a gesture gets no prior"
+    assert np.array_equal(prior[1 + space], prior[0]), "after a gesture, a letter is scored as a word's first"
+
+
+def test_with_no_prior_the_blank_split_by_letter_decodes_as_before() -> None:
+    """lm_weight 0: one blank per letter before it finds the same path as a single blank would."""
+    for word, rate in (("BAIL", 4), ("OBOE", 3), ("BEEL", 3), ("ALL", 5)):
+        assert _spell(word, rate, lm_weight=0.0) == word

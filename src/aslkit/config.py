@@ -155,7 +155,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "word_every": (1, 10_000), "word_window_s": (0.01, 600.0), "word_min_confidence": _P,
     "letter_min_s": (0.0, 10.0), "gesture_min_s": (0.0, 10.0), "lag_s": (0.0, 60.0), "enter_penalty": (0.0, 1e3),
     "switch_penalty": (0.0, 1e3), "moving_free": _P, "relative_min": (0.0, 10.0), "move_speed": (0.0, 1e3),
-    "move_width": (1e-3, 1e3), "word_gap_s": (0.0, 600.0),
+    "move_width": (1e-3, 1e3), "word_gap_s": (0.0, 600.0), "lm_weight": (0.0, 100.0),
 }  # fmt: skip
 
 
@@ -376,6 +376,7 @@ class LiveConfig:
     relative_min: float = 0.3
     move_speed: float = 2.0
     move_width: float = 0.3
+    lm_weight: float = 1.0
     word_gap_s: float = 1.0
     smoothing_s: float = 0.15
     hold_s: float = 0.45

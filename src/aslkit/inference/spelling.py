@@ -17,6 +17,10 @@ stream instead, as a hidden Markov model over per-frame posteriors:
   ``enter_penalty`` together, and going straight from one letter to another (no transition frame
   at all) costs ``switch_penalty``. The same letter twice (LL, OO, EE) needs the blank in between:
   the hand's small slide or bounce, faster than a held letter shakes;
+- a letter prior (``lm_weight``, off at 0): the blank remembers the letter before it (one blank state per
+  letter, and one for the start), so entering a letter can add ``lm_weight`` times the log-probability of
+  that letter after the one before, from English letter pairs (``weights/letter-bigrams.json``). With the
+  weight at 0 the split blank decodes exactly as one blank would;
 - decoding: Viterbi with a fixed lag (``lag_s``): each frame's state is decided from the best path
   ``lag_s`` later, which is when a letter is confirmed. A beam is not needed: the full trellis has
   one state per letter and frame of minimum duration (about 90), a few microseconds of NumPy a frame.
@@ -27,9 +31,12 @@ any frame rate; durations in frames follow the measured frame rate.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from itertools import islice
 from typing import Any
 
@@ -50,6 +57,32 @@ END_OF_MOVEMENT_S = 0.3
 TYPICAL_LETTER_S = 0.2  # a letter's duration before any has been read (fluent signing: 0.15-0.5 s)
 _EPS = 1e-6
 _NEG = -1e9
+
+
+@lru_cache(maxsize=1)
+def _letter_table() -> dict[str, Any]:
+    return json.loads(resources.files("aslkit").joinpath("weights", "letter-bigrams.json").read_text("utf-8"))
+
+
+def letter_prior(tokens: list[str]) -> np.ndarray:
+    """(1 + len(tokens), len(tokens)) scores of entering each token: row 0 before the first letter, row 1 + a
+    after token ``a``. Each is log P(letter | the one before) - log P(letter): how much likelier a letter is
+    in that company than anywhere. Not log P(letter | before) alone: the frame model reads every letter
+    with the same prior, so that would count a rare letter's rarity (Q, X, Z in names) against it again;
+    on the tuning signer's streams it read worse at every weight. Tokens that are not letters (Space, Del)
+    get no prior (0), and a letter after one is scored as a word's first."""
+    table = _letter_table()
+    idx = [table["letters"].find(tok) if len(tok) == 1 else -1 for tok in tokens]
+    nxt, start, every = (np.asarray(table[k], np.float64) for k in ("next", "start", "letter"))
+    out = np.zeros((1 + len(tokens), len(tokens)))
+    for b, j in enumerate(idx):
+        if j < 0:
+            continue
+        base = every[j]
+        out[0, b] = start[j] - base
+        for a, i in enumerate(idx):
+            out[1 + a, b] = (nxt[i, j] if i >= 0 else start[j]) - base
+    return out
 
 
 @dataclass
@@ -132,7 +165,8 @@ class SpellingDecoder:
 
     # -- the trellis -------------------------------------------------------------------------------
     def _build(self, frame_rate: float) -> None:
-        """States: 0 is the blank; token k owns states first[k]..last[k] (its minimum duration)."""
+        """States: 0 is the blank at the start, 1 + k the blank after token k; token k owns states
+        first[k]..last[k] (its minimum duration)."""
         self.frame_rate = float(frame_rate)
         cfg = self.cfg
         lengths = []
@@ -140,17 +174,24 @@ class SpellingDecoder:
             seconds = cfg.gesture_min_s if tok in (SPACE, DEL) else cfg.letter_min_s
             # at least two frames: one frame is what a tracker shows while it catches up with a hand
             lengths.append(max(MIN_FRAMES, round(seconds * self.frame_rate)))
-        self._first = 1 + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        self._nb = 1 + len(lengths)  # the blanks
+        self._first = self._nb + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         self._last = self._first + np.array(lengths) - 1
         n = int(self._last[-1]) + 1 if len(lengths) else 1
-        self._token_of = np.full(n, -1, np.int64)
+        self._token_of = np.full(n, -1, np.int64)  # -1: a blank
         for k, (a, b) in enumerate(zip(self._first, self._last, strict=True)):
             self._token_of[a : b + 1] = k
         inner = np.ones(n, bool)
-        inner[0] = False
+        inner[: self._nb] = False
         inner[self._first] = False
         self._inner = np.flatnonzero(inner)  # states entered from the state before them
         self.lag = max(1, round(cfg.lag_s * self.frame_rate))
+        k = len(self.tokens)
+        prior = cfg.lm_weight * letter_prior(self.tokens) if cfg.lm_weight > 0 and k else np.zeros((1 + k, k))
+        self._enter = prior - cfg.enter_penalty  # (blank before, token): from a blank
+        switch = prior[1:] - cfg.switch_penalty  # (token before, token): straight from another letter
+        switch[np.diag_indices(k)] = _NEG  # the same letter twice needs a blank between
+        self._switch = switch
 
     def _reset_path(self) -> None:
         self.delta = np.full(len(self._token_of), _NEG)
@@ -233,34 +274,33 @@ class SpellingDecoder:
         return True
 
     def _step(self, e_tok: np.ndarray, e_blank: float) -> None:
-        cfg, d = self.cfg, self.delta
+        d, nb = self.delta, self._nb
         new = np.empty_like(d)
         back = np.empty(len(d), np.int16)
         last_scores = d[self._last]
-        # the blank: stay, or leave the last state of a letter (leaving and entering cost enter_penalty)
-        k_best = int(last_scores.argmax())
-        if d[0] >= last_scores[k_best]:
-            new[0], back[0] = d[0], 0
-        else:
-            new[0], back[0] = last_scores[k_best], self._last[k_best]
-        new[0] += e_blank
-        # the first state of each letter: from the blank, or straight from another letter
-        order = np.argsort(-last_scores)[:2]
-        other = np.full(len(self.tokens), order[0])
-        if len(order) > 1:
-            other[order[0]] = order[1]
-        from_other = last_scores[other] - cfg.switch_penalty
-        from_blank = d[0] - cfg.enter_penalty
+        # the blanks: the start blank only stays; the blank after token k stays, or leaves k's last state
+        new[0], back[0] = d[0], 0
+        stay_b = d[1:nb] >= last_scores
+        new[1:nb] = np.where(stay_b, d[1:nb], last_scores)
+        back[1:nb] = np.where(stay_b, np.arange(1, nb), self._last)
+        new[:nb] += e_blank
+        # the first state of each letter: from a blank, or straight from another letter
+        cols = np.arange(len(self.tokens))
+        via_blank = d[:nb, None] + self._enter
+        jb = via_blank.argmax(axis=0)
+        via_other = last_scores[:, None] + self._switch
+        ja = via_other.argmax(axis=0)
+        from_blank, from_other = via_blank[jb, cols], via_other[ja, cols]
         use_blank = from_blank >= from_other
         # inside a chain: from the state before; the last state may also stay
         new[self._inner] = d[self._inner - 1]
         back[self._inner] = self._inner - 1
         new[self._first] = np.where(use_blank, from_blank, from_other)
-        back[self._first] = np.where(use_blank, 0, self._last[other])
+        back[self._first] = np.where(use_blank, jb, self._last[ja])
         stay = d[self._last] > new[self._last]
         new[self._last] = np.where(stay, d[self._last], new[self._last])
         back[self._last] = np.where(stay, self._last, back[self._last])
-        new[1:] += e_tok[self._token_of[1:]]
+        new[nb:] += e_tok[self._token_of[nb:]]
         self.delta = new - new.max()  # keep the numbers small
         self._back.append(back)
 
