@@ -381,13 +381,15 @@ and five more people's own cameras and rooms (upper body or hand, webcams, backl
 
 def photo_words(data: Path, model: TrainedModel, live: dict[str, Any], words: Sequence[str]) -> dict[str, Any]:
     """The words spelled from each of PHOTO_SETS, each marked ``trained_on`` when the model's recorded training
-    command names it (then it is not other people's photos: the letters-more-people sets joined the shipped
+    command or data list names it (then it is not other people's photos: the letters-more-people sets joined the shipped
     model's training on 2026-12-01; their held-out figures come from leave-one-person-out models)."""
     command = str(model.meta.get("command", ""))
+    sources = [str(d).replace("\\", "/").rstrip("/") for d in model.meta.get("data") or []]  # a run's own data list
     out = {}
     for name in PHOTO_SETS:
         if (data / name).is_dir():
-            out[name] = {**photo_words_of(data / name, model, live, words), "trained_on": name in command}
+            seen = name in command or any(d == name or d.endswith("/" + name) for d in sources)
+            out[name] = {**photo_words_of(data / name, model, live, words), "trained_on": seen}
     return out
 
 
