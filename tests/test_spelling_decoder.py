@@ -295,6 +295,7 @@ def test_the_letter_prior_scores_company_not_rarity() -> None:
     assert prior[1 + e, x] > 0.0, "a rare letter in its usual company (EX) is not pushed down for being rare"
     assert not prior[:, space].any(), "a gesture gets no prior"
     assert np.array_equal(prior[1 + space], prior[0]), "after a gesture, a letter is scored as a word's first"
+    assert np.array_equal(letter_prior([t.lower() for t in tokens]), prior), "a model's a-z are A-Z"
 
 
 def test_with_no_prior_the_blank_split_by_letter_decodes_as_before() -> None:

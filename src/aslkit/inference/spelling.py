@@ -72,7 +72,7 @@ def letter_prior(tokens: list[str]) -> np.ndarray:
     on the tuning signer's streams it read worse at every weight. Tokens that are not letters (Space, Del)
     get no prior (0), and a letter after one is scored as a word's first."""
     table = _letter_table()
-    idx = [table["letters"].find(tok) if len(tok) == 1 else -1 for tok in tokens]
+    idx = [table["letters"].find(tok.upper()) if len(tok) == 1 else -1 for tok in tokens]  # a-z as A-Z
     nxt, start, every = (np.asarray(table[k], np.float64) for k in ("next", "start", "letter"))
     out = np.zeros((1 + len(tokens), len(tokens)))
     for b, j in enumerate(idx):
