@@ -298,7 +298,7 @@ def test_the_letter_prior_scores_company_not_rarity() -> None:
     assert np.array_equal(letter_prior([t.lower() for t in tokens]), prior), "a model's a-z are A-Z"
 
 
-def test_with_no_prior_the_blank_split_by_letter_decodes_as_before() -> None:
-    """lm_weight 0: one blank per letter before it finds the same path as a single blank would."""
+def test_with_the_prior_off_natural_speed_words_still_read() -> None:
+    """lm_weight 0: the blank split by the letter before it still reads words, doubled letters included."""
     for word, rate in (("BAIL", 4), ("OBOE", 3), ("BEEL", 3), ("ALL", 5)):
         assert _spell(word, rate, lm_weight=0.0) == word

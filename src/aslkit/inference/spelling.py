@@ -18,12 +18,14 @@ stream instead, as a hidden Markov model over per-frame posteriors:
   at all) costs ``switch_penalty``. The same letter twice (LL, OO, EE) needs the blank in between:
   the hand's small slide or bounce, faster than a held letter shakes;
 - a letter prior (``lm_weight``, off at 0): the blank remembers the letter before it (one blank state per
-  letter, and one for the start), so entering a letter can add ``lm_weight`` times the log-probability of
-  that letter after the one before, from English letter pairs (``weights/letter-bigrams.json``). With the
-  weight at 0 the split blank decodes exactly as one blank would;
+  letter, and one for the start), so entering a letter adds ``lm_weight`` times how much likelier that
+  letter is after the one before than anywhere (``letter_prior``, from English letter pairs in
+  ``weights/letter-bigrams.json``). A letter the frames leave open is tipped towards English; a clear one
+  is not overruled. With the weight at 0 the split blank decodes exactly as one blank would;
 - decoding: Viterbi with a fixed lag (``lag_s``): each frame's state is decided from the best path
   ``lag_s`` later, which is when a letter is confirmed. A beam is not needed: the full trellis has
-  one state per letter and frame of minimum duration (about 90), a few microseconds of NumPy a frame.
+  one state per letter and frame of minimum duration (about 90) plus a blank per letter, a few
+  microseconds of NumPy a frame.
 
 Frame times come from the caller (a video's own timestamps), so speeds and durations are right at
 any frame rate; durations in frames follow the measured frame rate.
