@@ -250,20 +250,23 @@ def test_a_shape_passing_between_slowly_held_letters_is_not_a_letter_but_the_sam
 PAIR_LABELS = ["Q", "U", "V", "X", "Nothing"]
 
 
-def _pairs(first: str, second: dict[str, float], lm_weight: float) -> str:
-    """``first`` held clearly, a movement, then frames that read as ``second`` (letter -> probability)."""
+def _pairs(first: str, second: dict[str, float], lm_weight: float, out_of_view_s: float = 0.0) -> str:
+    """``first`` held clearly (none if empty), a movement (or the hand out of view for ``out_of_view_s``),
+    then frames that read as ``second`` (letter -> probability)."""
     dec = SpellingDecoder(PAIR_LABELS, LiveConfig.from_defaults(lm_weight=lm_weight), frame_rate=30.0)
     t, x = 0.0, 0.0
 
-    def frame(p: dict[str, float], step: float) -> None:
+    def frame(p: dict[str, float] | None, step: float) -> None:
         nonlocal t, x
         x += step
-        probs = np.array([p.get(lab, 0.0) for lab in PAIR_LABELS]) + 0.01
-        dec.update(t, probs / probs.sum(), HAND + np.array([x, 0.0]))
+        probs = None if p is None else np.array([p.get(lab, 0.0) for lab in PAIR_LABELS]) + 0.01
+        dec.update(t, None if probs is None else probs / probs.sum(), HAND + np.array([x, 0.0]))
         t += 1 / 30
 
-    for _ in range(8):
+    for _ in range(8 if first else 0):
         frame({first: 0.9}, 0.0)
+    for _ in range(round(out_of_view_s * 30)):
+        frame(None, 0.0)
     for _ in range(4):
         frame({"Nothing": 0.6}, 40.0)
     for _ in range(8):
@@ -276,6 +279,14 @@ def test_the_letter_prior_decides_a_letter_the_frames_leave_open() -> None:
     unsure = {"U": 0.44, "V": 0.46}  # V by a hair
     assert _pairs("Q", unsure, lm_weight=0.0) == "QV"
     assert _pairs("Q", unsure, lm_weight=1.0) == "QU", "after Q, U is far likelier in English"
+
+
+def test_after_a_word_gap_the_letter_before_no_longer_counts() -> None:
+    unsure = {"U": 0.44, "V": 0.46}
+    alone = _pairs("", unsure, lm_weight=1.0)
+    assert len(alone) == 1
+    assert _pairs("Q", unsure, lm_weight=1.0, out_of_view_s=0.3) == "QU", "a short loss of the hand: one word"
+    assert _pairs("Q", unsure, lm_weight=1.0, out_of_view_s=1.5) == "Q" + alone, "out of view 1.5 s: a new word"
 
 
 def test_a_clearly_read_unusual_pair_passes_through_the_prior() -> None:

@@ -204,6 +204,7 @@ class SpellingDecoder:
         self._gap_moved = False  # since the last letter ended: did the hand move,
         self._gap_lost: tuple[float, float] | None = None  # and the longest stretch without a hand (start, end)
         self._lost_since: float | None = None
+        self._out_since: float | None = None  # since when no hand is in view (undelayed, for the trellis)
         self._seg: SpelledLetter | None = None  # the decided letter in progress
         self._accepted = False  # whether it has lasted long enough to be a letter
         self._seg_token = -1
@@ -240,7 +241,8 @@ class SpellingDecoder:
                 return [rec for args in early for rec in self.update(*args)]
         speed = self.speed.update(t, points if probs is not None else None)
         e_tok, e_blank, q = self.emissions(probs, speed)
-        self._step(e_tok, e_blank)
+        self._out_since = None if probs is not None else t if self._out_since is None else self._out_since
+        self._step(e_tok, e_blank, new_word=self._out_since is not None and t - self._out_since >= self.cfg.word_gap_s)
         self._frames.append((t, q, None if probs is None else speed >= self.cfg.move_speed))
         if len(self._back) > self.lag:
             return self._decide(self._traceback(self.lag))
@@ -275,7 +277,9 @@ class SpellingDecoder:
         self.speed = HandSpeed()
         return True
 
-    def _step(self, e_tok: np.ndarray, e_blank: float) -> None:
+    def _step(self, e_tok: np.ndarray, e_blank: float, new_word: bool = False) -> None:
+        """One frame of Viterbi. ``new_word``: the hand has been out of view for ``word_gap_s`` (the stream
+        writes a space), so the next letter is a word's first and the letter before no longer counts."""
         d, nb = self.delta, self._nb
         new = np.empty_like(d)
         back = np.empty(len(d), np.int16)
@@ -285,6 +289,10 @@ class SpellingDecoder:
         stay_b = d[1:nb] >= last_scores
         new[1:nb] = np.where(stay_b, d[1:nb], last_scores)
         back[1:nb] = np.where(stay_b, np.arange(1, nb), self._last)
+        if new_word:
+            j = int(new[:nb].argmax())
+            new[0], back[0] = new[j], back[j]
+            new[1:nb] = _NEG
         new[:nb] += e_blank
         # the first state of each letter: from a blank, or straight from another letter
         cols = np.arange(len(self.tokens))
