@@ -28,7 +28,7 @@ b2. Random strings of 3-6 still letters, 40 per signer at 3 and 4 letters a seco
    no English, so what the decoder's letter-pair prior (``lm_weight``) costs a name or an unknown word.
 c. Words spelled from photos, each held 1 s with a short gap (``make_spelling_video``, the words of
    benchmarks/live_spelling.py): exact words out of 10, from Massey (never trained on) and the five
-   letters-more-people sets (marked when the model's training command names them). The videos go
+   letters-more-people sets (marked when the model's training command or data list names them). The videos go
    through ``run_live``'s own reading (frame n at n / FPS, ``finish()`` at the end).
 d. The decoder's own cost per frame: ``SpellingDecoder.update`` alone (and ``LetterStream.update``).
 
@@ -325,6 +325,7 @@ def synthetic(
 
 HELD_OUT = "held-out"  # per rate, the signers other than TUNING_SIGNER pooled
 STRINGS_RATES = (3.0, 4.0)
+STRINGS_SEED_OFFSET = 900  # the random strings' streams: other seeds than the words'
 
 
 def random_strings(clips: dict, n: int, seed: int = 7) -> dict[str, list[str]]:
@@ -550,7 +551,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         out["synthetic"] = summarize(synthetic(model, clips, words, rates, live))
     if "strings" not in skip:
         strings = random_strings(clips, 4 if args.quick else 40)
-        out["strings"] = summarize(synthetic(model, clips, strings, STRINGS_RATES, live, ("spelling",), 900))
+        rows = synthetic(model, clips, strings, STRINGS_RATES, live, ("spelling",), STRINGS_SEED_OFFSET)
+        out["strings"] = summarize(rows)
     if "photos" not in skip:
         out["photos"] = photo_words(args.data, model, live, PHOTO_WORDS[:1] if args.quick else PHOTO_WORDS)
     if "cost" not in skip:

@@ -42,6 +42,18 @@ def log_probs(row: list[float]) -> list[float]:
     return [round(math.log(c / total), 4) for c in row]
 
 
+def rows_json(obj: dict) -> str:
+    """JSON with one table row per line: a person can read the file and a diff shows which letters moved."""
+    lines = []
+    for k, v in obj.items():
+        if isinstance(v, list) and v and isinstance(v[0], list):
+            body = ",\n".join("  " + json.dumps(row) for row in v)
+            lines.append(f"{json.dumps(k)}: [\n{body}\n ]")
+        else:
+            lines.append(f"{json.dumps(k)}: {json.dumps(v)}")
+    return "{\n " + ",\n ".join(lines) + "\n}\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--words", type=int, default=30000, help="how many of the most frequent English words")
@@ -61,7 +73,7 @@ def main() -> None:
         "next": [log_probs(r) for r in nxt],
         "letter": log_probs(every),
     }
-    args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    args.out.write_text(rows_json(out), encoding="utf-8")
     print(f"wrote {args.out} from {len(words)} words")
 
 
