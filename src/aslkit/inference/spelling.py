@@ -194,6 +194,8 @@ class SpellingDecoder:
         switch = prior[1:] - cfg.switch_penalty  # (token before, token): straight from another letter
         switch[np.diag_indices(k)] = _NEG  # the same letter twice needs a blank between
         self._switch = switch
+        self._token_ids = np.arange(k)
+        self._after_ids = np.arange(1, self._nb)  # the blanks after each token
 
     def _reset_path(self) -> None:
         self.delta = np.full(len(self._token_of), _NEG)
@@ -288,14 +290,14 @@ class SpellingDecoder:
         new[0], back[0] = d[0], 0
         stay_b = d[1:nb] >= last_scores
         new[1:nb] = np.where(stay_b, d[1:nb], last_scores)
-        back[1:nb] = np.where(stay_b, np.arange(1, nb), self._last)
+        back[1:nb] = np.where(stay_b, self._after_ids, self._last)
         if new_word:
             j = int(new[:nb].argmax())
             new[0], back[0] = new[j], back[j]
             new[1:nb] = _NEG
         new[:nb] += e_blank
         # the first state of each letter: from a blank, or straight from another letter
-        cols = np.arange(len(self.tokens))
+        cols = self._token_ids
         via_blank = d[:nb, None] + self._enter
         jb = via_blank.argmax(axis=0)
         via_other = last_scores[:, None] + self._switch
