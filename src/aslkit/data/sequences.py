@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +91,12 @@ class SequenceSet:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (file, why) left out on reading
     # each clip's frame times in seconds, by its video's own clock (read with the landmarks); None: not videos
     times: list[np.ndarray | None] | None = None
+    # each clip's camera shape (frame width / height) where known (videos); None: unknown, taken as it is
+    aspects: list[float | None] | None = None
+
+    def clip_aspect(self, i: int) -> float | None:
+        """Clip ``i``'s camera shape (width / height), if its source told it."""
+        return self.aspects[i] if self.aspects is not None else None
 
     def clip_times(self, i: int) -> np.ndarray | None:
         """Clip ``i``'s frame times as its video was read, if they were kept (else None)."""
@@ -126,6 +132,7 @@ class SequenceSet:
             [self.sources[i] for i in idx] if self.sources else [],
             list(self.errors),  # what was left out on reading stays reported
             [self.times[i] for i in idx] if self.times is not None else None,
+            [self.aspects[i] for i in idx] if self.aspects is not None else None,
         )
 
 
@@ -280,7 +287,7 @@ def with_empty_pose(data: SequenceSet) -> SequenceSet:
     pose = POSE_HANDS.pose[1] - POSE_HANDS.pose[0]
     seqs = [np.concatenate([np.zeros((len(x), pose), np.float32), np.asarray(x, np.float32)], 1)
             for x in data.sequences]  # fmt: skip
-    return SequenceSet(seqs, data.labels, POSE_HANDS, data.signers, data.sources, data.errors)
+    return SequenceSet(seqs, data.labels, POSE_HANDS, data.signers, data.sources, data.errors, data.times, data.aspects)
 
 
 def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
@@ -298,6 +305,9 @@ def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
     times = None
     if any(s.times is not None for s in sets):
         times = [s.clip_times(i) for s in sets for i in range(len(s))]
+    aspects = None
+    if any(s.aspects is not None for s in sets):
+        aspects = [s.clip_aspect(i) for s in sets for i in range(len(s))]
     return SequenceSet(
         [x for s in sets for x in s.sequences],
         [lab for s in sets for lab in s.labels],
@@ -306,7 +316,46 @@ def concat_sequences(sets: list[SequenceSet]) -> SequenceSet:
         [p for s in sets for p in s.paths],
         [e for s in sets for e in s.errors],
         times,
+        aspects,
     )
+
+
+def point_blocks(layout: Layout) -> list[tuple[int, int, int]]:
+    """(start, stop, values per point) of each landmark block: the pose's points hold 4, the hands' 3."""
+    out = [(layout.left[0], layout.left[1], 3), (layout.right[0], layout.right[1], 3)]
+    return out + ([(layout.pose[0], layout.pose[1], 4)] if layout.pose is not None else [])
+
+
+def at_aspect(frames: np.ndarray, layout: Layout, source: float, target: float) -> np.ndarray:
+    """(T, F) raw frames from a camera of shape ``source`` (width / height) as a camera of shape ``target`` shows
+    the same body: x (and z, which shares x's scale) stretched about the image's centre by source / target.
+
+    Why: landmarks are fractions of the image's width and height, so one body has other proportions in a 16:9
+    video than in the 4:3 webcam clips a model learned from, and the body-relative features keep those
+    proportions. Points not found (zeros) stay zeros."""
+    src, dst = float(source), float(target)
+    if not (np.isfinite(src) and np.isfinite(dst) and src > 0 and dst > 0):
+        raise DatasetError(f"camera shapes must be positive numbers, got {source} and {target}")
+    k = src / dst
+    out = np.array(frames, np.float32, copy=True)
+    if abs(k - 1.0) < 1e-9:
+        return out
+    for a, b, step in point_blocks(layout):
+        pts = out[:, a:b].reshape(len(out), -1, step)
+        seen = np.abs(pts[..., :3]).sum(-1) > 0
+        pts[..., 0] = np.where(seen, 0.5 + (pts[..., 0] - 0.5) * k, 0.0)
+        pts[..., 2] = np.where(seen, pts[..., 2] * k, 0.0)
+        out[:, a:b] = pts.reshape(len(out), -1)
+    return out
+
+
+def at_camera_aspect(data: SequenceSet, target: float | None) -> SequenceSet:
+    """The set with every clip of known camera shape as a ``target``-shaped camera shows it (``at_aspect``);
+    clips of unknown shape, and every clip when ``target`` is None or 0, are taken as they are."""
+    if not target or data.aspects is None:
+        return data
+    seqs = [at_aspect(s, data.layout, a, target) if a else s for s, a in zip(data.sequences, data.aspects, strict=True)]
+    return replace(data, sequences=seqs, aspects=None)
 
 
 def is_sequence_source(path: str | Path) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from aslkit.config import TrainConfig
-from aslkit.data.sequences import Layout, SequenceSet
+from aslkit.data.sequences import Layout, SequenceSet, point_blocks
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.sequence_recognizer import sequence_arrays, sequence_preprocessing_spec, without_pose
 from aslkit.landmarks.sequence_features import present
@@ -36,12 +36,6 @@ def time_warp(x: np.ndarray, m: np.ndarray, rng: np.random.Generator, amount: fl
     idx = np.round(pos).astype(int)
     rows = np.arange(n)[:, None]
     return x[rows, idx], m[rows, idx]
-
-
-def _blocks(layout: Layout) -> list[tuple[int, int, int]]:
-    """(start, stop, values per point) of each landmark block: the pose's points hold 4, the hands' 3."""
-    out = [(layout.left[0], layout.left[1], 3), (layout.right[0], layout.right[1], 3)]
-    return out + ([(layout.pose[0], layout.pose[1], 4)] if layout.pose is not None else [])
 
 
 # MediaPipe Pose points of each arm's wrist and hand (wrist, pinky, index, thumb): left side, right side
@@ -85,7 +79,7 @@ def camera_jitter(
         th = np.deg2rad(rng.uniform(-rotate_deg, rotate_deg))
         c, s = np.cos(th), np.sin(th)
         z = seq.copy()
-        for a, b, step in _blocks(layout):
+        for a, b, step in point_blocks(layout):
             pts = z[:, a:b].reshape(len(z), -1, step)
             seen = np.abs(pts).sum((1, 2)) > 0
             x, y = pts[seen, :, 0] - 0.5, (pts[seen, :, 1] - 0.5) * k
@@ -132,6 +126,8 @@ def sequence_plan(
 
     if cfg.seq_length < 2:
         raise AslkitError(f"seq_length must be at least 2 frames, got {cfg.seq_length}")
+    if 0 < cfg.seq_camera_aspect < 0.1:
+        raise AslkitError(f"seq_camera_aspect is a frame width / height (0.1-10, or 0), got {cfg.seq_camera_aspect}")
     if len(train) == 0:
         raise DatasetError("no training clip; nothing to train on")
     xtr, mtr = sequence_arrays(train, cfg.seq_length)
@@ -192,5 +188,7 @@ def sequence_plan(
     def valid_batches():
         yield (torch.from_numpy(xva), torch.from_numpy(mva)), yva
 
-    spec = sequence_preprocessing_spec(train.layout.name, cfg.seq_length, labels, cfg.seq_min_confidence, pose_drop > 0)
+    spec = sequence_preprocessing_spec(
+        train.layout.name, cfg.seq_length, labels, cfg.seq_min_confidence, pose_drop > 0, cfg.seq_camera_aspect
+    )
     return FitPlan(model, ytr, batches, valid_batches if len(valid) else None, steps, kw, int(xtr.shape[2]), spec)
