@@ -58,7 +58,7 @@ def test_a_video_gets_a_row_per_sign_and_the_clip_its_surest(monkeypatch: pytest
     rec = SequenceRecognizer("words")
     answers = iter([("-", 0.6), ("hello", 0.7), ("please", 0.9)])  # whole clip first, then each span
 
-    def fake(frames, path=None):
+    def fake(frames, path=None, aspect=None):
         label, conf = next(answers)
         return ClipPrediction(path, label, conf, [(label, conf)], True, None, None, len(frames), len(frames))
 
@@ -78,7 +78,7 @@ def test_idle_spans_do_not_become_the_clips_answer(monkeypatch: pytest.MonkeyPat
     idle = "-"  # the model's no-sign class: named by its label, whatever its confidence threshold
     answers = iter([("no", 0.5), (idle, 0.95)])
 
-    def fake(frames, path=None):
+    def fake(frames, path=None, aspect=None):
         label, conf = next(answers)
         return ClipPrediction(path, label, conf, [(label, conf)], True, None, None, len(frames), len(frames))
 

@@ -141,7 +141,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "step_size": (1, 1_000_000), "gamma": (1e-9, 1e3), "freeze_epochs": (0, 100_000), "unfreeze_blocks": (-1, 10_000),
     "finetune_lr_scale": (0.0, 1e3), "seq_length": (2, 1024), "seq_noise": (0.0, 10.0), "seq_time_warp": (0.0, 0.95),
     "seq_min_confidence": _P, "seq_pose_dropout": _P, "seq_hand_dropout": _P, "seq_aspect": (0.0, 1.0),
-    "seq_rotate_deg": (0.0, 90.0),
+    "seq_rotate_deg": (0.0, 90.0), "seq_camera_aspect": (0.0, 10.0),
     # [augment]
     "rotate_deg": (0.0, 180.0), "motion_rotate_deg": (0.0, 180.0), "tilt_deg": (0.0, 90.0), "scale_xy": (0.0, 0.9),
     "jitter": (0.0, 1.0), "mirror_p": _P, "bone_scale": (0.0, 0.9),
@@ -277,6 +277,7 @@ class TrainConfig:
     seq_hand_dropout: float = 0.0
     seq_aspect: float = 0.0
     seq_rotate_deg: float = 0.0
+    seq_camera_aspect: float = 0.0
     finetune: str = ""
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     augment: AugmentConfig = field(default_factory=AugmentConfig)

@@ -146,6 +146,7 @@ class SequencePreprocessing(Preprocessing):
     pose_optional: bool | None = None
     idle_label: str | None = None
     min_confidence: float | None = None
+    aspect: float | None = None  # camera shape (width / height) of the training clips; videos are shown at it
 
 
 KINDS: dict[InputKind, type[Preprocessing]] = {

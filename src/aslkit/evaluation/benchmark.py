@@ -18,7 +18,7 @@ import numpy as np
 
 from aslkit.data.sequences import LAYOUTS, SequenceSet, drop_face, layout_for
 from aslkit.errors import AslkitError, DatasetError
-from aslkit.inference.sequence_recognizer import SequenceRecognizer, check_layout, sequence_arrays
+from aslkit.inference.sequence_recognizer import SequenceRecognizer, model_input, sequence_arrays
 from aslkit.kinds import InputKind
 from aslkit.landmarks.holistic import load_sequences
 from aslkit.models.io import TrainedModel, load_model
@@ -63,7 +63,7 @@ def benchmark_sequences(
             total_ms.append(1000 * (time.perf_counter() - t0))
             t0 = time.perf_counter()
             frames_s, layout = drop_face(s, layout_for(s.shape[1]))
-            x, m = sequence_arrays(check_layout(rec.model, SequenceSet([frames_s], ["?"], layout)), length)
+            x, m = sequence_arrays(model_input(rec.model, SequenceSet([frames_s], ["?"], layout)), length)
             t1 = time.perf_counter()
             rec.model.logits(x, m)
             t2 = time.perf_counter()

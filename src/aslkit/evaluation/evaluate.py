@@ -211,7 +211,7 @@ def _read_videos_as_predict_does(
     for i, src in enumerate(ds.sources):
         if is_video_path(src):
             times = clip_clock(ds, i, cache_dir)  # the file's clock, read with its landmarks
-            got = rec.predict_signing(ds.sequences[i], video_fps(src), src, times=times)
+            got = rec.predict_signing(ds.sequences[i], video_fps(src), src, times=times, aspect=ds.clip_aspect(i))
             preds[i], top5[i] = got.label, {lab for lab, _ in got.top[:5]}
 
 

@@ -20,10 +20,10 @@ def real_inputs(model, data: str | Path, limit: int | None = None, cache_dir="de
     for sequence models), as they would be at prediction time."""
     kind = input_kind(model)
     if kind == "sequence":
-        from aslkit.inference.sequence_recognizer import check_layout, sequence_arrays
+        from aslkit.inference.sequence_recognizer import model_input, sequence_arrays
         from aslkit.landmarks.holistic import load_sequences
 
-        seqs = check_layout(model, load_sequences(data, cache_dir=cache_dir, progress=progress))
+        seqs = model_input(model, load_sequences(data, cache_dir=cache_dir, progress=progress))
         x, m = sequence_arrays(seqs, int(model.preprocessing["length"]))
         return [x[:limit], m[:limit]]
     from aslkit.data.dataset import load_dataset

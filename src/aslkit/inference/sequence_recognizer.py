@@ -22,6 +22,7 @@ from aslkit.data.sequences import (
     MIN_FRAMES,
     Layout,
     SequenceSet,
+    at_camera_aspect,
     drop_face,
     finite_frames,
     fit_length,
@@ -45,6 +46,7 @@ def sequence_preprocessing_spec(
     labels: list[str] | None = None,
     min_confidence: float = 0.0,
     pose_optional: bool = False,
+    aspect: float = 0.0,
 ) -> dict[str, Any]:
     """How a clip becomes this model's input, and when its answer is "no sign"; saved in model.json."""
     spec = SequencePreprocessing(
@@ -54,6 +56,7 @@ def sequence_preprocessing_spec(
         resample="nearest frames, any clip length to `length`",
         # trained with clips whose pose was dropped: reads hands-only clips too (the key only when true)
         pose_optional=True if pose_optional else None,
+        aspect=round(float(aspect), 4) if aspect else None,
     )
     idle = idle_label(labels or [])
     if idle is not None and min_confidence > 0:
@@ -110,10 +113,24 @@ def without_pose(data: SequenceSet) -> SequenceSet:
     return SequenceSet(seqs, data.labels, data.layout, data.signers, data.sources, data.errors)
 
 
+def model_aspect(model: TrainedModel) -> float | None:
+    """The camera shape (width / height) of the model's training clips, if its JSON records one (``aspect``)."""
+    value = model.preprocessing.get("aspect")
+    if value is None:
+        return None
+    try:
+        aspect = float(value)
+    except (TypeError, ValueError):
+        aspect = float("nan")
+    if not (0.1 <= aspect <= 10.0):
+        raise ModelError(f"model JSON has an aspect of {value!r}; expected a frame width / height between 0.1 and 10")
+    return aspect
+
+
 def check_layout(model: TrainedModel, data: SequenceSet) -> SequenceSet:
     """The set in the model's layout: a model trained on hands only reads the hands of pose+hands
     clips; a pose + hands model reads hands-only clips (pose missing) if it was trained for that
-    (``pose_optional``, see seq_pose_dropout), else says it cannot."""
+    (``pose_optional``, see seq_pose_dropout), else says it cannot. The clips' times and camera shapes go along."""
     pre = model.preprocessing
     if model.kind is not InputKind.SEQUENCE:
         raise ModelError(f"model {model.architecture!r} does not read landmark sequences")
@@ -128,19 +145,25 @@ def check_layout(model: TrainedModel, data: SequenceSet) -> SequenceSet:
         lay = data.layout if data.layout.face is None else layout_for(258)
         seqs = [drop_face(s, data.layout)[0] for s in data.sequences]
         seqs = [np.concatenate([s[:, lay.left[0] : lay.left[1]], s[:, lay.right[0] : lay.right[1]]], 1) for s in seqs]
-        return SequenceSet(seqs, data.labels, want, data.signers, data.sources, data.errors)
+        return SequenceSet(seqs, data.labels, want, data.signers, data.sources, data.errors, data.times, data.aspects)
     if data.layout.pose is None and pre.get("pose_optional"):
         pose = want.pose[1] - want.pose[0]
         seqs = [np.concatenate([np.zeros((len(s), pose), np.float32), s], 1) for s in data.sequences]
-        return SequenceSet(seqs, data.labels, want, data.signers, data.sources, data.errors)
+        return SequenceSet(seqs, data.labels, want, data.signers, data.sources, data.errors, data.times, data.aspects)
     raise ModelError(f"model reads {want} frames but the data has {data.layout}: it has no pose to give")
+
+
+def model_input(model: TrainedModel, data: SequenceSet) -> SequenceSet:
+    """The set as the model reads it: in its layout (``check_layout``), and each clip whose camera shape is
+    known (videos) shown as the model's training camera would show it (``aspect``, data.sequences.at_aspect)."""
+    return at_camera_aspect(check_layout(model, data), model_aspect(model))
 
 
 def sequence_probabilities(model: TrainedModel, data: SequenceSet, batch: int = 256) -> np.ndarray:
     """Class probabilities (N, C) for every clip of a set."""
     from aslkit.models.io import probabilities
 
-    data = check_layout(model, data)
+    data = model_input(model, data)
     x, m = sequence_arrays(data, int(model.preprocessing["length"]))
     out = np.zeros((len(x), len(model.labels)), np.float32)
     for i in range(0, len(x), batch):
@@ -237,8 +260,12 @@ class SequenceRecognizer(FromPretrained):
     def close(self) -> None:
         """Nothing to release (videos are read by a landmarker of their own); here for the Predictor protocol."""
 
-    def predict_frames(self, frames: np.ndarray, path: str | None = None) -> ClipPrediction:
-        """(T, F) raw frames in any known layout (F = 126, 258 or 1662) -> the sign.
+    def predict_frames(
+        self, frames: np.ndarray, path: str | None = None, aspect: float | None = None
+    ) -> ClipPrediction:
+        """(T, F) raw frames in any known layout (F = 126, 258 or 1662) -> the sign. ``aspect``: the camera's
+        frame width / height when known; a model that records its training clips' shape then sees the clip as
+        that camera would (data.sequences.at_aspect). Unknown: the frames are taken as they are.
 
         DatasetError when they are not frames: not real numbers, not (T, F), no frames at all, a width no
         layout has. NaN, inf and values no coordinate can have read as "not found" (see finite_frames)."""
@@ -258,7 +285,7 @@ class SequenceRecognizer(FromPretrained):
         except DatasetError as exc:
             raise DatasetError(f"{where}: {exc}") from None
         frames, layout = drop_face(finite_frames(arr), layout)
-        clip = SequenceSet([frames], ["?"], layout)
+        clip = SequenceSet([frames], ["?"], layout, aspects=[aspect])
         probs = sequence_probabilities(self.model, clip)[0]
         if not np.isfinite(probs).all():
             raise DatasetError(f"{where}: the model gives no usable answer for this clip (not-a-number probabilities)")
@@ -286,12 +313,12 @@ class SequenceRecognizer(FromPretrained):
     def predict_video(self, path: str | Path, settings: SegmentSettings | None = None) -> ClipPrediction:
         """A video -> each span of signing in it (rest, sign, rest, ...) read on its own, and the clip's
         answer: its surest sign, or with no span found (no hand ever raised) the whole clip's."""
-        from aslkit.landmarks.holistic import video_clip
+        from aslkit.landmarks.holistic import video_aspect, video_clip
         from aslkit.landmarks.video import video_fps
 
         p = Path(path)
         frames, times = video_clip(p, self.cache_dir)
-        return self.predict_signing(frames, video_fps(p), str(p), settings, times=times)
+        return self.predict_signing(frames, video_fps(p), str(p), settings, times=times, aspect=video_aspect(p))
 
     def predict_signing(
         self,
@@ -300,14 +327,16 @@ class SequenceRecognizer(FromPretrained):
         path: str | None = None,
         settings: SegmentSettings | None = None,
         times: np.ndarray | None = None,
+        aspect: float | None = None,
     ) -> ClipPrediction:
         """A video's raw (T, F) frames -> its spans of signing, each read on its own (see ``predict_video``).
-        Spans are timed by ``times`` (each frame's seconds by the file's clock) when given, else at ``fps``."""
-        whole = self.predict_frames(frames, path)
+        Spans are timed by ``times`` (each frame's seconds by the file's clock) when given, else at ``fps``;
+        ``aspect``: the video's frame width / height, when known (see ``predict_frames``)."""
+        whole = self.predict_frames(frames, path, aspect)
         segments = []
         layout = layout_for(np.asarray(frames).shape[1])
         for seg in signing_segments(frames, layout, fps, settings, times=times):
-            got = self.predict_frames(frames[seg.start : seg.end], path)
+            got = self.predict_frames(frames[seg.start : seg.end], path, aspect)
             start, end = seg.seconds(fps, times)
             segments.append(SegmentPrediction(start, end, got.label, got.confidence, got.top))
         whole.segments = segments

@@ -249,6 +249,7 @@ class StreamingRecognizer:
         self.motion = self._sequence(self.cfg.motion_model, self.cfg.backend)
         self.words = self._sequence(self.cfg.word_model, self.cfg.backend)
         self._buffer: deque[tuple[float, np.ndarray]] = deque()
+        self._aspect: float | None = None  # the frames' width / height, for sign models that record their camera's
         self._frame = 0
         self._last_word: tuple[str, float] | None = None
         self._recent: deque[Event] = deque()  # events of the last word window, to take letters back
@@ -409,7 +410,7 @@ class StreamingRecognizer:
         clip = self._window(t, self.cfg.motion_window_s)
         if clip is None or self.motion is None:
             return []
-        p = self.motion.predict_frames(clip)
+        p = self.motion.predict_frames(clip, aspect=self._aspect)
         if p.label in MOTION_LETTERS and p.confidence >= self.cfg.motion_min_confidence:
             return self._moving(p.label, p.confidence, t, wrist)
         return []
@@ -418,6 +419,7 @@ class StreamingRecognizer:
         if self.motion is None and self.words is None:
             return []
         self._buffer.append((t, hands_row(hands)))
+        self._aspect = hands.width / hands.height if hands.width > 0 and hands.height > 0 else None
         keep = max(self.cfg.motion_window_s, self.cfg.word_window_s if self.words else 0.0)
         while self._buffer and t - self._buffer[0][0] > keep:
             self._buffer.popleft()
@@ -427,7 +429,7 @@ class StreamingRecognizer:
         if self.words is not None and self._frame % max(1, self.cfg.word_every) == 0:
             clip = self._window(t, self.cfg.word_window_s)
             if clip is not None:
-                p = self.words.predict_frames(clip)
+                p = self.words.predict_frames(clip, aspect=self._aspect)  # the camera's shape, as the model learned
                 from aslkit.inference.sequence_recognizer import idle_label
 
                 idle = idle_label(self.words.labels)  # the model's no-sign class, with or without a threshold

@@ -180,6 +180,21 @@ def _landmark_frames(p: Path, model_complexity: int) -> tuple[np.ndarray, np.nda
     return np.stack(rows), np.asarray(times, np.float64)
 
 
+def video_aspect(path: str | Path) -> float | None:
+    """A video's camera shape (frame width / height) as its frames decode (a phone's rotation applied), or None
+    when no frame decodes. Sign models use it to show the clip as their training camera would."""
+    from aslkit.landmarks.video import open_video
+
+    cap = open_video(path)
+    try:
+        ok, frame = cap.read()
+    finally:
+        cap.release()
+    if not ok or frame is None or frame.shape[0] == 0:
+        return None
+    return frame.shape[1] / frame.shape[0]
+
+
 def video_times(
     path: str | Path, cache_dir: str | Path | None = "default", frames: int | None = None, model_complexity: int = 1
 ) -> np.ndarray:
@@ -220,20 +235,22 @@ def read_video_folder(
     files = video_files(root)
     if not files:
         raise DatasetError(f"{root}: no videos found (expected <sign>/<take>.mp4)")
-    seqs, labels, sources, errors, times = [], [], [], [], []
+    seqs, labels, sources, errors, times, aspects = [], [], [], [], [], []
     for f in tqdm(files, desc=f"videos {root.name}", unit="video", disable=not progress):
         try:
             frames, clock = video_clip(f, cache_dir)
+            aspect = video_aspect(f)
         except AslkitError as exc:
             errors.append((str(f), str(exc)))
             continue
         seqs.append(frames)
         times.append(clock)
+        aspects.append(aspect)
         labels.append(canonical_label(f.parent.name))
         sources.append(str(f))
     if not seqs:
         raise DatasetError(f"{root}: none of its {len(files)} video(s) could be read ({errors[0][1]})")
-    return SequenceSet(seqs, labels, POSE_HANDS, None, sources, errors, times)
+    return SequenceSet(seqs, labels, POSE_HANDS, None, sources, errors, times, aspects)
 
 
 def load_sequences(path: str | Path, cache_dir: str | Path | None = "default", progress: bool = False) -> SequenceSet:

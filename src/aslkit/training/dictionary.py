@@ -76,18 +76,19 @@ def _signing_part(data: SequenceSet, cache_dir="default") -> tuple[SequenceSet, 
                 span = (round(start, 2), round(end, 2))
         seqs.append(seq)
         spans.append(span)
-    return SequenceSet(seqs, data.labels, data.layout, data.signers, data.sources, data.errors), spans
+    cut = SequenceSet(seqs, data.labels, data.layout, data.signers, data.sources, data.errors, None, data.aspects)
+    return cut, spans
 
 
 def embed_clips(enc: TrainedModel, data: SequenceSet, batch: int = 256) -> np.ndarray:
     """(N, D) unit-length embeddings of every clip, by the encoder's trunk (its head is not used)."""
     import torch
 
-    from aslkit.inference.sequence_recognizer import check_layout, sequence_arrays
+    from aslkit.inference.sequence_recognizer import model_input, sequence_arrays
 
     if enc.architecture not in (*ENCODERS, DICTIONARY):
         raise ModelError(f"a sign dictionary embeds with a seq-tcn encoder; {enc.architecture!r} is not one")
-    data = check_layout(enc, data)
+    data = model_input(enc, data)  # its layout, and videos at the encoder's camera shape
     x, m = sequence_arrays(data, int(enc.preprocessing["length"]))
     net = enc.torch_module()
     out = []

@@ -23,7 +23,7 @@ import numpy as np
 
 from aslkit.config import TrainConfig
 from aslkit.data.dataset import ImageDataset, load_dataset
-from aslkit.data.sequences import SequenceSet, concat_sequences, is_sequence_source, relabelled
+from aslkit.data.sequences import SequenceSet, at_camera_aspect, concat_sequences, is_sequence_source, relabelled
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.data.yolo import data_yaml, distinct_splits, image_splits, read_layout
 from aslkit.errors import AslkitError, DatasetError
@@ -266,6 +266,7 @@ def _load_images(paths: list, cfg: TrainConfig, cache_dir, progress: bool) -> tu
 
 def _load_clips(paths: list, cfg: TrainConfig, cache_dir, progress: bool) -> tuple[SequenceSet, list]:
     data = concat_sequences([_load_sequence_source(p, cache_dir, progress) for p in paths])
+    data = at_camera_aspect(data, cfg.seq_camera_aspect)  # videos as the model's camera shape shows them
     if cfg.relabel:
         data, changed = relabelled(data, cfg.relabel)
         if progress:
@@ -326,6 +327,8 @@ def _finetune_settings(start: str, model: str | None) -> dict[str, Any]:
     own = {"model": base.architecture, "model_kwargs": dict(base.kwargs)}
     if base.kind is InputKind.SEQUENCE:
         own["seq_length"] = base.preprocessing["length"]
+        if base.preprocessing.get("aspect"):  # its clips' camera shape, so new videos are shown as it learned
+            own["seq_camera_aspect"] = float(base.preprocessing["aspect"])
     return own
 
 
