@@ -13,8 +13,8 @@
 # sign-encoder: the encoder of `train --model sign-dictionary` (signs by example). seq-tcn on every label of both
 # word sets (44 words and signed letters, `-`), all 68 signers, 40 epochs: what it learns to tell apart is what
 # a dictionary can tell apart. Its figure (held-out signs and signers) is in the README.
-# words and sign-encoder record --seq-camera-aspect 1.3333: 65 of their 68 signers (words-many-signers.npz) are in
-# 4:3 frames. Their nose sits a median 0.71 shoulder widths above the shoulders' line in the set's width/height
+# words and sign-encoder record --seq-camera-aspect 1.3333: 65 of their 68 signers (words-many-signers.npz) read as
+# about 4:3 frames. Their nose sits a median 0.71 shoulder widths above the shoulders' line in the set's width/height
 # fractions, against 0.51-0.61 in the pixels of the real word videos: (0.71 / 0.56) ~ 4:3. (words-pose-hands.npz's 3
 # signers read 1.05: 16:9.) So a 16:9 or upright phone video is shown to these models as a 4:3 camera would show the
 # body. The option changes no weight (landmark files are taken to be in that shape); only videos are converted.
