@@ -149,7 +149,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "rotation_deg": (0.0, 180.0), "shift": (0.0, 1.0), "shear_deg": (0.0, 80.0), "zoom": (0.0, 0.9),
     "motion_blur_px": (0, 255), "brightness": (0.0, 1.0), "contrast": (0.0, 1.0),
     # [live]
-    "landmark_complexity": (0, 1), "landmark_max_side": (32, 16_384), "smoothing_s": (0.0, 60.0),
+    "landmark_complexity": (0, 1), "landmark_max_side": (32, 16_384), "landmark_zoom": (0.0, 20.0),
+    "smoothing_s": (0.0, 60.0),
     "hold_s": (0.0, 60.0), "min_confidence": _P, "release_s": (0.0, 60.0), "release_motion": (0.0, 1e6),
     "motion_every": (1, 10_000), "motion_window_s": (0.01, 600.0), "motion_min_confidence": _P,
     "word_every": (1, 10_000), "word_window_s": (0.01, 600.0), "word_min_confidence": _P,
@@ -367,6 +368,7 @@ class LiveConfig:
     landmark_complexity: int = 1
     landmark_max_side: int = 1280
     landmark_retry: bool = True
+    landmark_zoom: float = 3.0
     decoder: str = "spelling"
     letter_min_s: float = 0.07
     gesture_min_s: float = 0.35

@@ -244,6 +244,7 @@ class StreamingRecognizer:
             tracking_complexity=self.cfg.landmark_complexity,
             max_side=self.cfg.landmark_max_side,
             retry=self.cfg.landmark_retry,
+            zoom=0.0 if self.cfg.word_model else self.cfg.landmark_zoom,  # word signs need both hands in view
         )
         self.landmarker.warmup()  # MediaPipe's graph loads now, not on the first frame
         self.motion = self._sequence(self.cfg.motion_model, self.cfg.backend)

@@ -303,6 +303,7 @@ class HandLandmarker:
         retry_idle_frames: int = RETRY_IDLE_FRAMES,
         retry_idle_every: int = RETRY_IDLE_EVERY,
         api: str | None = None,
+        zoom: float = 0.0,
     ) -> None:
         self.api = mediapipe_api(api)
         self.static = static
@@ -319,7 +320,9 @@ class HandLandmarker:
         self._last_rung = 0  # the retry rung that last found a hand: tried first next time
         self.min_tracking_confidence = min_tracking_confidence
         self.max_side = int(max_side)
-        self._solutions: dict[tuple[bool, int, float], object] = {}
+        self.zoom = float(zoom) if not static and zoom and zoom > 1 else 0.0
+        self._window: tuple[int, int, int] | None = None  # (x, y, side) of the zoomed square, in work pixels
+        self._solutions: dict[tuple, object] = {}
 
     @property
     def signature(self) -> str:
@@ -334,6 +337,8 @@ class HandLandmarker:
             "refit": [REFIT_EXTENT, REFIT_BORDER] if self.static else None,
             "v": 2,
         }
+        if self.zoom:
+            spec["zoom"] = self.zoom
         if self.retry:  # only tracking mode has one; photo signatures (cache keys) stay as they were
             spec["retry"] = [list(a) for a in self.retry] + [self.retry_idle_frames, self.retry_idle_every]
         if self.api != "legacy":  # legacy signatures (cache keys) stay as they were
@@ -354,9 +359,9 @@ class HandLandmarker:
             return -1
         return len(tried)
 
-    def _solution(self, complexity: int, confidence: float, static: bool | None = None):
+    def _solution(self, complexity: int, confidence: float, static: bool | None = None, zoomed: bool = False):
         static = self.static if static is None else static
-        key = (static, complexity, confidence)
+        key = (static, complexity, confidence, zoomed)  # a zoomed view has a tracker of its own
         if key not in self._solutions and self.api == "tasks":
             from aslkit.landmarks.tasks import TasksHands
 
@@ -378,20 +383,22 @@ class HandLandmarker:
 
     def warmup(self) -> None:
         """Load the models and run them once now (about 0.1 s each) rather than on the first frames."""
-        keys = {(self.static, *self.attempts[0][3:5])} | {(True, *a[3:5]) for a in self.retry}
-        for static, complexity, conf in keys:
-            sol = self._solution(complexity, conf, static)
+        keys = {(self.static, *self.attempts[0][3:5], False)} | {(True, *a[3:5], False) for a in self.retry}
+        if self.zoom:
+            keys.add((False, *self.attempts[0][3:5], True))
+        for static, complexity, conf, zoomed in keys:
+            sol = self._solution(complexity, conf, static, zoomed)
             with quiet_stderr():  # MediaPipe logs its set-up on the first run
                 sol.process(np.zeros((64, 64, 3), np.uint8))
 
-    def _run(self, work: np.ndarray, attempt: tuple, static: bool) -> tuple[list[Hand], str]:
+    def _run(self, work: np.ndarray, attempt: tuple, static: bool, zoomed: bool = False) -> tuple[list[Hand], str]:
         """One attempt on the (shrunk) image: the hands found, in ``work``'s fractions, and its name."""
         name, frac, kind, complexity, conf, *rest = attempt
         img = _tone(work, rest[0]) if rest and rest[0] else work
         pad = 0
         if frac > 0:
             img, pad = _border(img, frac, kind)
-        sol = self._solution(complexity, conf, static)
+        sol = self._solution(complexity, conf, static, zoomed)
         with quiet_stderr():
             res = sol.process(img)
         hands = _parse(res, pad, work.shape[1], work.shape[0])
@@ -428,11 +435,51 @@ class HandLandmarker:
         turn, self._idle_count = self._idle_count, self._idle_count + 1
         return [] if turn % self.retry_idle_every else [(self._last_rung + turn // self.retry_idle_every) % n]
 
+    def _zoomed(self, work: np.ndarray) -> tuple[list[Hand], str]:
+        """The tracker on the zoom window only, its hands mapped back to ``work``'s fractions."""
+        assert self._window is not None
+        x, y, side = self._window
+        hands, name = self._run(np.ascontiguousarray(work[y : y + side, x : x + side]), self.attempts[0], False, True)
+        hh, ww = work.shape[:2]
+        scale = np.array([side / ww, side / hh, side / ww], np.float32)
+        shift = np.array([x / ww, y / hh, 0.0], np.float32)
+        return [Hand(hd.landmarks * scale + shift, hd.world, hd.handedness, hd.score) for hd in hands], name + "+zoom"
+
+    def _next_window(self, hands: list[Hand], work: np.ndarray) -> tuple[int, int, int] | None:
+        """Where to look next frame: a square ``zoom`` times the hands' extent, centred on them, kept while
+        they stay well inside it at about that size (so the tracker is not moved every frame); None (the
+        whole frame) when no hand was found or the square would be most of the frame anyway."""
+        if not self.zoom or not hands:
+            return None
+        hh, ww = work.shape[:2]
+        x0 = min(hd.box[0] for hd in hands) * ww
+        y0 = min(hd.box[1] for hd in hands) * hh
+        x1 = max(hd.box[2] for hd in hands) * ww
+        y1 = max(hd.box[3] for hd in hands) * hh
+        extent = max(x1 - x0, y1 - y0, 1.0)
+        if self._window is not None:
+            x, y, side = self._window
+            inner = 0.15 * side
+            inside = x0 >= x + inner and y0 >= y + inner and x1 <= x + side - inner and y1 <= y + side - inner
+            if inside and 0.6 <= self.zoom * extent / side <= 1.6:
+                return self._window
+        side = int(round(self.zoom * extent))
+        if side >= 0.8 * min(hh, ww) or side < 32:
+            return None
+        x = int(round(min(max((x0 + x1 - side) / 2, 0), ww - side)))
+        y = int(round(min(max((y0 + y1 - side) / 2, 0), hh - side)))
+        return x, y, side
+
     def _track(self, work: np.ndarray, w: int, h: int) -> HandsResult:
-        """Tracking mode: the tracker first; where it finds nothing, the static retry (see RETRY_ATTEMPTS)."""
+        """Tracking mode: the tracker first (on the zoom window when there is one, then on the whole frame if
+        the window lost the hand); where it finds nothing, the static retry (see RETRY_ATTEMPTS)."""
         stats = self.retry_stats
         stats.frames += 1
-        hands, name = self._run(work, self.attempts[0], False)
+        hands: list[Hand] = []
+        if self._window is not None:
+            hands, name = self._zoomed(work)
+        if not hands:
+            hands, name = self._run(work, self.attempts[0], False)
         tried = [list(self.attempts[0])]
         if not hands:
             stats.missed += 1
@@ -445,6 +492,7 @@ class HandLandmarker:
                     self._last_rung = k
                     break
         self._since_hand = 0 if hands else self._since_hand + 1
+        self._window = self._next_window(hands, work)
         return HandsResult(w, h, hands, name if hands else None, tried)
 
     def reset(self) -> None:
@@ -452,6 +500,7 @@ class HandLandmarker:
         self.close()
         self.retry_stats = RetryStats()
         self._since_hand, self._idle_count, self._last_rung = self.retry_idle_frames + 1, 0, 0
+        self._window = None
 
     def close(self) -> None:
         for s in self._solutions.values():
