@@ -97,5 +97,8 @@ def test_zoomed_tracking_finds_the_hand_where_it_is_and_lets_go_when_it_leaves()
         assert elsewhere.found and not elsewhere.attempt.endswith("+zoom")
         bx0, by0, bx1, by1 = elsewhere.main_hand().box
         assert (bx0 + bx1) / 2 * 640 < 200, "found in its new place"
+        assert lm._window is not None
+        smaller = lm(cv2.resize(frame, (200, 150)))  # the stream's frame size changes under the window
+        assert smaller.width == 200 and not (smaller.attempt or "").endswith("+zoom")
     finally:
         lm.close()

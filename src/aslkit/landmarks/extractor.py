@@ -439,8 +439,10 @@ class HandLandmarker:
         """The tracker on the zoom window only, its hands mapped back to ``work``'s fractions."""
         assert self._window is not None
         x, y, side = self._window
-        hands, name = self._run(np.ascontiguousarray(work[y : y + side, x : x + side]), self.attempts[0], False, True)
         hh, ww = work.shape[:2]
+        if x + side > ww or y + side > hh:  # the stream's frame size changed: the whole frame again
+            return [], "tracking"
+        hands, name = self._run(np.ascontiguousarray(work[y : y + side, x : x + side]), self.attempts[0], False, True)
         scale = np.array([side / ww, side / hh, side / ww], np.float32)
         shift = np.array([x / ww, y / hh, 0.0], np.float32)
         return [Hand(hd.landmarks * scale + shift, hd.world, hd.handedness, hd.score) for hd in hands], name + "+zoom"
