@@ -1,6 +1,7 @@
-"""Live digital zoom: once a hand is found, the tracker looks at a square around it (``landmark_zoom`` times
-its size), so a small hand in a wide frame gets MediaPipe's full attention; a lost hand sends it back to
-the whole frame, and word signs (both hands) keep the whole frame."""
+"""Zoom: a small hand is looked at again in a square around it. Live, once a hand is found, the tracker looks
+at a square ``landmark_zoom`` times its size, so a small hand in a wide frame gets MediaPipe's full attention;
+a lost hand sends it back to the whole frame, and word signs (both hands) keep the whole frame. Photos: a
+small main hand is found again in a square PHOTO_ZOOM times its size."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from conftest import shared_dir
 from aslkit.config import LiveConfig
 from aslkit.data.images import load_image
 from aslkit.errors import AslkitError
-from aslkit.landmarks.extractor import Hand, HandLandmarker
+from aslkit.landmarks.extractor import PHOTO_ZOOM, Hand, HandLandmarker, zoom_square
 
 
 def _box_hand(x0: float, y0: float, x1: float, y1: float) -> Hand:
@@ -100,5 +101,28 @@ def test_zoomed_tracking_finds_the_hand_where_it_is_and_lets_go_when_it_leaves()
         assert lm._window is not None
         smaller = lm(cv2.resize(frame, (200, 150)))  # the stream's frame size changes under the window
         assert smaller.width == 200 and not (smaller.attempt or "").endswith("+zoom")
+    finally:
+        lm.close()
+
+
+# -- photos --------------------------------------------------------------------------------------------------
+def test_zoom_square_is_centred_kept_inside_and_refused_when_too_big() -> None:
+    assert zoom_square((0.45, 0.45, 0.5, 0.5), 3.0, 640, 480, most=1.0) == (256, 180, 96)
+    assert zoom_square((0.0, 0.9, 0.05, 1.0), 3.0, 640, 480, most=1.0) == (0, 336, 144), "inside the image"
+    assert zoom_square((0.2, 0.2, 0.6, 0.6), 3.0, 640, 480, most=1.0) is None, "no room for a square that big"
+    assert zoom_square((0.5, 0.5, 0.501, 0.501), 3.0, 640, 480, most=1.0) is None, "too small to be a hand"
+
+
+def test_a_small_hand_in_a_photo_is_looked_at_again_up_close() -> None:
+    photo = load_image(shared_dir("massey-letters") / "b" / "hand1_b_bot_seg_1_cropped.jpeg")
+    lm = HandLandmarker(static=True)
+    try:
+        small = lm(_placed(photo, 300, 200, 120))
+        assert small.found and small.attempt.endswith("+zoom"), small.attempt
+        x0, y0, x1, y1 = small.main_hand().box
+        assert 300 <= (x0 + x1) / 2 * 640 <= 420 and 200 <= (y0 + y1) / 2 * 480 <= 320, "mapped back into the photo"
+        big = lm(photo)
+        assert big.found and not big.attempt.endswith("+zoom"), "a hand that fills the photo is read as found"
+        assert PHOTO_ZOOM * 120 < 480
     finally:
         lm.close()
