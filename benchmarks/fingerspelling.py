@@ -534,6 +534,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parts = "video,faster,synthetic,strings,photos,cost"
     ap.add_argument("--skip", default="", help=f"comma-separated parts to leave out: {parts}")
     ap.add_argument("--model", default="letters", help="the frame letter model: shipped name or run folder")
+    ap.add_argument("--photo-words", default="", metavar="WORD,WORD", help="part c's words (default: PHOTO_WORDS)")
     args = ap.parse_args(argv)
     live = parse_sets(args.set)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -554,7 +555,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         rows = synthetic(model, clips, strings, STRINGS_RATES, live, ("spelling",), STRINGS_SEED_OFFSET)
         out["strings"] = summarize(rows)
     if "photos" not in skip:
-        out["photos"] = photo_words(args.data, model, live, PHOTO_WORDS[:1] if args.quick else PHOTO_WORDS)
+        chosen = [w.strip().upper() for w in args.photo_words.split(",") if w.strip()] or list(PHOTO_WORDS)
+        out["photos"] = photo_words(args.data, model, live, chosen[:1] if args.quick else chosen)
     if "cost" not in skip:
         ws = WORDS[TUNING_SIGNER][: 3 if args.quick else 20]
         streams = [build_stream(w, clips[TUNING_SIGNER], 3.0, seed=i) for i, w in enumerate(ws)]

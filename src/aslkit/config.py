@@ -369,6 +369,7 @@ class LiveConfig:
     landmark_max_side: int = 1280
     landmark_retry: bool = True
     landmark_zoom: float = 3.0
+    landmark_tiles: bool = True
     decoder: str = "spelling"
     letter_min_s: float = 0.07
     gesture_min_s: float = 0.35

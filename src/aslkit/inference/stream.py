@@ -245,6 +245,7 @@ class StreamingRecognizer:
             max_side=self.cfg.landmark_max_side,
             retry=self.cfg.landmark_retry,
             zoom=0.0 if self.cfg.word_model else self.cfg.landmark_zoom,  # word signs need both hands in view
+            tiles=self.cfg.landmark_tiles,
         )
         self.landmarker.warmup()  # MediaPipe's graph loads now, not on the first frame
         self.motion = self._sequence(self.cfg.motion_model, self.cfg.backend)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,15 @@ again in that square (``ZOOM_ATTEMPT``): MediaPipe places a small hand's landmar
 even at the same pixel size. Leaving each letters-more-people person out, one view: 78.3 -> 80.2%, 92.9 ->
 94.2%, 81.9 -> 83.3%, 77.3 -> 78.3%, 82.7 -> 84.8% (README). Live tracking has its own zoom window."""
 ZOOM_ATTEMPT = ("zoom", 0.0, "", 1, 0.5)
+TILE_SIDE = 0.6
+TILE_OVERLAP = 0.25
+"""Tracking mode: where the tracker and its retry ladder find no hand, one square tile of the frame (TILE_SIDE of
+its shorter side, overlapping its neighbours by TILE_OVERLAP, the middle first) is searched, in turn, the tile
+that last found a hand first: on every such frame while a hand was seen recently, and once idle on the frames
+the retry's rate limit leaves empty (an empty room pays one static run a frame, not half of one). Why: MediaPipe's
+palm detector sees the whole frame at 192 px, so a hand in an upper-body shot is a few dozen pixels there and is
+often missed; in a tile it is about twice that size. Once found, the zoom window follows it. Words spelled from
+letters-more-people photos (`make-spelling-video`, 640x480), read by models that never saw the person: README."""
 
 # Each attempt: (name, border fraction of the longer side, border kind, model complexity, min confidence
 # [, tone]) where the optional tone is "gamma" (brighten shadows) or "equalize" (histogram equalization).
@@ -106,9 +116,11 @@ class RetryStats:
     missed: int = 0
     runs: int = 0
     found: int = 0
+    tile_found: int = 0  # of found: by a tile of the frame (see TILE_SIDE)
 
     def to_json(self) -> dict[str, int]:
-        return {"frames": self.frames, "missed": self.missed, "runs": self.runs, "found": self.found}
+        return {"frames": self.frames, "missed": self.missed, "runs": self.runs, "found": self.found,
+                "tile_found": self.tile_found}  # fmt: skip
 
 
 @dataclass
@@ -271,6 +283,19 @@ def zoom_square(
     return x, y, side
 
 
+def tile_squares(w: int, h: int, side: float = TILE_SIDE, overlap: float = TILE_OVERLAP) -> list[tuple[int, int, int]]:
+    """(x, y, side) squares of ``side`` times the shorter side covering a w x h image with ``overlap``,
+    nearest the middle first (where a signer's hands usually are); none when the image is too small."""
+    s = int(round(side * min(w, h)))
+    if s < 32:
+        return []
+    step = max(1, int(round(s * (1 - overlap))))
+    xs = np.linspace(0, w - s, max(1, math.ceil((w - s) / step) + 1)).round().astype(int)
+    ys = np.linspace(0, h - s, max(1, math.ceil((h - s) / step) + 1)).round().astype(int)
+    squares = [(int(x), int(y), s) for y in ys for x in xs]
+    return sorted(squares, key=lambda q: (q[0] + s / 2 - w / 2) ** 2 + (q[1] + s / 2 - h / 2) ** 2)
+
+
 def _parse(res, pad: int, w: int, h: int) -> list[Hand]:
     """MediaPipe output -> Hands, with landmarks mapped back from the bordered image."""
     if not res.multi_hand_landmarks:
@@ -309,6 +334,8 @@ class HandLandmarker:
             frames, only every ``retry_idle_every``-th frame is retried, one rung at a time.
         api: "legacy" (``mp.solutions.hands``) or "tasks" (the Tasks HandLandmarker, see landmarks/tasks.py);
             None: ``mediapipe_api()``.
+        zoom: tracking mode only: follow a found hand in a square this many times its size (off at 1 or less).
+        tiles: tracking mode only, with ``retry``: search one tile of the frame per missed frame (TILE_SIDE).
     """
 
     def __init__(
@@ -324,6 +351,7 @@ class HandLandmarker:
         retry_idle_every: int = RETRY_IDLE_EVERY,
         api: str | None = None,
         zoom: float = 0.0,
+        tiles: bool = False,
     ) -> None:
         self.api = mediapipe_api(api)
         self.static = static
@@ -342,6 +370,8 @@ class HandLandmarker:
         self.max_side = int(max_side)
         self.zoom = float(zoom) if not static and zoom and zoom > 1 else 0.0
         self._window: tuple[int, int, int] | None = None  # (x, y, side) of the zoomed square, in work pixels
+        self.tiles = bool(tiles) and not static and bool(self.retry)
+        self._tile = 0  # the tile searched next (the one that last found a hand stays first)
         self._solutions: dict[tuple, object] = {}
 
     @property
@@ -359,6 +389,8 @@ class HandLandmarker:
         }
         if self.zoom:
             spec["zoom"] = self.zoom
+        if self.tiles:
+            spec["tiles"] = [TILE_SIDE, TILE_OVERLAP]
         if self.static:  # a new key: photo landmarks cached before the zoom are found again
             spec["photo_zoom"] = PHOTO_ZOOM
         if self.retry:  # only tracking mode has one; photo signatures (cache keys) stay as they were
@@ -408,6 +440,8 @@ class HandLandmarker:
         keys = {(self.static, *self.attempts[0][3:5], False)} | {(True, *a[3:5], False) for a in self.retry}
         if self.zoom:
             keys.add((False, *self.attempts[0][3:5], True))
+        if self.tiles:
+            keys.add((True, *ZOOM_ATTEMPT[3:5], True))
         for static, complexity, conf, zoomed in keys:
             sol = self._solution(complexity, conf, static, zoomed)
             with quiet_stderr():  # MediaPipe logs its set-up on the first run
@@ -523,9 +557,11 @@ class HandLandmarker:
         if not hands:
             hands, name = self._run(work, self.attempts[0], False)
         tried = [list(self.attempts[0])]
+        rungs: list[int] = []
         if not hands:
             stats.missed += 1
-            for k in self._retry_rungs():
+            rungs = self._retry_rungs()
+            for k in rungs:
                 stats.runs += 1
                 tried.append(list(self.retry[k]))
                 hands, name = self._run(work, self.retry[k], True)
@@ -533,16 +569,36 @@ class HandLandmarker:
                     stats.found += 1
                     self._last_rung = k
                     break
+        idle = self._since_hand >= self.retry_idle_frames
+        if not hands and self.tiles and not (idle and rungs):  # while idle, a frame runs a rung or a tile
+            hands, name = self._tile_search(work, tried)
         self._since_hand = 0 if hands else self._since_hand + 1
         self._window = self._next_window(hands, work)
         return HandsResult(w, h, hands, name if hands else None, tried)
+
+    def _tile_search(self, work: np.ndarray, tried: list[list]) -> tuple[list[Hand], str]:
+        """One tile of a frame where nothing else found a hand, in turn (see TILE_SIDE); a tile that finds
+        one is searched first next time. Once found, the zoom window (when on) follows the hand."""
+        squares = tile_squares(work.shape[1], work.shape[0])
+        if not squares:
+            return [], ""
+        square = squares[self._tile % len(squares)]
+        self.retry_stats.runs += 1
+        tried.append(["tile", *square])
+        hands, _ = self._in_square(work, square, ZOOM_ATTEMPT, True)
+        if not hands:
+            self._tile = (self._tile + 1) % len(squares)
+            return [], ""
+        self.retry_stats.found += 1
+        self.retry_stats.tile_found += 1
+        return hands, "retry-tile"
 
     def reset(self) -> None:
         """Forget the stream: the tracker, the retry's rate limit and its counts (a new video)."""
         self.close()
         self.retry_stats = RetryStats()
         self._since_hand, self._idle_count, self._last_rung = self.retry_idle_frames + 1, 0, 0
-        self._window = None
+        self._window, self._tile = None, 0
 
     def close(self) -> None:
         for s in self._solutions.values():
