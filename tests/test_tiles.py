@@ -106,3 +106,21 @@ def test_tiles_setting_reaches_the_live_recognizer() -> None:
             rec.close()
     assert not HandLandmarker(static=True, tiles=True).tiles, "photos have their own ladder"
     assert not HandLandmarker(static=False, tiles=True, retry=False).tiles, "tiles are part of the retry"
+
+
+def test_without_the_zoom_a_hand_found_in_a_tile_is_looked_for_there_first() -> None:
+    """Word signs keep the whole frame (no zoom window): the tile that found the hand is tried before the
+    retry ladder, so a small hand costs one static run a frame, not the whole ladder and a tile."""
+    frame, _ = _frame()
+    lm = HandLandmarker(static=False, zoom=0.0, tiles=True)
+    try:
+        results = [lm(frame) for _ in range(2 * len(tile_squares(640, 480)) + 2)]
+        first = next(i for i, r in enumerate(results) if r.found)
+        runs = lm.retry_stats.runs
+        more = [lm(frame) for _ in range(5)]
+        assert all(r.found and r.attempt == "retry-tile" for r in more), [r.attempt for r in more]
+        assert lm.retry_stats.runs - runs == 5, "one static run a frame: the held tile only"
+        assert all(r.tried[1][0] == "tile" for r in more), "the tile before the ladder"
+        assert first <= 2 * len(tile_squares(640, 480))
+    finally:
+        lm.close()

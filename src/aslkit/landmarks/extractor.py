@@ -42,7 +42,9 @@ TILE_OVERLAP = 0.25
 """Tracking mode: where the tracker and its retry ladder find no hand, one square tile of the frame (TILE_SIDE of
 its shorter side, overlapping its neighbours by TILE_OVERLAP, the middle first) is searched, in turn, the tile
 that last found a hand first: on every such frame while a hand was seen recently, and once idle on the frames
-the retry's rate limit leaves empty (an empty room pays one static run a frame, not half of one). Why: MediaPipe's
+the retry's rate limit leaves empty (an empty room pays one static run a frame, not half of one). A hand a tile
+found on the last frame is looked for in that tile before the retry ladder (without the zoom window, as for word
+signs, that keeps a small hand at one static run a frame). Why: MediaPipe's
 palm detector sees the whole frame at 192 px, so a hand in an upper-body shot is a few dozen pixels there and is
 often missed; in a tile it is about twice that size. Once found, the zoom window follows it. Words spelled from
 letters-more-people photos (`make-spelling-video`, 640x480), read by models that never saw the person: README."""
@@ -372,6 +374,7 @@ class HandLandmarker:
         self._window: tuple[int, int, int] | None = None  # (x, y, side) of the zoomed square, in work pixels
         self.tiles = bool(tiles) and not static and bool(self.retry)
         self._tile = 0  # the tile searched next (the one that last found a hand stays first)
+        self._tile_held = False  # the last frame's hand was found by a tile
         self._solutions: dict[tuple, object] = {}
 
     @property
@@ -558,8 +561,13 @@ class HandLandmarker:
             hands, name = self._run(work, self.attempts[0], False)
         tried = [list(self.attempts[0])]
         rungs: list[int] = []
+        tiled = False
         if not hands:
             stats.missed += 1
+            if self._tile_held:  # the last frame's hand came from a tile (no zoom window): that tile first
+                hands, name = self._tile_search(work, tried)
+                tiled = True
+        if not hands:
             rungs = self._retry_rungs()
             for k in rungs:
                 stats.runs += 1
@@ -570,8 +578,9 @@ class HandLandmarker:
                     self._last_rung = k
                     break
         idle = self._since_hand >= self.retry_idle_frames
-        if not hands and self.tiles and not (idle and rungs):  # while idle, a frame runs a rung or a tile
+        if not hands and self.tiles and not tiled and not (idle and rungs):  # idle: a frame runs a rung or a tile
             hands, name = self._tile_search(work, tried)
+        self._tile_held = bool(hands) and name == "retry-tile"
         self._since_hand = 0 if hands else self._since_hand + 1
         self._window = self._next_window(hands, work)
         return HandsResult(w, h, hands, name if hands else None, tried)
@@ -598,7 +607,7 @@ class HandLandmarker:
         self.close()
         self.retry_stats = RetryStats()
         self._since_hand, self._idle_count, self._last_rung = self.retry_idle_frames + 1, 0, 0
-        self._window, self._tile = None, 0
+        self._window, self._tile, self._tile_held = None, 0, False
 
     def close(self) -> None:
         for s in self._solutions.values():
