@@ -44,10 +44,10 @@ its shorter side, overlapping its neighbours by TILE_OVERLAP, the middle first) 
 that last found a hand first: on every such frame while a hand was seen recently, and once idle on the frames
 the retry's rate limit leaves empty (an empty room pays one static run a frame, not half of one). A hand a tile
 found on the last frame is looked for in that tile before the retry ladder (without the zoom window, as for word
-signs, that keeps a small hand at one static run a frame). Why: MediaPipe's
-palm detector sees the whole frame at 192 px, so a hand in an upper-body shot is a few dozen pixels there and is
-often missed; in a tile it is about twice that size. Once found, the zoom window follows it. Words spelled from
-letters-more-people photos (`make-spelling-video`, 640x480), read by models that never saw the person: README."""
+signs, a small hand then costs one static run a frame). Why: MediaPipe's palm detector sees the whole frame at
+192 px, so a hand in an upper-body shot is a few dozen pixels there and is often missed; in a tile it is about
+twice that size. Once found, the zoom window follows it. Words spelled from letters-more-people photos
+(`make-spelling-video`, 640x480), read by models that never saw the person: README."""
 
 # Each attempt: (name, border fraction of the longer side, border kind, model complexity, min confidence
 # [, tone]) where the optional tone is "gamma" (brighten shadows) or "equalize" (histogram equalization).
@@ -564,7 +564,7 @@ class HandLandmarker:
         tiled = False
         if not hands:
             stats.missed += 1
-            if self._tile_held:  # the last frame's hand came from a tile (no zoom window): that tile first
+            if self._tile_held:  # the last frame's hand came from a tile: that tile before the ladder
                 hands, name = self._tile_search(work, tried)
                 tiled = True
         if not hands:
