@@ -124,12 +124,52 @@ def test_movement_counts_against_moving_letters_only_as_much_as_moving_free(free
     """J is signed moving: with moving_free=1 a fast hand counts against still letters, not against J."""
     dec = SpellingDecoder(LABELS, LiveConfig.from_defaults(moving_free=free))
     t, pos = 0.0, np.zeros(2)
+    for _ in range(6):  # the hand comes into view and is still first (a hand arriving is another test)
+        dec.update(t, _p("Nothing", 0.95), HAND)
+        t += 1 / 30
     for label in ["J"] * 12 + ["B"] * 12:
         pos = pos + [25.0, 10.0]  # 3-4 hand sizes a second
         dec.update(t, _p(label, 0.7), HAND + pos)
         t += 1 / 30
     dec.finish()
     assert [x.letter for x in dec.letters] == read
+
+
+def _arriving(dec: SpellingDecoder, t: float, moving_frames: int, drop_at: int | None = None) -> float:
+    """A hand that comes into view moving (read as J, as a blurred hand swinging up is), then held as A."""
+    pos = np.zeros(2)
+    for i in range(moving_frames + 15):
+        moving = i < moving_frames
+        pos = pos + ([25.0, -10.0] if moving else [0.0, 0.0])
+        dec.update(t, None if i == drop_at else _p("J" if moving else "A", 0.9), HAND + pos)
+        t += 1 / 30
+    return t
+
+
+def test_a_hand_arriving_moving_is_not_a_moving_letter() -> None:
+    """A hand rising into view is fast and blurred and the frame model may read it as J; until it first slows
+    down, J and Z count its movement against them like any letter (a J starts from a formed handshape)."""
+    dec = SpellingDecoder(LABELS)
+    t = _arriving(dec, 0.0, 8)
+    for _ in range(12):  # out of view for 0.4 s, longer than release_s: the next hand arrives again
+        dec.update(t, None)
+        t += 1 / 30
+    _arriving(dec, t, 8)
+    dec.finish()
+    assert [x.letter for x in dec.letters] == ["A", "A"]
+
+
+def test_a_hand_that_has_slowed_down_once_may_move_into_a_j_even_through_a_dropped_frame() -> None:
+    """Arrival ends at the first slow frame; a tracker that loses the hand for a frame during the J (shorter than
+    release_s) does not make it arrive again."""
+    dec = SpellingDecoder(LABELS)
+    t = 0.0
+    for _ in range(8):  # an I, held
+        dec.update(t, _p("I", 0.9), HAND)
+        t += 1 / 30
+    _arriving(dec, t, 12, drop_at=3)
+    dec.finish()
+    assert [x.letter for x in dec.letters] == ["I", "J", "A"]
 
 
 def test_the_motion_model_turns_the_letters_of_its_movement_into_one_moving_letter() -> None:

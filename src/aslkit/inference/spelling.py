@@ -11,8 +11,11 @@ stream instead, as a hidden Markov model over per-frame posteriors:
   hand is *dwelling*; the blank's score is the chance that it is *moving*. Movement is the median
   speed of the wrist and the five fingertips in hand sizes per second, so a letter is where the hand
   dwells (speed minima) and a fast frame is a transition whatever it looks like. J and Z are signed
-  with a movement, so movement does not count against them. No hand, or the frame model's Nothing,
-  is a transition too;
+  with a movement, so movement does not count against them, except while the hand is *arriving*:
+  from its first frame back in view (after ``release_s`` or more out of it) until it first slows below
+  ``move_speed``. A hand rising from rest is blurred and fast, and the frame model reads a blurred hand
+  swinging up as J; a moving letter starts from a formed handshape, so it is not the first thing a hand
+  does on arrival. No hand, or the frame model's Nothing, is a transition too;
 - transitions: staying is free; leaving a letter for the blank and entering one from it cost
   ``enter_penalty`` together, and going straight from one letter to another (no transition frame
   at all) costs ``switch_penalty``. The same letter twice (LL, OO, EE) needs the blank in between:
@@ -118,13 +121,14 @@ class HandSpeed:
         self.span_s = span_s
         self._past: deque[tuple[np.ndarray, float]] = deque()
         self.value = 0.0
+        self.known = False  # whether ``value`` was measured (False on a hand's first frame in view)
 
     def update(self, t: float, points: np.ndarray | None) -> float:
         """The speed at time ``t``, measured against the latest earlier frame at least ``span_s`` back:
         landmark jitter is per frame, so a fixed span keeps it from growing with the frame rate."""
         if points is None:
             self._past.clear()
-            self.value = 0.0
+            self.value, self.known = 0.0, False
             return 0.0
         p = np.asarray(points, np.float64)[TIPS, :2]
         size = max(float(np.ptp(points[:, 0])), float(np.ptp(points[:, 1])), 1e-6)
@@ -135,6 +139,7 @@ class HandSpeed:
             raw = float(np.median(np.linalg.norm(p - old, axis=1))) / size / (t - t0)
             a = math.exp(-(t - t0) / self.smooth_s) if self.smooth_s > 0 else 0.0
             self.value = a * self.value + (1 - a) * raw
+            self.known = True
         self._past.append((p, t))
         return self.value
 
@@ -212,10 +217,14 @@ class SpellingDecoder:
         self._seg_token = -1
         self._seg_conf: list[float] = []
         self._pending_motion: tuple[str, float, float] | None = None  # (letter, time, window) not yet placed
+        self._arriving = True  # the hand has not yet slowed down since it came into view (see the module docstring)
 
     # -- per frame ---------------------------------------------------------------------------------
-    def emissions(self, probs: np.ndarray | None, speed: float) -> tuple[np.ndarray, float, np.ndarray]:
-        """One frame's log scores of each token and of the blank, and its token probabilities."""
+    def emissions(
+        self, probs: np.ndarray | None, speed: float, arriving: bool = False
+    ) -> tuple[np.ndarray, float, np.ndarray]:
+        """One frame's log scores of each token and of the blank, and its token probabilities. ``arriving``:
+        the hand is still coming into view, so J and Z count movement against them like any letter."""
         if probs is None:
             q = np.full(len(self.tokens), 1.0 / max(len(self.tokens), 1))
             return np.full(len(self.tokens), math.log(_EPS)), 0.0, q
@@ -227,7 +236,8 @@ class SpellingDecoder:
         moving = 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
         # A moving frame is a transition unless it shows a moving letter: the blank takes the moving
         # share of the still letters' probability, J and Z keep theirs whether the hand moves or not.
-        keep = np.where(self._free, 1.0 - moving * (1.0 - self.cfg.moving_free), 1.0 - moving)
+        free = 0.0 if arriving else self.cfg.moving_free
+        keep = np.where(self._free, 1.0 - moving * (1.0 - free), 1.0 - moving)
         scores = (1.0 - blank_p) * keep * q
         blank = max(1.0 - blank_p - float(scores.sum()), 0.0) + blank_p
         return np.log(scores + _EPS), math.log(max(blank, _EPS)), q
@@ -242,13 +252,26 @@ class SpellingDecoder:
                 early, self._early = self._early, []
                 return [rec for args in early for rec in self.update(*args)]
         speed = self.speed.update(t, points if probs is not None else None)
-        e_tok, e_blank, q = self.emissions(probs, speed)
+        arriving = self._arrival(t, probs is not None, speed)
+        e_tok, e_blank, q = self.emissions(probs, speed, arriving)
         self._out_since = None if probs is not None else t if self._out_since is None else self._out_since
         self._step(e_tok, e_blank, new_word=self._out_since is not None and t - self._out_since >= self.cfg.word_gap_s)
         self._frames.append((t, q, None if probs is None else speed >= self.cfg.move_speed))
         if len(self._back) > self.lag:
             return self._decide(self._traceback(self.lag))
         return []
+
+    def _arrival(self, t: float, hand: bool, speed: float) -> bool:
+        """Whether this frame's hand is still arriving: back in view after ``release_s`` or more without one
+        (or the stream's first hand), and not yet slower than ``move_speed``. A tracker that drops the hand
+        for a frame or two in the middle of a J does not make it arrive again."""
+        if not hand:
+            return False
+        if self._out_since is not None and t - self._out_since >= self.cfg.release_s:
+            self._arriving = True
+        if self._arriving and self.speed.known and speed < self.cfg.move_speed:
+            self._arriving = False
+        return self._arriving
 
     def finish(self) -> list[SpelledLetter]:
         """Decide the frames still held back by the lag (at the end of a video)."""
