@@ -4,7 +4,7 @@ stay held out.
     .venv/bin/python benchmarks/tune_spelling.py [--json] [--quick] [--passes N] [--data DIR]
 
 Protocol: the decoder's settings (enter_penalty, switch_penalty, move_speed, move_width, letter_min_s,
-lag_s, the motion model's window, confidence and pace, and the letter-pair prior's weight) are chosen
+lag_s, the motion model's window, confidence and pace, the letter-pair prior's weight and moving_still) are chosen
 ONLY on synthetic streams of TheCamNelson (``letters-hands.npz``), built with other seeds than
 benchmarks/fingerspelling.py reports; dmohazab and Alex are never read here. The objective is letter
 accuracy (1 - edit distance / letters) averaged over 2, 3, 4 and 5 letters a second.
@@ -59,6 +59,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "motion_min_confidence": (0.5, 0.6, 0.7, 0.8, 0.9),
     "motion_every": (2.0, 3.0, 5.0),
     "lm_weight": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0),
+    "moving_still": (0.0, 0.25, 0.5, 0.75, 1.0),
 }
 
 
@@ -85,10 +86,10 @@ def cache_motion(rec: StreamingRecognizer) -> None:
     cache: dict[bytes, Any] = {}
     plain = motion.predict_frames
 
-    def predict_frames(frames: np.ndarray, path: str | None = None) -> Any:
-        key = np.ascontiguousarray(frames, np.float32).tobytes()
+    def predict_frames(frames: np.ndarray, path: str | None = None, **options: Any) -> Any:
+        key = np.ascontiguousarray(frames, np.float32).tobytes() + repr(sorted(options.items())).encode()
         if key not in cache:
-            cache[key] = plain(frames, path)
+            cache[key] = plain(frames, path, **options)
         return cache[key]
 
     motion.predict_frames = predict_frames  # type: ignore[method-assign]

@@ -172,6 +172,39 @@ def test_a_hand_that_has_slowed_down_once_may_move_into_a_j_even_through_a_dropp
     assert [x.letter for x in dec.letters] == ["I", "J", "A"]
 
 
+def _still_mix(labels: list[str], mix: dict[str, float], moving_still: float | None = None, step: float = 0.0) -> str:
+    """A hand held for 0.5 s (or drifting ``step`` px a frame) whose frames read as ``mix`` (the rest spread over
+    the other labels)."""
+    cfg = LiveConfig.from_defaults() if moving_still is None else LiveConfig.from_defaults(moving_still=moving_still)
+    dec = SpellingDecoder(labels, cfg)
+    p = np.full(len(labels), (1 - sum(mix.values())) / (len(labels) - len(mix)))
+    for label, v in mix.items():
+        p[labels.index(label)] = v
+    for i in range(15):
+        dec.update(i / 30, p, HAND + [step * i, 0.0])
+    dec.finish()
+    return "".join(x.letter for x in dec.letters)
+
+
+@pytest.mark.parametrize(
+    ("labels", "mix", "default", "as_read"),
+    [(LABELS, {"J": 0.5, "I": 0.4}, "I", "J"), ([*LABELS, "D", "Z"], {"Z": 0.55, "D": 0.35}, "D", "Z")],
+)
+def test_a_moving_letter_on_a_still_hand_is_its_handshape(
+    labels: list[str], mix: dict[str, float], default: str, as_read: str
+) -> None:
+    """J and Z come from their movement: a still hand read a little more as J than as I is an I (a still Z-ish
+    index finger a D), by default; moving_still=1 reads the frames as they are."""
+    assert _still_mix(labels, mix) == default
+    assert _still_mix(labels, mix, moving_still=1.0) == as_read
+
+
+def test_a_slowly_traced_j_is_still_a_j() -> None:
+    """Held means as still as a held letter, not slower than a transition: a J traced at 1.5 hand sizes a second
+    (a teacher's deliberate J) keeps its probability."""
+    assert _still_mix(LABELS, {"J": 0.5, "I": 0.4}, step=5.0) == "J"  # 5 px a frame on a ~100 px hand at 30 FPS
+
+
 def test_the_motion_model_turns_the_letters_of_its_movement_into_one_moving_letter() -> None:
     labels = ["B", "D", "I", "J", "R", "Z", "Nothing"]
     dec = SpellingDecoder(labels)

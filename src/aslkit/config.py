@@ -155,8 +155,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "motion_every": (1, 10_000), "motion_window_s": (0.01, 600.0), "motion_min_confidence": _P,
     "word_every": (1, 10_000), "word_window_s": (0.01, 600.0), "word_min_confidence": _P,
     "letter_min_s": (0.0, 10.0), "gesture_min_s": (0.0, 10.0), "lag_s": (0.0, 60.0), "enter_penalty": (0.0, 1e3),
-    "switch_penalty": (0.0, 1e3), "moving_free": _P, "relative_min": (0.0, 10.0), "move_speed": (0.0, 1e3),
-    "move_width": (1e-3, 1e3), "word_gap_s": (0.0, 600.0), "lm_weight": (0.0, 100.0),
+    "switch_penalty": (0.0, 1e3), "moving_free": _P, "moving_still": _P, "relative_min": (0.0, 10.0),
+    "move_speed": (0.0, 1e3), "move_width": (1e-3, 1e3), "word_gap_s": (0.0, 600.0), "lm_weight": (0.0, 100.0),
 }  # fmt: skip
 
 
@@ -377,6 +377,7 @@ class LiveConfig:
     enter_penalty: float = 2.0
     switch_penalty: float = 5.0
     moving_free: float = 1.0
+    moving_still: float = 0.25
     relative_min: float = 0.3
     move_speed: float = 2.0
     move_width: float = 0.3

@@ -15,7 +15,10 @@ stream instead, as a hidden Markov model over per-frame posteriors:
   from its first frame back in view (after ``release_s`` or more out of it) until it first slows below
   ``move_speed``. A hand rising from rest is blurred and fast, and the frame model reads a blurred hand
   swinging up as J; a moving letter starts from a formed handshape, so it is not the first thing a hand
-  does on arrival. No hand, or the frame model's Nothing, is a transition too;
+  does on arrival. And they come from their movement: on a hand as still as a held letter, J and Z keep
+  ``moving_still`` of their probability and give the rest to the handshape they are traced with (J to I,
+  Z to D), so a still I that the frame model reads half as J (its J learned from still photos) is an I.
+  No hand, or the frame model's Nothing, is a transition too;
 - transitions: staying is free; leaving a letter for the blank and entering one from it cost
   ``enter_penalty`` together, and going straight from one letter to another (no transition frame
   at all) costs ``switch_penalty``. The same letter twice (LL, OO, EE) needs the blank in between:
@@ -57,6 +60,10 @@ TIPS = (0, 4, 8, 12, 16, 20)  # wrist and fingertips: the points whose speed say
 # the index finger tracing a Z). Not U: no recorded Z of letters-hands.npz (60, two signers) needs it, and with it
 # the U of BUZZ or PUZZLE, right before the Z, was taken into the Z.
 MOTION_SHAPES = {"J": ("I", "Y"), "Z": ("D", "G", "X", "L", "P", "Q", "K", "R")}
+# The handshape a moving letter shows when the hand is still: J is traced with I's handshape, Z with the index
+# finger alone (D's, without the thumb's touch the frame model barely sees).
+STILL_SHAPE = {"J": "I", "Z": "D"}
+HELD_SPEED, HELD_WIDTH = 0.5, 0.1  # hand sizes a second: a hand this still is holding a shape, not tracing one
 MIN_FRAMES = 2
 END_OF_MOVEMENT_S = 0.3
 TYPICAL_LETTER_S = 0.2  # a letter's duration before any has been read (fluent signing: 0.15-0.5 s)
@@ -160,6 +167,9 @@ class SpellingDecoder:
         self.tokens = [lab for lab in self.labels if lab not in (NOTHING, "-")]
         self._cols = np.array([self.labels.index(tok) for tok in self.tokens], np.int64)
         self._free = np.array([tok in MOVING_LETTERS for tok in self.tokens])
+        # (moving letter, its still handshape) token pairs: a moving letter read on a still hand gives that shape
+        self._still = [(self.tokens.index(a), self.tokens.index(b)) for a, b in STILL_SHAPE.items()
+                       if a in self.tokens and b in self.tokens]  # fmt: skip
         self.speed = HandSpeed()
         self.letters: list[SpelledLetter] = []  # everything read so far; ``end`` grows while a letter lasts
         self._durations: deque[float] = deque(maxlen=5)  # the last letters' durations (seconds)
@@ -237,6 +247,15 @@ class SpellingDecoder:
         # A moving frame is a transition unless it shows a moving letter: the blank takes the moving
         # share of the still letters' probability, J and Z keep theirs whether the hand moves or not.
         free = 0.0 if arriving else self.cfg.moving_free
+        if self._still and self.cfg.moving_still < 1.0:
+            # held: as still as a held letter (they shake at 0.1-0.5 hand sizes a second), not merely slower than
+            # a transition; a teacher's slow J moves at 1-5
+            held = 1.0 / (1.0 + math.exp(min(max((speed - HELD_SPEED) / HELD_WIDTH, -50.0), 50.0)))
+            q = q.copy()
+            for a, b in self._still:  # on a held hand, part of a moving letter's probability is its handshape's
+                give = q[a] * held * (1.0 - self.cfg.moving_still)
+                q[a] -= give
+                q[b] += give
         keep = np.where(self._free, 1.0 - moving * (1.0 - free), 1.0 - moving)
         scores = (1.0 - blank_p) * keep * q
         blank = max(1.0 - blank_p - float(scores.sum()), 0.0) + blank_p
