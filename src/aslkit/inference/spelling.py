@@ -245,7 +245,8 @@ class SpellingDecoder:
         z = (speed - self.cfg.move_speed) / max(self.cfg.move_width, 1e-6)
         moving = 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
         # A moving frame is a transition unless it shows a moving letter: the blank takes the moving
-        # share of the still letters' probability, J and Z keep theirs whether the hand moves or not.
+        # share of the still letters' probability; J and Z keep theirs while the hand moves (unless it is
+        # arriving), and on a held hand most of theirs goes to their handshape (below).
         free = 0.0 if arriving else self.cfg.moving_free
         if self._still and self.cfg.moving_still < 1.0:
             # held: as still as a held letter (they shake at 0.1-0.5 hand sizes a second), not merely slower than
