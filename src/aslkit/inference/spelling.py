@@ -71,6 +71,11 @@ _EPS = 1e-6
 _NEG = -1e9
 
 
+def _logistic(z: float) -> float:
+    """1 / (1 + e^-z), clamped so that a very fast or very still hand cannot overflow it."""
+    return 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
+
+
 @lru_cache(maxsize=1)
 def _letter_table() -> dict[str, Any]:
     return json.loads(resources.files("aslkit").joinpath("weights", "letter-bigrams.json").read_text("utf-8"))
@@ -243,7 +248,7 @@ class SpellingDecoder:
         q = p[self._cols]
         q = q / max(q.sum(), _EPS)
         z = (speed - self.cfg.move_speed) / max(self.cfg.move_width, 1e-6)
-        moving = 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))
+        moving = _logistic(z)
         # A moving frame is a transition unless it shows a moving letter: the blank takes the moving
         # share of the still letters' probability; J and Z keep theirs while the hand moves (unless it is
         # arriving), and on a held hand most of theirs goes to their handshape (below).
@@ -251,7 +256,7 @@ class SpellingDecoder:
         if self._still and self.cfg.moving_still < 1.0:
             # held: as still as a held letter (they shake at 0.1-0.5 hand sizes a second), not merely slower than
             # a transition; a teacher's slow J moves at 1-5
-            held = 1.0 / (1.0 + math.exp(min(max((speed - HELD_SPEED) / HELD_WIDTH, -50.0), 50.0)))
+            held = _logistic((HELD_SPEED - speed) / HELD_WIDTH)
             q = q.copy()
             for a, b in self._still:  # on a held hand, part of a moving letter's probability is its handshape's
                 give = q[a] * held * (1.0 - self.cfg.moving_still)

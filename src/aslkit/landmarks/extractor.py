@@ -19,6 +19,7 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -296,6 +297,12 @@ def tile_squares(w: int, h: int, side: float = TILE_SIDE, overlap: float = TILE_
     ys = np.linspace(0, h - s, max(1, math.ceil((h - s) / step) + 1)).round().astype(int)
     squares = [(int(x), int(y), s) for y in ys for x in xs]
     return sorted(squares, key=lambda q: (q[0] + s / 2 - w / 2) ** 2 + (q[1] + s / 2 - h / 2) ** 2)
+
+
+@lru_cache(maxsize=8)
+def _frame_tiles(w: int, h: int) -> tuple[tuple[int, int, int], ...]:
+    """tile_squares for a frame size, computed once: the tile search runs on every frame without a hand."""
+    return tuple(tile_squares(w, h))
 
 
 def _parse(res, pad: int, w: int, h: int) -> list[Hand]:
@@ -588,7 +595,7 @@ class HandLandmarker:
     def _tile_search(self, work: np.ndarray, tried: list[list]) -> tuple[list[Hand], str]:
         """One tile of a frame where nothing else found a hand, in turn (see TILE_SIDE); a tile that finds
         one is searched first next time. Once found, the zoom window (when on) follows the hand."""
-        squares = tile_squares(work.shape[1], work.shape[0])
+        squares = _frame_tiles(work.shape[1], work.shape[0])
         if not squares:
             return [], ""
         square = squares[self._tile % len(squares)]
