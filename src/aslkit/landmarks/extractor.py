@@ -73,20 +73,25 @@ DEFAULT_ATTEMPTS: tuple[tuple, ...] = (
 
 # Tracking mode: when the tracker finds no hand in a frame, these run on it in static mode (a separate
 # MediaPipe solution, so the tracker's state is untouched), the rung that last found a hand first.
-# The tracker misses what the photo path misses: hands that fill the frame or touch its edge. On 368
-# letter photos of 7 sets placed in a 640x480 frame as `make-spelling-video` does, a fresh detection
-# missed 70; border25 alone finds 25 of them, this ladder 42 (the best 3-rung ladder found 43), at
-# about 10 ms a rung on 2 CPU cores.
+# The tracker misses what the photo path misses: hands that fill the frame or touch its edge, and hands its
+# full palm detector does not see. The ladder is the lite model's (its own palm detector, and about 14 ms a
+# rung against 19 for the full model on 2 CPU cores): chosen greedily over every photo-ladder attempt on 400
+# asl-alphabet-photos and Kaggle letter photos placed in a 640x480 mp4 frame as `make-spelling-video` does.
+# A fresh detection missed 63 of them; the earlier ladder (border25, lite border25 at 0.3, border50 at 0.3)
+# found 33, this one 50. Then checked once on 750 letters-more-people photos, never used to choose: 137
+# missed, 82 -> 107 found (126 -> 132 with the tiles below); their spelled words: README, "The lite retry ladder".
+# A hand that fills the frame, found by the plain rung, is still placed with a border (the refit in ``_run``).
 RETRY_ATTEMPTS: tuple[tuple, ...] = (
-    ("retry-border25", 0.25, "mean", 1, 0.5),
-    ("retry-lite-low-confidence", 0.25, "mean", 0, 0.3),
-    ("retry-border50-low-confidence", 0.5, "mean", 1, 0.3),
+    ("retry-lite-low-confidence", 0.0, "", 0, 0.3),
+    ("retry-lite-border25-low-confidence", 0.25, "mean", 0, 0.3),
+    ("retry-lite-border100", 1.0, "mean", 0, 0.5),
 )
 # Once no hand has been found for RETRY_IDLE_FRAMES frames, only every RETRY_IDLE_EVERY-th frame is
 # retried, with one rung of the ladder in turn (the last one that found a hand first): an empty room
 # pays half of one static run a frame, never the whole ladder, and a hand leaving costs the ladder on
 # two frames. A held hand that only the retry finds stays found on every frame at one run a frame; one
-# that appears while idle is found within RETRY_IDLE_EVERY x 3 frames. Measured on 2 CPU cores, 640x480:
+# that appears while idle is found within RETRY_IDLE_EVERY x 3 frames. Measured on 2 CPU cores, 640x480, with
+# the earlier ladder (full-model border rungs):
 # letter frames with a hand found in spelling videos of asl-alphabet-photos 83-88% -> 98-99%, of other
 # people's webcam photos 63% -> 77%, Massey 100% both, the real alphabet video 1306 -> 1308 of 1308;
 # MediaPipe CPU time per frame +2-4 ms on those videos (10-11 ms without), +0.6 ms on the real one, and
