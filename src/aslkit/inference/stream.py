@@ -255,6 +255,11 @@ class StreamingRecognizer:
         self._frame = 0
         self._last_word: tuple[str, float] | None = None
         self._recent: deque[Event] = deque()  # events of the last word window, to take letters back
+        # The last word sign's span: from its window's start to the last frame the word model still read it. A
+        # letter the spelling decoder decides later (it lags) whose hand shape began in that span is the sign's
+        # own hand shape, not text: it is never written (its start is kept, so a J or Z merging it deletes nothing).
+        self._sign: tuple[float, float] | None = None
+        self._hidden: set[float] = set()
         self._t0 = time.perf_counter()
 
     @staticmethod
@@ -275,11 +280,18 @@ class StreamingRecognizer:
         rec.predict_frames(np.zeros((8, HANDS.width), np.float32))  # load the network now, not mid-stream
         return rec
 
+    def _in_sign(self, ev: Event) -> bool:
+        """A letter, Space or Del the spelling decoder read whose hand shape began inside the last word sign."""
+        return ev.start is not None and self._sign is not None and self._sign[0] <= ev.start <= self._sign[1]
+
     def _emit(self, events: list[Event]) -> list[Event]:
         out: list[Event] = []
         for ev in events:
             if ev.kind == "word":  # letters read off the hand shapes of this sign are not text: take them back
                 out += [Event("delete", "del", ev.time, ev.confidence) for _ in range(self._letters_since(ev))]
+            elif self._in_sign(ev):
+                self._hidden.add(float(ev.start))  # type: ignore[arg-type]
+                continue
             out.append(ev)
         for ev in out:
             self.transcript.apply(ev)
@@ -400,12 +412,14 @@ class StreamingRecognizer:
     def _moving(self, label: str, conf: float, t: float, wrist: np.ndarray | None) -> list[Event]:
         if self.spelling is None:
             return self.stream.motion_letter(label, conf, t, wrist)
+        starts = [r.start for r in self.spelling.letters]
         got = self.spelling.moving_letter(label, t, self.cfg.motion_window_s)
         if got is None:
             return []
         rec, replaced = got
         self._last_letter = rec  # the replaced letters are the last ones written (some maybe in this frame)
-        return [*[Event("delete", "del", t, conf) for _ in range(replaced)], Event("letter", label, t, conf, rec.start)]
+        shown = sum(start not in self._hidden for start in starts[len(starts) - replaced :])  # hidden: never written
+        return [*[Event("delete", "del", t, conf) for _ in range(shown)], Event("letter", label, t, conf, rec.start)]
 
     def _motion_check(self, t: float, wrist: np.ndarray | None) -> list[Event]:
         """The motion model on the last ``motion_window_s`` of hands: a J or Z it is sure of."""
@@ -440,9 +454,13 @@ class StreamingRecognizer:
                     or self._last_word[0] != p.label
                     or t - self._last_word[1] > self.cfg.word_window_s
                 )
-                if p.label != idle and p.confidence >= self.cfg.word_min_confidence and fresh:
+                sure = p.label != idle and p.confidence >= self.cfg.word_min_confidence
+                if sure and fresh:
                     self._last_word = (p.label, t)
+                    self._sign = (t - self.cfg.word_window_s, t)
                     out.append(Event("word", str(p.label), t, p.confidence))
+                elif sure and self._sign is not None and self._last_word is not None and p.label == self._last_word[0]:
+                    self._sign = (self._sign[0], t)  # the same sign goes on
         return out
 
     def _window(self, t: float, seconds: float) -> np.ndarray | None:
