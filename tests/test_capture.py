@@ -84,6 +84,18 @@ def test_source_ends_early_keeps_complete_takes(clip: Path, tmp_path: Path, caps
     captured = capsys.readouterr()
     assert captured.out.count("wrote ") == 4  # three takes, then the summary
     assert len(captured.err.strip().splitlines()) == 1 and "3 of 10" in captured.err
+    assert "--countdown 0 --gap 0" in captured.err, "a video file: how to take every frame"
+
+
+def test_a_short_video_with_the_default_countdown_says_how_to_take_it(tmp_path: Path, capsys) -> None:
+    clip = _video(tmp_path / "src" / "short.mp4", 2)  # shorter than the default 3 s countdown
+    argv = ["capture", "--label", "hello", "--out", str(tmp_path / "signs"), "--source", str(clip), "--no-window"]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("aslkit: error: the source ended after 0 of 10 takes") and len(err.splitlines()) == 1
+    assert "countdown (3 s)" in err
+    argv += ["--takes", "1", "--seconds", "1.5", "--countdown", "0", "--gap", "0"]
+    assert cli.main(argv) == 0 and len(list((tmp_path / "signs" / "hello").iterdir())) == 1
 
 
 def test_partial_take_is_discarded(tmp_path: Path) -> None:
