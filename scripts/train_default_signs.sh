@@ -9,7 +9,10 @@
 # other signers' `i` are different signs), `hungry` (35%), `sorry` (its two signers fell in one fold).
 # No confidence threshold (--seq-min-confidence 0): with 18 classes it cost more signs than it saved
 # idle clips in the cross-validation; in videos the rests are cut off by the signing spans instead.
-# Its figures: `aslkit train ... --cv signer --folds 5 --out runs/cv/vocab2` (the same options).
+# Since 2026-12-02 it also learns fingerspelling as `-`: 750 letters-hands.npz clips (every 4th of each letter but
+# A, Space and idle; scripts/fingerspelling_idle.py), so that live, with word_model=words, spelled letters are left to
+# the letter model instead of being read as the nearest sign.
+# Its figures: `aslkit train ... --cv signer --folds 5 --out runs/cv/fsidle` (the same options and sources).
 # sign-encoder: the encoder of `train --model sign-dictionary` (signs by example). seq-tcn on every label of both
 # word sets (44 words and signed letters, `-`), all 68 signers, 40 epochs: what it learns to tell apart is what
 # a dictionary can tell apart. Its figure (held-out signs and signers) is in the README.
@@ -26,8 +29,11 @@ cd "$(dirname "$0")/.."
 ROOT="${1:-runs/signs-default}"
 DATA=../shared/data/sign-sequences
 WORDS="-,a,can,coffee,fine,get,hello,help,iloveyou,medium,muffin,no,please,small,tea,thank-you,water,yes"
-.venv/bin/aslkit train "$DATA/words-many-signers.npz" "$DATA/words-pose-hands.npz" --model seq-tcn \
-  --classes "$WORDS" --seq-min-confidence 0 --seq-camera-aspect 1.3333 --split 0.85,0.15 --seed 0 --out "$ROOT/words"
+mkdir -p "$ROOT"
+.venv/bin/python scripts/fingerspelling_idle.py "$ROOT/fingerspelling-idle.npz" --data "$DATA"
+.venv/bin/aslkit train "$DATA/words-many-signers.npz" "$DATA/words-pose-hands.npz" "$ROOT/fingerspelling-idle.npz" \
+  --model seq-tcn --classes "$WORDS" --seq-min-confidence 0 --seq-camera-aspect 1.3333 --split 0.85,0.15 --seed 0 \
+  --out "$ROOT/words"
 .venv/bin/aslkit train "$DATA/words-many-signers.npz" "$DATA/words-pose-hands.npz" --model seq-tcn \
   --seq-min-confidence 0 --seq-camera-aspect 1.3333 --epochs 40 --split 0.85,0.15 --seed 0 --out "$ROOT/sign-encoder"
 .venv/bin/aslkit train "$DATA/letters-hands.npz" --model seq-tcn --split 0.85,0.15 --seed 0 --out "$ROOT/letters-motion"

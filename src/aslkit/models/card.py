@@ -43,6 +43,10 @@ KNOWN_DATA: dict[str, tuple[str, str]] = {
     "sign-sequences/letters-hands.npz": (UNKNOWN, "letters incl. the moving J and Z, 3 signers, hand landmarks"),
     "sign-sequences/words-many-signers.npz": (UNKNOWN, "word signs of 65 signers, one public repository each"),
     "sign-sequences": (UNKNOWN, "landmark clips of signs"),
+    "fingerspelling-idle.npz": (
+        UNKNOWN,
+        "letters-hands.npz's fingerspelled letters (every 4th clip, not A) as `-` (scripts/fingerspelling_idle.py)",
+    ),
     "word-videos": (UNKNOWN, "word-sign videos from three public sources"),
     "fingerspelling-videos": (UNKNOWN, "one teacher fingerspelling A to Z"),
 }
