@@ -43,6 +43,18 @@ def _isolated_default_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatc
     monkeypatch.setenv("ASLKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "default-cache"))
 
 
+def load_repo_module(relpath: str):
+    """A script or benchmark of this repository (not a package) as a module, to test its functions."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / relpath
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None, relpath
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def shared_dir(*parts: str) -> Path:
     """A folder of ../shared/data; skips the test (with the reason) when it is not there."""
     p = SHARED.joinpath(*parts)

@@ -3,22 +3,18 @@ recipe that uses them."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_dir
+from conftest import load_repo_module, shared_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("fingerspelling_idle", ROOT / "scripts" / "fingerspelling_idle.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_repo_module("scripts/fingerspelling_idle.py")
 
 
 def test_the_idle_clips_are_every_kth_letter_but_a_labelled_no_sign(tmp_path: Path) -> None:

@@ -3,19 +3,17 @@ person out; this keeps the restatement equal to what the shipped model records i
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shlex
 from pathlib import Path
+
+from conftest import load_repo_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _lopo():
-    spec = importlib.util.spec_from_file_location("lopo_letters", ROOT / "benchmarks" / "lopo_letters.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_repo_module("benchmarks/lopo_letters.py")
 
 
 def test_lopo_recipe_is_the_shipped_recipe() -> None:

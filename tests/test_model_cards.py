@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import template_landmarks, write_shapes_npz
+from conftest import load_repo_module, template_landmarks, write_shapes_npz
 from huggingface_hub import ModelCard
 
 from aslkit.cli import main
@@ -49,9 +48,7 @@ def test_shipped_card_parses_with_huggingface_hub(name: str) -> None:
 
 
 def test_shipped_cards_are_what_the_script_writes() -> None:
-    spec = importlib.util.spec_from_file_location("write_model_cards", ROOT / "scripts" / "write_model_cards.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_repo_module("scripts/write_model_cards.py")
     assert mod.main(["--check"]) == 0, "run scripts/write_model_cards.py"
 
 
