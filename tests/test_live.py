@@ -235,3 +235,43 @@ def test_a_moving_letter_over_hidden_sign_shapes_deletes_only_what_was_written()
     assert [e.kind for e in events] == ["delete", "letter"], "the hidden I was never written: one delete, not two"
     rec._emit(events)
     assert rec.transcript.text == "AJ"
+
+
+class _ScriptedWords:
+    """A word model whose reading at time t is scripted: (label, confidence) from ``script(t)``."""
+
+    labels = ["-", "hello", "yes"]
+
+    def __init__(self, script) -> None:
+        self.script, self.t = script, 0.0
+
+    def predict_frames(self, clip, aspect=None):
+        from types import SimpleNamespace
+
+        label, conf = self.script(self.t)
+        return SimpleNamespace(label=label, confidence=conf)
+
+
+def _words_written(script, seconds: float, fps: float = 30.0) -> list[tuple[str, float]]:
+    from aslkit.inference.stream import StreamingRecognizer
+
+    rec = StreamingRecognizer(word_model="words")
+    rec.words = _ScriptedWords(script)  # type: ignore[assignment]
+    hand = Hand(np.random.default_rng(0).uniform(0.4, 0.6, (21, 3)).astype(np.float32), np.zeros((21, 3)), "Right", 0.9)
+    out = []
+    for n in range(round(seconds * fps)):
+        rec.words.t = n / fps
+        events = rec.process(None, n / fps, hands=HandsResult(640, 480, [hand])).events
+        out += [(e.value, round(e.time, 2)) for e in events if e.kind == "word"]
+    return out
+
+
+def test_a_word_read_on_and_on_is_one_sign_and_a_repeat_after_a_rest_is_two() -> None:
+    held = _words_written(lambda t: ("hello", 0.9), 5.0)
+    assert [w for w, _ in held] == ["hello"], "one long sign, read on every window: written once"
+    flicker = _words_written(lambda t: ("hello", 0.5 if 2.0 <= t < 2.2 else 0.9), 5.0)
+    assert [w for w, _ in flicker] == ["hello"], "a dip under the confidence is not a new sign"
+    again = _words_written(lambda t: ("-", 0.9) if 2.0 <= t < 3.0 else ("hello", 0.9), 5.0)
+    assert [w for w, _ in again] == ["hello", "hello"] and again[1][1] >= 3.0, "signed, rest, signed again"
+    other = _words_written(lambda t: ("hello", 0.9) if t < 2.0 else ("yes", 0.9), 4.0)
+    assert [w for w, _ in other] == ["hello", "yes"]

@@ -259,6 +259,7 @@ class StreamingRecognizer:
         # letter the spelling decoder decides later (it lags) whose hand shape began in that span is the sign's
         # own hand shape, not text: it is never written (its start is kept, so a J or Z merging it deletes nothing).
         self._sign: tuple[float, float] | None = None
+        self._sign_open = False  # the word model still reads that word (a repeat of it is not a new sign yet)
         self._hidden: set[float] = set()
         self._t0 = time.perf_counter()
 
@@ -444,23 +445,24 @@ class StreamingRecognizer:
             out += self._motion_check(t, wrist)
         if self.words is not None and self._frame % max(1, self.cfg.word_every) == 0:
             clip = self._window(t, self.cfg.word_window_s)
+            still = False  # the model still reads the last word written: the same sign goes on, not a new one
             if clip is not None:
                 p = self.words.predict_frames(clip, aspect=self._aspect)  # the camera's shape, as the model learned
                 from aslkit.inference.sequence_recognizer import idle_label
 
                 idle = idle_label(self.words.labels)  # the model's no-sign class, with or without a threshold
-                fresh = (
-                    self._last_word is None
-                    or self._last_word[0] != p.label
-                    or t - self._last_word[1] > self.cfg.word_window_s
-                )
                 sure = p.label != idle and p.confidence >= self.cfg.word_min_confidence
-                if sure and fresh:
+                last = self._last_word[0] if self._last_word is not None else None
+                still = self._sign_open and p.label == last  # unsure of it for a moment: still that sign
+                again = p.label == last and t - self._last_word[1] <= self.cfg.word_window_s  # type: ignore[index]
+                if still and sure and self._sign is not None:
+                    self._sign = (self._sign[0], t)
+                elif sure and not still and not again:
                     self._last_word = (p.label, t)
                     self._sign = (t - self.cfg.word_window_s, t)
                     out.append(Event("word", str(p.label), t, p.confidence))
-                elif sure and self._sign is not None and self._last_word is not None and p.label == self._last_word[0]:
-                    self._sign = (self._sign[0], t)  # the same sign goes on
+                    still = True
+            self._sign_open = still  # once it reads another sign or none, the same word again is a new sign
         return out
 
     def _window(self, t: float, seconds: float) -> np.ndarray | None:
