@@ -139,11 +139,12 @@ def cmd_capture(args: argparse.Namespace) -> int:
                   progress=took)  # fmt: skip
     print(json.dumps(res.to_json()) if args.json else res.text())
     if res.ended and not res.complete:
-        src = str(args.source)
-        hint = "" if src.isdigit() or "://" in src else (
+        hint = (
             f"; a video's countdown ({args.countdown:g} s) and gaps ({args.gap:g} s) pass in its own time: "
             "--countdown 0 --gap 0 takes every frame"
-        )  # fmt: skip
+            if res.from_file
+            else ""
+        )
         kept = f"{res.takes_written} of {res.takes_requested} takes (these are kept)"
         return _fail(f"the source ended after {kept}{hint}")
     return 0

@@ -46,6 +46,7 @@ class CaptureResult:
     takes_requested: int
     ended: bool = False  # the stream ended (or the camera was lost) before every take was recorded
     quit: bool = False  # the user closed the window (q/Esc) before every take was recorded
+    from_file: bool = False  # a video file: its countdown and gaps pass in the video's own time
 
     @property
     def takes_written(self) -> int:
@@ -95,7 +96,7 @@ def check_capture_out(out: str | Path, label: str, source: str) -> Path:
     source video, its folder or beside it."""
     out_p = Path(out)
     folder = out_p / label
-    is_file = not source.isdigit() and "://" not in source
+    is_file = is_file_source(source)
     if is_file:
         check_outside(out_p, [source], flag="--out", beside_files=True)
         check_outside(folder, [source], flag="--out", beside_files=True)
@@ -188,6 +189,11 @@ def _overlay(frame: np.ndarray, hands, phase: str, left: float, take: int, takes
     return view
 
 
+def is_file_source(source: str) -> bool:
+    """A video file, not a camera index or a stream URL: it is read on its own clock."""
+    return not source.isdigit() and "://" not in source
+
+
 def _check_args(takes: int, seconds: float, countdown_s: float, gap_s: float) -> None:
     if isinstance(takes, bool) or not isinstance(takes, int) or takes < 1:
         raise AslkitError(f"takes must be a whole number of at least 1, got {takes!r}")
@@ -215,7 +221,7 @@ def capture(
     src = str(source)
     folder = check_capture_out(out, name, src)
     cap = open_video(src)
-    is_file = not src.isdigit() and "://" not in src
+    is_file = is_file_source(src)
     fps = input_fps(cap)
     show = window and has_display()
     try:
@@ -224,7 +230,7 @@ def capture(
     except OSError as exc:
         cap.release()
         raise AslkitError(f"--out {shown(str(out))}: cannot create a folder there ({exc.strerror or exc})") from None
-    res = CaptureResult(name, folder, [], takes)
+    res = CaptureResult(name, folder, [], takes, from_file=is_file)
     try:
         n = _record(cap, res, stage, fps, is_file, show, photos, seconds, countdown_s, gap_s, progress)
     finally:
