@@ -5,6 +5,7 @@ and never loses, changes or writes into the user's files."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -250,6 +251,30 @@ def test_compare_continues_only_with_resume(photo_set: Path, tmp_path: Path, cap
     assert main(["compare", str(photo_set), *missing]) == 1
     assert "x " + str(tmp_path / "no") + ": no such file" in capsys.readouterr().err and not (tmp_path / "new").exists()
 
+
+
+def test_compare_resumes_only_with_its_own_data_and_names_checked_first(
+    photo_set: Path, tmp_path: Path, capsys
+) -> None:
+    """A resumed comparison reuses its finished runs, so other data (or split or seed) is refused; an unknown
+    model name is refused before any folder is made."""
+    out = tmp_path / "cmp"
+    assert main(["compare", str(photo_set), "--out", str(out), "--models", "bogus-net"]) == 1
+    assert "bogus-net" in capsys.readouterr().err and not out.exists(), "a wrong name leaves nothing to block a rerun"
+    # clip-vit-b32 without weights is skipped: a comparison folder is made and nothing trains
+    assert main(["compare", str(photo_set), "--out", str(out), "--models", "clip-vit-b32", "-q"]) == 1
+    capsys.readouterr()
+    other = tmp_path / "other"
+    shutil.copytree(photo_set, other)
+    again = ["--out", str(out), "--models", "clip-vit-b32", "--resume", "-q"]
+    assert main(["compare", str(other), *again]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "its own data" in err[0] and str(photo_set.resolve()) in err[0]
+    assert main(["compare", str(photo_set), *again, "--split", "0.7,0.2,0.1"]) == 1
+    assert "its own split" in capsys.readouterr().err
+    assert main(["compare", str(photo_set), *again]) == 1  # the same settings: resumed (and again nothing to train)
+    assert "--resume continues" not in capsys.readouterr().err
+    assert "needs pretrained weights" in (out / "compare.md").read_text()
 
 # ---- 16: detect outputs of the same base name never replace each other -------------------------------------
 def test_detect_outputs_with_the_same_name_are_all_kept(tmp_path: Path, capsys) -> None:

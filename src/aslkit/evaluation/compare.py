@@ -90,8 +90,45 @@ def _ms_per_image(run_dir: Path, files: list[Path]) -> float:
     return 1000 * dt
 
 
+SETTINGS = "compare-settings.json"  # what every run of a comparison was trained with: a resume must match it
+
+
+def _settings(train_data: str | Path, split: str, seed: int, weights: dict[str, str]) -> dict[str, Any]:
+    """What decides how each run of a comparison trains: its data, split, seed and pretrained weights."""
+    return {
+        "data": str(Path(train_data).resolve()),
+        "split": split,
+        "seed": seed,
+        "weights": {k: str(Path(v).resolve()) for k, v in sorted(weights.items())},
+    }
+
+
+def _check_resume(out_dir: Path, settings: dict[str, Any]) -> None:
+    """A resumed comparison reuses finished runs, so it must train on what they trained on: refuse other data, a
+    split, a seed or weights, rather than put another set's scores under this set's name."""
+    path = out_dir / SETTINGS
+    if not path.is_file():
+        return  # a comparison from before the settings were kept: nothing to check against
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise AslkitError(f"{shown(path)}: unreadable ({e}); give a new --out folder") from None
+    for key, now in settings.items():
+        if isinstance(earlier, dict) and earlier.get(key) != now:
+            was = earlier.get(key)
+            raise AslkitError(
+                f"--resume continues {shown(out_dir)} with its own {key} ({was!r}), not {now!r}; "
+                "give the same, or a new --out folder"
+            )
+
+
 def _open_out(
-    out_dir: Path, train_data: str | Path, test_sets: dict[str, str | Path], resume: bool, split: str
+    out_dir: Path,
+    train_data: str | Path,
+    test_sets: dict[str, str | Path],
+    resume: bool,
+    split: str,
+    settings: dict[str, Any],
 ) -> None:
     """Check the data exist and the output folder suits a new (or resumed) comparison, before an hour of
     training; a new one is marked as this comparison's at once, so an interruption can be resumed."""
@@ -103,6 +140,7 @@ def _open_out(
         if not (out_dir / "compare.json").is_file():
             raise AslkitError(f"{shown(out_dir)}: not an earlier comparison (no compare.json); nothing to resume")
         check_outside(out_dir, inputs, what="the data")
+        _check_resume(out_dir, settings)
     else:
         if (out_dir / "compare.json").is_file():
             raise AslkitError(
@@ -112,6 +150,7 @@ def _open_out(
     out_dir.mkdir(parents=True, exist_ok=True)
     if not resume:  # marks the folder as this comparison's from the start, so an interruption can be resumed
         _write(out_dir, [], train_data, list(test_sets), split)
+        (out_dir / SETTINGS).write_text(json.dumps(settings, indent=2), encoding="utf-8")
 
 
 def _train_spec(
@@ -179,14 +218,15 @@ def compare(
     every ``test_sets`` entry, and write ``out/compare.md`` and ``out/compare.json``.
 
     ``out`` is a new or empty folder outside the data; ``resume`` continues an earlier comparison in
-    ``out`` instead (finished runs reused, an interrupted one resumed)."""
+    ``out`` instead (finished runs reused, an interrupted one resumed), with the same data, split, seed and
+    weights (``compare-settings.json``); the models and test sets may change."""
     from aslkit.data.dataset import load_dataset
 
     out_dir = Path(out)
-    _open_out(out_dir, train_data, test_sets, resume, split)
     weights = dict(weights or {})
+    specs = [(s, *parse_spec(s)) for s in models]  # an unknown name is an error before any folder is made
+    _open_out(out_dir, train_data, test_sets, resume, split, _settings(train_data, split, seed, weights))
     budget = BUDGET if budget is None else budget
-    specs = [(s, *parse_spec(s)) for s in models]
     timing_files = [s.path for s in load_dataset(train_data).samples][::7][:timing_images]
     rows: list[dict[str, Any]] = []
     for spec, name, opts in specs:
