@@ -284,12 +284,13 @@ def test_compare_table(shapes_dir: Path, tmp_path: Path, capsys: pytest.CaptureF
     with pytest.raises(AslkitError, match="--resume"):  # an earlier comparison is continued only when asked
         compare(["cnn-small"], shapes_dir, {"other": other}, tmp_path / "cmp", timing_images=4, cache_dir=None)
     again = compare(
-        ["cnn-small"], shapes_dir, {"other": other}, tmp_path / "cmp", timing_images=4, cache_dir=None, resume=True
-    )
+        ["cnn-small"], shapes_dir, {"other": other}, tmp_path / "cmp", "0.75,0.25", timing_images=4, cache_dir=None,
+        resume=True,
+    )  # fmt: skip
     assert again == [rows[0]], "a scored run is not scored again (same test sets and timing)"
     code = cli.main(
         ["compare", str(shapes_dir), "--test", f"other={other}", "--models", "cnn-small", "--out",
-         str(tmp_path / "cmp"), "--resume", "--no-cache", "-q"]
+         str(tmp_path / "cmp"), "--split", "0.75,0.25", "--resume", "--no-cache", "-q"]
     )  # fmt: skip
     assert code == 0 and "| cnn-small |" in capsys.readouterr().out
     assert (tmp_path / "cmp" / "cnn-small" / "model.json").stat().st_mtime_ns == stamp, "finished runs are reused"

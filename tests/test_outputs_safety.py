@@ -252,7 +252,6 @@ def test_compare_continues_only_with_resume(photo_set: Path, tmp_path: Path, cap
     assert "x " + str(tmp_path / "no") + ": no such file" in capsys.readouterr().err and not (tmp_path / "new").exists()
 
 
-
 def test_compare_resumes_only_with_its_own_data_and_names_checked_first(
     photo_set: Path, tmp_path: Path, capsys
 ) -> None:
@@ -275,6 +274,7 @@ def test_compare_resumes_only_with_its_own_data_and_names_checked_first(
     assert main(["compare", str(photo_set), *again]) == 1  # the same settings: resumed (and again nothing to train)
     assert "--resume continues" not in capsys.readouterr().err
     assert "needs pretrained weights" in (out / "compare.md").read_text()
+
 
 # ---- 16: detect outputs of the same base name never replace each other -------------------------------------
 def test_detect_outputs_with_the_same_name_are_all_kept(tmp_path: Path, capsys) -> None:
