@@ -124,6 +124,21 @@ def test_evaluate_api_counts_unreadable_files(
     assert m["model"] == model.source
 
 
+def test_evaluate_with_no_readable_image_is_an_error(
+    tmp_path: Path, synthetic_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An accuracy over no image is no result: one line, exit 1, and no report folder."""
+    (tmp_path / "d" / "B").mkdir(parents=True)
+    (tmp_path / "d" / "B" / "empty.jpg").write_bytes(b"")
+    (tmp_path / "d" / "B" / "text.jpg").write_text("not a photo")
+    report = tmp_path / "rep"
+    code = cli.main(["evaluate", str(tmp_path / "d"), "--model", str(synthetic_model_dir), "--no-cache", "-q",
+                     "--report", str(report)])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "none of the 2 images could be read" in err[0], err
+    assert not report.exists()
+
+
 def test_evaluate_api_no_known_class(tmp_path: Path, synthetic_model_dir: Path) -> None:
     (tmp_path / "d" / "hello").mkdir(parents=True)
     Image.new("RGB", (32, 32)).save(tmp_path / "d" / "hello" / "x.png")

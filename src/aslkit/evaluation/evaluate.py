@@ -86,6 +86,11 @@ def evaluate(
     if group_of is not None:
         _check_groups_left(all_groups, [group_of[str(s.path)] for s in ds.samples], "of a class the model knows")
     d, probs, has_hand, extra = rec.dataset_probabilities(ds, workers=workers, progress=progress)
+    if not len(d.paths):  # an accuracy over no image would read as a (failed) result, not as unreadable data
+        errors = extra.get("errors") or ["no reason given"]
+        raise DatasetError(
+            f"{shown(data)}: none of the {len(ds.samples)} images could be read (first: {shown(errors[0])})"
+        )
     preds = np.where(has_hand, np.array(rec.labels, dtype=object)[probs.argmax(1)], rec.no_hand_label)
     metrics = end_to_end_metrics(d.labels, list(preds), has_hand, rec.labels)
     metrics.update(extra)
