@@ -111,6 +111,26 @@ def test_export_cli_and_onnx_backend_give_the_same_answers(tmp_path: Path, capsy
     assert usage.value.code == 2 and "invalid choice: 'tensorflow'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("model", ["letters", "image"])
+def test_export_check_data_with_nothing_usable_is_an_error_and_writes_nothing(
+    model: str, tmp_path: Path, capsys
+) -> None:
+    """Check data with no readable photo compared nothing: that is said as such, before the file is written."""
+    data = tmp_path / "set" / "B"
+    data.mkdir(parents=True)
+    (data / "empty.jpg").write_bytes(b"")
+    (data / "text.jpg").write_text("not a photo")
+    if model == "image":
+        run = tmp_path / "run"
+        _tiny("cnn-small").save(run)
+        model = str(run)
+    out = tmp_path / "m.onnx"
+    code = main(["export", model, "--out", str(out), "--data", str(data.parent), "--no-cache"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "no usable input to check the export on" in err[0], err
+    assert not out.exists(), "a rerun is not blocked by a file from a check that never ran"
+
+
 def test_cached_export_is_made_once_and_a_runs_own_file_is_used(tmp_path: Path) -> None:
     model = _tiny("landmark-mlp-tiny")
     first = cached_export(model, tmp_path / "cache")

@@ -31,8 +31,9 @@ def export_checked(
     loaded = load_model(model)
     dest = Path(out) if out else default_onnx_path(loaded, model, model in shipped_models())
     check_new_file(dest, [data] if data else [], what="the check data")  # never over an existing file
-    path = export_onnx(loaded, dest)
+    # the check data first: a set with nothing usable in it is an error before any file is written
     inputs = real_inputs(loaded, data, cache_dir=cache_dir, progress=progress) if data else None
+    path = export_onnx(loaded, dest)
     parity = check_parity(loaded, path, inputs)
     return {"onnx": str(path), "model": loaded.source or model, "bytes": path.stat().st_size, **parity.to_json()}
 
