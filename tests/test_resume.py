@@ -92,6 +92,23 @@ def test_resume_errors(npz: Path, reference: Path, tmp_path: Path, monkeypatch) 
     assert cli.main(["train", "--resume", str(run), "-q"]) == 1
 
 
+def test_resume_refuses_data_that_changed(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A file added or removed since the run began would give another split (or other classes) without a word."""
+    data = write_shapes_npz(tmp_path / "hands.npz", per_class=30, seed=3)
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        _interrupt_at_epoch(m, 3)
+        with pytest.raises(KeyboardInterrupt):
+            train(data, run, progress=False, **OPTS)
+    write_shapes_npz(data, per_class=28, seed=3)  # two examples of each class fewer
+    assert cli.main(["train", "--resume", str(run), "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the data changed since" in err[0] and "examples per class" in err[0], err
+    assert (run / "checkpoint").is_dir() and not (run / "model.json").exists(), "the run is kept as it was"
+    write_shapes_npz(data, per_class=30, seed=3)  # as it was: the run goes on
+    assert cli.main(["train", "--resume", str(run), "-q"]) == 0
+
+
 def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A crash while writing the next epoch leaves the previous epoch's pair readable."""
     import torch

@@ -489,6 +489,24 @@ def _run_config(d: _RunData, cfg: TrainConfig, paths: list, command: str | None)
     return config
 
 
+def _check_same_data(run_dir: Path, config: dict[str, Any]) -> None:
+    """A resumed run must go on with the data it began with: its checkpoint's classes, and its split, are those
+    of the first start. A file added or deleted since then would change the split (or the classes) without a
+    word, so the classes, the count of each and the split's sizes must be as config.json recorded them."""
+    saved = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    for key, what in (("labels", "classes"), ("counts", "examples per class"), ("split_sizes", "split sizes")):
+        if key in saved and saved[key] != config[key]:
+            raise DatasetError(
+                f"the data changed since {shown(run_dir)} began: its {what} were {_brief(saved[key])}, now "
+                f"{_brief(config[key])}; start a new run (a new --out)"
+            )
+
+
+def _brief(value: Any, limit: int = 120) -> str:
+    text = ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else " ".join(map(str, value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _run_metrics(
     d: _RunData,
     trained: TrainedModel,
@@ -587,6 +605,8 @@ def train(
     config = _run_config(d, cfg, paths, command)
     if ckpt is None:
         (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    else:
+        _check_same_data(run_dir, config)
 
     try:
         trained, history = fit_model(
