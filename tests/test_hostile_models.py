@@ -213,6 +213,18 @@ TENSOR_CASES: list[tuple[str, str, Callable[[dict], Any], str]] = [
     ),
     ("int-dtype", "letters", lambda t: {k: v.astype(np.int32) for k, v in t.items()}, r"int32.*float"),
     ("bool-dtype", "words", lambda t: {k: v > 0 for k, v in t.items()}, r"bool.*float"),
+    ("nan-weights", "letters", lambda t: {k: np.full_like(v, np.nan) for k, v in t.items()}, r"NaN or infinite"),
+    (
+        "one-inf",
+        "words",
+        lambda t: {
+            **t,
+            "stem.0.weight": np.where(
+                np.arange(t["stem.0.weight"].size).reshape(t["stem.0.weight"].shape) == 7, np.inf, t["stem.0.weight"]
+            ).astype(np.float32),
+        },
+        r"weight stem\.0\.weight holds NaN or infinite",
+    ),
 ]
 
 

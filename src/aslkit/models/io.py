@@ -431,6 +431,13 @@ def _output_size(want: tuple[int, ...], got: tuple[int, ...], n_labels: int) -> 
     return diff.pop()
 
 
+def _check_finite(tensors: dict[str, np.ndarray], where: str) -> None:
+    """Weights with NaN or infinity give NaN for every answer (and NaN is not JSON): refused when loaded."""
+    for k, v in tensors.items():
+        if np.issubdtype(v.dtype, np.floating) and not np.isfinite(v).all():
+            raise ModelError(f"{where}: weight {shown(k)[:100]} holds NaN or infinite values")
+
+
 def check_tensors(
     tensors: dict[str, np.ndarray], architecture: str, in_features: int, labels: list[str], kwargs: dict, where: str
 ) -> None:
@@ -451,6 +458,7 @@ def check_tensors(
     # a 0-d tensor (BatchNorm's num_batches_tracked) may be stored as (1,): torch loads that too
     wrong = [k for k in want if k in got and got[k] != tuple(want[k]) and not (want[k] == () and got[k] == (1,))]
     if not (missing or unexpected or wrong):
+        _check_finite(tensors, where)
         return
     if wrong and not (missing or unexpected):
         outputs = {_output_size(tuple(want[k]), got[k], n) for k in wrong}
