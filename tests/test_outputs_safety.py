@@ -94,6 +94,16 @@ def test_train_refuses_an_out_inside_the_data(photo_set: Path, capsys, where: st
     assert snapshot(photo_set) == before and not (photo_set / "run").exists()
 
 
+@pytest.mark.parametrize("second", ["same", "inside"])
+def test_train_refuses_a_source_given_twice(photo_set: Path, tmp_path: Path, capsys, second: str) -> None:
+    """The same photos read twice would be counted twice, and a test photo's twin would be trained on."""
+    other = photo_set if second == "same" else photo_set / "A"
+    out = tmp_path / "run"
+    assert main(["train", str(photo_set), str(other), "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "read twice" in err[0] and not out.exists(), err
+
+
 def test_evaluate_report_inside_the_data_is_refused_before_the_work(photo_set: Path, capsys, monkeypatch) -> None:
     from aslkit.evaluation import evaluate as ev
 

@@ -361,6 +361,7 @@ def _run_settings(
     info = get_model_info(name)
     cfg = TrainConfig.from_defaults(info.train_defaults, model=name, **overrides)
     paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
+    _check_distinct(paths)
     if out is not None:
         check_run_folder(out, paths)
         return cfg, Path(out), paths, command, None
@@ -372,6 +373,21 @@ def _run_settings(
         remove_if_empty(run_dir)
         raise
     return cfg, run_dir, paths, command, None
+
+
+def _check_distinct(paths: list) -> None:
+    """Each source once: a folder given twice, or one inside another, would count its files twice and put a
+    test photo's identical twin on the training side."""
+    seen: list[tuple[Path, Any]] = []
+    for p in paths:
+        here = Path(p).resolve()
+        for there, q in seen:
+            if here == there or here.is_relative_to(there) or there.is_relative_to(here):
+                same = "given twice" if here == there else "one is inside the other"
+                raise DatasetError(
+                    f"{shown(q)} and {shown(p)}: {same}, so its files would be read twice; give each once"
+                )
+        seen.append((here, p))
 
 
 def _task_for(cfg: TrainConfig, paths: list) -> TrainTask:
