@@ -187,3 +187,15 @@ def test_parallel_workers_match_in_process(photos: list[Path], tmp_path: Path, m
 def test_image_error_type(bad_files: dict[str, Path]) -> None:
     res = extract_sources([bad_files["truncated_jpeg"]], cache_dir=None, workers=1, progress=False)
     assert isinstance(res[0], ImageError) and "truncated" in str(res[0])
+
+
+def test_worker_pool_is_never_larger_than_the_work_or_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--workers 999 for 32 photos started 999 MediaPipe processes (minutes of start-up)."""
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: 2)
+    started: list[int] = []
+    monkeypatch.setattr(batch, "_start_pool", lambda n: started.append(n) or object())
+    assert batch.LandmarkPool(999).get(32) is not None
+    assert batch.LandmarkPool(999).get(5) is None  # too few files for a pool at all (PARALLEL_MIN)
+    assert batch.LandmarkPool(3).get(batch.PARALLEL_MIN + 1) is not None
+    assert started == [8, 3], "4 per core at most, and what was asked when it is fewer"
+    assert batch.pool_size(16, 2) == 2, "never more than the files to read"

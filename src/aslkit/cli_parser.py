@@ -75,7 +75,12 @@ def _backend(p: argparse.ArgumentParser) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", default=None, help="landmark cache folder (default: ~/.cache/aslkit)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the landmark cache")
-    p.add_argument("--workers", type=_whole(0, 1024), default=0, help="MediaPipe processes (default: one per core)")
+    p.add_argument(
+        "--workers",
+        type=_whole(0, 1024),
+        default=0,
+        help="MediaPipe processes (default: one per core, up to 8; never more than 4 per core or one per file)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
 

@@ -74,6 +74,12 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def pool_size(workers: int, n_todo: int) -> int:
+    """The processes actually started: never more than files to read, nor more than 4 per core. Each process
+    loads MediaPipe (about 100 MB and a second or two), so 999 of them for 32 photos took minutes."""
+    return max(1, min(workers, n_todo, 4 * (os.cpu_count() or 1)))
+
+
 def _start_pool(workers: int):
     return mp.get_context("spawn").Pool(workers, _worker_init)  # spawn: MediaPipe is not fork-safe
 
@@ -92,7 +98,7 @@ class LandmarkPool:
         if self.workers < 2 or n_todo < 2 or (self._pool is None and n_todo < PARALLEL_MIN):
             return None
         if self._pool is None:
-            self._pool = _start_pool(self.workers)
+            self._pool = _start_pool(pool_size(self.workers, n_todo))
         return self._pool
 
     def __enter__(self) -> LandmarkPool:
