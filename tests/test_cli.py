@@ -310,7 +310,7 @@ def test_train_key_value_syntax(
         (["foo=1"], "unknown training option --foo"),
         (["--foo", "1"], "unknown training option --foo"),
         (["epochs=abc"], "cannot use 'abc' as int"),
-        (["--epochs"], "unexpected argument '--epochs'"),
+        (["--epochs"], "option --epochs has no value"),
         (["stray"], "unexpected argument 'stray'"),
     ],
 )

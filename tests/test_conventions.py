@@ -117,6 +117,22 @@ def test_completion_for_an_unknown_shell_is_a_usage_error(capsys: pytest.Capture
     one_error_line(2, capsys.readouterr().err, "invalid choice: 'fish'")
 
 
+# ---- key=value for every option ------------------------------------------------------------------------------------
+def test_key_value_reaches_switches_and_finetune(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Switches take true or false, ``finetune=NAME`` starts from NAME, and a key=value is never read as DATA."""
+    assert parse("predict", "x.jpg", "json=true", "top_k=3").json is True
+    assert parse("predict", "x.jpg", "json=false").json is False
+    assert parse("predict", "x.jpg", "json=yes", "quiet=on").quiet is True
+    args = parse("train", "data", "finetune=letters", "epochs=2")
+    assert (args.finetune, args.model, args.data, args.overrides) == (True, "letters", ["data"], {"epochs": "2"})
+    assert parse("train", "data", "out=runs/x").out == "runs/x"
+    code, _, err = run_cli(capsys, "train", "epochs=2")  # DATA forgotten: said so, not "--epochs has no value"
+    one_error_line(code, err, "no training data given")
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["predict", str(tmp_path), "json=maybe"])
+    assert usage.value.code == 2 and "ignored explicit argument 'maybe'" in capsys.readouterr().err
+
+
 # ---- cfg=FILE.toml -------------------------------------------------------------------------------------------------
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")

@@ -43,18 +43,35 @@ SWITCHES = {
 }  # fmt: skip
 
 
+TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
 def kv_to_flags(argv: list[str]) -> list[str]:
-    """Accept Ultralytics-style ``key=value`` as ``--key value``, unless it names an existing file or
-    is the value of the option before it (``--test massey=DIR``)."""
+    """Accept Ultralytics-style ``key=value`` as ``--key=value``, unless it names an existing file or
+    is the value of the option before it (``--test massey=DIR``). One token, so that a value is never
+    read as DATA when the option is not the task's own (``train epochs=2`` with DATA forgotten). A switch
+    takes true or false (``json=true``); ``finetune=NAME`` is ``--finetune --model NAME``."""
     out: list[str] = []
     for tok in argv:
         m = KV_OPTION.match(tok)
-        is_value = bool(out) and out[-1].startswith("-") and out[-1] not in SWITCHES
+        is_value = bool(out) and out[-1].startswith("-") and "=" not in out[-1] and out[-1] not in SWITCHES
         if m and not is_value and not Path(tok).exists():
-            out += ["--" + m.group(1).replace("_", "-"), m.group(2)]
+            out += _kv_tokens("--" + m.group(1).replace("_", "-"), m.group(2))
         else:
             out.append(tok)
     return out
+
+
+def _kv_tokens(flag: str, value: str) -> list[str]:
+    if flag not in SWITCHES:
+        return [f"{flag}={value}"]
+    if value.strip().lower() in TRUE:
+        return [flag]
+    if value.strip().lower() in FALSE:
+        return []
+    if flag == "--finetune":
+        return [flag, "--model", value]
+    return [f"{flag}={value}"]  # argparse says a switch takes no value
 
 
 def _views(p: argparse.ArgumentParser) -> None:

@@ -123,7 +123,14 @@ def parse_overrides(tokens: Sequence[str]) -> dict[str, str]:
             out[m.group(1).replace("-", "_")] = m.group(2)
             i += 1
             continue
-        if not tok.startswith("--") or i + 1 >= len(tokens):
+        key, eq, value = tok.partition("=")
+        if tok.startswith("--") and eq:  # --key=value, as key=value reaches here
+            out[key[2:].replace("-", "_")] = value
+            i += 1
+            continue
+        if tok.startswith("--") and (i + 1 >= len(tokens) or tokens[i + 1].startswith("--")):
+            raise AslkitError(f"option {tok} has no value; give one as {tok} VALUE or {tok[2:]}=VALUE")
+        if not tok.startswith("--"):
             raise AslkitError(f"unexpected argument {tok!r}; options look like --epochs 50 or epochs=50")
         out[tok[2:].replace("-", "_")] = tokens[i + 1]
         i += 2
