@@ -104,6 +104,17 @@ def test_train_refuses_a_source_given_twice(photo_set: Path, tmp_path: Path, cap
     assert len(err) == 1 and "read twice" in err[0] and not out.exists(), err
 
 
+@pytest.mark.parametrize("task", ["evaluate", "predict", "train"])
+def test_cache_dir_inside_the_data_is_refused(photo_set: Path, tmp_path: Path, capsys, task: str) -> None:
+    """The landmark cache is written to, so it must not land in the data (its folder would read as a class)."""
+    before = snapshot(photo_set)
+    extra = ["--out", str(tmp_path / "run")] if task == "train" else []
+    assert main([task, str(photo_set), "--cache-dir", str(photo_set / "Z"), *extra]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--cache-dir" in err[0] and "inside the data" in err[0], err
+    assert snapshot(photo_set) == before
+
+
 def test_evaluate_report_inside_the_data_is_refused_before_the_work(photo_set: Path, capsys, monkeypatch) -> None:
     from aslkit.evaluation import evaluate as ev
 

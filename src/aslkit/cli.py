@@ -20,6 +20,7 @@ from pathlib import Path
 from aslkit.cli_parser import build_parser, kv_to_flags, parse_command_line
 from aslkit.errors import AslkitError
 from aslkit.names import shown
+from aslkit.outputs import check_outside
 
 
 def _progress_wanted(args: argparse.Namespace) -> bool:
@@ -28,6 +29,14 @@ def _progress_wanted(args: argparse.Namespace) -> bool:
 
 def _cache(args: argparse.Namespace) -> str | None:
     return None if getattr(args, "no_cache", False) else (args.cache_dir or "default")
+
+
+def _check_cache_outside(args: argparse.Namespace) -> None:
+    """The landmark cache is written to: never inside the data it reads (a later scan would find it there)."""
+    if getattr(args, "cache_dir", None) and not getattr(args, "no_cache", False):
+        given = [getattr(args, name, None) for name in ("data", "paths")]
+        inputs = [p for g in given if g for p in ([g] if isinstance(g, str) else g)]
+        check_outside(args.cache_dir, inputs, flag="--cache-dir", what="the data")
 
 
 def _fail(message: str) -> int:
@@ -347,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parse_command_line(ap, argv)
         if args is None:
             return 2
+        _check_cache_outside(args)
         return COMMANDS[args.task](args)
     except AslkitError as exc:
         print(f"aslkit: error: {shown(str(exc))}", file=sys.stderr)
