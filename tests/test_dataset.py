@@ -100,6 +100,21 @@ def test_box_csv_with_images_folder(tmp_path: Path) -> None:
     mx, my = BOX_MARGIN * 100, BOX_MARGIN * 50
     assert s.crop == (int(50 - mx), int(20 - my), int(150 + mx), int(70 + my))
     assert load_dataset(root / "annotations.csv").labels == ["A", "Del"], "the CSV path itself works too"
+    assert [w.split(":")[0] for w in ds.skipped] == [
+        "annotations.csv line 4 (p2.jpg)",
+        "annotations.csv line 5 (p2.jpg)",
+    ]
+    assert "xmin" in ds.skipped[0] and "empty or inverted box" in ds.skipped[1], "each row left out says why"
+
+
+def test_box_csv_whose_every_row_is_refused_says_why(tmp_path: Path) -> None:
+    root = tmp_path / "boxes"
+    _img(root / "images" / "p1.jpg", (200, 100))
+    _write_csv(
+        root / "annotations.csv", "filename,class,xmin,ymin,xmax,ymax\np1.jpg,A,10,10,10,90\n/etc/hostname,A,1,1,9,9\n"
+    )
+    with pytest.raises(DatasetError, match=r"no usable box \(2 row\(s\) left out; first: annotations.csv line 2"):
+        load_dataset(root)
 
 
 def test_box_csv_beside_images_and_bom(tmp_path: Path) -> None:

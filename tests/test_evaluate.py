@@ -139,6 +139,22 @@ def test_evaluate_with_no_readable_image_is_an_error(
     assert not report.exists()
 
 
+def test_evaluate_says_which_box_rows_it_left_out(
+    tmp_path: Path, synthetic_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A box CSV's bad rows were left out without a word: now counted, with the first one's reason."""
+    root = tmp_path / "boxes"
+    (root / "images").mkdir(parents=True)
+    Image.new("RGB", (120, 120), (90, 90, 90)).save(root / "images" / "p.jpg")
+    (root / "annotations.csv").write_text(
+        "filename,class,xmin,ymin,xmax,ymax\np.jpg,B,10,10,90,90\np.jpg,L,nan,10,90,90\np.jpg,,10,10,90,90\n"
+    )
+    m = evaluate(root, model=str(synthetic_model_dir), cache_dir=None, progress=False)
+    assert m["n"] == 1 and len(m["box_rows_left_out"]) == 2 and "line 3" in m["box_rows_left_out"][0]
+    code = cli.main(["evaluate", str(root), "--model", str(synthetic_model_dir), "--no-cache", "-q"])
+    assert code == 0 and "box rows left out: 2 (first: annotations.csv line 3 (p.jpg)" in capsys.readouterr().out
+
+
 def test_evaluate_api_no_known_class(tmp_path: Path, synthetic_model_dir: Path) -> None:
     (tmp_path / "d" / "hello").mkdir(parents=True)
     Image.new("RGB", (32, 32)).save(tmp_path / "d" / "hello" / "x.png")

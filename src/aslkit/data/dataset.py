@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aslkit.data.boxes import (
@@ -48,6 +48,7 @@ class ImageDataset:
 
     root: Path
     samples: list[Sample]
+    skipped: list[str] = field(default_factory=list)  # box rows left out on reading, each "where: why"
 
     @property
     def labels(self) -> list[str]:
@@ -76,33 +77,37 @@ def _scan_folder(root: Path) -> list[Sample]:
     return samples
 
 
-def _read_box_csv(csv_path: Path, margin: float = BOX_MARGIN) -> list[Sample]:
-    """One sample per box. Rows that cannot give one are skipped (``aslkit audit`` and ``aslkit convert``
-    report each): a corner, width or height that is not a finite number, an empty or inverted box, an
-    empty class, and an image name that leads outside the set's folder (``..``, an absolute path, a link
-    to elsewhere: such a file is never read). A missing image, or one that is not a regular file (a
-    FIFO), is kept: reading it gives an ImageError (without blocking), so evaluation lists it as
-    unreadable."""
+def _read_box_csv(csv_path: Path, margin: float = BOX_MARGIN) -> tuple[list[Sample], list[str]]:
+    """One sample per box, and "where: why" for each row that cannot give one (left out): a corner, width or
+    height that is not a finite number, an empty or inverted box, an empty class, and an image name that
+    leads outside the set's folder (``..``, an absolute path, a link to elsewhere: such a file is never
+    read). A missing image, or one that is not a regular file (a FIFO), is kept: reading it gives an
+    ImageError (without blocking), so evaluation lists it as unreadable."""
     root = csv_path.parent
     img_dir = root / "images" if (root / "images").is_dir() else root
     rows = read_corner_rows(csv_path)
     real_root = Path(os.path.realpath(root))
-    samples = []
-    for r in rows:
+    samples: list[Sample] = []
+    skipped: list[str] = []
+    for n, r in enumerate(rows, start=2):  # the header is line 1
+        where = f"{csv_path.name} line {n} ({shown(r['filename'])[:80]})"
         try:
             (x0, y0, x1, y1), _, _ = corner_values(r)
-        except ValueError:
-            continue
-        if x1 <= x0 or y1 <= y0 or label_problem(r["class"]):
+        except ValueError as exc:
+            skipped.append(f"{where}: {exc}")
             continue
         crop = _crop((x0, y0, x1, y1), margin)
-        if crop is None:  # corners near the float limit
-            continue
-        path, _ = image_path(img_dir, r["filename"])
-        if path is None or outside_problem(root, path, real_root) is not None:
+        path, why = image_path(img_dir, r["filename"])
+        if x1 <= x0 or y1 <= y0:
+            why = "an empty or inverted box"
+        elif crop is None:  # corners near the float limit
+            why = "corners too large to crop"
+        why = label_problem(r["class"]) or why or (outside_problem(root, path, real_root) if path else None)
+        if why is not None or path is None or crop is None:
+            skipped.append(f"{where}: {why}")
             continue
         samples.append(Sample(path, canonical_label(r["class"]), r["class"], crop))
-    return samples
+    return samples, skipped
 
 
 def _crop(xyxy: tuple[float, float, float, float], margin: float) -> tuple[int, int, int, int] | None:
@@ -139,6 +144,7 @@ def load_dataset(path: str | Path, split: str | tuple[str, ...] | None = None) -
     set (its folder or data.yaml; annotations.csv first where a folder has both). ``split``: only these
     splits of a YOLO set, by name (``valid`` or ``train,val``)."""
     root = Path(path)
+    skipped: list[str] = []
     names = tuple(n for n in (split.split(",") if isinstance(split, str) else split or ()) if n)
     if not root.exists():
         raise DatasetError(f"{root}: no such folder")
@@ -151,16 +157,18 @@ def load_dataset(path: str | Path, split: str | tuple[str, ...] | None = None) -
         samples = _read_yolo_boxes(root, names)
         root = yaml_file.parent
     elif not root.is_dir() and root.suffix.lower() == ".csv":  # a FIFO named x.csv: one line from read_corner_rows
-        samples = _read_box_csv(root)
+        samples, skipped = _read_box_csv(root)
         root = root.parent
     elif root.is_file():
         raise DatasetError(f"{root}: expected a folder of class sub-folders or a box CSV, got a file")
     elif not root.is_dir():
         raise DatasetError(f"{shown(root)}: {regular_file_problem(root) or 'not a folder'}")
     elif (root / "annotations.csv").exists():  # not only is_file(): a FIFO there is an error, not class folders
-        samples = _read_box_csv(root / "annotations.csv")
+        samples, skipped = _read_box_csv(root / "annotations.csv")
     else:
         samples = _scan_folder(root)
+    if not samples and skipped:  # every box refused: say why, not "no images"
+        raise DatasetError(f"{shown(root)}: no usable box ({len(skipped)} row(s) left out; first: {skipped[0]})")
     if not samples:
         raise DatasetError(f"{root}: no images found (looked for .jpg .jpeg .png .bmp .webp .tif)")
-    return ImageDataset(root, samples)
+    return ImageDataset(root, samples, skipped)

@@ -104,6 +104,8 @@ def evaluate(
     metrics["data"] = str(data)
     metrics["model"] = rec.model.source or rec.model.architecture
     metrics["unknown_labels"] = dict(sorted(unknown.items()))
+    if ds.skipped:
+        metrics["box_rows_left_out"] = ds.skipped
     if report_dir is not None:
         _write_report(metrics, Path(report_dir), data, d.paths, d.labels, list(preds), has_hand)
     return metrics
@@ -147,12 +149,13 @@ def _load_grouped(data: str | Path) -> tuple[ImageDataset, dict[str, str]]:
             f"{root}: --group-by folder needs one sub-folder per group, each holding class folders "
             f"(DATA/<group>/<label>/*.jpg); {why} (for a flat set use --group-pattern)"
         )
-    samples, group_of = [], {}
+    samples, group_of, skipped = [], {}, []
     for d in subs:
         part = load_dataset(d)  # a group without photos: "DATA/<group>: no images found"
         samples += part.samples
+        skipped += [f"{d.name}/{why}" for why in part.skipped]
         group_of.update({str(s.path): d.name for s in part.samples})
-    return ImageDataset(root, samples), group_of
+    return ImageDataset(root, samples, skipped), group_of
 
 
 def _pattern_groups(ds: ImageDataset, pattern: str) -> dict[str, str]:
@@ -291,6 +294,9 @@ def evaluate_text(m: dict[str, Any], report_dir: str | Path | None = None) -> st
         out.append(f"left out (classes unknown to the model): {m['unknown_labels']}")
     if m["errors"]:
         out.append(f"unreadable files left out: {len(m['errors'])} (first: {shown(m['errors'][0])})")
+    if m.get("box_rows_left_out"):
+        rows = m["box_rows_left_out"]
+        out.append(f"box rows left out: {len(rows)} (first: {shown(rows[0])}; `aslkit audit` lists each)")
     if report_dir:
         out.append(f"report: {Path(report_dir) / 'report.md'}")
     return "\n".join(out)
