@@ -145,3 +145,12 @@ def test_real_photo_loads(shared_data: Path) -> None:
     assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
     with Image.open(f) as ref:
         assert img.shape[:2] == (ref.height, ref.width)
+
+
+@pytest.mark.parametrize("shape", [(0, 0, 3), (0, 5, 3), (7, 0, 3)])
+def test_empty_array_is_an_image_error(shape: tuple[int, int, int]) -> None:
+    """An empty array reached MediaPipe's border code and raised ZeroDivisionError or IndexError."""
+    from aslkit.data.images import image_input
+
+    with pytest.raises(ImageError, match="empty image"):
+        image_input(np.zeros(shape, np.uint8))

@@ -102,6 +102,8 @@ def image_input(image: np.ndarray | str | Path) -> tuple[str | None, np.ndarray]
     arr = np.asarray(image)
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
         raise ImageError("expected an RGB uint8 image array of shape (H, W, 3)")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ImageError(f"empty image ({arr.shape[1]}x{arr.shape[0]} pixels)")
     return path, arr
 
 
