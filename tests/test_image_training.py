@@ -5,6 +5,7 @@ and image runs resume like any other."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from aslkit.inference.recognizers import recognizer
 from aslkit.landmarks.image_set import crop_square, hand_square, images_for
 from aslkit.models import get_model_info
 from aslkit.training.loop import Phase, phases_for
-from aslkit.training.trainer import train
+from aslkit.training.trainer import train, train_text
 
 SHAPE_CLASSES = ("A", "B", "C")  # A: horizontal stripes, B: vertical stripes, C: a disc
 FAST = {"epochs": 12, "batch_size": 16, "image_size": 32, "patience": 100, "split": "0.75,0.25", "lr": 0.003}
@@ -413,3 +414,17 @@ def test_failed_start_leaves_no_run_folder(shapes_dir: Path, tmp_path: Path) -> 
             shapes_dir, tmp_path / "mine", model="mobilenetv2", weights=str(bad), progress=False, cache_dir=None, **FAST
         )
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"], "only what aslkit wrote is removed"
+
+
+def test_run_counts_only_the_examples_it_could_read(shapes_dir: Path, tmp_path: Path) -> None:
+    """Unreadable files are left out of the training, so config.json, the card and the console leave them out too."""
+    data = tmp_path / "data"
+    shutil.copytree(shapes_dir, data)
+    first = SHAPE_CLASSES[0]
+    (data / first / "broken.png").write_bytes(b"")
+    (data / first / "text.png").write_text("not a photo")
+    res = train(data, tmp_path / "run", model="cnn-small", progress=False, cache_dir=None, **{**FAST, "epochs": 1})
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["counts"] == {lab: 24 for lab in SHAPE_CLASSES}, "the two unreadable files are not examples"
+    assert f"on {24 * len(SHAPE_CLASSES)} examples" in (tmp_path / "run" / "README.md").read_text()
+    assert "unreadable files left out: 2" in train_text(res)

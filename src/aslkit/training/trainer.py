@@ -487,6 +487,11 @@ def _load_and_split(task: TrainTask, paths: list, cfg: TrainConfig, cache_dir, p
     )
 
 
+def _readable_counts(d: _RunData) -> dict[str, int]:
+    counts = Counter(lab for lab, ok in zip(d.all_data.labels, d.readable, strict=True) if ok)
+    return {lab: counts[lab] for lab in d.labels}
+
+
 def _run_config(d: _RunData, cfg: TrainConfig, paths: list, command: str | None) -> dict[str, Any]:
     """config.json: the command, data and options of the run, its classes and split sizes."""
     config = {
@@ -495,7 +500,8 @@ def _run_config(d: _RunData, cfg: TrainConfig, paths: list, command: str | None)
         "data_resolved": [str(Path(p).resolve()) for p in paths],  # --resume works from any folder
         "train": cfg.to_dict(),
         "labels": d.labels,
-        "counts": {lab: d.all_data.labels.count(lab) for lab in d.labels},
+        # readable examples only: an unreadable file is not trained or scored on (metrics.json counts those)
+        "counts": _readable_counts(d),
         "split_sizes": {"train": len(d.tr_idx), "valid": len(d.va_idx), "test": len(d.te_idx)},
     }
     if d.copies is not None:
@@ -669,6 +675,8 @@ def train_text(res: Any) -> str:
         out.append(f"{split} end-to-end accuracy: {100 * r['accuracy']:.2f}%  ({hands}macro F1 {r['macro_f1']:.4f})")
     if m.get("left_out_files"):
         out.append(f"unreadable files left out: {len(m['left_out_files'])} (first: {shown(m['left_out_files'][0])})")
+    elif m.get("unreadable"):
+        out.append(f"unreadable files left out: {m['unreadable']}")
     if m.get("test_left_out"):
         out.append(f"left out of the test (classes the training side never had): {m['test_left_out']}")
     out.append(f"trained in {m['train_seconds']} s, best epoch {m['best_epoch']}")
