@@ -89,7 +89,10 @@ def test_detect_class_filter_bad_files_and_no_hand(photos, tmp_path: Path, capsy
     assert len(errors) == 1 and errors[0]["path"].endswith("cut.jpg")
     s = json.loads((tmp_path / "runs" / "o" / "summary.json").read_text())
     assert s["no_hand"]["frames"] == 1 and s["no_hand"]["where"] == [{"path": str(grey)}]
-    assert s["low_confidence"]["frames"] >= 1, "photos of other letters: a hand, but no V or W"
+    other = {Path(w["path"]).name[0] for w in s["other_letters"]["where"]}
+    assert s["other_letters"]["frames"] >= 1 and not other & {"V", "W"}, "photos of other letters: not unsure ones"
+    assert not {Path(w["path"]).name[0] for w in s["low_confidence"]["where"]} & other
+    assert "Hand found, its letter is not in --classes" in (tmp_path / "runs" / "o" / "summary.md").read_text()
     assert len(s["errors"]) == 1
     assert main(["detect", str(bad["truncated_jpeg"]), str(bad["text_as_jpg"])]) == 1
     assert "none of the 2 input(s) could be read" in capsys.readouterr().err

@@ -45,6 +45,7 @@ class DetectRow:
     best: tuple[str, float] | None = None  # the surest letter of any hand, even under conf
     time: float | None = None
     error: str | None = None
+    others: int = 0  # hands whose likeliest letter --classes left out
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"path": self.path, "frame": self.frame, "boxes": [b.to_json() for b in self.boxes]}
@@ -63,7 +64,10 @@ class DetectRow:
         if self.frame is not None:
             return None
         found = "; ".join(f"{b.label} {b.confidence:.2f} {[round(v) for v in b.xyxy]}" for b in self.boxes)
-        return f"{shown(self.path)}\t{found or ('no hand' if not self.hands else 'no letter at this confidence')}"
+        if not found:
+            found = "no hand" if not self.hands else "no letter at this confidence"
+            found = "another letter than --classes" if self.hands and self.best is None and self.others else found
+        return f"{shown(self.path)}\t{found}"
 
 
 def _ranges(frames: list[int], step: int = 1) -> str:
@@ -93,6 +97,7 @@ class Summary:
     files_per_class: dict[str, set] = field(default_factory=lambda: defaultdict(set))
     no_hand: dict[str, list] = field(default_factory=lambda: defaultdict(list))
     low: dict[str, list] = field(default_factory=lambda: defaultdict(list))
+    other: dict[str, list] = field(default_factory=lambda: defaultdict(list))  # only letters --classes left out
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, row: DetectRow) -> None:
@@ -110,6 +115,8 @@ class Summary:
             self.no_hand[row.path].append(key)
         elif not row.boxes and row.best is not None:
             self.low[row.path].append((key, row.best))
+        elif not row.boxes and row.others:
+            self.other[row.path].append(key)
 
     def to_json(self) -> dict[str, Any]:
         def listing(d: dict[str, list], low: bool) -> list[dict[str, Any]]:
@@ -142,6 +149,7 @@ class Summary:
             },
             "no_hand": {"frames": sum(len(v) for v in self.no_hand.values()), "where": listing(self.no_hand, False)},
             "low_confidence": {"frames": sum(len(v) for v in self.low.values()), "where": listing(self.low, True)},
+            "other_letters": {"frames": sum(len(v) for v in self.other.values()), "where": listing(self.other, False)},
             "errors": self.errors,
         }
 
@@ -153,6 +161,8 @@ def detect_summary_text(s: dict[str, Any], out: str | Path | None = None) -> str
     lines = [f"{s['photos']} photos, {s['videos']} videos, {s['frames']} frames: {s['boxes']} boxes ({counts}); "
              f"no hand in {s['no_hand']['frames']}, unsure in {s['low_confidence']['frames']}, "
              f"{len(s['errors'])} unreadable"]  # fmt: skip
+    if s.get("other_letters", {}).get("frames"):
+        lines[0] += f"; another letter than --classes in {s['other_letters']['frames']}"
     if out:
         lines.append(f"annotated files, detections.jsonl and summary.md in {out}")
     return "\n".join(lines)
@@ -170,7 +180,10 @@ def write_summary_markdown(s: dict[str, Any], path: Path) -> Path:
         "|---|---:|---:|---:|",
     ]
     lines += [f"| {c} | {r['boxes']} | {r['files']} | {r['mean_confidence']:.3f} |" for c, r in s["per_class"].items()]
-    for key, title in (("low_confidence", "Hand found, no letter reached the confidence"), ("no_hand", "No hand")):
+    titles = [("low_confidence", "Hand found, no letter reached the confidence"), ("no_hand", "No hand")]
+    if s.get("other_letters", {}).get("frames"):
+        titles.append(("other_letters", "Hand found, its letter is not in --classes"))
+    for key, title in titles:
         lines += ["", f"## {title}: {s[key]['frames']} frames", ""]
         for w in s[key]["where"]:
             if "frame_ranges" in w:
@@ -257,8 +270,9 @@ def _photo_rows(
 
 
 def _row(det: HandLetterDetector, path: str, frame: int | None, hands: list[HandLetters], t=None) -> DetectRow:
-    best = max((det.best_letter(h) for h in hands), key=lambda b: b[1], default=None)
-    return DetectRow(path, frame, det.from_letters(hands), len(hands), best, t)
+    best = max((det.best_letter(h) for h in hands if not h.other), key=lambda b: b[1], default=None)
+    others = sum(h.other for h in hands)
+    return DetectRow(path, frame, det.from_letters(hands), len(hands), best, t, others=others)
 
 
 def _video_rows(

@@ -44,6 +44,7 @@ class HandLetters:
     hand: Hand
     box: tuple[float, float, float, float]
     probs: np.ndarray
+    other: bool = False  # its likeliest letter is one that ``classes`` left out: not an unsure hand
 
 
 def default_margins() -> dict[str, float]:
@@ -115,6 +116,7 @@ class HandLetterDetector:
 
             raise AslkitError(f"classes {unknown} are not in the model's labels")
         self._allowed = np.array([lab in allowed for lab in self.model.labels])
+        self._restricted = bool(classes)
         self._landmarker: HandLandmarker | None = None
 
     def hand_letters(self, res: HandsResult, mirrored: HandsResult | None = None) -> list[HandLetters]:
@@ -137,10 +139,13 @@ class HandLetterDetector:
                 j = int(iou[i].argmax())
                 if iou[i, j] >= 0.5:
                     probs[i] = (probs[i] + mprobs[j]) / 2
+        other = self._restricted & ~self._allowed[probs.argmax(axis=1)]
         probs = probs * self._allowed
         return [
-            HandLetters(hand, widen(landmark_box(hand, res.width, res.height), self.margins, res.width, res.height), p)
-            for hand, p in zip(res.hands, probs, strict=True)
+            HandLetters(
+                hand, widen(landmark_box(hand, res.width, res.height), self.margins, res.width, res.height), p, bool(o)
+            )
+            for hand, p, o in zip(res.hands, probs, other, strict=True)
         ]
 
     def from_hands(self, res: HandsResult, mirrored: HandsResult | None = None) -> list[Detection]:
