@@ -428,3 +428,15 @@ def test_run_counts_only_the_examples_it_could_read(shapes_dir: Path, tmp_path: 
     assert config["counts"] == {lab: 24 for lab in SHAPE_CLASSES}, "the two unreadable files are not examples"
     assert f"on {24 * len(SHAPE_CLASSES)} examples" in (tmp_path / "run" / "README.md").read_text()
     assert "unreadable files left out: 2" in train_text(res)
+
+
+def test_training_set_with_no_readable_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Not "no hand was found in any training image": nothing could be read at all."""
+    for lab in ("A", "B"):
+        (tmp_path / "data" / lab).mkdir(parents=True)
+        (tmp_path / "data" / lab / "x.jpg").write_bytes(b"")
+    code = cli.main(["train", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--no-cache", "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err == [f"aslkit: error: none of the 2 training files could be read (first: "
+                                 f"{tmp_path / 'data' / 'A' / 'x.jpg'}: empty file (0 bytes))"], err  # fmt: skip
+    assert not (tmp_path / "run").exists()

@@ -464,9 +464,14 @@ def _load_and_split(task: TrainTask, paths: list, cfg: TrainConfig, cache_dir, p
     labels = sort_labels(set(all_data.labels))
     if len(labels) < 2:
         raise DatasetError(f"need at least 2 classes to train, found {labels}")
+    readable = all_data.readable
+    if len(readable) and not readable.any():  # not "no hand found": nothing could be read at all
+        first = next((e for e in all_data.errors if isinstance(e, str)), "")
+        raise DatasetError(
+            f"none of the {len(readable)} training files could be read" + (f" (first: {first})" * bool(first))
+        )
     _note_single_examples(all_data.labels)
     tr_idx, va_idx, te_idx = _split(all_data, cfg, paths)
-    readable = all_data.readable
     tr_idx, va_idx = tr_idx[readable[tr_idx]], va_idx[readable[va_idx]]
     unseen: dict[str, int] = {}
     if task.own_classes:  # a held-out signer may have signed classes nobody else did
