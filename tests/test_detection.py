@@ -14,6 +14,7 @@ from conftest import shared_dir
 
 from aslkit.cli import main
 from aslkit.data.boxes import box_iou
+from aslkit.errors import AslkitError
 from aslkit.evaluation.detection_metrics import detection_metrics
 from aslkit.inference.detector import HandLetterDetector, calibrate_margins, widen
 from aslkit.landmarks.extractor import Hand, HandsResult
@@ -111,3 +112,9 @@ def test_mirror_view_is_averaged_only_for_the_same_hand() -> None:
     assert averaged.xyxy == alone.xyxy and averaged.confidence != pytest.approx(alone.confidence)
     elsewhere = HandsResult(400, 300, [hand((False, True, True, False, False), "Right", True, dx=0.45)])
     assert det.from_hands(res, elsewhere)[0].confidence == pytest.approx(alone.confidence), "not the same hand"
+
+
+def test_detector_refuses_a_model_that_does_not_read_hand_landmarks() -> None:
+    """A sign model's clips are not letters in boxes: one line that says so, not a feature-count mismatch."""
+    with pytest.raises(AslkitError, match="detect needs a letter model .* words reads sequence"):
+        HandLetterDetector("words")

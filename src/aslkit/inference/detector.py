@@ -12,12 +12,15 @@ metric like mAP sees the second guess when the first is wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from aslkit.config import defaults_section
 from aslkit.data.boxes import box_iou
+from aslkit.errors import AslkitError
+from aslkit.kinds import InputKind
 from aslkit.landmarks.extractor import Hand, HandLandmarker, HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
 from aslkit.models.io import TrainedModel, load_model
@@ -106,14 +109,17 @@ class HandLetterDetector:
         views: int | None = None,
     ) -> None:
         self.model = model if isinstance(model, TrainedModel) else load_model(model)
+        if self.model.kind is not InputKind.LANDMARKS:  # boxes come from the hand's landmarks
+            raise AslkitError(
+                f"detect needs a letter model that reads hand landmarks (like `letters`); "
+                f"{model if isinstance(model, (str, Path)) else self.model.architecture} reads {self.model.kind}"
+            )
         self.conf, self.iou, self.top_k = float(conf), float(iou), int(top_k)
         self.margins = margins or default_margins()
         self.views = int(views or default_views())
         allowed = set(classes) if classes else {c for c in self.model.labels if c != "Nothing"}
         unknown = sorted(allowed - set(self.model.labels))
         if unknown:
-            from aslkit.errors import AslkitError
-
             raise AslkitError(f"classes {unknown} are not in the model's labels")
         self._allowed = np.array([lab in allowed for lab in self.model.labels])
         self._restricted = bool(classes)
