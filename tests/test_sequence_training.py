@@ -260,6 +260,9 @@ def test_finetune_starts_from_a_trained_model_and_allows_new_signs(tmp_path: Pat
     assert main(["train", str(data), "--model", "letters", "--finetune", "--out", str(tmp_path / "y"), "-q"]) == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "landmarks" in err, "letters reads hands, not these clips"
+    assert main(["train", str(data), "--model", "seq-tcn", "--finetune", "--out", str(tmp_path / "z"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "'seq-tcn' is an architecture" in err and "leave out --finetune" in err, "not 'model not found'"
 
 
 @pytest.mark.parametrize("classes", ["no,thank-you", "hello,no,thank-you"])

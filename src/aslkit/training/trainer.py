@@ -37,7 +37,7 @@ from aslkit.landmarks.landmark_set import LandmarkSet, concat, landmarks_for
 from aslkit.metrics import end_to_end_metrics
 from aslkit.models.card import portable_meta
 from aslkit.models.io import TrainedModel
-from aslkit.models.registry import get_model_info
+from aslkit.models.registry import get_model_info, list_models
 from aslkit.names import shown
 from aslkit.outputs import claim_numbered_folder, remove_if_empty
 from aslkit.report import plot_confusion, plot_curves, write_markdown
@@ -314,8 +314,13 @@ TRAINERS: dict[InputKind, TrainTask] = {
 
 def _finetune_settings(start: str, model: str | None) -> dict[str, Any]:
     """A fine-tuned run's architecture, sizes and clip length: those of the trained model it starts from."""
-    from aslkit.models.io import load_model
+    from aslkit.models.io import load_model, shipped_models
 
+    if start in list_models() and not Path(start).exists():  # an architecture has no weights to start from
+        raise AslkitError(
+            f"--finetune starts from trained weights, and {start!r} is an architecture; give a shipped model "
+            f"({', '.join(shipped_models())}) or a run folder, or leave out --finetune to train {start!r} anew"
+        )
     base = load_model(start)
     if base.kind not in (InputKind.SEQUENCE, InputKind.LANDMARKS):
         raise AslkitError(
