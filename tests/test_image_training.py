@@ -315,6 +315,9 @@ def test_augment_preview_cli(shapes_dir: Path, tmp_path: Path, capsys: pytest.Ca
     assert code == 1 and len(err) == 1 and "unknown augmentation option --spin" in err[0]
     code = cli.main(["augment", str(shapes_dir), "--preview", str(shapes_dir / "A" / "grid.png")])
     assert code == 1, "never writes into the data folder"
+    code = cli.main(["augment", str(shapes_dir), "--preview", str(tmp_path / "grid.jpg")])
+    assert code == 1 and "give a file name ending in .png" in capsys.readouterr().err
+    assert not (tmp_path / "grid.jpg").exists(), "PNG bytes are never written under a .jpg name"
     assert snapshot(shapes_dir) == before
 
 

@@ -437,6 +437,8 @@ def preview_dataset(
     if int(n) < 1:
         raise AslkitError(f"n must be at least 1, got {n}")
     check_new_file(out_png, [data], flag="--preview", what="the data folder")  # never over a file, nor in the data
+    if Path(out_png).suffix.lower() != ".png":  # the grid is PNG bytes: a .jpg name would mislabel them
+        raise AslkitError(f"--preview {shown(out_png)}: the grid is a PNG; give a file name ending in .png")
     augmenter = ImageAugmenter(cfg)  # a bad config fails before any image is read
     ds = load_dataset(data)
     out = Path(out_png)
