@@ -88,6 +88,19 @@ def test_fit_is_deterministic_for_a_seed() -> None:
         np.testing.assert_array_equal(a.tensors[k], b.tensors[k])
 
 
+def test_history_records_the_learning_rate_each_epoch_used() -> None:
+    """Recorded after the scheduler had stepped, an epoch's rate was the next one's (and OneCycle's last climbed)."""
+    data = make_landmark_set(10, seed=3)
+    cfg = TrainConfig.from_defaults(model="landmark-mlp-tiny", epochs=3, batch_size=64, lr=0.01, patience=100,
+                                    scheduler="step", step_size=1, gamma=0.5)  # fmt: skip
+    _, history = fit_landmark_model(data, data, sorted(SHAPES), cfg, progress=False)
+    assert [h["lr"] for h in history] == pytest.approx([0.01, 0.005, 0.0025])
+    cfg = TrainConfig.from_defaults(model="landmark-mlp-tiny", epochs=6, batch_size=16, scheduler="onecycle")
+    _, history = fit_landmark_model(data, data, sorted(SHAPES), cfg, progress=False)
+    tail = [h["lr"] for h in history][2:]
+    assert tail == sorted(tail, reverse=True), "OneCycle anneals to the end"
+
+
 def test_early_stopping() -> None:
     data = make_landmark_set(10, seed=4)
     cfg = TrainConfig.from_defaults(model="landmark-mlp-tiny", epochs=200, batch_size=64, patience=3, lr=1e-6)

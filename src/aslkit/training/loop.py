@@ -207,19 +207,22 @@ def _train_epoch(
     epoch: int,
     rng: np.random.Generator,
     loss: ClassificationLoss,
-) -> tuple[float, int, int]:
+) -> tuple[float, int, int, float]:
     """One pass over ``batches(epoch, rng)``, clipping gradients and stepping the scheduler;
-    returns (summed loss, hits, samples)."""
+    returns (summed loss, hits, samples, the learning rate of its last step: the scheduler has moved on
+    by the time the epoch is recorded, so its rate would be the next epoch's)."""
     from torch import nn
 
     model.train()
     tot, correct, n = 0.0, 0, 0
+    lr = float(st.opt.param_groups[0]["lr"])
     for x, y in batches(epoch, rng):
         logits = forward(model, x)
         batch_loss = loss(logits, y)
         st.opt.zero_grad(set_to_none=True)
         batch_loss.backward()
         nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.grad_clip)
+        lr = float(st.opt.param_groups[0]["lr"])
         st.opt.step()
         if cfg.scheduler == "onecycle":
             st.sched.step()
@@ -228,11 +231,11 @@ def _train_epoch(
         n += len(y)
     if cfg.scheduler == "step":
         st.sched.step()
-    return tot, correct, n
+    return tot, correct, n, lr
 
 
 def _epoch_record(
-    model, epoch: int, loss: ClassificationLoss, valid: ValidBatches, sched, tot: float, correct: int, n: int
+    model, epoch: int, loss: ClassificationLoss, valid: ValidBatches, lr: float, tot: float, correct: int, n: int
 ) -> dict[str, float]:
     """The epoch's line of the history: training figures, validation (or training, without any) and the lr."""
     import torch
@@ -247,7 +250,7 @@ def _epoch_record(
         "train_acc": correct / max(n, 1),
         "val_loss": vloss,
         "val_acc": vacc,
-        "lr": sched.get_last_lr()[0],
+        "lr": lr,
     }
 
 
@@ -289,8 +292,8 @@ def fit_loop(
         if _phase_index(st.phases, epoch) != st.pi:
             st.pi = _phase_index(st.phases, epoch)
             st.opt, st.sched = _optimizer(model, cfg, st.phases, st.pi, steps_per_epoch)
-        tot, correct, n = _train_epoch(model, cfg, st, batches, epoch, rng, loss)
-        rec = _epoch_record(model, epoch, loss, valid, st.sched, tot, correct, n)
+        tot, correct, n, lr = _train_epoch(model, cfg, st, batches, epoch, rng, loss)
+        rec = _epoch_record(model, epoch, loss, valid, lr, tot, correct, n)
         st.history.append(rec)
         if writer is not None:
             for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
