@@ -111,7 +111,7 @@ def test_evaluate_and_predict_cli_with_an_image_model(
 ) -> None:
     before = snapshot(shapes_dir)
     m = evaluate(shapes_dir, model=cnn_run, cache_dir=None, progress=False, report_dir=tmp_path / "r")
-    assert m["n"] == 3 * 24 and m["crop"] == "none" and m["detection_rate"] == 1.0
+    assert m["n"] == 3 * 24 and m["crop"] == "none" and "detection_rate" not in m, "no hand is looked for"
     assert m["accuracy"] >= 0.8
     assert (tmp_path / "r" / "confusion_matrix.png").is_file()
     (shapes_dir / "A" / "A0.png").read_bytes()

@@ -94,6 +94,9 @@ def evaluate(
     preds = np.where(has_hand, np.array(rec.labels, dtype=object)[probs.argmax(1)], rec.no_hand_label)
     metrics = end_to_end_metrics(d.labels, list(preds), has_hand, rec.labels)
     metrics.update(extra)
+    if extra.get("crop") == "none":  # a whole-image model looks for no hand: no detection rate to claim
+        for key in ("detection_rate", "n_detected", "accuracy_detected", "per_class_detection_rate"):
+            metrics.pop(key, None)
     if group_of is not None:
         groups = [group_of[p] for p in d.paths]
         _check_groups_left(sorted({group_of[str(s.path)] for s in ds.samples}), groups, "that could be read")
