@@ -144,6 +144,19 @@ def test_predict_and_detect_give_a_fifo_its_own_error_row(fifos: dict[str, Path]
     assert "none of the 2 input(s) could be read" in err
 
 
+def test_a_fifo_or_broken_link_inside_a_folder_gets_its_own_error_row(fifos: dict[str, Path], tmp_path: Path) -> None:
+    """Given directly they were error rows; found in a folder they were skipped without a word."""
+    folder = fifos["x.jpg"].parent
+    write_grey(folder / "good.png", 48)
+    (folder / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    r = aslkit("predict", folder, "--json", "--no-cache")
+    _ok(r)
+    rows = {Path(row["path"]).name: row for row in map(json.loads, r.stdout.splitlines())}
+    assert set(rows) == {"x.jpg", "gone.png", "good.png"}, "the clip and the take are not photos"
+    assert "FIFO" in rows["x.jpg"]["error"] and "no such file" in rows["gone.png"]["error"]
+    assert rows["good.png"]["error"] is None
+
+
 def test_live_source_fifo_is_one_line(fifos: dict[str, Path]) -> None:
     err = _ok(aslkit("live", "--source", fifos["clip.mp4"], "--no-window"), (1,))
     assert err.count("\n") == 1 and "FIFO" in err

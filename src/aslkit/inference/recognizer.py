@@ -272,14 +272,19 @@ def collect_paths(
 
     Returns (files, problems): a missing path, a FIFO or device (which would block or never end), or a
     folder without such files becomes a (path, reason) problem instead of stopping the batch. Inside
-    folders only regular files are taken.
+    folders only regular files are taken; one named like them that is not (a FIFO, a broken link) is a
+    problem too.
     """
     out: list[Path] = []
     problems: list[tuple[str, str]] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and wanted(f))
-            if not found:
+            named = sorted(f for f in p.rglob("*") if wanted(f) and not f.is_dir())
+            found = [f for f in named if f.is_file()]
+            # named like one but not a regular file (a FIFO, a broken link): an error row, as when given directly
+            problems += [(str(f), f"{shown(f)}: {regular_file_problem(f) or 'not a regular file'}")
+                         for f in named if not f.is_file()]  # fmt: skip
+            if not named:
                 problems.append((str(p), f"{shown(p)}: no {what} found in this folder"))
             out.extend(found)
         elif p.exists():
