@@ -213,6 +213,9 @@ def test_pattern_that_matches_no_file(
 
 
 def test_groups_with_no_photo(people: Path, synthetic_model_dir: Path, fake: ColourLandmarker) -> None:
+    (people / "carol").mkdir()
+    with pytest.raises(DatasetError, match=r"carol/ is empty \(for a flat"):  # not "holds photos"
+        _run(people, synthetic_model_dir, group_by="folder")
     (people / "carol" / "B").mkdir(parents=True)
     with pytest.raises(DatasetError, match="carol: no images found"):
         _run(people, synthetic_model_dir, group_by="folder")

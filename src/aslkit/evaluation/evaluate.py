@@ -147,7 +147,10 @@ def _load_grouped(data: str | Path) -> tuple[ImageDataset, dict[str, str]]:
     subs = _group_folders(root)
     flat = next((d for d in subs if not _holds_classes(d)), None)
     if not subs or flat is not None:
-        why = f"{flat.name}/ holds photos, not class folders" if flat is not None else "it has no sub-folders"
+        why = "it has no sub-folders"
+        if flat is not None:
+            empty = not any(not e.name.startswith(".") for e in flat.iterdir())
+            why = f"{flat.name}/ is empty" if empty else f"{flat.name}/ holds photos, not class folders"
         raise DatasetError(
             f"{root}: --group-by folder needs one sub-folder per group, each holding class folders "
             f"(DATA/<group>/<label>/*.jpg); {why} (for a flat set use --group-pattern)"
