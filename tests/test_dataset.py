@@ -158,3 +158,10 @@ def test_real_folder_sets_share_label_spelling() -> None:
     a, b = load_dataset(kaggle), load_dataset(photos)
     assert a.labels == b.labels, "del/Del, nothing/Nothing, space/Space map to one spelling"
     assert len(a.labels) == 29
+
+
+def test_loose_photos_beside_an_empty_sub_folder_say_where_they_go(tmp_path: Path) -> None:
+    _img(tmp_path / "set" / "a.jpg")
+    (tmp_path / "set" / "misc").mkdir()
+    with pytest.raises(DatasetError, match=r"class sub-folders hold no images.*1 loose images: put them"):
+        load_dataset(tmp_path / "set")

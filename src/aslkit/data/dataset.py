@@ -64,9 +64,9 @@ class ImageDataset:
 
 def _scan_folder(root: Path) -> list[Sample]:
     subdirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    loose = [p for p in root.iterdir() if p.is_file() and is_image_path(p)]
+    hint = f" ({len(loose)} loose images: put them in one sub-folder per class)" if loose else ""
     if not subdirs:
-        loose = [p for p in root.iterdir() if p.is_file() and is_image_path(p)]
-        hint = f" ({len(loose)} loose images: put them in one sub-folder per class)" if loose else ""
         raise DatasetError(f"{root}: no class sub-folders found; expected DATA/<label>/*.jpg{hint}")
     samples = []
     for d in subdirs:
@@ -74,6 +74,8 @@ def _scan_folder(root: Path) -> list[Sample]:
         for p in sorted(d.rglob("*")):
             if p.is_file() and is_image_path(p) and not any(x.startswith(".") for x in p.relative_to(d).parts):
                 samples.append(Sample(p, label, d.name))
+    if not samples and loose:
+        raise DatasetError(f"{root}: its class sub-folders hold no images; expected DATA/<label>/*.jpg{hint}")
     return samples
 
 
