@@ -318,3 +318,7 @@ def test_detect_outputs_with_the_same_name_are_all_kept(tmp_path: Path, capsys) 
         cap = cv2.VideoCapture(str(out / name))
         assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
         cap.release()
+    # each row names its drawn copy, so x-2.jpg is known to be sub/x.jpg's
+    rows = [json.loads(line) for line in (out / "detections.jsonl").read_text().splitlines()]
+    drawn = {(Path(r["path"]).relative_to(src).as_posix(), r["annotated"]) for r in rows}
+    assert drawn == {("clip.avi", "clip.mp4"), ("clip.mp4", "clip-2.mp4"), ("x.jpg", "x.jpg"), ("sub/x.jpg", "x-2.jpg")}

@@ -46,6 +46,7 @@ class DetectRow:
     time: float | None = None
     error: str | None = None
     others: int = 0  # hands whose likeliest letter --classes left out
+    annotated: str | None = None  # with --out: its drawn copy, relative to the out folder (names are made unique)
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"path": self.path, "frame": self.frame, "boxes": [b.to_json() for b in self.boxes]}
@@ -54,6 +55,8 @@ class DetectRow:
             d["time"] = round(self.time, 3)
         if self.error is not None:
             d["error"] = self.error
+        if self.annotated is not None:
+            d["annotated"] = self.annotated
         return d
 
     def text_line(self) -> str | None:
@@ -386,6 +389,8 @@ def _detect_all(
     where = dict(photos)
     for row, f in _photo_rows(detector, [f for f, _ in photos], cache_dir, workers, progress):
         summary.photos += row.error is None
+        if dest is not None and row.error is None:
+            row.annotated = where[f].as_posix()
         emit(row)
         if dest is not None and row.error is None:
             _write_photo(f, dest / where[f], row, detector.model.labels)
@@ -394,6 +399,7 @@ def _detect_all(
             continue
         try:
             for row in _video_rows(detector, f, dest / rel if dest is not None else None, every, progress):
+                row.annotated = rel.as_posix() if dest is not None else None
                 emit(row)
             summary.videos += 1
         except AslkitError as exc:
