@@ -117,6 +117,17 @@ def test_predict_text_output_escapes_odd_names_one_row_each(tmp_path: Path) -> N
     assert [Path(row["path"]).name for row in rows][1:] == names[1:]
 
 
+def test_predict_rows_come_in_the_order_the_paths_were_given(tmp_path: Path) -> None:
+    """A missing file's row came first wherever it stood on the command line."""
+    (tmp_path / "sub").mkdir()
+    a, b = write_grey(tmp_path / "a.png", 48), write_grey(tmp_path / "sub" / "b.png", 48)
+    missing = tmp_path / "missing.png"
+    r = aslkit("predict", a, missing, tmp_path / "sub", "--json", "--no-cache")
+    _ok(r)
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["path"] for row in rows] == [str(a), str(missing), str(b)]
+
+
 # ---- 12: FIFOs are never read --------------------------------------------------------------------------------
 @pytest.fixture
 def fifos(tmp_path: Path) -> dict[str, Path]:

@@ -163,7 +163,23 @@ def predict_files(
         rows += rec.predict_paths(files, workers=workers, progress=progress)
     finally:
         rec.close()
-    return PathPredictions(rows, "an image")
+    return PathPredictions(_in_argument_order(rows, paths), "an image")
+
+
+def _in_argument_order(rows: list[Prediction], paths: Sequence[str | Path]) -> list[Prediction]:
+    """Rows in the order their paths were given (a folder's rows where the folder was): a missing file's row
+    was printed first, whatever its place on the command line."""
+    first = {}
+    for i, p in enumerate(map(str, paths)):
+        first.setdefault(p, i)
+    folders = [("" if Path(p) == Path(".") else p.rstrip("/") + "/", i) for p, i in first.items() if Path(p).is_dir()]
+
+    def place(row: Prediction) -> int:
+        if row.path in first:
+            return first[row.path]
+        return next((i for f, i in folders if str(row.path).startswith(f)), len(first))
+
+    return sorted(rows, key=place)
 
 
 def _predict_clips(
