@@ -129,6 +129,8 @@ def test_export_check_data_with_nothing_usable_is_an_error_and_writes_nothing(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and "no usable input to check the export on" in err[0], err
     assert not out.exists(), "a rerun is not blocked by a file from a check that never ran"
+    assert main(["export", "letters", "--out", str(tmp_path / "m.txt")]) == 1
+    assert "ends in .onnx" in capsys.readouterr().err and not (tmp_path / "m.txt").exists()
 
 
 def test_cached_export_is_made_once_and_a_runs_own_file_is_used(tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from aslkit.errors import AslkitError
 from aslkit.export.onnx import check_parity, default_onnx_path, export_onnx
 from aslkit.inference.inputs import real_inputs
 from aslkit.models.io import load_model, shipped_models
+from aslkit.names import shown
 from aslkit.outputs import check_new_file
 
 
@@ -31,6 +33,8 @@ def export_checked(
     loaded = load_model(model)
     dest = Path(out) if out else default_onnx_path(loaded, model, model in shipped_models())
     check_new_file(dest, [data] if data else [], what="the check data")  # never over an existing file
+    if dest.suffix.lower() != ".onnx":  # runtimes and model hubs find ONNX files by this name
+        raise AslkitError(f"--out {shown(dest)}: an ONNX model's file name ends in .onnx")
     # the check data first: a set with nothing usable in it is an error before any file is written
     inputs = real_inputs(loaded, data, cache_dir=cache_dir, progress=progress) if data else None
     path = export_onnx(loaded, dest)
