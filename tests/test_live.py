@@ -275,3 +275,27 @@ def test_a_word_read_on_and_on_is_one_sign_and_a_repeat_after_a_rest_is_two() ->
     assert [w for w, _ in again] == ["hello", "hello"] and again[1][1] >= 3.0, "signed, rest, signed again"
     other = _words_written(lambda t: ("hello", 0.9) if t < 2.0 else ("yes", 0.9), 4.0)
     assert [w for w, _ in other] == ["hello", "yes"]
+
+
+def test_a_display_that_cannot_be_reached_is_no_display(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """OpenCV's Qt aborts the process on a DISPLAY it cannot reach, leaving half-written files: such a DISPLAY
+    counts as none, with a note; one whose server answers counts."""
+    import socket
+
+    from aslkit.live import run as live_run
+
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(live_run.sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":4242")
+    assert live_run.has_display() is False
+    assert "cannot reach the display :4242" in capsys.readouterr().err
+    with socket.socket() as server:  # an X server on TCP answers at port 6000 + its display number
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        if port <= 6000:
+            pytest.skip("no free port above 6000")
+        monkeypatch.setenv("DISPLAY", f"127.0.0.1:{port - 6000}.0")
+        assert live_run.has_display() is True
+    monkeypatch.delenv("DISPLAY")
+    assert live_run.has_display() is False and capsys.readouterr().err == "", "no DISPLAY at all: no note"

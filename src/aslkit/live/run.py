@@ -79,10 +79,41 @@ class LiveResult:
 
 
 def has_display() -> bool:
-    """Whether a window can be shown (an X or Wayland display on Linux; assumed elsewhere)."""
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
+    """Whether a window can be shown (an X or Wayland display on Linux that answers; assumed elsewhere).
+    A DISPLAY that cannot be reached (a stale SSH session's, a container's without the X socket) would make
+    OpenCV's Qt abort the whole process, output files half written, so it counts as none, with a note."""
+    if not sys.platform.startswith("linux"):
+        return True
+    if os.environ.get("DISPLAY"):
+        why = x_display_problem(os.environ["DISPLAY"])
+        if why is None:
+            return True
+        if not os.environ.get("WAYLAND_DISPLAY"):
+            print(f"aslkit: note: {why}; going on without a window", file=sys.stderr)
+            return False
+    return bool(os.environ.get("WAYLAND_DISPLAY"))
+
+
+def x_display_problem(display: str, timeout_s: float = 0.5) -> str | None:
+    """Why the X display ``display`` (``:0``, ``unix:1.0``, ``host:10.0``) cannot be reached, or None when its
+    server takes a connection."""
+    import socket
+
+    host, _, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not number.isdigit():
+        return f"DISPLAY={display!r} is not an X display name"
+    try:
+        if host in ("", "unix") or host.startswith("/"):
+            path = host if host.startswith("/") else f"/tmp/.X11-unix/X{number}"
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(timeout_s)
+                sock.connect(path)
+        else:
+            socket.create_connection((host, 6000 + int(number)), timeout=timeout_s).close()
+    except OSError as exc:
+        return f"cannot reach the display {display} ({exc.strerror or exc})"
+    return None
 
 
 def check_outputs(out: str | Path | None, transcript: str | Path | None, inputs: list[str]) -> None:
