@@ -409,3 +409,21 @@ def test_dockerfile_runs_offline() -> None:
 def test_dockerignore_keeps_the_context_to_what_the_build_copies() -> None:
     rules = [r for r in (ROOT / ".dockerignore").read_text().splitlines() if r and not r.startswith("#")]
     assert rules[0] == "*" and {"!pyproject.toml", "!README.md", "!src/"} <= set(rules)
+
+
+def test_sigterm_unwinds_like_ctrl_c_and_the_old_handler_comes_back(capsys: pytest.CaptureFixture[str]) -> None:
+    """Docker and systemd stop with SIGTERM: a live run must keep its transcript as with Ctrl-C."""
+    import os
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    old = cli._term_as_interrupt()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert old is before
+    cli.main(["models", "--json"])
+    capsys.readouterr()
+    assert signal.getsignal(signal.SIGTERM) is before, "main puts the caller's handler back"

@@ -13,9 +13,12 @@ import contextlib
 import json
 import os
 import shlex
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from aslkit.cli_parser import build_parser, kv_to_flags, parse_command_line
 from aslkit.errors import AslkitError
@@ -352,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = kv_to_flags(list(sys.argv[1:] if argv is None else argv))
     ap = build_parser()
     debug = bool(os.environ.get("ASLKIT_DEBUG"))
+    old_term = _term_as_interrupt()
     try:
         args = parse_command_line(ap, argv)
         if args is None:
@@ -374,6 +378,21 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _term_as_interrupt() -> Any:
+    """SIGTERM (how Docker and systemd stop a process) unwinds like Ctrl-C: a live run keeps its transcript and a
+    playable video, and staging folders are removed. Returns the handler it replaced (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupted(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupted)
 
 
 if __name__ == "__main__":
