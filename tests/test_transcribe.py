@@ -260,11 +260,35 @@ def test_truth_from_labels_or_names(tmp_path: Path) -> None:
     assert [(p.name, t) for p, t in pairs] == [("x.mp4", "DOG"), ("gone.mp4", "CAT")]
 
 
+def test_truth_of_a_labels_csv_given_as_a_file_of_no_letters_and_of_a_video_given_twice(tmp_path: Path) -> None:
+    """The help offers DIR or a labels.csv; a truth without a letter cannot be scored; a video is scored once."""
+    (tmp_path / "set").mkdir()
+    for name in ("x.mp4", "y.mp4", "123.mp4"):
+        (tmp_path / "set" / name).write_bytes(b"x")
+    (tmp_path / "set" / "labels.csv").write_text("file,text\nx.mp4,dog\ny.mp4,42\n", encoding="utf-8")
+    pairs, problems = spelling_truth([tmp_path / "set" / "labels.csv", tmp_path / "set", tmp_path / "set" / "x.mp4"])
+    assert [(p.name, t) for p, t in pairs] == [("x.mp4", "DOG")], "x.mp4 three times over, scored once"
+    assert [(Path(p).name, "no letter A-Z" in why) for p, why in problems] == [("y.mp4", True)]
+    pairs, problems = spelling_truth([tmp_path / "set" / "123.mp4"])
+    assert not pairs and "123.mp4: its truth has no letter A-Z" in problems[0][1]
+    with pytest.raises(DatasetError, match=r"^nothing to evaluate: .*123.mp4: its truth has no letter"):
+        evaluate_spelling(tmp_path / "set" / "123.mp4", model="letters")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match=r"^nothing to evaluate: .*empty: no videos found"):
+        evaluate_spelling(tmp_path / "empty", model="letters")
+
+
 def test_report_folder_is_checked_before_any_work(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "cat.mp4").write_bytes(b"not read")
     with pytest.raises(AslkitError, match="inside the evaluated videos"):
         evaluate_spelling(tmp_path / "in", model="no-such-model", report_dir=tmp_path / "in" / "rep")
+    with pytest.raises(AslkitError, match="beside the input"):  # a video given as a file: not beside it either
+        evaluate_spelling(tmp_path / "in" / "cat.mp4", model="no-such-model", report_dir=tmp_path / "in" / "rep")
+    (tmp_path / "listing").mkdir()
+    (tmp_path / "listing" / "labels.csv").write_text("file,text\n../in/cat.mp4,CAT\n", encoding="utf-8")
+    with pytest.raises(AslkitError, match="beside the input .*cat.mp4"):  # the videos a labels.csv lists
+        evaluate_spelling(tmp_path / "listing", model="no-such-model", report_dir=tmp_path / "in" / "rep2")
     with pytest.raises(DatasetError, match="expected the columns"):
         (tmp_path / "in" / "labels.csv").write_text("name,word\ncat.mp4,CAT\n", encoding="utf-8")
         evaluate_spelling(tmp_path / "in", model="no-such-model")

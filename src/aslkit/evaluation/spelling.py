@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -99,17 +100,28 @@ def spelling_truth(inputs: Iterable[str | Path]) -> tuple[list[tuple[Path, str]]
     """(video, truth) for every video to score, and (path, problem) for inputs that cannot be. A folder with a
     labels.csv is scored on the files it lists (relative to the folder); any other folder on its videos,
     and a file on its own, with the truth from the file name."""
-    pairs: list[tuple[Path, str]] = []
+    found: list[tuple[Path, str]] = []
     problems: list[tuple[str, str]] = []
     for arg in map(Path, inputs):
-        labels = arg / LABELS_FILE
-        if arg.is_dir() and (labels.exists() or labels.is_symlink()):
-            for file, text in read_labels(labels).items():
-                pairs.append((arg / file, text))
+        labels = arg / LABELS_FILE if arg.is_dir() else arg
+        if (arg.is_dir() and (labels.exists() or labels.is_symlink())) or arg.suffix.lower() == ".csv":
+            found += [(labels.parent / file, text) for file, text in read_labels(labels).items()]
             continue
         files, probs = collect_videos([arg])
         problems += probs
-        pairs += [(f, truth_from_name(f)) for f in files]
+        found += [(f, truth_from_name(f)) for f in files]
+    pairs: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+    for f, text in found:
+        key = os.path.realpath(f)
+        if key in seen:  # the same video given twice (a folder twice, a file and its folder) is scored once
+            continue
+        seen.add(key)
+        if text:
+            pairs.append((f, text))
+        else:  # nothing to score against: an error row, not a score of nothing
+            problems.append((str(f), f"{shown(f)}: its truth has no letter A-Z (name the file by its word, or list "
+                                     f"it in {LABELS_FILE})"))  # fmt: skip
     return pairs, problems
 
 
@@ -166,12 +178,16 @@ def evaluate_spelling(
     inputs = [dir_or_files] if isinstance(dir_or_files, (str, Path)) else list(dir_or_files)
     if not inputs:
         raise AslkitError("nothing to evaluate: give a folder of fingerspelling videos")
+    pairs, problems = spelling_truth(inputs)  # reads labels.csv files only: cheap
+    guarded = [*inputs, *(p for p, _ in pairs)]  # a labels.csv may list videos elsewhere
     if report_dir is not None:  # before any work: a wrong --report costs nothing
-        check_new_folder(report_dir, inputs, flag="--report", what="the evaluated videos")
+        check_new_folder(report_dir, guarded, flag="--report", what="the evaluated videos", beside_files=True)
     lex = load_lexicon(lexicon) if isinstance(lexicon, (str, Path)) else lexicon
-    pairs, problems = spelling_truth(inputs)
     if not pairs and not problems:
         raise DatasetError(f"{shown(inputs[0])}: no videos to evaluate")
+    if not pairs:  # nothing to score: one line, not a report of zero videos
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise DatasetError(f"nothing to evaluate: {problems[0][1]}{more}")
     loaded = model if isinstance(model, TrainedModel) else load_model(model)
     truth = {str(p): t for p, t in pairs}
     rows: list[dict[str, Any]] = [
@@ -204,7 +220,7 @@ def evaluate_spelling(
         "rows": rows,
     }
     if report_dir is not None:
-        with new_folder(report_dir, inputs, flag="--report", what="the evaluated videos") as out:
+        with new_folder(report_dir, guarded, flag="--report", what="the evaluated videos", beside_files=True) as out:
             (out / "results.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
             (out / "report.md").write_text(report_markdown(metrics), encoding="utf-8")
     return metrics
