@@ -320,6 +320,11 @@ def test_extract_format_pose_of_a_video_keeps_its_size_and_rate(tmp_path: Path, 
     cap.release()
     assert (got.width, got.height) == size and got.fps == pytest.approx(rate, abs=1e-3)
     assert np.allclose(got.frames, video_frames(video, cache), atol=1e-5)
+    (tmp_path / "mine").mkdir()
+    mine = tmp_path / "mine" / video.name
+    mine.write_bytes(video.read_bytes())
+    assert main(["extract", str(mine), "--format", "pose", "--out", str(tmp_path / "mine" / "poses")]) == 1
+    assert "beside the input" in capsys.readouterr().err and not (tmp_path / "mine" / "poses").exists()
 
 
 def test_photos_are_refused_by_extract_format_pose(tmp_path: Path, capsys) -> None:

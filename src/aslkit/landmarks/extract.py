@@ -146,7 +146,7 @@ def extract(
     if engine not in ENGINES:
         raise AslkitError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     dest = Path(out)
-    check_new_folder(dest, [data])
+    check_new_folder(dest, [data], beside_files=True)
     ds = load_dataset(data)
     if any(s.crop is not None for s in ds.samples):
         raise AslkitError("extract reads whole photos; for a box CSV use `aslkit train` on the folder itself")
@@ -162,7 +162,9 @@ def extract(
         r["path"], r["label"] = shown(r["path"]), shown(r["label"])
         if r["error"] is not None:
             r["error"] = shown(r["error"])
-    with new_folder(dest, [data]) as stage:  # appears only when every shard and the manifest are written
+    with new_folder(
+        dest, [data], beside_files=True
+    ) as stage:  # appears only when every shard and the manifest are written
         _write_shards(rows, stage, data, engine, n)
     return ExtractResult(dest, len(rows), sum(r["has_hand"] for r in rows), sum(r["error"] is not None for r in rows),
                          seconds, engine, n)  # fmt: skip

@@ -97,11 +97,11 @@ def extract_pose(
     a video keeps its own."""
     require_pose_format()  # before any MediaPipe work: a missing extra costs nothing
     src, dest = Path(data), Path(out)
-    check_new_folder(dest, [data])
+    check_new_folder(dest, [data], beside_files=True)
     t0 = time.perf_counter()
     clips = _load(src, cache_dir, progress)
     single = src.is_file() and is_video_path(src)
-    with new_folder(dest, [data]) as stage:
+    with new_folder(dest, [data], beside_files=True) as stage:
         used: set[Path] = set()
         for i, (frames, label, source) in enumerate(zip(clips.sequences, clips.labels, clips.paths, strict=True)):
             signer = clips.signers[i] if clips.signers is not None else None
