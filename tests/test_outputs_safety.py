@@ -115,6 +115,29 @@ def test_cache_dir_inside_the_data_is_refused(photo_set: Path, tmp_path: Path, c
     assert snapshot(photo_set) == before
 
 
+def test_no_output_goes_into_a_read_only_folder(tmp_path: Path, capsys) -> None:
+    """Only capture and serve refused a read-only folder such as ../shared/data; root's writes pass the mode, so
+    every output checks it (live wrote a transcript into the shared data)."""
+    import os
+
+    from aslkit.outputs import check_new_file, check_new_folder
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    clip = write_grey(tmp_path / "clip.png", 64)
+    os.chmod(locked, 0o555)
+    try:
+        for check, target in ((check_new_file, locked / "t.txt"), (check_new_folder, locked / "new" / "rep")):
+            with pytest.raises(AslkitError, match="inside the read-only folder"):
+                check(target)
+        assert main(["live", "--source", str(clip), "--no-window", "--transcript", str(locked / "t.txt")]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "read-only folder" in err[0], err
+        assert not any(locked.iterdir())
+    finally:
+        os.chmod(locked, 0o755)
+
+
 def test_evaluate_report_inside_the_data_is_refused_before_the_work(photo_set: Path, capsys, monkeypatch) -> None:
     from aslkit.evaluation import evaluate as ev
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -40,6 +41,18 @@ def _guarded(read_from: Iterable[str | Path]) -> list[tuple[Path, Path, bool]]:
     return out
 
 
+def read_only_folder(path: Path) -> Path | None:
+    """``path``, or the nearest folder above it that exists, when its mode lets nobody write (a data set marked
+    read-only, such as ../shared/data): aslkit never writes there, even running as root, whom the mode does not stop."""
+    for p in (path, *path.parents):
+        try:
+            mode = p.stat().st_mode
+        except OSError:
+            continue
+        return p if stat.S_ISDIR(mode) and not mode & 0o222 else None
+    return None
+
+
 def check_outside(
     out: str | Path,
     read_from: Iterable[str | Path] = (),
@@ -47,9 +60,15 @@ def check_outside(
     what: str = "",
     beside_files: bool = False,
 ) -> Path:
-    """AslkitError if ``out`` is an input, inside an input folder, or (``beside_files``) directly beside an
-    input file."""
+    """AslkitError if ``out`` is an input, inside an input folder, (``beside_files``) directly beside an
+    input file, or inside a read-only folder."""
     dest = Path(out).resolve()
+    locked = read_only_folder(dest)
+    if locked is not None:
+        raise AslkitError(
+            f"{flag} {shown(out)} is inside the read-only folder {shown(locked)} (data is read, never written into); "
+            "write the results elsewhere"
+        )
     for src, real, is_folder in _guarded(read_from):
         if is_folder:
             if dest == real or real in dest.parents:

@@ -13,7 +13,6 @@ import contextlib
 import os
 import re
 import shutil
-import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -308,18 +307,6 @@ def _record(
     return n
 
 
-def _read_only_folder(path: Path) -> Path | None:
-    """``path``, or the nearest folder above it that exists, when its mode lets nobody write (a data set marked
-    read-only, such as ../shared/data): aslkit never writes there, even running as root, whom the mode does not stop."""
-    for p in (path, *path.parents):
-        try:
-            mode = p.stat().st_mode
-        except OSError:
-            continue
-        return p if stat.S_ISDIR(mode) and not mode & 0o222 else None
-    return None
-
-
 def _not_a_take(out: Path) -> Path | None:
     """The first visible entry of ``out`` that a capture folder would not hold (anything but
     ``<label>/take-NNN.mp4|jpg``); hidden entries (a staging folder, .DS_Store) are ignored, as train ignores them."""
@@ -344,12 +331,6 @@ def check_takes_folder(out: str | Path, read_from: Iterable[str | Path] = (), fl
         raise AslkitError(f"{flag} {shown(str(out))} is a broken link; give a folder")
     if out_p.exists() and not out_p.is_dir():
         raise AslkitError(f"{flag} {shown(str(out))} exists and is not a folder")
-    locked = _read_only_folder(out_p.resolve())
-    if locked is not None:
-        raise AslkitError(
-            f"{flag} {shown(str(out))} is inside the read-only folder {shown(str(locked))} (data is read, never "
-            "written into); give a folder of your own"
-        )
     if out_p.is_dir():
         try:
             other = _not_a_take(out_p)
