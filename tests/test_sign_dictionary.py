@@ -116,6 +116,26 @@ def test_add_grows_a_copy_and_leaves_the_old_words_and_folder_alone(encoder: Pat
             assert np.array_equal(v, d2.tensors[k]), f"{k}: the encoder is kept as it was"
     # the grown copy answers for the new word
     assert SequenceRecognizer(tmp_path / "d2").predict(more / "thank-you" / "take0.npy").label == "thank-you"
+    rows = [line.split(",") for line in (tmp_path / "d2" / "words.csv").read_text().splitlines()[1:]]
+    want = [("hello", "3", "first")] * 2 + [("hello", "3", "more")] + [("no", "2", "first")] * 2
+    want += [("thank-you", "1", "more")]
+    got = sorted((r[0], r[1], Path(r[2]).parent.parent.name) for r in rows)
+    assert got == want, "every example of the grown dictionary, with its word's count now"
+
+
+def test_examples_with_no_hand_or_too_few_frames_are_left_out(encoder: Path, tmp_path: Path, capsys) -> None:
+    """predict refuses a clip under 5 frames, and a clip with no hand stands for no sign: neither becomes a word's
+    example; a clip with no hand is answered with no word, not whichever word is nearest to nothing."""
+    examples = _folder(tmp_path / "ex", ["hello", "water"], signer=0)
+    np.save(examples / "water" / "short.npy", _clip("water", 0, np.random.default_rng(0), frames=4))
+    (examples / "empty").mkdir()
+    np.save(examples / "empty" / "none.npy", np.zeros((12, 126), np.float32))
+    res = build_dictionary(examples, tmp_path / "dict", encoder=encoder, progress=False)
+    assert load_model(tmp_path / "dict").labels == ["hello", "water"] and res.metrics["examples_added"] == 4
+    why = sorted(w.split(": ", 1)[1] for w in res.metrics["left_out_files"])
+    assert why == ["no hand in any frame", "the clip has 4 frame(s); a sign needs at least 5"], why
+    got = SequenceRecognizer(tmp_path / "dict").predict(examples / "empty" / "none.npy")
+    assert (got.label, got.top, got.hand) == (None, [], False) and "\tno sign\t" in got.text_line()
 
 
 @pytest.mark.parametrize(

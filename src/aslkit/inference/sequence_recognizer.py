@@ -224,7 +224,8 @@ class ClipPrediction(Prediction):
         extra = "\t(no hand in any frame)" if not self.hand else ""
         if self.segments and len(self.segments) > 1:
             extra += "\tsigns: " + ", ".join(f"{g.label} {g.start:.1f}-{g.end:.1f} s" for g in self.segments)
-        return f"{shown(self.path)}\t{self.label}\t{self.confidence:.3f}\t{self.frames} frames{extra}"
+        label = "no sign" if self.label is None else self.label
+        return f"{shown(self.path)}\t{label}\t{self.confidence:.3f}\t{self.frames} frames{extra}"
 
 
 def is_clip_path(path: str | Path) -> bool:
@@ -293,6 +294,9 @@ class SequenceRecognizer(FromPretrained):
         top = [(self.labels[i], float(probs[i])) for i in order]
         label, conf = sequence_decisions(self.model, probs[None])
         seen = hands_seen(frames, layout)
+        if not seen and idle_label(self.labels) is None:  # no hand at all, and no "no sign" class to say so (a
+            # dictionary): no word, rather than whichever word is nearest to nothing
+            return ClipPrediction(path, None, 0.0, [], False, None, None, len(frames), 0)
         return ClipPrediction(path, label[0], float(conf[0]), top, seen > 0, None, None, len(frames), seen)
 
     def predict(self, clip: str | Path | np.ndarray) -> ClipPrediction:

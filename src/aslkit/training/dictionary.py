@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.data.sequences import SequenceSet, concat_sequences, is_video_path
+from aslkit.data.sequences import MIN_FRAMES, SequenceSet, concat_sequences, is_video_path
 from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.labels import sort_labels
 from aslkit.models.card import CARD_NAME, data_name, portable_meta
@@ -158,11 +158,15 @@ def _leave_one_out(z: np.ndarray, labels: list[str], sums: dict) -> dict[str, An
     return {"examples": len(r), "top1": float(np.mean(r == 1)), "top5": float(np.mean(r <= 5))}
 
 
-def _words_csv(model: TrainedModel, data: SequenceSet, spans: list) -> str:
+def _words_csv(model: TrainedModel, data: SequenceSet, spans: list, earlier: list[list[str]] = ()) -> str:
+    """Every example of the dictionary (``earlier``: the rows of the one it grew from) with its word's count now."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["word", "examples_in_dictionary", "file", "signing_start_s", "signing_end_s"])
     counts = dict(zip(model.labels, model.tensors["counts"].tolist(), strict=True))
+    for lab, _, src, start, end in earlier:
+        if lab in counts:
+            w.writerow([lab, int(counts[lab]), src, start, end])
     for lab, src, span in zip(data.labels, data.paths, spans, strict=True):
         w.writerow([lab, int(counts[lab]), src, *(span or ("", ""))])
     return buf.getvalue()
@@ -204,9 +208,10 @@ def build_dictionary(
     run_dir = Path(out)
     check_run_folder(run_dir, paths + ([add] if add else []))
     enc, sums, encoder_name = _start(encoder, add)
-    clips = concat_sequences([load_sequences(p, cache_dir, progress) for p in paths])
+    clips = _usable(concat_sequences([load_sequences(p, cache_dir, progress) for p in paths]))
     if len(clips) == 0:
-        raise DatasetError("no readable example clips")
+        why = f" ({len(clips.errors)} left out; first: {clips.errors[0][1]})" if clips.errors else ""
+        raise DatasetError(f"no usable example clips{why}")
     clips, spans = _signing_part(clips, cache_dir)
     z = embed_clips(enc, clips)
     before = set(sums)
@@ -225,8 +230,37 @@ def build_dictionary(
     }
     model = _dictionary_model(enc, sums, encoder_name, _meta(command, paths, add, enc))
     metrics["build_seconds"] = round(time.time() - t0, 1)
-    _write_dictionary(run_dir, model, metrics, _words_csv(model, clips, spans))
+    earlier = _earlier_rows(Path(add) / "words.csv") if add else []
+    _write_dictionary(run_dir, model, metrics, _words_csv(model, clips, spans, earlier))
     return DictionaryResult(run_dir, model, metrics)
+
+
+def _usable(clips: SequenceSet) -> SequenceSet:
+    """The clips that can stand for a word: at least MIN_FRAMES frames, with a hand in one (predict refuses a
+    shorter clip, and a clip with no hand embeds as no sign at all); the others join the clips left out."""
+    from aslkit.inference.sequence_recognizer import hands_seen
+
+    keep, left = [], []
+    for i, (seq, src) in enumerate(zip(clips.sequences, clips.paths, strict=True)):
+        if len(seq) < MIN_FRAMES:
+            left.append((src, f"{shown(src)}: the clip has {len(seq)} frame(s); a sign needs at least {MIN_FRAMES}"))
+        elif not hands_seen(seq, clips.layout):
+            left.append((src, f"{shown(src)}: no hand in any frame"))
+        else:
+            keep.append(i)
+    out = clips.subset(keep)
+    out.errors = [*clips.errors, *left]
+    return out
+
+
+def _earlier_rows(path: Path) -> list[list[str]]:
+    """The rows of the dictionary grown by --add (its words.csv, without the header), so the new one lists every
+    example; none when it has no words.csv."""
+    try:
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    return [r for r in rows[1:] if len(r) == 5]
 
 
 def _meta(command: str | None, paths: list, add: str | Path | None, start: TrainedModel) -> dict[str, Any]:
@@ -259,5 +293,5 @@ def dictionary_text(res: DictionaryResult) -> str:
             f"leave-one-example-out (its own examples): top-1 {100 * loo['top1']:.1f}%, top-5 {100 * loo['top5']:.1f}%"
         )
     if m["left_out_files"]:
-        out.append(f"unreadable files left out: {len(m['left_out_files'])} (first: {shown(m['left_out_files'][0])})")
+        out.append(f"examples left out: {len(m['left_out_files'])} (first: {shown(m['left_out_files'][0])})")
     return "\n".join(out)
