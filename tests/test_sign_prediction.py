@@ -193,6 +193,16 @@ def test_benchmark_times_each_stage(sign_run, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["frames_per_clip"] == 22, "the data's own clips (stored padded)"
     assert main(["benchmark", "--model", str(run), "--data", str(data.with_name("none.npz"))]) == 1
     assert "no such file" in capsys.readouterr().err
+    video = data.parent / "grey.mp4"  # --source was ignored for random clips: now its frames are timed
+    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48))
+    for _ in range(17):
+        w.write(np.full((48, 64, 3), 90, np.uint8))
+    w.release()
+    assert main(["benchmark", "--model", str(run), "--source", str(video), "--clips", "3", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["frames_per_clip"] == 17 and r["clips"] == 3
+    assert main(["benchmark", "--model", str(run), "--source", str(video), "--data", str(data)]) == 1
+    assert "not both" in capsys.readouterr().err
 
 
 def _with_pose(src: Path, dst: Path) -> Path:

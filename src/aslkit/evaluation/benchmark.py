@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.data.sequences import LAYOUTS, SequenceSet, drop_face, layout_for
+from aslkit.data.sequences import LAYOUTS, SequenceSet, drop_face, is_video_path, layout_for
 from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.sequence_recognizer import SequenceRecognizer, model_input, sequence_arrays
 from aslkit.kinds import InputKind
-from aslkit.landmarks.holistic import load_sequences
+from aslkit.landmarks.holistic import load_sequences, video_clip
 from aslkit.models.io import TrainedModel, load_model
 from aslkit.names import shown
 
@@ -43,7 +43,9 @@ def benchmark_sequences(
 
     rec = SequenceRecognizer(model, top_k=5, cache_dir=None)
     pre = rec.model.preprocessing
-    if data is not None:
+    if data is not None and is_video_path(data) and Path(data).is_file():  # one video: its landmarks, timed
+        seqs = [video_clip(Path(data), None)[0]] * clips
+    elif data is not None:
         source = load_sequences(data, cache_dir=None)
         if len(source) == 0:
             raise DatasetError(f"{shown(data)}: no clips to time")
@@ -114,7 +116,10 @@ def benchmark(
         live.pop("backend", None)
         if live:
             raise AslkitError(f"live options ({', '.join(live)}) do not apply to a sign model's benchmark")
-        return benchmark_sequences(loaded, data, clips=clips, frames=frames)
+        if source is not None and data is not None:
+            raise AslkitError("a sign model's benchmark reads its clips from --data or --source, not both")
+        # a video given as --source is timed as a sign model reads it (it was ignored for random clips)
+        return benchmark_sequences(loaded, data if source is None else source, clips=clips, frames=frames)
     if loaded.kind is not InputKind.LANDMARKS:
         raise AslkitError("benchmark times the live pipeline (hand-landmark letter models) or sign models")
     from aslkit.live.benchmark import benchmark_live
