@@ -211,7 +211,7 @@ def test_bad_requests_are_one_line_4xx_errors(client, clip: Path) -> None:
         assert words_in in msg and "\n" not in msg and "aslkit-upload-" not in msg and "/tmp" not in msg, (route, msg)
     r = client.post("/v1/predict", data={"image": "not a file"}, files={"x": ("a", b"1")})
     assert r.status_code == 400 and r.json() == {"error": "multipart field 'image': not a file (a file is expected)"}
-    assert client.get("/v1/predict").json() == {"error": "Method Not Allowed"}
+    assert client.get("/v1/predict").json() == {"error": "GET /v1/predict: use POST"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,6 +62,20 @@ def test_predict_endpoint_refuses_bad_uploads_with_json(client, tmp_path: Path) 
     assert r.status_code in (400, 415)
 
 
+def test_other_requests_under_v1_get_the_apis_error_shape_beside_the_web_app(client) -> None:
+    """With the web app mounted at /, it answered them with its own {"detail": "Not Found"}."""
+    for method, path, status, words in (
+        ("GET", "/v1/predict", 405, "GET /v1/predict: use POST"),
+        ("PUT", "/v1/transcribe", 405, "use POST"),
+        ("POST", "/v1/health", 405, "use GET"),
+        ("GET", "/v1/nothing/here", 404, "no /v1/nothing/here in this API"),
+    ):
+        r = client.request(method, path)
+        assert r.status_code == status and set(r.json()) == {"error"} and words in r.json()["error"], (path, r.text)
+    assert client.get("/v1/predict").headers["allow"] == "POST"
+    assert client.get("/").status_code == 200, "the web app is still at /"
+
+
 def test_twenty_uploads_from_five_clients_are_all_answered(client, photos) -> None:
     """MediaPipe is not thread-safe: concurrent requests must wait their turn, not fail or mix answers."""
     jobs = [photos[i % len(photos)] for i in range(20)]

@@ -131,6 +131,7 @@ def create_app(
 
     app.include_router(api.router)
     app.openapi = api.documented(app)
+    _answer_the_rest_of_v1(app, [*app.routes, *api.router.routes])
     if web:
         import gradio as gr
 
@@ -140,6 +141,27 @@ def create_app(
         app = gr.mount_gradio_app(app, blocks, path="/", max_file_size=f"{MAX_UPLOAD_MB}mb", show_api=False)
         app.add_middleware(OfflinePages)
     return app
+
+
+def _answer_the_rest_of_v1(app: Any, routes: list[Any]) -> None:
+    """Every other request under /v1 answered by the API, in its ``{"error"}`` shape: a known route called with
+    another method is a 405 (with Allow), anything else a 404. Without this the web app mounted at ``/`` took them
+    and answered its own ``{"detail": "Not Found"}``."""
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    # ``routes``: the app's and its routers' (an included router's routes are not all listed in ``app.routes``)
+    known = {r.path: sorted(r.methods - {"HEAD"}) for r in routes if str(getattr(r, "path", "")).startswith("/v1/")
+             and getattr(r, "methods", None)}  # fmt: skip
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+    async def elsewhere(request: Any) -> None:  # a plain Starlette endpoint: it takes the request, no parameters
+        path = request.url.path
+        if path in known:
+            allow = ", ".join(known[path])
+            raise StarletteHTTPException(405, f"{request.method} {path}: use {allow}", headers={"Allow": allow})
+        raise StarletteHTTPException(404, f"no {path} in this API (see /v1/openapi.json)")
+
+    app.add_route("/v1/{rest:path}", elsewhere, methods=methods, include_in_schema=False)
 
 
 def timed_protocol(header_timeout: float = HEADER_TIMEOUT, body_timeout: float = BODY_TIMEOUT):
