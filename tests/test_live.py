@@ -299,3 +299,17 @@ def test_a_display_that_cannot_be_reached_is_no_display(monkeypatch: pytest.Monk
         assert live_run.has_display() is True
     monkeypatch.delenv("DISPLAY")
     assert live_run.has_display() is False and capsys.readouterr().err == "", "no DISPLAY at all: no note"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [np.zeros((100, 100), np.uint8), np.zeros((0, 0, 3), np.uint8), np.zeros((100, 100, 3), np.float32)],
+    ids=["2-d", "empty", "float"],
+)
+def test_streaming_recognizer_refuses_a_frame_it_cannot_read_in_one_error(frame: np.ndarray) -> None:
+    """They raised IndexError, ZeroDivisionError and TypeError from deep inside."""
+    from aslkit.errors import ImageError
+    from aslkit.inference.stream import StreamingRecognizer
+
+    with pytest.raises(ImageError, match="RGB uint8 image array|empty image"):
+        StreamingRecognizer().process(frame, 0.0)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from aslkit.config import LiveConfig
+from aslkit.data.images import image_input
 from aslkit.data.sequences import HANDS, MIN_FRAMES
 from aslkit.errors import AslkitError, ModelError
 from aslkit.inference.spelling import SpelledLetter, SpellingDecoder
@@ -319,7 +320,7 @@ class StreamingRecognizer:
         if hands is None:
             if rgb is None:
                 raise ValueError("process needs the frame or its hands")
-            hands = self.landmarker(rgb)
+            hands = self.landmarker(image_input(rgb)[1])  # a frame of another shape or type: one ImageError
         c1 = time.perf_counter()
         hand = self.main_hand(hands)
         probs, wrist, size, pixels = None, None, 0.0, None
