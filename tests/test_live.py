@@ -140,7 +140,7 @@ def test_live_spells_a_word_from_photos_of_unseen_signers(tmp_path: Path, capsys
 def test_live_and_benchmark_errors_and_json(tmp_path: Path, capsys) -> None:
     assert main(["live", "--source", "7", "--no-window"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == "aslkit: error: cannot open camera 7 (no such camera, or not a video OpenCV can read)"
+    assert err == "aslkit: error: cannot open camera 7 (no such camera, or it is in use)"
     assert main(["live", "--source", str(tmp_path / "none.mp4"), "--no-window"]) == 1
     assert "no such video file" in capsys.readouterr().err
     blank = tmp_path / "blank.mp4"

@@ -47,5 +47,8 @@ def test_missing_video_and_camera(tmp_path: Path) -> None:
         list(video_landmarks(7))
     bad = tmp_path / "bad.mp4"
     bad.write_text("not a video")
-    with pytest.raises(AslkitError):
+    with pytest.raises(AslkitError, match=r"bad.mp4: not a video OpenCV can read$"):  # a file is no camera
         list(video_landmarks(bad))
+    (tmp_path / "zero.mp4").write_bytes(b"")
+    with pytest.raises(AslkitError, match=r"zero.mp4: empty file \(0 bytes\)$"):
+        list(video_landmarks(tmp_path / "zero.mp4"))

@@ -58,8 +58,12 @@ def open_video(source: str | int | Path):
         name = src if isinstance(src, int) or "://" in src else stack.enter_context(utf8_alias(src))
         cap = cv2.VideoCapture(name)
     if not cap.isOpened():
-        what = f"camera {src}" if isinstance(src, int) else shown(src)
-        raise AslkitError(f"cannot open {what} (no such camera, or not a video OpenCV can read)")
+        if isinstance(src, int):
+            raise AslkitError(f"cannot open camera {src} (no such camera, or it is in use)")
+        if "://" in src:
+            raise AslkitError(f"cannot open the stream {shown(src)}")
+        empty = Path(src).stat().st_size == 0
+        raise AslkitError(f"{shown(src)}: " + ("empty file (0 bytes)" if empty else "not a video OpenCV can read"))
     return cap
 
 
