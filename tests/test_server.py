@@ -158,4 +158,8 @@ def test_serve_says_when_its_port_is_taken(capsys) -> None:
         s.listen()
         port = s.getsockname()[1]
         assert main(["serve", "--port", str(port)]) == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "pick another --port" in err
+    assert main(["serve", "--host", "999.1.1.1", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert "check --host" in err and "--port" not in err, "the host is the fault, not the port"

@@ -269,7 +269,11 @@ def serve(
         try:
             s.bind((host, port))
         except OSError as exc:
-            raise AslkitError(f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port") from None
+            import errno
+
+            taken = exc.errno in (errno.EADDRINUSE, errno.EACCES)  # else the host: unknown, or not this machine's
+            fix = "pick another --port" if taken else "check --host (an address of this machine, e.g. 127.0.0.1)"
+            raise AslkitError(f"cannot listen on {host}:{port} ({exc.strerror}); {fix}") from None
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no calls home
     # The server's own temp folder: Gradio's uploads and cache (GRADIO_TEMP_DIR, read when gradio is imported)
