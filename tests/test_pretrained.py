@@ -136,7 +136,10 @@ def test_from_pretrained_refuses_in_one_line(tmp_path: Path, offline) -> None:
     (tmp_path / "card-only" / "README.md").write_text(CARD)
     cases = [
         (lambda: aslkit.Recognizer.from_pretrained(words), "aslkit.recognizer(model)"),
-        (lambda: aslkit.SequenceRecognizer.from_pretrained("letters"), "does not read landmark sequences"),
+        (
+            lambda: aslkit.SequenceRecognizer.from_pretrained("letters"),
+            "model 'letters' (landmark-mlp) reads hand-landmarks",
+        ),
         (lambda: aslkit.load_model(two), "2 models in this folder (letters.json, words.json)"),
         (lambda: aslkit.load_model(tmp_path / "card-only"), "no model.json in this folder"),
         (lambda: aslkit.Recognizer.from_pretrained("someone/asl-letters"), "aslkit downloads nothing"),

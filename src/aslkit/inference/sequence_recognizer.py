@@ -249,8 +249,12 @@ class SequenceRecognizer(FromPretrained):
 
     def __init__(self, model: str | Path | TrainedModel | None = "words", top_k: int = 5, cache_dir="default") -> None:
         self.model = model if isinstance(model, TrainedModel) else load_model(model)
-        if self.model.kind is not InputKind.SEQUENCE:
-            raise ModelError(f"model {self.model.architecture!r} does not read landmark sequences")
+        if self.model.kind is not InputKind.SEQUENCE:  # named as the user named it: `letters`, not its architecture
+            src = Path(self.model.source or self.model.architecture)
+            name = (
+                str(model) if isinstance(model, (str, Path)) else src.parent.name if src.stem == "model" else src.stem
+            )
+            raise ModelError(f"model {name!r} ({self.model.architecture}) reads {self.model.kind}, not sign clips")
         self.top_k = top_k
         self.cache_dir = cache_dir
 
