@@ -128,6 +128,18 @@ def test_predict_rows_come_in_the_order_the_paths_were_given(tmp_path: Path) -> 
     assert [row["path"] for row in rows] == [str(a), str(missing), str(b)]
 
 
+def test_a_video_given_to_the_letter_model_says_which_command_reads_it(tmp_path: Path, capsys) -> None:
+    from aslkit.cli import main
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"never read")
+    assert main(["predict", str(clip), "--json"]) == 1
+    row = json.loads(capsys.readouterr().out)
+    assert "a video: read a sign with --model words, fingerspelling with `aslkit transcribe`" in row["error"]
+    assert main(["live", "--source", str(clip), "--no-window", "--transcript", ""]) == 1
+    assert capsys.readouterr().err.strip() == "aslkit: error: --transcript: give a file name"
+
+
 # ---- 12: FIFOs are never read --------------------------------------------------------------------------------
 @pytest.fixture
 def fifos(tmp_path: Path) -> dict[str, Path]:

@@ -115,6 +115,8 @@ def check_new_file(
     beside_files: bool = False,
 ) -> None:
     """AslkitError unless ``out`` names no existing file or folder and lies outside every input."""
+    if not str(out).strip():  # Path("") is the current folder, which "already exists"
+        raise AslkitError(f"{flag}: give a file name")
     check_outside(out, read_from, flag, what, beside_files)
     p = Path(out)
     if p.exists() or p.is_symlink():

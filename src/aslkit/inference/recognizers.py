@@ -19,10 +19,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from aslkit.data.dataset import ImageDataset
+from aslkit.data.sequences import is_video_path
 from aslkit.errors import AslkitError
 from aslkit.inference.recognizer import Prediction, Recognizer
 from aslkit.kinds import InputKind
 from aslkit.models.io import TrainedModel, load_model
+from aslkit.names import shown
 
 
 @runtime_checkable
@@ -150,6 +152,10 @@ def predict_files(
     from aslkit.inference.recognizer import collect_image_paths
 
     files, problems = collect_image_paths(paths)
+    # a video given to a photo model: say which command reads it, not "not an image file"
+    hint = "a video: read a sign with --model words, fingerspelling with `aslkit transcribe`"
+    problems += [(str(f), f"{shown(f)}: {hint}") for f in files if is_video_path(f)]
+    files = [f for f in files if not is_video_path(f)]
     rows = [Prediction(p, None, 0.0, [], False, why) for p, why in problems]
     if engine == "ray":
         from aslkit.inference.distributed import predict_ray
