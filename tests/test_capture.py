@@ -91,9 +91,12 @@ def test_a_short_video_with_the_default_countdown_says_how_to_take_it(tmp_path: 
     clip = _video(tmp_path / "src" / "short.mp4", 2)  # shorter than the default 3 s countdown
     argv = ["capture", "--label", "hello", "--out", str(tmp_path / "signs"), "--source", str(clip), "--no-window"]
     assert cli.main(argv) == 1
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("aslkit: error: the source ended after 0 of 10 takes") and len(err.splitlines()) == 1
-    assert "countdown (3 s)" in err
+    out, err = capsys.readouterr()
+    assert out.strip().startswith("wrote no take of 'hello';"), "not a folder that was never made"
+    err = err.strip()
+    assert err.startswith("aslkit: error: the source ended after 0 of 10 takes;") and len(err.splitlines()) == 1
+    assert "countdown (3 s)" in err and "kept" not in err
+    assert not (tmp_path / "signs").exists(), "no empty --out is left behind"
     argv += ["--takes", "1", "--seconds", "1.5", "--countdown", "0", "--gap", "0"]
     assert cli.main(argv) == 0 and len(list((tmp_path / "signs" / "hello").iterdir())) == 1
 

@@ -157,7 +157,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
             if res.from_file
             else ""
         )
-        kept = f"{res.takes_written} of {res.takes_requested} takes (these are kept)"
+        kept = f"{res.takes_written} of {res.takes_requested} takes" + (" (these are kept)" if res.paths else "")
         return _fail(f"the source ended after {kept}{hint}")
     return 0
 

@@ -29,7 +29,7 @@ from aslkit.live.draw import draw_skeleton
 from aslkit.live.run import has_display, input_fps
 from aslkit.live.video import video_writer
 from aslkit.names import shown
-from aslkit.outputs import check_outside
+from aslkit.outputs import check_outside, remove_if_empty
 
 _TAKE = re.compile(r"^take-(\d+)\.", re.IGNORECASE)
 _TAKE_FILE = re.compile(r"^take-\d+\.(mp4|jpg)$", re.IGNORECASE)  # what capture and write_take name a take
@@ -72,6 +72,8 @@ class CaptureResult:
         names = [p.name for p in self.paths]
         which = f" ({names[0]} ... {names[-1]})" if len(names) > 1 else f" ({names[0]})" if names else ""
         line = f"wrote {self.takes_written} take(s) of {self.label!r} to {shown(str(self.folder))}{which}"
+        if not self.paths:
+            line = f"wrote no take of {self.label!r}"
         if self.ended and not self.complete:
             line += f"; the source ended after {self.takes_written} of {self.takes_requested}"
         elif self.quit and not self.complete:
@@ -223,6 +225,7 @@ def capture(
     is_file = is_file_source(src)
     fps = input_fps(cap)
     show = window and has_display()
+    made = not Path(out).exists()  # removed again if no take comes of it
     try:
         Path(out).mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=".capture-", dir=out))
@@ -235,6 +238,8 @@ def capture(
     finally:
         cap.release()
         shutil.rmtree(stage, ignore_errors=True)  # our own staging folder: at most a discarded half take
+        if made and not res.paths:
+            remove_if_empty(Path(out))
     if n == 0:
         raise AslkitError(f"{shown(src)}: no frames could be read")
     return res
