@@ -789,7 +789,11 @@ def test_evaluate_on_a_box_csv_with_hostile_rows(tmp_path, capsys, synthetic_mod
     assert code == 0, err
     m = json.loads(out)
     assert m["n"] == 2, "only the two good rows are evaluated"
-    assert "secret" not in out
+    left_out = m.pop("box_rows_left_out")
+    assert len(left_out) == len(rows), "each hostile row is said to be left out"
+    assert "secret" not in json.dumps(m), "the file outside the set is never read or scored"
+    if case == "outside":
+        assert "outside the dataset folder" in left_out[0] and left_out[0].endswith("refused")
     assert snapshot(root) == before
 
 

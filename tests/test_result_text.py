@@ -54,8 +54,8 @@ def test_predict_files_reads_photos_and_reports_unreadable_ones(synthetic_model_
     grey = write_grey(tmp_path / "g.png")
     res = predict_files([grey, tmp_path / "absent.jpg"], synthetic_model_dir, cache_dir=None)
     assert res.reads == "an image" and res.failure() is None
-    assert [p.error is None for p in res.rows] == [False, True]  # problems with the paths first
-    assert res.rows[1].label == "Nothing" and res.rows[1].hand is False
+    assert [p.error is None for p in res.rows] == [True, False]  # in the order the paths were given
+    assert res.rows[0].label == "Nothing" and res.rows[0].hand is False
     none = predict_files([tmp_path / "absent.jpg"], synthetic_model_dir, cache_dir=None)
     assert none.failure() == "none of the 1 file(s) could be read as an image"
 
