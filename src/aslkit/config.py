@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import numbers
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -27,12 +28,30 @@ def defaults_section(name: str) -> dict[str, Any]:
     return dict(load_defaults().get(name, {}))
 
 
+def _same_kind(ref: Any, value: Any) -> bool:
+    """Whether ``value`` (given from Python) may stand for the default ``ref``: a whole number for an int (not
+    True), any real number for a float, a bool for a bool, text for text; other defaults (dicts) as they are."""
+    if isinstance(ref, bool):
+        return isinstance(value, bool)
+    if isinstance(ref, int):
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if isinstance(ref, float):
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if isinstance(ref, str):
+        return isinstance(value, str)
+    return True
+
+
 def coerce(key: str, ref: Any, value: Any) -> Any:
     """``value`` as the type of the default ``ref`` (command-line strings included): "false" -> False,
     "50" -> 50, '{"members": 8}' -> dict. Values already of that type pass through."""
     if isinstance(ref, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if isinstance(ref, str) and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return ",".join(value)  # a list from Python where the command line gives "a,b" (classes)
     if not isinstance(value, str) or isinstance(ref, str):
+        if value is not None and not _same_kind(ref, value):  # from Python: 2.5 epochs, 3 for a name
+            raise AslkitError(f"--{key.replace('_', '-')}: cannot use {value!r} as {type(ref).__name__}")
         return value
     try:
         if isinstance(ref, bool):

@@ -60,6 +60,8 @@ def evaluate(
     set, or a group left with no photo is a DatasetError (found before any landmark work, except a
     group whose every photo turns out unreadable).
     """
+    if not isinstance(data, (str, Path)):
+        raise AslkitError(f"evaluate takes a data folder or file, got {type(data).__name__}")
     if report_dir is not None:  # before any work: a wrong --report costs nothing
         check_new_folder(report_dir, [data], flag="--report", what="the evaluated data")
     if group_by not in (None, *GROUP_BY):

@@ -19,7 +19,7 @@ import numpy as np
 from aslkit.data.dataset import ImageDataset
 from aslkit.data.images import image_input
 from aslkit.errors import ModelError
-from aslkit.inference.recognizer import FromPretrained
+from aslkit.inference.recognizer import FromPretrained, check_top_k
 from aslkit.kinds import InputKind
 from aslkit.labels import NOTHING
 from aslkit.landmarks.image_set import ImageSet, images_for, prepare_image, to_tensor_batch
@@ -64,7 +64,7 @@ class ImageRecognizer(FromPretrained):
         self.model = model
         self.size = int(pre["size"])
         self.crop = str(pre.get("crop", "none"))
-        self.top_k = top_k
+        self.top_k = check_top_k(top_k)
         self.cache_dir = cache_dir
         self.views: int | str = 1
         self.no_hand_label = str(pre.get("no_hand_label", NOTHING))

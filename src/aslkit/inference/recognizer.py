@@ -22,6 +22,27 @@ from aslkit.models.io import TrainedModel, load_model
 from aslkit.names import regular_file_problem, shown
 
 
+def path_list(paths: object) -> list[str | Path]:
+    """``predict_paths``' argument as a list of paths: one path given alone is one path (a string is not a list
+    of one-letter file names); anything else is an AslkitError."""
+    if isinstance(paths, (str, Path)):
+        return [paths]
+    if paths is None or not isinstance(paths, Iterable):
+        raise AslkitError(f"expected a path or a list of paths, got {type(paths).__name__}")
+    out = list(paths)
+    bad = next((p for p in out if not isinstance(p, (str, Path))), None)
+    if bad is not None:
+        raise AslkitError(f"expected paths, got a {type(bad).__name__} among them")
+    return out
+
+
+def check_top_k(top_k: object) -> int:
+    """``top_k`` as a whole number of 1 or more; AslkitError otherwise (0 gave no label at all, -1 all but one)."""
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+        raise AslkitError(f"top_k must be a whole number of 1 or more, got {top_k!r}")
+    return int(top_k)
+
+
 def ranked(probs: np.ndarray, labels: list[str], top_k: int, path: str | None, hand: bool | None, box=None):
     """A Prediction from class probabilities: the top-k labels, best first."""
     order = np.argsort(-probs)[:top_k]
@@ -126,7 +147,7 @@ class Recognizer(FromPretrained):
         self.second_view_below = float(
             second_view_below if second_view_below is not None else pre.get("second_view_below", SECOND_VIEW_BELOW)
         )
-        self.top_k = top_k
+        self.top_k = check_top_k(top_k)
         self.cache_dir = cache_dir
         self.no_hand_label = self.model.preprocessing.get("no_hand_label", NOTHING)
         self._landmarker: HandLandmarker | None = None
@@ -191,7 +212,7 @@ class Recognizer(FromPretrained):
 
         The mirror view, where the views setting asks for one, is a second pass over only the
         images that need it."""
-        paths = [Path(p) for p in paths]
+        paths = [Path(p) for p in path_list(paths)]
         pool = LandmarkPool(workers)  # both passes share the workers: start-up is paid once
 
         def run(idx: list[int], mirror: bool) -> list:

@@ -29,7 +29,7 @@ from aslkit.data.sequences import (
     layout_for,
 )
 from aslkit.errors import AslkitError, DatasetError, ModelError
-from aslkit.inference.recognizer import FromPretrained, Prediction, collect_paths
+from aslkit.inference.recognizer import FromPretrained, Prediction, check_top_k, collect_paths, path_list
 from aslkit.kinds import InputKind, SequencePreprocessing
 from aslkit.labels import IDLE, label_key
 from aslkit.landmarks.segments import SegmentSettings, signing_segments
@@ -255,7 +255,7 @@ class SequenceRecognizer(FromPretrained):
                 str(model) if isinstance(model, (str, Path)) else src.parent.name if src.stem == "model" else src.stem
             )
             raise ModelError(f"model {name!r} ({self.model.architecture}) reads {self.model.kind}, not sign clips")
-        self.top_k = top_k
+        self.top_k = check_top_k(top_k)
         self.cache_dir = cache_dir
 
     @property
@@ -306,8 +306,15 @@ class SequenceRecognizer(FromPretrained):
     def predict(self, clip: str | Path | np.ndarray) -> ClipPrediction:
         """A video file, a .npy or .pose take, or (T, F) frames -> the sign (errors raise AslkitError). A take is
         one clip, read whole as a .npy is; only a video is cut into its spans of signing."""
+        if isinstance(clip, (list, tuple)):  # frames as nested lists of numbers
+            try:
+                clip = np.asarray(clip)
+            except ValueError as exc:  # rows of different lengths
+                raise DatasetError(f"clip: landmark frames must be (T, F) numbers ({exc})") from None
         if isinstance(clip, np.ndarray):
             return self.predict_frames(clip)
+        if not isinstance(clip, (str, Path)):
+            raise DatasetError(f"expected a video, a .npy or .pose file, or (T, F) frames, got {type(clip).__name__}")
         p = Path(clip)
         why = regular_file_problem(p)  # a FIFO named x.npy or x.mp4 would block the read forever
         if why is not None:
@@ -363,7 +370,7 @@ class SequenceRecognizer(FromPretrained):
         from tqdm import tqdm
 
         out = []
-        for p in tqdm(paths, desc="clips", unit="clip", disable=not progress):
+        for p in tqdm(path_list(paths), desc="clips", unit="clip", disable=not progress):
             try:
                 out.append(self.predict(p))
             except AslkitError as exc:

@@ -208,6 +208,17 @@ class FrameResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def _seconds(t: object) -> float:
+    """A frame's time as a finite number of seconds; AslkitError otherwise (NaN gave letters starting at NaN)."""
+    try:
+        v = float(t)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise AslkitError(f"a frame's time must be a number of seconds, got {t!r}") from None
+    if not math.isfinite(v):
+        raise AslkitError(f"a frame's time must be a finite number of seconds, got {v}")
+    return v
+
+
 class StreamingRecognizer:
     """Frames (RGB uint8) in, events out.
 
@@ -314,12 +325,12 @@ class StreamingRecognizer:
         """One frame; ``t`` its time in seconds (default: the wall clock since the first frame).
         ``hands``: the frame's landmarks when already found (a pipeline running ``self.landmarker``
         in its own thread); then ``rgb`` is not needed."""
-        t = time.perf_counter() - self._t0 if t is None else float(t)
+        t = time.perf_counter() - self._t0 if t is None else _seconds(t)
         tm: dict[str, float] = {}
         c0 = time.perf_counter()
         if hands is None:
             if rgb is None:
-                raise ValueError("process needs the frame or its hands")
+                raise AslkitError("process needs the frame or its hands")
             hands = self.landmarker(image_input(rgb)[1])  # a frame of another shape or type: one ImageError
         c1 = time.perf_counter()
         hand = self.main_hand(hands)
