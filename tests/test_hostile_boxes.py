@@ -809,3 +809,18 @@ def test_evaluate_on_a_fifo_csv_is_one_line(tmp_path, capsys, synthetic_model_di
     os.mkfifo(tmp_path / "boxes.csv")
     code, _, err = cli(capsys, "evaluate", tmp_path / "boxes.csv", "--model", synthetic_model_dir, "--quiet")
     one_error_line(code, err, "FIFO")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["convert", "nonexist", "--to", "csv", "--out", "cv/x"],
+        ["audit", "nonexist", "--out", "out/zz"],
+        ["evaluate-detection", "nonexist", "--report", "out/zz"],
+    ],  # fmt: skip
+)
+def test_a_mistyped_set_in_the_current_folder_is_said_to_be_missing(tmp_path, capsys, monkeypatch, argv) -> None:
+    """Its folder (".") was taken for the set, so the output was said to be inside it."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, *argv)
+    assert code == 1 and err.strip() == "aslkit: error: nonexist: no such file or folder", err

@@ -181,6 +181,8 @@ def set_root(source: str | Path) -> Path:
     """The folder a box set lives in, which bounds it: the folder given, or the folder of the file given
     (annotations.csv, a COCO .json)."""
     p = Path(source)
+    if not p.exists() and not p.is_symlink():  # said as such, not as an --out "inside the set ." (its parent)
+        raise DatasetError(f"{shown(p)}: no such file or folder")
     return p if p.is_dir() else p.parent
 
 
