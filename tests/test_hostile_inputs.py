@@ -138,6 +138,10 @@ def test_a_video_given_to_the_letter_model_says_which_command_reads_it(tmp_path:
     assert "a video: read a sign with --model words, fingerspelling with `aslkit transcribe`" in row["error"]
     assert main(["live", "--source", str(clip), "--no-window", "--transcript", ""]) == 1
     assert capsys.readouterr().err.strip() == "aslkit: error: --transcript: give a file name"
+    assert main(["train", str(tmp_path), "--out", ""]) == 1  # not "--out . already exists"
+    assert capsys.readouterr().err.strip() == "aslkit: error: --out: give a folder name"
+    assert main(["evaluate", str(tmp_path), "--report", " "]) == 1
+    assert capsys.readouterr().err.strip() == "aslkit: error: --report: give a folder name"
 
 
 # ---- 12: FIFOs are never read --------------------------------------------------------------------------------

@@ -92,6 +92,8 @@ def check_new_folder(
     beside_files: bool = False,
 ) -> None:
     """AslkitError unless ``out`` is a new or empty folder outside every input (see the module docstring)."""
+    if not str(out).strip():  # Path("") is the current folder
+        raise AslkitError(f"{flag}: give a folder name")
     check_outside(out, read_from, flag, what, beside_files)
     p = Path(out)
     if p.is_symlink() and not p.exists():

@@ -95,6 +95,8 @@ def clear_checkpoint(run_dir: str | Path) -> None:
 def check_run_folder(out: str | Path, data: list[str | Path]) -> None:
     """A new run goes to a new or empty folder outside the data; an earlier run's folder is continued only
     with --resume (never silently restarted, which would delete its checkpoint)."""
+    if not str(out).strip():  # Path("") is the current folder
+        raise AslkitError("--out: give a folder name")
     run_dir = Path(out)
     if (run_dir / "model.json").exists():
         raise AslkitError(f"{shown(run_dir)} already holds a trained model; choose a new --out folder")
