@@ -121,6 +121,10 @@ def test_relabel_refusals(tmp_path: Path, capsys) -> None:
         ("signer,label,new_label\n", "no rows"),
         ("signer,label,new_label\nsignerX,hello,no\n", "line 2: no clip of signer 'signerX' is labelled 'hello'"),
         ("signer,label,new_label\nsigner0,hello,\n", "line 2: signer, label and new_label must all be given"),
+        (
+            "signer,label,new_label\nsigner0,hello,no\nsigner0,hello,thank-you\n",
+            "line 3: signer 'signer0's 'hello' is relabelled on line 2 already",
+        ),
     ):
         bad = tmp_path / "bad.csv"
         bad.write_text(text)

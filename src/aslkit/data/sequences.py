@@ -418,11 +418,15 @@ def relabelled(data: SequenceSet, path: str | Path) -> tuple[SequenceSet, dict[s
     rows = read_csv_rows(p, RELABEL_COLUMNS, ",".join(RELABEL_COLUMNS))
     if data.signers is None:
         raise DatasetError(f"{shown(p)}: the data names no signers, so there is nothing to relabel by signer")
-    labels, changed = list(data.labels), {}
+    labels, changed, first = list(data.labels), {}, {}
     for n, row in enumerate(rows, 2):
         signer, old, new = row["signer"], canonical_label(row["label"]), canonical_label(row["new_label"])
         if not (signer and old and new):
             raise DatasetError(f"{shown(p)}, line {n}: signer, label and new_label must all be given")
+        if (signer, old) in first:  # the later row would silently win (both were reported as made)
+            raise DatasetError(f"{shown(p)}, line {n}: signer {signer!r}'s {old!r} is relabelled on line "
+                               f"{first[signer, old]} already; give each signer's label once")  # fmt: skip
+        first[signer, old] = n
         hits = [
             i for i, (s, lab) in enumerate(zip(data.signers, data.labels, strict=True)) if s == signer and lab == old
         ]
