@@ -123,7 +123,7 @@ def test_relabel_refusals(tmp_path: Path, capsys) -> None:
         ("signer,label,new_label\nsigner0,hello,\n", "line 2: signer, label and new_label must all be given"),
         (
             "signer,label,new_label\nsigner0,hello,no\nsigner0,hello,thank-you\n",
-            "line 3: signer 'signer0's 'hello' is relabelled on line 2 already",
+            "line 3: 'hello' of signer 'signer0' is relabelled on line 2 already",
         ),
     ):
         bad = tmp_path / "bad.csv"

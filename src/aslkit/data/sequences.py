@@ -424,7 +424,7 @@ def relabelled(data: SequenceSet, path: str | Path) -> tuple[SequenceSet, dict[s
         if not (signer and old and new):
             raise DatasetError(f"{shown(p)}, line {n}: signer, label and new_label must all be given")
         if (signer, old) in first:  # the later row would silently win (both were reported as made)
-            raise DatasetError(f"{shown(p)}, line {n}: signer {signer!r}'s {old!r} is relabelled on line "
+            raise DatasetError(f"{shown(p)}, line {n}: {old!r} of signer {signer!r} is relabelled on line "
                                f"{first[signer, old]} already; give each signer's label once")  # fmt: skip
         first[signer, old] = n
         hits = [
