@@ -321,6 +321,9 @@ class SequenceRecognizer(FromPretrained):
             raise DatasetError(f"{shown(p)}: {why}")
         if p.suffix.lower() == ".npy":
             return self.predict_frames(read_npy(p, "landmark"), str(p))
+        if p.suffix.lower() == ".npz":  # not "not a video": say what reads it
+            raise DatasetError(f"{shown(p)}: a .npz is a set of clips, for evaluate and train; predict reads a "
+                               "video, a .npy or a .pose take")  # fmt: skip
         if is_pose_path(p):
             return self.predict_frames(read_pose_file(p).frames, str(p))
         return self.predict_video(p)
