@@ -61,7 +61,6 @@ def test_train_from_python_checks_types_as_the_command_line_does(tmp_path: Path)
         aslkit.train(tmp_path / "none.npz", out=tmp_path / "run", classes=["hello", "thank-you"])
 
 
-
 def test_a_npz_given_to_predict_says_what_reads_it(tmp_path: Path) -> None:
     np.savez(tmp_path / "one.npz", sequences=np.zeros((1, 20, 258), np.float32), label=np.array(["hello"]))
     with pytest.raises(AslkitError, match="a .npz is a set of clips, for evaluate and train"):

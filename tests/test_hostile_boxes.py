@@ -757,6 +757,9 @@ def test_evaluate_detection_with_nothing_readable_is_one_line(tmp_path, capsys) 
     (root / "annotations.csv").write_text(f"{HEADER}\ntext.png,64,48,B,5,5,40,40\n")
     code, _, err = cli(capsys, "evaluate-detection", root, "--cache-dir", tmp_path / "cache", "--quiet")
     one_error_line(code, err, "could be read")
+    # --classes with no ground-truth box of them: no mAP of 0, but why there is none
+    code, _, err = cli(capsys, "evaluate-detection", root, "--classes", "Z", "--cache-dir", tmp_path / "cache")
+    one_error_line(code, err, "no box of Z to score; its boxes are of B")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from aslkit.errors import DatasetError, ImageError
 from aslkit.evaluation.detection_metrics import detection_curves, detection_metrics
 from aslkit.evaluation.detection_report import write_detection_report
 from aslkit.inference.detector import HandLetterDetector, calibrate_margins, landmark_box
+from aslkit.labels import sort_labels
 from aslkit.landmarks.batch import ImageSource, extract_sources
 from aslkit.landmarks.extractor import HandsResult
 from aslkit.names import shown
@@ -70,6 +71,12 @@ def evaluate_detection(
         check_new_folder(report_dir, root, flag="--report", what="the annotated set")
     bs = load_boxes(data, fmt, split)
     det = HandLetterDetector(model, conf=0.001, iou=0.7, classes=classes, views=views)
+    if classes:  # a mAP over no ground truth is not 0, it is nothing: said before the landmark pass
+        boxed = sort_labels({b.label for im in bs.images for b in im.boxes})
+        if not set(classes) & set(boxed):
+            raise DatasetError(
+                f"{shown(data)}: no box of {', '.join(classes)} to score; its boxes are of {', '.join(boxed) or 'none'}"
+            )
     keep, hands, unreadable = _readable(bs, det.views, cache_dir, workers, progress)
     if not keep:
         first = f" (first: {unreadable[0]['error']})" if unreadable else ""
