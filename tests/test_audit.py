@@ -156,3 +156,20 @@ def test_a_tiny_set_is_audited_without_guessing_mislabels(tmp_path: Path, capsys
     r = json.loads(capsys.readouterr().out)
     assert r["images"] == 4 and r["hand_samples"] == 4 and r["suspected_mislabels"] == []
     assert r["balance"]["total"] == {"A": 2, "B": 2} and r["balance"]["max_min_ratio"] == 1.0
+
+
+def test_one_copied_photo_is_one_leakage_group(tmp_path: Path, capsys) -> None:
+    """Its byte-identical pair is also a near-duplicate pair: it was counted once as each."""
+    massey = shared_dir("massey-letters")
+    root = tmp_path / "set"
+    photos = {c: sorted((massey / c).iterdir())[0] for c in "abc"}
+    for split, letters in (("train", "ab"), ("valid", "c")):
+        for c in letters:
+            (root / split / c).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(photos[c], root / split / c / photos[c].name)
+    (root / "valid" / "a").mkdir()
+    shutil.copyfile(photos["a"], root / "valid" / "a" / "copy.png")
+    shutil.copyfile(photos["a"], root / "valid" / "c" / "conflict.png")  # the same photo, another class
+    assert main(["audit", str(root), "--json", "--no-landmarks", "--out", str(tmp_path / "rep")]) == 0
+    s = json.loads(capsys.readouterr().out)["summary"]
+    assert (s["exact_duplicate_groups"], s["leakage_groups"], s["label_conflict_groups"]) == (1, 1, 1), s

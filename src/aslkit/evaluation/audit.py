@@ -456,8 +456,12 @@ def audit(
         "near_duplicates": near_rows,
         "duplicate_settings": vars(st.duplicates),
     }
-    result["leakage"] = [r for r in exact_rows + near_rows if r["cross_split"]]
-    result["label_conflicts"] = [r for r in exact_rows + near_rows if r["label_conflict"]]
+    # a set of byte-identical copies that one near-duplicate group holds already is that group's finding: counted
+    # twice, one copied photo made two leakage groups
+    near_sets = [set(g) for g in near.groups]
+    own = [r for g, r in zip(exact, exact_rows, strict=True) if not any(set(g) <= n for n in near_sets)]
+    result["leakage"] = [r for r in own + near_rows if r["cross_split"]]
+    result["label_conflicts"] = [r for r in own + near_rows if r["label_conflict"]]
     if landmarks:
         result.update(hand_findings(items, blobs, group_of, st, cache_dir, workers, progress))
     result["summary"] = {
