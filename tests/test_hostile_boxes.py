@@ -827,3 +827,13 @@ def test_a_mistyped_set_in_the_current_folder_is_said_to_be_missing(tmp_path, ca
     monkeypatch.chdir(tmp_path)
     code, _, err = cli(capsys, *argv)
     assert code == 1 and err.strip() == "aslkit: error: nonexist: no such file or folder", err
+
+
+def test_a_missing_image_is_named_with_its_folders(tmp_path) -> None:
+    """Named by its last part only, `sub/good.png` read as `good.png not found` beside an existing good.png."""
+    from aslkit.data.boxes import load_boxes
+
+    root = tmp_path / "set"
+    csv_set(root, ["sub/good.png,64,48,B,5,5,40,40", "good.png,64,48,B,5,5,40,40"])
+    bs = load_boxes(root)
+    assert [why for _, why in bs.problems] == ["image images/sub/good.png not found"]

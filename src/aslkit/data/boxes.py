@@ -272,7 +272,10 @@ class _Builder:
         if why:
             self.problem(where, why)
             return None
-        name = shown(path.name)
+        try:  # as the row wrote it (sub/x.jpg), not only its last part, which may be another file that exists
+            name = shown(path.relative_to(self.root).as_posix())
+        except ValueError:
+            name = shown(path.name)
         why = regular_file_problem(path)
         if why:
             self.problem(where, f"image {name} not found" if why == "no such file" else f"image {name} {why}")
