@@ -105,6 +105,7 @@ def test_audit_reports_every_planted_fault(faulty_set: Path, tmp_path: Path, cap
     thumbs = re.findall(r"!\[\]\((thumbs/\d+\.jpg)\)", md)
     assert thumbs and all((out / t).is_file() for t in thumbs)
     assert "Leakage across splits: " in md and "<figure>" in (out / "report.html").read_text()
+    assert r["mislabel_settings"]["model_check"].startswith("off") and "cross-validated model was off" in md
     rows = (out / "manifest.csv").read_text().splitlines()
     assert len(rows) == 1 + r["images"]
     dropped = [row.split(",")[0] for row in rows[1:] if ",False," in row]
@@ -173,3 +174,14 @@ def test_one_copied_photo_is_one_leakage_group(tmp_path: Path, capsys) -> None:
     assert main(["audit", str(root), "--json", "--no-landmarks", "--out", str(tmp_path / "rep")]) == 0
     s = json.loads(capsys.readouterr().out)["summary"]
     assert (s["exact_duplicate_groups"], s["leakage_groups"], s["label_conflict_groups"]) == (1, 1, 1), s
+
+
+def test_the_report_says_when_the_cross_validated_model_did_not_judge(tmp_path: Path, capsys) -> None:
+    from aslkit.evaluation.audit import model_check
+
+    assert model_check(40, 5) == "ran"
+    assert model_check(18, 5).startswith("skipped: 18 hands are too few for 5 folds")
+    assert model_check(18, 0).startswith("off (--folds 0)")
+    with pytest.raises(SystemExit):
+        main(["audit", str(tmp_path), "--folds", "1"])
+    assert "a fold has nothing to train on" in capsys.readouterr().err

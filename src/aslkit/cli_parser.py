@@ -121,6 +121,15 @@ def _cfg(p: argparse.ArgumentParser, task: str) -> None:
                         "on the command line win over the file")  # fmt: skip
 
 
+def _folds(text: str) -> int:
+    """audit --folds: 0 (no model) or 2 to 100; one fold has nothing to train on."""
+    v = _whole(0, 100)(text)
+    if v == 1:
+        raise argparse.ArgumentTypeError("expected 0 (the neighbours alone) or 2 to 100, got 1 (a fold has nothing "
+                                         "to train on)")  # fmt: skip
+    return v
+
+
 def _whole(lo: int, hi: int):
     """argparse type: a whole number from lo to hi; anything else is a one-line usage error (exit 2)."""
 
@@ -404,7 +413,7 @@ def _add_boxes(sub) -> None:
     p.add_argument("--from", dest="source_format", default=None, choices=FORMATS)
     p.add_argument("--manifest", action="store_true", help="also write manifest.csv: keep, suggested label, findings")
     p.add_argument(
-        "--folds", type=_whole(0, 100), default=5, help="cross-validation folds for mislabels (0: neighbours only)"
+        "--folds", type=_folds, default=5, help="cross-validation folds for mislabels: 0 (neighbours only) or 2-100"
     )
     p.add_argument("--no-landmarks", action="store_true", help="skip MediaPipe: no no-hand or mislabel checks")
     p.add_argument("--json", action="store_true", help="print the findings as one JSON object")

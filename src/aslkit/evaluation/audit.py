@@ -304,6 +304,16 @@ def _points_set(s: _Samples, idx: np.ndarray) -> LandmarkSet:
     return LandmarkSet(s.points[idx], np.ones(n, bool), [s.label[i] for i in idx], [""] * n, [None] * n)
 
 
+def model_check(hands: int, folds: int) -> str:
+    """Whether the cross-validated model judges the hands too ("ran"), or why the neighbours judge alone: a fold
+    needs something to learn from, so below 4 hands per fold there is no model."""
+    if folds < 2:
+        return "off (--folds 0): the neighbours judge alone"
+    if hands < 4 * folds:
+        return f"skipped: {hands} hands are too few for {folds} folds (4 a fold); the neighbours judge alone"
+    return "ran"
+
+
 def suspected_mislabels(
     items: list[AuditItem], s: _Samples, settings: AuditSettings, progress: bool
 ) -> list[dict[str, Any]]:
@@ -313,8 +323,7 @@ def suspected_mislabels(
         return []
     votes = neighbour_votes(s, settings.neighbours)
     labels = sort_labels(set(s.label))
-    # a fold needs something to learn from: below 4 hands per fold the neighbours judge alone
-    cv = settings.folds >= 2 and len(s.label) >= 4 * settings.folds
+    cv = model_check(len(s.label), settings.folds) == "ran"
     probs = cross_validated(s, settings, progress) if cv else None
     per_class = Counter(s.label)
     out = []
@@ -399,6 +408,7 @@ def hand_findings(
     out["hand_samples"] = len(samples.label)
     out["suspected_mislabels"] = suspected_mislabels(items, samples, st, progress)
     out["mislabel_settings"] = {k: v for k, v in vars(st).items() if k != "duplicates"}
+    out["mislabel_settings"]["model_check"] = model_check(len(samples.label), st.folds)
     return out
 
 

@@ -126,10 +126,13 @@ def _blocks(r: dict[str, Any], thumb) -> list[tuple]:
             b.append(("gallery", [(thumb(x["path"]), caption(x)) for x in rows[:SHOWN]]))
 
     if "suspected_mislabels" in r:
+        check = r.get("mislabel_settings", {}).get("model_check", "ran")
+        judged = ("its nearest hands (its own copies left out) and a landmark model trained on the other folds of "
+                  "a cross-validation" if check == "ran" else f"its nearest hands (its own copies left out); the "
+                  f"cross-validated model was {check}")  # fmt: skip
         gallery("Suspected mislabels", r["suspected_mislabels"],
                 lambda x: f"{_name(x['path'], x['split'])}: {x['label']} -> {x['suggested']}? {x['why']}",
-                "Judged by the hand's landmarks: its nearest hands (its own copies left out) and a landmark model "
-                "trained on the other folds of a cross-validation. Look before relabelling.")  # fmt: skip
+                f"Judged by the hand's landmarks: {judged}. Look before relabelling.")  # fmt: skip
         gallery("No hand found", r["no_hand"], lambda x: f"{_name(x['path'], x['split'])} [{','.join(x['labels'])}]",
                 "MediaPipe found no hand: the letter model cannot read these.")  # fmt: skip
     gallery("More than one box", r["multi_box"], lambda x: f"{_name(x['path'], x['split'])}: {', '.join(x['labels'])}")
