@@ -263,6 +263,10 @@ def test_finetune_starts_from_a_trained_model_and_allows_new_signs(tmp_path: Pat
     assert main(["train", str(data), "--model", "seq-tcn", "--finetune", "--out", str(tmp_path / "z"), "-q"]) == 1
     err = capsys.readouterr().err
     assert "'seq-tcn' is an architecture" in err and "leave out --finetune" in err, "not 'model not found'"
+    assert main(["train", str(data), "--model", "words", "--out", str(tmp_path / "w"), "-q"]) == 1
+    assert "'words' is a trained model, not an architecture: add --finetune" in capsys.readouterr().err
+    assert main(["models", "seq-tcn"]) == 0, "an architecture that `aslkit models` lists is described"
+    assert capsys.readouterr().out.startswith("seq-tcn [sequence] ")
 
 
 @pytest.mark.parametrize("classes", ["no,thank-you", "hello,no,thank-you"])

@@ -308,6 +308,13 @@ def cmd_models(args: argparse.Namespace) -> int:
     from aslkit.models.io import describe_models, models_text
 
     if args.name:
+        d = describe_models()
+        arch = next((a for a in d["architectures"] if a["name"] == args.name), None)
+        if arch is not None and args.name not in {t["name"] for t in d["trained"]}:  # a registered architecture
+            recipe = ", ".join(f"{k}={v}" for k, v in arch["recipe"].items())
+            print(json.dumps(arch) if args.json else f"{arch['name']} [{arch['input']}] {arch['description']}"
+                  + (f"\nrecipe: {recipe}" if recipe else ""))  # fmt: skip
+            return 0
         card = read_model_card(args.name)
         print(json.dumps(card.to_json()) if args.json else card.text.rstrip("\n"))
         return 0

@@ -213,7 +213,7 @@ def _add_evaluate(sub) -> None:
 def _add_train(sub) -> None:
     p = sub.add_parser(
         "train",
-        help="train a model on labelled image folders; writes a run folder",
+        help="train a model on photos, boxes, landmark sets, sign clips or videos; writes a run folder",
         description="Train a registered model. Any key of defaults.toml [train], [augment] or [image_augment] "
         "is an option too: --epochs 50, --lr 1e-3, --crop hand, --rotation-deg 20 (or epochs=50 ...).",
     )

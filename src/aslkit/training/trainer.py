@@ -26,7 +26,7 @@ from aslkit.data.dataset import ImageDataset, load_dataset
 from aslkit.data.sequences import SequenceSet, at_camera_aspect, concat_sequences, is_sequence_source, relabelled
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
 from aslkit.data.yolo import data_yaml, distinct_splits, image_splits, read_layout
-from aslkit.errors import AslkitError, DatasetError
+from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.inference.recognizer import parse_views, view_probabilities
 from aslkit.kinds import InputKind
 from aslkit.labels import NOTHING, canonical_label, sort_labels
@@ -363,7 +363,15 @@ def _run_settings(
         overrides = {**_finetune_settings(str(overrides["finetune"]), model), **overrides}
         model = overrides.pop("model")
     name = model or TrainConfig.from_defaults().model
-    info = get_model_info(name)
+    try:
+        info = get_model_info(name)
+    except ModelError:
+        from aslkit.models.io import shipped_models
+
+        if name in shipped_models():  # `--model words` meant as the model to start from
+            raise ModelError(f"{name!r} is a trained model, not an architecture: add --finetune to start from it, "
+                             f"or give an architecture ({', '.join(list_models())})") from None  # fmt: skip
+        raise
     cfg = TrainConfig.from_defaults(info.train_defaults, model=name, **overrides)
     paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
     _check_distinct(paths)
