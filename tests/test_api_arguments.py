@@ -65,3 +65,9 @@ def test_a_npz_given_to_predict_says_what_reads_it(tmp_path: Path) -> None:
     np.savez(tmp_path / "one.npz", sequences=np.zeros((1, 20, 258), np.float32), label=np.array(["hello"]))
     with pytest.raises(AslkitError, match="a .npz is a set of clips, for evaluate and train"):
         aslkit.SequenceRecognizer("words").predict(tmp_path / "one.npz")
+
+
+def test_an_empty_model_name_is_not_the_default_model() -> None:
+    with pytest.raises(AslkitError, match="the model name is empty"):
+        aslkit.load_model("")
+    assert aslkit.load_model(None).labels == aslkit.load_model("letters").labels, "None is the default"

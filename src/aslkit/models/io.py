@@ -169,6 +169,8 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
 
 def resolve_model_path(name_or_path: str | Path | None) -> Path:
     """Shipped name, run folder or JSON path -> the model's JSON path (ModelError if none)."""
+    if name_or_path is not None and not str(name_or_path).strip():  # "" is a slip, not a wish for the default
+        raise ModelError("the model name is empty; give a shipped name, a run folder or a model.json")
     key = str(name_or_path) if name_or_path else DEFAULT_MODEL
     shipped = shipped_models()
     if key in shipped:
