@@ -954,6 +954,21 @@ def build_cases() -> list[Case]:
         "compare", c.classes("ab", 2), "--models", "landmark-mlp-tiny", "--test", f"x={c.d('no')}", "--out", c.o("x")])
     add("compare/models-unknown", "--models nope", ERR,
         lambda c: ["compare", c.classes("ab", 2), "--models", "nope", "--out", c.o("cmp")])
+    # found by fresh-user sessions (2026-12-02): each is one line and a non-zero exit, with nothing written
+    add("evaluate/nothing-readable", "class folder of unreadable files", ERR,
+        lambda c: ["evaluate", bad_photo(c, "empty-jpg", "bad/A").parent.parent, "--report", c.o("rep")])
+    add("export/check-data-unreadable", "--data of unreadable files", ERR,
+        lambda c: ["export", "letters", "--out", c.o("m.onnx"), "--data",
+                   bad_photo(c, "text-as-jpg", "bad/A").parent.parent])  # fmt: skip
+    add("train/data-twice", "the same folder twice", ERR,
+        lambda c: ["train", c.classes("ab", 2), c.d("set"), "--out", c.o("run")])
+    add("train/cache-inside-data", "--cache-dir inside the data", ERR,
+        lambda c: ["train", c.classes("ab", 2), "--cache-dir", c.d("set/cache"), "--out", c.o("run")])
+    add("train/out-empty-name", "--out ''", ERR, lambda c: ["train", c.classes("ab", 2), "--out", ""])
+    add("audit/folds-one", "--folds 1", ERR,
+        lambda c: ["audit", c.classes("ab", 2), "--folds", "1", "--out", c.o("a")])
+    add("evaluate-spelling/truth-without-letters", "a video named 123.mp4", ERR,
+        lambda c: ["evaluate-spelling", c.video("123.mp4"), "--report", c.o("rep")])
     add("live/camera-99", "--source 99 (no such camera)", ERR, lambda c: ["live", "--source", "99", "--no-window"])
     add("live/source-missing", "--source a missing file", ERR,
         lambda c: ["live", "--source", c.d("no.mp4"), "--no-window"])

@@ -37,8 +37,8 @@ def _cache(args: argparse.Namespace) -> str | None:
 def _check_cache_outside(args: argparse.Namespace) -> None:
     """The landmark cache is written to: never inside the data it reads (a later scan would find it there)."""
     if getattr(args, "cache_dir", None) and not getattr(args, "no_cache", False):
-        given = [getattr(args, name, None) for name in ("data", "paths")]
-        inputs = [p for g in given if g for p in ([g] if isinstance(g, str) else g)]
+        given = [g for name in ("data", "paths") if (g := getattr(args, name, None))]
+        inputs = [p for g in given for p in ([g] if isinstance(g, str) else g)]
         check_outside(args.cache_dir, inputs, flag="--cache-dir", what="the data")
 
 
@@ -305,16 +305,13 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from aslkit.models.card import read_model_card
-    from aslkit.models.io import describe_models, models_text
+    from aslkit.models.io import architecture_text, describe_architecture, describe_models, models_text
 
+    arch = describe_architecture(args.name) if args.name else None
+    if arch is not None:  # a registered architecture, not a trained model: what it is and its recipe
+        print(json.dumps(arch) if args.json else architecture_text(arch))
+        return 0
     if args.name:
-        d = describe_models()
-        arch = next((a for a in d["architectures"] if a["name"] == args.name), None)
-        if arch is not None and args.name not in {t["name"] for t in d["trained"]}:  # a registered architecture
-            recipe = ", ".join(f"{k}={v}" for k, v in arch["recipe"].items())
-            print(json.dumps(arch) if args.json else f"{arch['name']} [{arch['input']}] {arch['description']}"
-                  + (f"\nrecipe: {recipe}" if recipe else ""))  # fmt: skip
-            return 0
         card = read_model_card(args.name)
         print(json.dumps(card.to_json()) if args.json else card.text.rstrip("\n"))
         return 0
@@ -393,13 +390,8 @@ def main(argv: list[str] | None = None) -> int:
 def _term_as_interrupt() -> Any:
     """SIGTERM (how Docker and systemd stop a process) unwinds like Ctrl-C: a live run keeps its transcript and a
     playable video, and staging folders are removed. Returns the handler it replaced (None off the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def interrupted(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, interrupted)
+    is_main = threading.current_thread() is threading.main_thread()
+    return signal.signal(signal.SIGTERM, signal.default_int_handler) if is_main else None
 
 
 if __name__ == "__main__":

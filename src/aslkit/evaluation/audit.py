@@ -191,6 +191,15 @@ def box_findings(items: list[AuditItem]) -> tuple[list[dict], list[dict]]:
     return multi, dups
 
 
+def _copy_groups(exact: list, exact_rows: list[dict], near: list, near_rows: list[dict]) -> list[dict]:
+    """The groups of copies that leakage and label conflicts are read from: every near-duplicate group, and each
+    set of byte-identical copies that no near-duplicate group holds already (counted twice, one copied photo made
+    two leakage groups)."""
+    near_sets = [set(g) for g in near]
+    own = [r for g, r in zip(exact, exact_rows, strict=True) if not any(set(g) <= n for n in near_sets)]
+    return own + near_rows
+
+
 def _group_rows(groups: list[list[int]], items: list[AuditItem], scores: dict | None = None) -> list[dict]:
     rows = []
     for g in groups:
@@ -466,12 +475,9 @@ def audit(
         "near_duplicates": near_rows,
         "duplicate_settings": vars(st.duplicates),
     }
-    # a set of byte-identical copies that one near-duplicate group holds already is that group's finding: counted
-    # twice, one copied photo made two leakage groups
-    near_sets = [set(g) for g in near.groups]
-    own = [r for g, r in zip(exact, exact_rows, strict=True) if not any(set(g) <= n for n in near_sets)]
-    result["leakage"] = [r for r in own + near_rows if r["cross_split"]]
-    result["label_conflicts"] = [r for r in own + near_rows if r["label_conflict"]]
+    groups = _copy_groups(exact, exact_rows, near.groups, near_rows)
+    result["leakage"] = [r for r in groups if r["cross_split"]]
+    result["label_conflicts"] = [r for r in groups if r["label_conflict"]]
     if landmarks:
         result.update(hand_findings(items, blobs, group_of, st, cache_dir, workers, progress))
     result["summary"] = {

@@ -60,14 +60,7 @@ def evaluate(
     set, or a group left with no photo is a DatasetError (found before any landmark work, except a
     group whose every photo turns out unreadable).
     """
-    if not isinstance(data, (str, Path)):
-        raise AslkitError(f"evaluate takes a data folder or file, got {type(data).__name__}")
-    if report_dir is not None:  # before any work: a wrong --report costs nothing
-        check_new_folder(report_dir, [data], flag="--report", what="the evaluated data")
-    if group_by not in (None, *GROUP_BY):
-        raise AslkitError(f"unknown group_by {group_by!r}; choose from {', '.join(GROUP_BY)}")
-    if group_by and group_pattern:
-        raise AslkitError("give either --group-by or --group-pattern, not both")
+    _check_request(data, report_dir, group_pattern, group_by)
     loaded = model if isinstance(model, TrainedModel) else load_model(model)
     if loaded.kind is InputKind.SEQUENCE:
         if views not in (None, 1, "1") or group_pattern or group_by:
@@ -114,6 +107,18 @@ def evaluate(
     if report_dir is not None:
         _write_report(metrics, Path(report_dir), data, d.paths, d.labels, list(preds), has_hand)
     return metrics
+
+
+def _check_request(data: Any, report_dir: str | Path | None, group_pattern: str | None, group_by: str | None) -> None:
+    """What ``evaluate`` is asked, checked before any work: a wrong --report or grouping costs nothing."""
+    if not isinstance(data, (str, Path)):
+        raise AslkitError(f"evaluate takes a data folder or file, got {type(data).__name__}")
+    if report_dir is not None:
+        check_new_folder(report_dir, [data], flag="--report", what="the evaluated data")
+    if group_by not in (None, *GROUP_BY):
+        raise AslkitError(f"unknown group_by {group_by!r}; choose from {', '.join(GROUP_BY)}")
+    if group_by and group_pattern:
+        raise AslkitError("give either --group-by or --group-pattern, not both")
 
 
 def _holds_classes(folder: Path) -> bool:

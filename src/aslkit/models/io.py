@@ -237,6 +237,20 @@ def describe_models() -> dict[str, list[dict[str, Any]]]:
     return {"architectures": arch, "trained": trained}
 
 
+def describe_architecture(name: str) -> dict[str, Any] | None:
+    """A registered architecture as `aslkit models NAME` shows it (what it reads, what it is, its recipe); None
+    for a name that is not one, or that a shipped model also has (the model's card wins)."""
+    if name not in list_models() or name in shipped_models():
+        return None
+    info = get_model_info(name)
+    return {"name": name, "input": info.input, "description": info.description, "recipe": info.train_defaults}
+
+
+def architecture_text(a: dict[str, Any]) -> str:
+    recipe = ", ".join(f"{k}={v}" for k, v in a["recipe"].items())
+    return f"{a['name']} [{a['input']}] {a['description']}" + (f"\nrecipe: {recipe}" if recipe else "")
+
+
 def models_text(d: dict[str, list[dict[str, Any]]]) -> str:
     """What `aslkit models` prints for ``describe_models()``: one line per architecture (and its recipe), one
     per shipped model."""
