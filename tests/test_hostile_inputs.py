@@ -184,6 +184,21 @@ def test_a_fifo_or_broken_link_inside_a_folder_gets_its_own_error_row(fifos: dic
     assert rows["good.png"]["error"] is None
 
 
+def test_a_fifo_in_a_class_folder_is_counted_unreadable_by_evaluate(fifos: dict[str, Path], tmp_path: Path) -> None:
+    """evaluate and train scan class folders themselves: the FIFO was skipped there without a word."""
+    from aslkit.data.dataset import load_dataset
+
+    (tmp_path / "set" / "A").mkdir(parents=True)
+    write_grey(tmp_path / "set" / "A" / "good.png", 48)
+    os.mkfifo(tmp_path / "set" / "A" / "pipe.jpg")
+    (tmp_path / "set" / "A" / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    assert sorted(s.path.name for s in load_dataset(tmp_path / "set").samples) == ["gone.png", "good.png", "pipe.jpg"]
+    r = aslkit("evaluate", tmp_path / "set", "--json", "--no-cache")
+    _ok(r)
+    errors = json.loads(r.stdout)["errors"]
+    assert len(errors) == 2 and any("FIFO" in e for e in errors) and any("gone.png" in e for e in errors), errors
+
+
 def test_live_source_fifo_is_one_line(fifos: dict[str, Path]) -> None:
     err = _ok(aslkit("live", "--source", fifos["clip.mp4"], "--no-window"), (1,))
     assert err.count("\n") == 1 and "FIFO" in err

@@ -72,7 +72,9 @@ def _scan_folder(root: Path) -> list[Sample]:
     for d in subdirs:
         label = canonical_label(d.name)
         for p in sorted(d.rglob("*")):
-            if p.is_file() and is_image_path(p) and not any(x.startswith(".") for x in p.relative_to(d).parts):
+            # not only regular files: a FIFO or broken link named like a photo is read as unreadable (its reader
+            # never opens it) and counted, not skipped without a word
+            if is_image_path(p) and not p.is_dir() and not any(x.startswith(".") for x in p.relative_to(d).parts):
                 samples.append(Sample(p, label, d.name))
     if not samples and loose:
         raise DatasetError(f"{root}: its class sub-folders hold no images; expected DATA/<label>/*.jpg{hint}")
