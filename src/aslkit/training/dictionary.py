@@ -230,7 +230,7 @@ def build_dictionary(
     }
     model = _dictionary_model(enc, sums, encoder_name, _meta(command, paths, add, enc))
     metrics["build_seconds"] = round(time.time() - t0, 1)
-    earlier = _earlier_rows(Path(add) / "words.csv") if add else []
+    earlier = _earlier_rows((Path(add) if Path(add).is_dir() else Path(add).parent) / "words.csv") if add else []
     _write_dictionary(run_dir, model, metrics, _words_csv(model, clips, spans, earlier))
     return DictionaryResult(run_dir, model, metrics)
 
