@@ -38,7 +38,7 @@ from aslkit.metrics import end_to_end_metrics
 from aslkit.models.card import portable_meta
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import get_model_info, list_models
-from aslkit.names import shown
+from aslkit.names import brief, shown
 from aslkit.outputs import claim_numbered_folder, remove_if_empty
 from aslkit.report import plot_confusion, plot_curves, write_markdown
 from aslkit.training.checkpoint import check_run_folder, clear_checkpoint, load_checkpoint
@@ -537,14 +537,9 @@ def _check_same_data(run_dir: Path, config: dict[str, Any]) -> None:
     for key, what in (("labels", "classes"), ("counts", "examples per class"), ("split_sizes", "split sizes")):
         if key in saved and saved[key] != config[key]:
             raise DatasetError(
-                f"the data changed since {shown(run_dir)} began: its {what} were {_brief(saved[key])}, now "
-                f"{_brief(config[key])}; start a new run (a new --out)"
+                f"the data changed since {shown(run_dir)} began: its {what} were {brief(saved[key], 120)}, now "
+                f"{brief(config[key], 120)}; start a new run (a new --out)"
             )
-
-
-def _brief(value: Any, limit: int = 120) -> str:
-    text = ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else " ".join(map(str, value))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _run_metrics(
