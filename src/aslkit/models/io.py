@@ -225,10 +225,7 @@ def describe_models() -> dict[str, list[dict[str, Any]]]:
     """What `aslkit models --json` prints: every registered architecture (what it reads, what it is, its
     training recipe) and every shipped trained model (its architecture, classes and labels; which is the
     default), each loaded, so a shipped model that cannot be read fails here, not at its first use."""
-    arch = []
-    for n in list_models():
-        info = get_model_info(n)
-        arch.append({"name": n, "input": info.input, "description": info.description, "recipe": info.train_defaults})
+    arch = [_architecture(n) for n in list_models()]
     trained = []
     for name in shipped_models():
         m = load_model(name)
@@ -242,6 +239,10 @@ def describe_architecture(name: str) -> dict[str, Any] | None:
     for a name that is not one, or that a shipped model also has (the model's card wins)."""
     if name not in list_models() or name in shipped_models():
         return None
+    return _architecture(name)
+
+
+def _architecture(name: str) -> dict[str, Any]:
     info = get_model_info(name)
     return {"name": name, "input": info.input, "description": info.description, "recipe": info.train_defaults}
 
