@@ -71,3 +71,14 @@ def test_an_empty_model_name_is_not_the_default_model() -> None:
     with pytest.raises(AslkitError, match="the model name is empty"):
         aslkit.load_model("")
     assert aslkit.load_model(None).labels == aslkit.load_model("letters").labels, "None is the default"
+
+
+def test_cross_validation_from_python_is_its_own_function(tmp_path: Path) -> None:
+    """train(cv="signer") named cv an unknown option among sixty; the API has cross_validate, as the CLI --cv."""
+    for extra in ({"cv": "signer"}, {"folds": 3}):
+        with pytest.raises(AslkitError, match=r"aslkit.cross_validate\(data, out"):
+            aslkit.train(tmp_path / "none.npz", out=tmp_path / "run", model="seq-tcn", **extra)
+    from aslkit.training.cv import cross_validate
+
+    assert aslkit.cross_validate is cross_validate and "cross_validate" in aslkit.__all__
+    assert not (tmp_path / "run").exists()

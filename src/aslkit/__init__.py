@@ -9,6 +9,7 @@
 >>> aslkit.load_model("my-model/")       # the TrainedModel itself (labels, meta); nothing is ever downloaded
 >>> aslkit.evaluate("my_letters/")       # metrics dict
 >>> aslkit.train("my_letters/", out="runs/mine")
+>>> aslkit.cross_validate("signs.npz", "runs/cv", model="seq-tcn", folds=5)   # signers left out per fold
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def __getattr__(name: str) -> Any:
         from aslkit.training.trainer import train
 
         return train
+    if name == "cross_validate":
+        from aslkit.training.cv import cross_validate
+
+        return cross_validate
     if name in ("create_model", "list_models"):
         from aslkit import models
 
@@ -72,6 +77,7 @@ __all__ = [
     "TrainedModel",
     "recognizer",
     "create_model",
+    "cross_validate",
     "evaluate",
     "list_models",
     "load_model",

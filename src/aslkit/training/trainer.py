@@ -622,6 +622,8 @@ def train(
             options it was started with (``data``/``out``/``overrides`` must then be left out).
         overrides: any key of defaults.toml [train], [augment] or [image_augment] (lr=1e-3, epochs=50, ...).
     """
+    if "cv" in overrides or "folds" in overrides:  # the CLI's --cv signer is its own function here
+        raise AslkitError("cross-validation is aslkit.cross_validate(data, out, model=..., folds=5), not train(cv=...)")
     if model == "sign-dictionary" and resume is None:  # built from examples: nothing to fit
         return _dictionary(data, out, cache_dir, progress, command, overrides)
     t0 = time.time()
