@@ -100,6 +100,29 @@ def test_bash_accepts_and_runs_the_script(tmp_path: Path, bash_script: str) -> N
     assert complete("aslkit predict --backend ") == ["onnx", "torch"]
     assert complete("aslkit predict pho") == ["photo.jpg"], "paths complete as file names"
     assert complete("aslkit train --cfg pho") == ["photo.jpg"]
+    # models by name (shipped, registered) or a run folder; the settings --help lists, as options
+    assert complete("aslkit predict --model wo") == ["words"]
+    assert {"letters", "seq-tcn", "landmark-mlp"} <= set(complete("aslkit train --model "))
+    assert complete("aslkit live --motion-model letters-m") == ["letters-motion"]
+    assert complete("aslkit train --model pho") == ["photo.jpg"]
+    assert complete("aslkit train --epo") == ["--epochs"]
+    assert complete("aslkit live --lm-w") == ["--lm-weight"]
+
+
+def test_help_lists_the_settings_a_task_takes_beyond_its_options(capsys: pytest.CaptureFixture[str]) -> None:
+    """train --help named only its declared options; --epochs, --lr and the augmentation keys were nowhere."""
+    from aslkit.config import load_defaults
+
+    for task, sections in (("train", ("train", "augment", "image_augment")), ("live", ("live",))):
+        with pytest.raises(SystemExit):
+            cli.main([task, "--help"])
+        out = capsys.readouterr().out
+        epilog = out[out.index("settings of defaults.toml") :]
+        for section in sections:
+            for key, value in load_defaults()[section].items():
+                if f"--{key.replace('_', '-')} " not in out.split("settings of defaults.toml")[0]:
+                    shown = str(value).lower() if isinstance(value, bool) else str(value) or "''"
+                    assert f"{key}={shown}" in epilog.replace("\n", " "), key
 
 
 def test_zsh_completion(capsys: pytest.CaptureFixture[str]) -> None:

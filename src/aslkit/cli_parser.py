@@ -514,9 +514,40 @@ def build_parser() -> argparse.ArgumentParser:
         add(sub)
     for task in CFG_SECTIONS:
         _cfg(sub.choices[task], task)
+        _settings_epilog(sub.choices[task], task)
     p = sub.add_parser("completion", help='print a shell completion script: eval "$(aslkit completion bash)"')
     p.add_argument("shell", choices=SHELLS, help="bash or zsh")
     return ap
+
+
+def _undeclared_settings(p: argparse.ArgumentParser, task: str) -> dict[str, object]:
+    """defaults.toml keys that ``task`` takes as ``--key value`` without declaring them (train's --epochs)."""
+    from aslkit.config import load_defaults
+
+    if not p.get_default("overrides_ok"):
+        return {}
+    declared = {a.dest.removeprefix("live__") for a in p._actions}
+    defaults = load_defaults()
+    return {k: v for sec in CFG_SECTIONS[task] for k, v in defaults[sec].items() if k not in declared}
+
+
+def _settings_epilog(p: argparse.ArgumentParser, task: str) -> None:
+    """List the settings --help would otherwise not show, with their defaults, so they can be found there."""
+    import textwrap
+
+    settings = _undeclared_settings(p, task)
+    if not settings:
+        return
+
+    def text(v: object) -> str:
+        return str(v).lower() if isinstance(v, bool) else str(v) or "''"
+
+    shown = ", ".join(f"{k}={text(v)}" for k, v in settings.items())
+    intro = "settings of defaults.toml, as key=value or --key value (shown at their defaults):"
+    p.epilog = textwrap.fill(f"{intro} {shown}", 78, break_on_hyphens=False, break_long_words=False)
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    if p.description:
+        p.description = textwrap.fill(p.description, 78, break_on_hyphens=False)
 
 
 def package_version() -> str:
@@ -532,23 +563,48 @@ def package_version() -> str:
 # options whose value is a file or folder (a model too: a shipped name or a run folder), completed as paths
 _PATH_OPTIONS = {
     "out", "cfg", "report", "cache_dir", "data", "source", "lexicon", "transcript", "preview", "runs", "record_dir",
-    "resume", "model", "add", "encoder",
+    "resume", "add",
 }  # fmt: skip
 
 
+# options (and `models NAME`) whose value is a model: a shipped name, a registered architecture or a run folder
+_MODEL_OPTIONS = {"model", "encoder", "motion_model", "word_model", "name"}
+
+
+def _model_completion() -> tuple[dict[str, str], dict[str, str]]:
+    """shtab's ``complete`` for a model option, and the shell functions behind it: the shipped models' and the
+    registered architectures' names, then file names (a run folder)."""
+    from aslkit.models import list_models
+    from aslkit.models.io import shipped_models
+
+    names = " ".join(sorted({*shipped_models(), *list_models()}))
+    preamble = {
+        "bash": f'_aslkit_models() {{\n  compgen -W "{names}" -- "$1"\n  compgen -f -- "$1"\n}}\n',
+        "zsh": f"_aslkit_models() {{\n  _alternative 'models:model:({names})' 'files:run folder:_files'\n}}\n",
+    }
+    return {"bash": "_aslkit_models", "zsh": "_aslkit_models"}, preamble
+
+
 def completion_script(shell: str) -> str:
-    """The completion script for ``shell``, generated from this very parser by shtab (so it never drifts);
-    paths (positionals other than WORD, and the options above) complete as file names."""
+    """The completion script for ``shell``, generated from this very parser by shtab (so it never drifts):
+    paths (positionals other than WORD, and the options above) complete as file names, model options as the
+    shipped and registered names or a folder, and a task's defaults.toml settings as its options."""
     import shtab
 
     ap = build_parser()
+    models, preamble = _model_completion()
     sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction))
-    for p in sub.choices.values():
+    for task, p in sub.choices.items():
+        for key, value in (_undeclared_settings(p, task) if task in CFG_SECTIONS else {}).items():
+            p.add_argument(f"--{key.replace('_', '-')}", dest=f"setting__{key}", help=f"defaults.toml: {value}")
         for a in p._actions:
+            key = a.dest.removeprefix("live__").removeprefix("setting__")
             positional_path = not a.option_strings and a.choices is None and a.dest != "word"
-            if positional_path or (a.option_strings and a.dest in _PATH_OPTIONS and a.nargs != 0):
+            if key in _MODEL_OPTIONS and a.nargs != 0:
+                a.complete = models  # type: ignore[attr-defined]
+            elif positional_path or (a.option_strings and a.dest in _PATH_OPTIONS and a.nargs != 0):
                 a.complete = shtab.FILE  # type: ignore[attr-defined]
-    return shtab.complete(ap, shell=shell)
+    return shtab.complete(ap, shell=shell, preamble=preamble)
 
 
 def live_overrides(args: argparse.Namespace, extra: list[str]) -> dict[str, str]:
