@@ -22,6 +22,7 @@ from aslkit.evaluation.spelling import (
     report_markdown,
     score_row,
     signing_seconds,
+    spelling_text,
     spelling_truth,
     summarize,
     truth_from_name,
@@ -392,3 +393,16 @@ def test_cli_transcribe_and_evaluate(videos: dict[str, Path], tmp_path: Path, ca
     assert json.loads((report / "results.json").read_text())["score"] == 1.0
     assert "| cab.mp4 | CAB | CAB | yes |" in (report / "report.md").read_text()
     assert sorted(p.name for p in folder.iterdir()) == ["cab.mp4"], "nothing written into the inputs"
+
+
+def test_two_videos_of_one_name_are_told_apart_in_the_rows() -> None:
+    """a/horse.mp4 and b/horse.mp4 were both shown as horse.mp4, in the printout and in report.md."""
+    row = {"truth": "HORSE", "exact": False, "distance": 1, "score": 0.8, "letters_per_second": 2.0, "error": None}
+    m = {"data": ["a", "b"], "model": "m", "lexicon": None, "n": 3, "errors": 0, "exact": 0, "exact_share": 0.0,
+         "truth_chars": 15, "distance": 3, "score": 0.8, "cer": 0.2, "letters_per_second": 2.0,
+         "rows": [{**row, "path": "a/horse.mp4", "text": "HORS"}, {**row, "path": "b/horse.mp4", "text": "ORSE"},
+                  {**row, "path": "b/cat.mp4", "truth": "CAT", "text": "CA"}]}  # fmt: skip
+    md, text = report_markdown(m), spelling_text(m)
+    assert "| a/horse.mp4 | HORSE | HORS |" in md and "| b/horse.mp4 | HORSE | ORSE |" in md
+    assert "| cat.mp4 | CAT | CA |" in md, "a name that no other video shares stays short"
+    assert "a/horse.mp4: HORSE -> HORS" in text and "b/horse.mp4: HORSE -> ORSE" in text and "  cat.mp4: CAT" in text

@@ -27,6 +27,7 @@ import io
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -253,6 +254,7 @@ def report_markdown(m: dict[str, Any]) -> str:
         "| video | truth | read | exact | edits | score | letters/s | error |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    names = _row_names(m["rows"])
     for r in m["rows"]:
         score = "-" if r["score"] is None else f"{r['score']:.3f}"
         speed = "-" if r["letters_per_second"] is None else f"{r['letters_per_second']:.2f}"
@@ -261,19 +263,26 @@ def report_markdown(m: dict[str, Any]) -> str:
         if r.get("raw_text"):
             read = f"{r['text']} (read {r['raw_text']})"
         lines.append(
-            f"| {_cell(Path(r['path']).name)} | {_cell(r['truth'])} | {_cell(read)} | {exact} | "
+            f"| {_cell(names[r['path']])} | {_cell(r['truth'])} | {_cell(read)} | {exact} | "
             f"{_cell(r['distance'])} | {score} | {speed} | {_cell(r['error'])} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _row_names(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Each row's video by its file name, or by its path where two videos share a name (a/horse.mp4, b/horse.mp4)."""
+    count = Counter(Path(r["path"]).name for r in rows)
+    return {r["path"]: Path(r["path"]).name if count[Path(r["path"]).name] == 1 else r["path"] for r in rows}
 
 
 def spelling_text(m: dict[str, Any], report_dir: str | Path | None = None) -> str:
     """What `aslkit evaluate-spelling` prints for the metrics of ``evaluate_spelling``."""
     data = m["data"] if isinstance(m["data"], str) else ", ".join(m["data"])
     out = [f"data: {shown(data)}", f"model: {shown(m['model'])}", f"videos: {m['n']}"]
+    names = _row_names(m["rows"])
     for r in m["rows"]:
         if r["error"] is None:
-            out.append(f"  {shown(Path(r['path']).name)}: {r['truth']} -> {r['text'] or '(nothing read)'} "
+            out.append(f"  {shown(names[r['path']])}: {r['truth']} -> {r['text'] or '(nothing read)'} "
                        f"({r['distance']} edits)")  # fmt: skip
     if m["n"]:
         pct = "-" if m["exact_share"] is None else f"{100 * m['exact_share']:.1f}%"
