@@ -5,6 +5,7 @@ Dockerfile for ``aslkit serve``."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -270,7 +271,17 @@ def test_bad_settings_file_is_one_line(
 
 def test_settings_file_that_is_a_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run_cli(capsys, "train", "data", "--out", tmp_path / "run", "--cfg", tmp_path)
-    one_error_line(code, err, "cannot read it")
+    one_error_line(code, err, "is a folder, not a file")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="no FIFOs or /dev/zero")
+def test_settings_file_that_never_ends_is_refused_unread(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A FIFO blocked forever, and a link to /dev/zero was read whole until the kernel killed the process."""
+    os.mkfifo(tmp_path / "pipe.toml")
+    (tmp_path / "zero.toml").symlink_to("/dev/zero")
+    for cfg, why in (("pipe.toml", "is a FIFO (named pipe), not a regular file"), ("zero.toml", "is a device")):
+        code, _, err = run_cli(capsys, "predict", "x.jpg", f"cfg={tmp_path / cfg}")
+        one_error_line(code, err, f"{cfg}: {why}")
 
 
 def test_cfg_on_a_task_without_settings_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

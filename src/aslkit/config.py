@@ -16,6 +16,7 @@ from typing import Any
 import tomllib
 
 from aslkit.errors import AslkitError
+from aslkit.names import regular_file_problem, shown
 
 
 def load_defaults() -> dict[str, dict[str, Any]]:
@@ -99,11 +100,13 @@ def load_settings_file(path: str | Path, sections: Iterable[str] | None = None) 
     """A settings file (``cfg=FILE.toml``): sections and keys of defaults.toml, checked whole (a typo anywhere
     is one error line, not silently ignored), then the keys of ``sections`` (all by default) as one flat dict.
     One file may hold the settings of several tasks, like defaults.toml itself; each task reads its sections."""
-    where = f"--cfg {path}"
+    where = f"--cfg {shown(path)}"
+    why = regular_file_problem(path)  # a FIFO would block, /dev/zero would fill the memory
+    if why is not None:
+        raise AslkitError(f"{where}: {why}")
     try:
-        raw = Path(path).read_bytes()[: SETTINGS_FILE_MAX_BYTES + 1]
-    except FileNotFoundError:
-        raise AslkitError(f"{where}: no such file") from None
+        with open(path, "rb") as f:
+            raw = f.read(SETTINGS_FILE_MAX_BYTES + 1)
     except OSError as exc:
         raise AslkitError(f"{where}: cannot read it ({exc.strerror or exc})") from None
     if len(raw) > SETTINGS_FILE_MAX_BYTES:
