@@ -151,6 +151,21 @@ JSON_CASES: list[tuple[str, str, Callable[[dict], Any], str]] = [
     ("labels-duplicate", "letters", lambda s: s.update(labels=["A", *s["labels"][:-1]]), r"label 'A'.*more than once"),
     ("labels-empty-string", "letters", lambda s: s.update(labels=["", *s["labels"][1:]]), r"label 0 is empty"),
     ("labels-control-chars", "letters", lambda s: s.update(labels=["A\nB", *s["labels"][1:]]), r"control characters"),
+    # the no-hand and idle answers are printed like labels: a newline forged a row for a file never given
+    (
+        "no-hand-label-forged-row",
+        "letters",
+        setter("preprocessing", "no_hand_label", value="Nothing\nx.jpg\tZ\t0.9"),
+        r"preprocessing no_hand_label: the label .* has control characters",
+    ),
+    ("no-hand-label-escape", "letters", setter("preprocessing", "no_hand_label", value="N\x1b[31m"), r"control char"),
+    (
+        "no-hand-label-empty",
+        "letters",
+        setter("preprocessing", "no_hand_label", value=" "),
+        r"no_hand_label: the label is empty",
+    ),
+    ("idle-label-newline", "words", setter("preprocessing", "idle_label", value="-\n-"), r"idle_label: .*control"),
     ("labels-not-a-list", "letters", setter("labels", value="ABC"), r"labels must be a list"),
     ("labels-none", "words", setter("labels", value=[]), r"labels must be a list of at least one"),
     ("dim-10^7", "words", setter("kwargs", "dim", value=10**7), r"option dim=10000000 .*between 1 and 65536"),

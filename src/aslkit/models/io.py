@@ -337,6 +337,12 @@ def check_preprocessing(pre: Any, architecture: str, in_features: int, kwargs: d
     for key in _PRE_TEXT:
         if key in pre and not isinstance(pre[key], str):
             raise ModelError(f"preprocessing {key} must be a string, got {short(pre[key])}")
+    for key in ("idle_label", "no_hand_label"):  # printed as answers, like the labels themselves
+        if key in pre:
+            try:
+                check_labels([pre[key]])
+            except ModelError as exc:
+                raise ModelError(f"preprocessing {key}: {str(exc).replace('label 0', 'the label')}") from None
     for key in _PRE_UNIT:
         v = pre.get(key, 0.0)
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0.0 <= v <= 1.0:
