@@ -461,3 +461,42 @@ def test_sigterm_unwinds_like_ctrl_c_and_the_old_handler_comes_back(capsys: pyte
     cli.main(["models", "--json"])
     capsys.readouterr()
     assert signal.getsignal(signal.SIGTERM) is before, "main puts the caller's handler back"
+
+
+# ---- values the settings refuse before any folder is made ----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("setting", "needle"),
+    [
+        ("seed=-1", "--seed -1: must be between 0 and 4294967295"),
+        ("seed=99999999999999999999999", "must be between 0 and 4294967295"),
+        ("class_weights=maybe", "--class-weights: cannot use 'maybe' as true or false"),
+        ("class_weights=", "cannot use '' as true or false"),
+        ("model_kwargs=[1]", "--model-kwargs: must be an object of options, got a list"),
+        ("model_kwargs=null", "--model-kwargs: must be an object of options, got null"),
+        ('model_kwargs={"members": 0}', "option members=0 of 'landmark-mlp': must be between 1 and"),
+        ('model_kwargs={"dropout": "x"}', "option dropout='x'"),
+        ('model_kwargs={"hidden": 1000000000}', "option hidden=1000000000"),
+    ],
+)
+def test_a_bad_training_value_is_one_line_and_leaves_no_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, setting: str, needle: str
+) -> None:
+    """These crashed with exit 3 (ValueError, TypeError, a 1.4 TB allocation) or read a typo as false, and the
+    failed run left a folder holding config.json that blocked a rerun and could not be resumed."""
+    for c in "AB":
+        (tmp_path / "data" / c).mkdir(parents=True)
+        write_grey(tmp_path / "data" / c / "x.png", 40)
+    code, out, err = run_cli(capsys, "train", tmp_path / "data", "--out", tmp_path / "run", "epochs=1", setting)
+    one_error_line(code, err, needle)
+    assert code == 1 and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "task", [["augment", "d", "--preview", "p.png"], ["make-spelling-video", "AB", "--out", "v.mp4"]]
+)
+def test_seeds_are_whole_numbers_a_generator_takes(capsys: pytest.CaptureFixture[str], task: list[str]) -> None:
+    for seed in ("-1", str(2**32)):
+        with pytest.raises(SystemExit) as info:
+            cli.main([*task, "--seed", seed])
+        assert info.value.code == 2
+        one_error_line(2, capsys.readouterr().err, f"expected 0 to 4294967295, got {seed}")

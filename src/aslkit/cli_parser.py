@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 
+from aslkit.config import FALSE_WORDS, TRUE_WORDS
 from aslkit.errors import AslkitError
 
 KV_OPTION = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
@@ -43,7 +44,7 @@ SWITCHES = {
 }  # fmt: skip
 
 
-TRUE, FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+TRUE, FALSE = TRUE_WORDS, FALSE_WORDS
 
 
 def kv_to_flags(argv: list[str]) -> list[str]:
@@ -250,7 +251,7 @@ def _add_train(sub) -> None:
     p.add_argument("--preview", required=True, metavar="OUT.png", help="grid PNG to write")
     p.add_argument("--n", type=_whole(1, 1000), default=8, help="images (rows), spread over the classes")
     p.add_argument("--per-image", type=_whole(0, 32), default=4, help="augmented copies per image (columns)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_whole(0, 2**32 - 1), default=0)
     p.set_defaults(overrides_ok=True)
 
 
@@ -270,7 +271,7 @@ def _add_compare(sub) -> None:
     p.add_argument("--out", required=True, metavar="OUT_DIR", help="new folder: run folders, compare.md, compare.json")
     p.add_argument("--resume", action="store_true", help="continue the comparison in --out (finished runs reused)")
     p.add_argument("--split", default="0.8,0.1,0.1", help="random train,valid,test split of TRAIN_DIR")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_whole(0, 2**32 - 1), default=0)
     p.add_argument("--weights", action="append", default=[], metavar="MODEL=PATH", help="pretrained weights")
     _common(p)
 
@@ -486,7 +487,7 @@ def _add_tools(sub) -> None:
     p.add_argument("--fps", type=_real(1, 240), default=15.0)
     p.add_argument("--hold", type=_real(0.01, 60), default=1.0, help="seconds each letter is shown")
     p.add_argument("--gap", type=_real(0, 60), default=0.4, help="seconds without a hand after each letter")
-    p.add_argument("--seed", type=int, default=0, help="which photos are picked")
+    p.add_argument("--seed", type=_whole(0, 2**32 - 1), default=0, help="which photos are picked")
 
     p = sub.add_parser("models", help="list registered architectures and shipped models, or print one's model card")
     p.add_argument("name", nargs="?", metavar="NAME",

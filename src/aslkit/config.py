@@ -43,6 +43,9 @@ def _same_kind(ref: Any, value: Any) -> bool:
     return True
 
 
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
 def coerce(key: str, ref: Any, value: Any) -> Any:
     """``value`` as the type of the default ``ref`` (command-line strings included): "false" -> False,
     "50" -> 50, '{"members": 8}' -> dict. Values already of that type pass through."""
@@ -55,8 +58,11 @@ def coerce(key: str, ref: Any, value: Any) -> Any:
             raise AslkitError(f"--{key.replace('_', '-')}: cannot use {value!r} as {type(ref).__name__}")
         return value
     try:
-        if isinstance(ref, bool):
-            return value.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(ref, bool):  # anything else is a typo, not false (class_weights=maybe)
+            word = value.strip().lower()
+            if word not in (*TRUE_WORDS, *FALSE_WORDS):
+                raise ValueError(word)
+            return word in TRUE_WORDS
         if isinstance(ref, int):
             return int(value)
         if isinstance(ref, float):
@@ -64,7 +70,8 @@ def coerce(key: str, ref: Any, value: Any) -> Any:
         if isinstance(ref, dict):
             return json.loads(value)
     except ValueError:
-        raise AslkitError(f"--{key.replace('_', '-')}: cannot use {value!r} as {type(ref).__name__}") from None
+        kind = "true or false" if isinstance(ref, bool) else type(ref).__name__
+        raise AslkitError(f"--{key.replace('_', '-')}: cannot use {value!r} as {kind}") from None
     return value
 
 
@@ -170,7 +177,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "step_size": (1, 1_000_000), "gamma": (1e-9, 1e3), "freeze_epochs": (0, 100_000), "unfreeze_blocks": (-1, 10_000),
     "finetune_lr_scale": (0.0, 1e3), "seq_length": (2, 1024), "seq_noise": (0.0, 10.0), "seq_time_warp": (0.0, 0.95),
     "seq_min_confidence": _P, "seq_pose_dropout": _P, "seq_hand_dropout": _P, "seq_aspect": (0.0, 1.0),
-    "seq_rotate_deg": (0.0, 90.0), "seq_camera_aspect": (0.0, 10.0),
+    "seq_rotate_deg": (0.0, 90.0), "seq_camera_aspect": (0.0, 10.0), "seed": (0, 2**32 - 1),
     # [augment]
     "rotate_deg": (0.0, 180.0), "motion_rotate_deg": (0.0, 180.0), "tilt_deg": (0.0, 90.0), "scale_xy": (0.0, 0.9),
     "jitter": (0.0, 1.0), "mirror_p": _P, "bone_scale": (0.0, 0.9),
@@ -189,6 +196,11 @@ LIMITS: dict[str, tuple[float, float]] = {
 }  # fmt: skip
 
 
+def _bound(x: float) -> str:
+    """A range's end as a person writes it: 4294967295, not 4.29497e+09; 0.001 and inf as they are."""
+    return str(int(x)) if math.isfinite(x) and float(x).is_integer() else f"{x:g}"
+
+
 def check_ranges(settings: Any) -> Any:
     """AslkitError (one line) for a numeric setting that is not finite or lies outside LIMITS; every
     ``*_p`` is a probability. Returns ``settings``."""
@@ -201,7 +213,7 @@ def check_ranges(settings: Any) -> Any:
             raise AslkitError(f"{flag} {v}: not a finite number")
         lo, hi = LIMITS.get(f.name, _P if f.name.endswith("_p") else (-math.inf, math.inf))
         if not lo <= v <= hi:
-            raise AslkitError(f"{flag} {v}: must be between {lo:g} and {hi:g}")
+            raise AslkitError(f"{flag} {v}: must be between {_bound(lo)} and {_bound(hi)}")
     return settings
 
 

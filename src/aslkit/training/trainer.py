@@ -37,7 +37,7 @@ from aslkit.landmarks.landmark_set import LandmarkSet, concat, landmarks_for
 from aslkit.metrics import end_to_end_metrics
 from aslkit.models.card import portable_meta
 from aslkit.models.io import TrainedModel
-from aslkit.models.registry import get_model_info, list_models
+from aslkit.models.registry import checked_kwargs, get_model_info, list_models
 from aslkit.names import brief, shown
 from aslkit.outputs import claim_numbered_folder, remove_if_empty
 from aslkit.report import plot_confusion, plot_curves, write_markdown
@@ -373,6 +373,10 @@ def _run_settings(
                              f"or give an architecture ({', '.join(list_models())})") from None  # fmt: skip
         raise
     cfg = TrainConfig.from_defaults(info.train_defaults, model=name, **overrides)
+    try:  # as a model file's own options are: typed and bounded, before any folder
+        checked_kwargs(name, cfg.model_kwargs)
+    except ModelError as exc:
+        raise AslkitError(f"--model-kwargs: {str(exc).removeprefix('kwargs ')}") from None
     paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
     _check_distinct(paths)
     if out is not None:
