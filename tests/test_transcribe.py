@@ -310,6 +310,17 @@ def test_cli_errors_before_any_video(tmp_path: Path, capsys) -> None:
     assert "unknown live option --no-such-setting" in capsys.readouterr().err
     assert main(["transcribe", str(tmp_path / "any.mp4"), "word_gap_s=-1"]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+    # values, not only names: these were one "could not be read" row per video, the batch going on
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "cat.mp4").write_bytes(b"not read")
+    for task in ("transcribe", "evaluate-spelling"):
+        for setting, needle in (("decoder=bogus", "--decoder 'bogus': use one of spelling, hold"),
+                                ("backend=tf", "--backend 'tf': use one of torch, onnx"),
+                                ("motion_model=nope", "--motion-model: model 'nope' not found"),
+                                ("word_model=nope", "--word-model: model 'nope' not found")):  # fmt: skip
+            assert main([task, str(tmp_path / "v"), setting]) == 1
+            out, err = capsys.readouterr()
+            assert out == "" and err.count("\n") == 1 and needle in err, (task, setting, err)
 
 
 # ---------------------------------------------------------------------------------------------

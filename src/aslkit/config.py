@@ -402,6 +402,9 @@ def _is_split_name(text: str) -> bool:
     return False
 
 
+LIVE_CHOICES = {"decoder": ("spelling", "hold"), "backend": ("torch", "onnx")}
+
+
 @dataclass
 class LiveConfig:
     """Live recognition: from a stream of per-frame letters to text (see defaults.toml [live])."""
@@ -452,4 +455,8 @@ class LiveConfig:
                 opts = ", ".join(sorted(names))
                 raise AslkitError(f"unknown live option --{k.replace('_', '-')} ({k}=...); options: {opts}")
             base[k] = coerce(k, getattr(ref, k), v)
-        return check_ranges(cls(**{k: v for k, v in base.items() if k in names}))
+        cfg = check_ranges(cls(**{k: v for k, v in base.items() if k in names}))
+        for key, allowed in LIVE_CHOICES.items():  # checked here, once, not per video deep inside a batch
+            if getattr(cfg, key) not in allowed:
+                raise AslkitError(f"--{key} {getattr(cfg, key)!r}: use one of {', '.join(allowed)}")
+        return cfg

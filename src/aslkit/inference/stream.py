@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.config import LiveConfig
+from aslkit.config import LIVE_CHOICES, LiveConfig
 from aslkit.data.images import image_input
 from aslkit.data.sequences import HANDS, MIN_FRAMES
 from aslkit.errors import AslkitError, ModelError
@@ -37,7 +37,7 @@ from aslkit.landmarks.extractor import Hand, HandLandmarker, HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
 from aslkit.models.io import TrainedModel, load_model
 
-DECODERS = ("spelling", "hold")
+DECODERS = LIVE_CHOICES["decoder"]
 
 MOTION_LETTERS = ("J", "Z")
 

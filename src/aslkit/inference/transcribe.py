@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aslkit.data.sequences import is_video_path
-from aslkit.errors import AslkitError
+from aslkit.errors import AslkitError, ModelError
 from aslkit.inference.lexicon import Lexicon, load_lexicon
 from aslkit.inference.spelling import SpelledLetter
 from aslkit.kinds import InputKind
@@ -192,10 +192,16 @@ def iter_transcribe(
 ) -> Iterator[SpellingResult]:
     """``transcribe_paths`` one result at a time, in input order (problems with the inputs first)."""
     from aslkit.config import LiveConfig
-    from aslkit.models.io import TrainedModel, load_model
+    from aslkit.models.io import TrainedModel, load_model, resolve_model_path
 
     lex = load_lexicon(lexicon) if isinstance(lexicon, (str, Path)) else lexicon  # before any video is read
-    LiveConfig.from_defaults(**overrides)  # an unknown or bad setting is one line, before any video
+    cfg = LiveConfig.from_defaults(**overrides)  # an unknown or bad setting is one line, before any video
+    for key in ("motion_model", "word_model"):  # the helper models too, not once per video
+        try:
+            if getattr(cfg, key):
+                resolve_model_path(getattr(cfg, key))
+        except ModelError as exc:
+            raise ModelError(f"--{key.replace('_', '-')}: {exc}") from None
     loaded = model if isinstance(model, TrainedModel) else load_model(model)
     if loaded.kind is not InputKind.LANDMARKS:
         raise AslkitError(f"transcribe reads letters: {loaded.architecture!r} is not a hand-landmark letter model")
