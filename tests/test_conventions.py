@@ -500,3 +500,16 @@ def test_seeds_are_whole_numbers_a_generator_takes(capsys: pytest.CaptureFixture
             cli.main([*task, "--seed", seed])
         assert info.value.code == 2
         one_error_line(2, capsys.readouterr().err, f"expected 0 to 4294967295, got {seed}")
+
+
+def test_a_file_value_the_command_line_replaces_is_never_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """[predict] top_k = 0 with top_k=2 on the command line failed on the file's 0, naming no file."""
+    cfg = write(tmp_path / "s.toml", "[predict]\ntop_k = 0\n")
+    assert parse("predict", "x.jpg", f"cfg={cfg}", "top_k=2").top_k == 2
+    assert parse("predict", "x.jpg", f"cfg={cfg}", "--top-k", "3").top_k == 3
+    code, _, err = run_cli(capsys, "predict", "x.jpg", f"cfg={cfg}")
+    one_error_line(code, err, f"--cfg {cfg}: top_k = '0': expected 1 to 1000, got 0")
+    ok = write(tmp_path / "ok.toml", "[predict]\ntop_k = 7\n")
+    assert parse("predict", "x.jpg", f"cfg={ok}").top_k == 7, "a file's good value is still used"

@@ -617,6 +617,16 @@ def live_overrides(args: argparse.Namespace, extra: list[str]) -> dict[str, str]
     return {**given, **parse_overrides(extra)}
 
 
+def _check_file_value(action: argparse.Action, text: str, where: str) -> None:
+    """A settings file's value for a declared option, checked as argparse would, but naming the file."""
+    try:
+        value = action.type(text) if callable(action.type) else text
+    except (argparse.ArgumentTypeError, TypeError, ValueError) as exc:
+        raise AslkitError(f"{where} = {text!r}: {exc}") from None
+    if action.choices is not None and value not in action.choices:
+        raise AslkitError(f"{where} = {text!r}: use one of {', '.join(map(str, action.choices))}")
+
+
 def _file_settings(
     ap: argparse.ArgumentParser, argv: list[str], args: argparse.Namespace
 ) -> tuple[argparse.Namespace, list[str], dict[str, object]]:
@@ -628,13 +638,18 @@ def _file_settings(
 
     settings = load_settings_file(args.cfg, CFG_SECTIONS[args.task])
     known = vars(args)
+    sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction)).choices[args.task]
     tokens, rest = [], {}
     for key, value in settings.items():
         dest = key if key in known else f"live__{key}" if f"live__{key}" in known else None
         if dest is None or isinstance(known[dest], bool):  # not declared, or a switch (train's --finetune)
             rest[key] = value
-        else:
-            tokens.append(f"--{key.replace('_', '-')}={str(value).lower() if isinstance(value, bool) else value}")
+            continue
+        flag, text = f"--{key.replace('_', '-')}", str(value).lower() if isinstance(value, bool) else str(value)
+        if any(a == flag or a.startswith(flag + "=") for a in argv):
+            continue  # the command line gives it: the file's value is never used, so never refused
+        _check_file_value(next(a for a in sub._actions if a.dest == dest), text, f"--cfg {args.cfg}: {key}")
+        tokens.append(f"{flag}={text}")
     if rest and not getattr(args, "overrides_ok", False):
         raise AslkitError(f"--cfg {args.cfg}: {args.task} takes no setting {', '.join(sorted(rest))}")
     at = argv.index(args.task) + 1
