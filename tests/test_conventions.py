@@ -513,3 +513,11 @@ def test_a_file_value_the_command_line_replaces_is_never_refused(
     one_error_line(code, err, f"--cfg {cfg}: top_k = '0': expected 1 to 1000, got 0")
     ok = write(tmp_path / "ok.toml", "[predict]\ntop_k = 7\n")
     assert parse("predict", "x.jpg", f"cfg={ok}").top_k == 7, "a file's good value is still used"
+
+
+def test_a_setting_before_the_data_keeps_its_value(tmp_path: Path) -> None:
+    """``train --epochs 1 DATA`` read 1 as a data folder and then said --epochs had no value."""
+    args = parse("train", "--epochs", "1", "--unfreeze-blocks", "-1", tmp_path, "--out", tmp_path / "run")
+    assert args.data == [str(tmp_path)] and args.overrides == {"epochs": "1", "unfreeze_blocks": "-1"}
+    assert parse("live", "--lm-weight", "0.5", "--source", "v.mp4").overrides == {"lm_weight": "0.5"}
+    assert parse("train", tmp_path, "--", "--epochs", "1").data == [str(tmp_path), "--epochs", "1"], "after --: data"

@@ -657,6 +657,25 @@ def _file_settings(
     return args, extra, rest
 
 
+def _join_setting_values(ap: argparse.ArgumentParser, argv: list[str], task: str) -> list[str]:
+    """``--epochs 1`` -> ``--epochs=1`` for the settings a task takes undeclared, so that argparse never reads
+    the value as DATA (``train --epochs 1 data/`` had taken 1 for a data folder)."""
+    sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction)).choices[task]
+    settings = {f"--{k.replace('_', '-')}" for k in _undeclared_settings(sub, task)}
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--":
+            return out + argv[i:]
+        if argv[i] in settings and i + 1 < len(argv):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def parse_command_line(ap: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | None:
     """``argv`` (after ``kv_to_flags``) -> the namespace of its task, with ``overrides`` (the settings given
     beyond the declared options, for tasks that take them: a settings file's, then the command line's); None,
@@ -666,6 +685,11 @@ def parse_command_line(ap: argparse.ArgumentParser, argv: list[str]) -> argparse
     if args.task is None:
         ap.print_help()
         return None
+    if extra and getattr(args, "overrides_ok", False):
+        joined = _join_setting_values(ap, argv, args.task)
+        if joined != argv:
+            argv = joined
+            args, extra = ap.parse_known_args(argv)
     from_file: dict[str, object] = {}
     if getattr(args, "cfg", None):
         args, extra, from_file = _file_settings(ap, argv, args)
