@@ -521,3 +521,22 @@ def test_a_setting_before_the_data_keeps_its_value(tmp_path: Path) -> None:
     assert args.data == [str(tmp_path)] and args.overrides == {"epochs": "1", "unfreeze_blocks": "-1"}
     assert parse("live", "--lm-weight", "0.5", "--source", "v.mp4").overrides == {"lm_weight": "0.5"}
     assert parse("train", tmp_path, "--", "--epochs", "1").data == [str(tmp_path), "--epochs", "1"], "after --: data"
+
+
+def test_output_paths_are_printed_escaped_and_default_names_readable(tmp_path: Path) -> None:
+    """The README promises odd names printed escaped; train's run folder, evaluate's and the other reports'
+    paths were printed raw (a newline split the line), and audit's default folder kept a raw 0xFF byte."""
+    from types import SimpleNamespace
+
+    from aslkit.evaluation.audit import default_report_folder
+    from aslkit.evaluation.evaluate import evaluate_text
+    from aslkit.training.trainer import train_text
+
+    odd = tmp_path / "run\udcff\nx"
+    res = SimpleNamespace(run_dir=odd, metrics={"valid": {"accuracy": 1.0, "macro_f1": 1.0}, "train_seconds": 1,
+                                                "best_epoch": 1})  # fmt: skip
+    assert train_text(res).splitlines()[0] == f"run folder: {tmp_path}/run\\xff\\nx"
+    m = {"n": 1, "data": "d", "model": "m", "accuracy": 1.0, "accuracy_detected": 1.0, "detection_rate": 1.0,
+         "weighted_f1": 1.0, "macro_f1": 1.0, "unknown_labels": [], "errors": []}  # fmt: skip
+    assert evaluate_text(m, odd).splitlines()[-1] == f"report: {tmp_path}/run\\xff\\nx/report.md"
+    assert default_report_folder(tmp_path / "set\udcff\nx").name == "set%FF_x"

@@ -299,7 +299,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
     cfg = ImageAugmentConfig.from_defaults(**args.overrides)
     out = preview_dataset(args.data, args.preview, cfg, n=args.n, per_image=args.per_image, seed=args.seed)
-    print(f"augmentation preview: {out}")
+    print(f"augmentation preview: {shown(str(out))}")
     return 0
 
 

@@ -35,7 +35,7 @@ from aslkit.landmarks.extractor import HandsResult
 from aslkit.landmarks.features import canonical_points, featurize
 from aslkit.landmarks.landmark_set import LandmarkSet
 from aslkit.names import shown
-from aslkit.outputs import new_run_folder
+from aslkit.outputs import new_run_folder, safe_component
 
 DUPLICATE_BOX_IOU = 0.9  # two boxes in one image overlapping this much are the same box drawn twice
 HAND_IN_BOX_IOU = 0.3  # a box and a hand's landmark box overlapping this much are the same hand
@@ -369,7 +369,8 @@ def suspected_mislabels(
 def default_report_folder(data: str | Path) -> Path:
     """Where `aslkit audit` reports without --out: runs/audit/<set name>, or -2, -3, ... beside an earlier one."""
     p = Path(data).resolve()
-    return new_run_folder(Path("runs") / "audit" / (p.parent.name if p.suffix.lower() in (".yaml", ".yml") else p.name))
+    name = p.parent.name if p.suffix.lower() in (".yaml", ".yml") else p.name
+    return new_run_folder(Path("runs") / "audit" / safe_component(name))  # a name any tool can read back
 
 
 def read_images(
@@ -507,6 +508,6 @@ def audit_text(r: dict[str, Any], out: str | Path, manifest: bool = False) -> st
     lines += [f"  {k.replace('_', ' '):<32} {v}" for k, v in r["summary"].items() if k != "images"]
     lines.append(f"  class balance: largest / smallest {r['balance']['max_min_ratio']}")
     lines.append(
-        f"report: {Path(out) / 'report.html'} (and report.md, audit.json{', manifest.csv' if manifest else ''})"
+        f"report: {shown(Path(out) / 'report.html')} (and report.md, audit.json{', manifest.csv' if manifest else ''})"
     )
     return "\n".join(lines)

@@ -311,5 +311,5 @@ def evaluate_text(m: dict[str, Any], report_dir: str | Path | None = None) -> st
         rows = m["box_rows_left_out"]
         out.append(f"box rows left out: {len(rows)} (first: {shown(rows[0])}; `aslkit audit` lists each)")
     if report_dir:
-        out.append(f"report: {Path(report_dir) / 'report.md'}")
+        out.append(f"report: {shown(Path(report_dir) / 'report.md')}")
     return "\n".join(out)

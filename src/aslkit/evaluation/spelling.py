@@ -293,5 +293,5 @@ def spelling_text(m: dict[str, Any], report_dir: str | Path | None = None) -> st
         out.append(f"signing speed: {m['letters_per_second']:.2f} letters per second")
     out += [f"  could not be read: {shown(r['error'])}" for r in m["rows"] if r["error"] is not None]
     if report_dir:
-        out.append(f"report: {Path(report_dir) / 'report.md'}")
+        out.append(f"report: {shown(Path(report_dir) / 'report.md')}")
     return "\n".join(out)

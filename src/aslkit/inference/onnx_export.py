@@ -46,5 +46,5 @@ def export_text(r: dict[str, Any], data: str | Path | None = None) -> str:
     """What `aslkit export` prints for ``export_checked``'s result (``data``: the labelled set it was checked
     on, if any)."""
     what = f"{r['inputs']} real inputs from {data}" if data else f"{r['inputs']} random inputs"
-    return (f"wrote {r['onnx']} ({r['bytes'] / 1e6:.2f} MB); against torch on {what}: largest logit difference "
+    return (f"wrote {shown(r['onnx'])} ({r['bytes'] / 1e6:.2f} MB); against torch on {what}: largest logit difference "
             f"{r['max_abs_logit_diff']:.2e}, top-1 agreement {100 * r['top1_agreement']:.2f}%")  # fmt: skip

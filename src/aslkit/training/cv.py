@@ -27,6 +27,7 @@ from aslkit.errors import AslkitError, DatasetError
 from aslkit.kinds import InputKind
 from aslkit.labels import sort_labels
 from aslkit.models.registry import get_model_info
+from aslkit.names import shown
 from aslkit.outputs import check_new_folder
 from aslkit.report import pyplot, save_figure
 from aslkit.training.trainer import TRAINERS, chosen_classes, train
@@ -239,5 +240,5 @@ def cv_text(r: dict[str, Any], out: str | Path) -> str:
     if swaps:
         lines.append("possible label swaps (read as each other both ways): "
                      + ", ".join(f"{v['signer']} {v['signs'][0]}<->{v['signs'][1]}" for v in swaps))  # fmt: skip
-    lines.append(f"report: {Path(out) / 'cv.md'}")
+    lines.append(f"report: {shown(Path(out) / 'cv.md')}")
     return "\n".join(lines)

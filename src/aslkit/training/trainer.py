@@ -687,7 +687,7 @@ def train_text(res: Any) -> str:
     split = "test" if "test" in m else "valid"
     r = m[split]
     hands = f"detected hands: {100 * r['accuracy_detected']:.2f}%, " if m.get("detection_rate_all") is not None else ""
-    out = [f"run folder: {res.run_dir}"]
+    out = [f"run folder: {shown(res.run_dir)}"]
     if r.get("n", 1) == 0:  # e.g. one photo per class: every one is trained on, none is left to score
         out.append(f"{split} end-to-end accuracy: none measured (the {split} side holds no examples)")
     else:
