@@ -290,6 +290,9 @@ def test_takes_folder_rule(tmp_path: Path, data: Path, clip: Path) -> None:
     (tmp_path / "runs" / "run1").mkdir(parents=True)
     with pytest.raises(AslkitError, match="inside the input folder"):
         check_takes_folder(tmp_path / "runs" / "takes", [tmp_path / "runs"])
+    for blank in ("", "   "):  # "" was the current folder, "   " a folder of three spaces
+        with pytest.raises(AslkitError, match="^--record-dir: give a folder name$"):
+            check_takes_folder(blank)
 
 
 def test_shared_data_is_refused_without_writing() -> None:
@@ -369,3 +372,64 @@ def test_recorded_folder_is_a_training_set(tmp_path: Path) -> None:
 def test_summary_when_empty(tmp_path: Path) -> None:
     assert takes_summary(tmp_path / "none") == "No takes in `none/` yet."
     assert takes_summary(None) == ""
+
+
+def test_one_sessions_frames_on_two_threads_share_the_tracker_safely(tmp_path: Path) -> None:
+    """Two stream events of one session ran MediaPipe's graph at once: a segfault that took the server down, or
+    "Packet timestamp mismatch" and a broken tracker for the rest of the session."""
+    import threading
+
+    rgb = np.zeros((240, 320, 3), np.uint8)
+    rec = TakeRecorder()
+    record_frame(rgb, rec, tmp_path)
+    errors: list[BaseException] = []
+
+    def stream() -> None:
+        try:
+            for _ in range(15):
+                record_frame(rgb, rec, tmp_path)
+        except BaseException as exc:  # noqa: BLE001 - what the thread met is what the test reports
+            errors.append(exc)
+
+    threads = [threading.Thread(target=stream) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rec.close()
+    assert errors == []
+    assert rec.track_lock.acquire(blocking=False), "the tracker lock is released after every frame"
+
+
+def test_a_take_that_cannot_be_written_is_kept_for_another_try(clip: Path, tmp_path: Path, monkeypatch) -> None:
+    """An OSError while writing (a full disk, a name too long) was a traceback, and the take's frames were gone."""
+    out = tmp_path / "out"
+    rec = TakeRecorder(clock=_Clock())
+    start_take(rec, "hello", out)
+    for f in _rgb_frames(clip):
+        record_frame(f, rec, out)
+
+    def full_disk(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    import aslkit.live.capture as capture_module
+
+    monkeypatch.setattr(capture_module, "write_take", full_disk)  # save_take imports it when it runs
+    status, _ = save_take(rec, "hello", out)
+    assert status == "Not saved: cannot write the take (No space left on device)" and str(tmp_path) not in status
+    monkeypatch.undo()
+    assert save_take(rec, "hello", out)[0].startswith("Saved hello/take-001.mp4: 40 frames"), "the take was kept"
+    assert save_take(rec, "hello", out)[0].startswith("No take started"), "and saved once"
+
+
+def test_labels_too_long_for_a_folder_and_labels_of_one_folder(clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    rec = TakeRecorder(clock=_Clock())
+    record_frame(next(_rgb_frames(clip)), rec, out)
+    for label in ("x" * 256, "é" * 128):
+        assert start_take(rec, label, out).startswith("Label is too long: 256 bytes, and a folder name holds 255")
+    assert not start_take(rec, "é" * 127, out).startswith("Label")
+    start_take(rec, "a", out)  # a and A are one label, one folder (A)
+    for f in _rgb_frames(clip):
+        record_frame(f, rec, out)
+    assert save_take(rec, "A", out)[0].startswith("Saved A/take-001.mp4")

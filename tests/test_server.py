@@ -163,3 +163,49 @@ def test_serve_says_when_its_port_is_taken(capsys) -> None:
     assert main(["serve", "--host", "999.1.1.1", "--port", str(port)]) == 1
     err = capsys.readouterr().err
     assert "check --host" in err and "--port" not in err, "the host is the fault, not the port"
+
+
+def test_video_tab_keeps_the_letters_of_a_clip_too_short_for_a_sign(tmp_path: Path, monkeypatch) -> None:
+    """A readable 1-frame video was "Cannot read this video" (only the sign model had refused it), and error
+    lines named the server's temp folder the upload sat in."""
+    import cv2
+
+    from aslkit.app.web import video_results
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    one = tmp_path / "uploads" / "one.mp4"
+    one.parent.mkdir()
+    w = cv2.VideoWriter(str(one), cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48))
+    w.write(np.zeros((48, 64, 3), np.uint8))
+    w.release()
+    out, text, sign = video_results(str(one), None)
+    assert out is not None and Path(out).is_file() and text == ""
+    assert sign.startswith("No word sign read: one.mp4") and "at least 5" in sign and str(tmp_path) not in sign
+    bad = tmp_path / "uploads" / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    assert video_results(str(bad), None)[2] == "Cannot read this video: bad.mp4: not a video OpenCV can read"
+
+
+def test_webcam_frames_of_one_session_on_two_threads(monkeypatch) -> None:
+    """Two stream events of one session at once broke its tracker (timestamps out of order, shapes mixed)."""
+    import threading
+
+    from aslkit.app import web
+
+    frame = np.zeros((120, 160, 3), np.uint8)
+    _, _, state = web.webcam_frame(frame, None, None)
+    errors: list[BaseException] = []
+
+    def stream() -> None:
+        try:
+            for _ in range(10):
+                web.webcam_frame(frame, state, None)
+        except BaseException as exc:  # noqa: BLE001 - what the thread met is what the test reports
+            errors.append(exc)
+
+    threads = [threading.Thread(target=stream) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and state.lock.acquire(blocking=False)

@@ -59,6 +59,7 @@ class TakeRecorder:
         self.label = ""
         self.message = "Camera on. Type a label, then Start take."
         self._hands: Any = None
+        self.track_lock = threading.Lock()  # one tracker call at a time: two at once crashed the server
 
     def add(self, rgb: np.ndarray) -> np.ndarray:
         """Keep one browser frame (RGB) if a take is being recorded; the preview to show (RGB, drawn on)."""
@@ -92,11 +93,13 @@ class TakeRecorder:
         from aslkit.landmarks.extractor import HandLandmarker
         from aslkit.live.draw import draw_skeleton
 
-        if self._hands is None:
-            self._hands = HandLandmarker(static=False, max_hands=2, tracking_complexity=0, retry=False)
         scale = min(1.0, PREVIEW_SIDE / max(bgr.shape[:2]))
         view = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else bgr.copy()
-        for hand in self._hands(np.ascontiguousarray(view[:, :, ::-1])).hands:
+        with self.track_lock:  # one session's frames may come on two threads; MediaPipe's graph is not shared
+            if self._hands is None:
+                self._hands = HandLandmarker(static=False, max_hands=2, tracking_complexity=0, retry=False)
+            hands = self._hands(np.ascontiguousarray(view[:, :, ::-1])).hands
+        for hand in hands:
             draw_skeleton(view, hand)
         if recording:
             cv2.circle(view, (20, 20), 9, (0, 0, 255), -1)
@@ -110,17 +113,23 @@ class TakeRecorder:
             self.message = f"Recording '{shown(label)}': waiting for frames from the camera."
 
     def take(self) -> tuple[list[bytes], list[float]]:
-        """The take so far, which then ends."""
+        """The take so far, which then ends (kept until ``saved``, so a failed save can be tried again)."""
         with self.lock:
-            frames, times = self.frames, self.times
-            self.frames, self.times, self.recording = [], [], False
-            return frames, times
+            self.recording = False
+            return list(self.frames), list(self.times)
+
+    def saved(self, frames: list[bytes]) -> None:
+        """Drop the frames just saved (a new take started meanwhile keeps its own)."""
+        with self.lock:
+            if self.frames[: len(frames)] == frames:
+                self.frames, self.times = self.frames[len(frames) :], self.times[len(frames) :]
 
     def close(self) -> None:
         """Release the hand tracker (the session is gone)."""
-        if self._hands is not None:
-            self._hands.close()
-            self._hands = None
+        with self.track_lock:
+            if self._hands is not None:
+                self._hands.close()
+                self._hands = None
 
 
 def close_recorder(rec: TakeRecorder | None) -> None:
@@ -193,7 +202,7 @@ def save_take(
     """Save take: (status line, takes summary). The take goes to ``record_dir/<label>/`` through capture's
     writer, only under the label it was started with; the folder is checked again first (it may have changed
     since the server started)."""
-    from aslkit.live.capture import check_takes_folder, write_take
+    from aslkit.live.capture import check_takes_folder, label_folder_name, write_take
 
     if record_dir is None:
         return RECORDING_OFF, ""
@@ -202,7 +211,7 @@ def save_take(
         problem = NO_FRAMES
     elif problem is None and not rec.recording and not rec.frames:
         problem = "No take started: press Start take, sign, then Save take."
-    elif problem is None and label.strip() != rec.label:
+    elif problem is None and label_folder_name(label.strip()) != label_folder_name(rec.label):  # a -> A: one folder
         problem = (f"The label changed since Start take ('{shown(rec.label)}' -> '{shown(label.strip())}'): put it "
                    "back to save this take under it, or Start take again.")  # fmt: skip
     elif problem is None and len(rec.frames) < MIN_FRAMES:
@@ -214,9 +223,12 @@ def save_take(
         jpegs, times = rec.take()
         fps = take_fps(times)
         path, n = write_take(_frames(jpegs), fps, record_dir, label.strip())
-    except AslkitError as exc:
-        message = str(exc).replace(str(record_dir), Path(record_dir).name)  # the folder by name, not the disk's path
+    except (AslkitError, OSError) as exc:  # the take stays: Save take can try again
+        why = str(exc) if isinstance(exc, AslkitError) else f"cannot write the take ({exc.strerror or exc})"
+        message = why.replace(str(Path(record_dir).resolve()), Path(record_dir).name)
+        message = message.replace(str(record_dir), Path(record_dir).name)  # the folder by name, not the disk's path
         return f"Not saved: {shown(message)}", takes_summary(record_dir)
+    rec.saved(jpegs)
     rec.message = (f"Saved {shown(path.parent.name)}/{path.name}: {n} frames, {n / fps:.1f} s at {fps:.1f} fps. "
                    "Start take for the next one.")  # fmt: skip
     return rec.message, takes_summary(record_dir)

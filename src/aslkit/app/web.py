@@ -13,6 +13,7 @@ import functools
 import html
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -120,15 +121,18 @@ class _Webcam:
 
         self.rec = StreamingRecognizer(model)
         self.t0 = time.monotonic()
+        self.lock = threading.Lock()  # one session's frames may come on two threads; its tracker is not shared
 
     def frame(self, rgb: np.ndarray) -> tuple[np.ndarray, str]:
         import cv2
 
         from aslkit.live.draw import draw_frame
 
-        res = self.rec.process(np.ascontiguousarray(rgb), time.monotonic() - self.t0)
-        bgr = draw_frame(np.ascontiguousarray(rgb[:, :, ::-1]), res, self.rec.transcript.text)
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.rec.transcript.text
+        with self.lock:  # the time read inside, so frames reach the tracker in order
+            res = self.rec.process(np.ascontiguousarray(rgb), time.monotonic() - self.t0)
+            text = self.rec.transcript.text
+        bgr = draw_frame(np.ascontiguousarray(rgb[:, :, ::-1]), res, text)
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), text
 
 
 def webcam_frame(frame: np.ndarray | None, state: _Webcam | None, model: str | None):
@@ -161,6 +165,11 @@ def _video_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix="aslkit-video-", dir=cache))
 
 
+def _upload_named(why: object, path: str) -> str:
+    """A message about an upload with the file by its name, not the server's temp folder it sits in."""
+    return shown(str(why).replace(str(path), Path(path).name))
+
+
 def video_results(path: str | None, model: str | None) -> tuple[str | None, str, str]:
     """(annotated video, transcript, sign prediction) for an uploaded clip. ``model``: a name or path for
     load_model (the app resolves the Model tab's choice first)."""
@@ -173,15 +182,22 @@ def video_results(path: str | None, model: str | None) -> tuple[str | None, str,
     out = folder / (Path(path).stem + "-annotated.webm")
     try:
         res = run_live(path, out=out, window=False, model=model)
-        sign = _sign_recognizer().predict(path)
     except AslkitError as exc:
         shutil.rmtree(folder, ignore_errors=True)
-        return None, "", f"Cannot read this video: {exc}"
+        return None, "", f"Cannot read this video: {_upload_named(exc, path)}"
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    try:  # the letters stand even where the sign model cannot read the clip (under 5 frames, say)
+        sign = _sign_recognizer().predict(path)
+    except AslkitError as exc:
+        return str(out), res.text, f"No word sign read: {_upload_named(exc, path)}"
+    if sign.error is not None:
+        return str(out), res.text, f"No word sign read: {_upload_named(sign.error, path)}"
     top = ", ".join(f"{lab} {p:.2f}" for lab, p in sign.top)
-    if label_key(sign.label or "") == IDLE:
+    if sign.label is None:  # no hand in any frame
+        return str(out), res.text, f"No word sign recognized (model {SIGN_MODEL}): no hand in the video"
+    if label_key(sign.label) == IDLE:
         return str(out), res.text, f"No word sign recognized (model {SIGN_MODEL}; likeliest: {top})"
     return str(out), res.text, f"Sign (model {SIGN_MODEL}): {sign.label} ({sign.confidence:.2f}); top: {top}"
 

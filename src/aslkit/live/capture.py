@@ -81,6 +81,9 @@ class CaptureResult:
         return line
 
 
+MAX_LABEL_BYTES = 255  # a folder name's limit on Linux, macOS and Windows file systems
+
+
 def label_folder_name(label: str) -> str:
     """The label's folder name (aslkit's spelling, ``a`` -> ``A``); AslkitError unless it is one safe path
     component: a label with ``/`` or ``..`` would write outside ``--out``, a hidden one is skipped by train."""
@@ -88,6 +91,9 @@ def label_folder_name(label: str) -> str:
     bad = not name or name in (".", "..") or name.startswith(".") or any(c in name for c in "/\\\0")
     if bad or any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise AslkitError(f"--label {shown(label)!r}: give a plain name (no '/', no leading '.', not empty)")
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > MAX_LABEL_BYTES:
+        raise AslkitError(f"--label is too long: {size} bytes, and a folder name holds {MAX_LABEL_BYTES} at most")
     return name
 
 
@@ -330,6 +336,8 @@ def check_takes_folder(out: str | Path, read_from: Iterable[str | Path] = (), fl
     """AslkitError unless ``out`` may receive takes: a new or empty folder, or a folder of takes
     (``<label>/take-NNN.mp4``) that capture or the web app wrote, outside every input in ``read_from`` and
     outside any read-only folder. Anything else there is the user's own data, which takes never mix with."""
+    if not str(out).strip():  # Path("") is the current folder; "  " a folder nobody means
+        raise AslkitError(f"{flag}: give a folder name")
     out_p = Path(out)
     check_outside(out_p, read_from, flag=flag)
     if out_p.is_symlink() and not out_p.exists():
