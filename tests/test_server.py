@@ -209,3 +209,15 @@ def test_webcam_frames_of_one_session_on_two_threads(monkeypatch) -> None:
     for t in threads:
         t.join()
     assert errors == [] and state.lock.acquire(blocking=False)
+
+
+def test_camera_streams_leave_room_beyond_a_few_abandoned_tabs(tmp_path: Path) -> None:
+    """Two streams at once per tab: two closed tabs, whose streams hold their slots, shut everyone else out."""
+    from aslkit.app.pool import ModelPool
+    from aslkit.app.record import STREAMS_AT_ONCE
+    from aslkit.app.web import build_ui
+
+    demo = build_ui(ModelPool(None, None), tmp_path / "takes")
+    streams = [fn for fn in demo.fns.values() if "stream" in [t[1] for t in fn.targets]]
+    assert len(streams) == 2 and STREAMS_AT_ONCE >= 8
+    assert all(fn.concurrency_limit == STREAMS_AT_ONCE for fn in streams)

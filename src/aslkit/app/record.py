@@ -30,6 +30,9 @@ MAX_SIDE = 1280  # frames larger than this (longer side) are shrunk before they 
 PREVIEW_SIDE = 480  # the preview's longer side: a smaller image goes back to the browser sooner
 JPEG_QUALITY = 95
 STREAM_EVERY = 0.1  # seconds between the frames the browser sends
+# camera streams served at once (Webcam and Record tabs each): a closed tab's stream can hold its slot until its
+# time limit (processing time, 600 s), so a small number let two abandoned tabs shut everyone else out
+STREAMS_AT_ONCE = 8
 FPS_RANGE = (1.0, 60.0)  # a take's frame rate, measured from the frames' arrival, is kept within this
 
 RECORDING_OFF = (
@@ -268,6 +271,7 @@ def record_tab(record_dir: str | Path | None, read_from: Iterable[str | Path] = 
     takes = gr.Markdown(lambda: takes_summary(record_dir), elem_id="record-takes")
     rec = gr.State(None, delete_callback=close_recorder)
     cam.stream(lambda f, r: record_frame(f, r, record_dir), [cam, rec], [preview, status, rec],
-               stream_every=STREAM_EVERY, time_limit=600, concurrency_limit=2, show_progress="hidden")  # fmt: skip
+               stream_every=STREAM_EVERY, time_limit=600, concurrency_limit=STREAMS_AT_ONCE,
+               show_progress="hidden")  # fmt: skip
     start.click(lambda r, lab: start_take(r, lab, record_dir), [rec, label], status, show_progress="hidden")
     save.click(lambda r, lab: save_take(r, lab, record_dir, read_from), [rec, label], [status, takes])

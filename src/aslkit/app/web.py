@@ -251,7 +251,7 @@ def build_ui(pool, record_dir: str | Path | None = None, read_from: list[str | P
     (None: recording off); ``read_from``: the server's inputs, which takes are never written into."""
     import gradio as gr
 
-    from aslkit.app.record import record_tab
+    from aslkit.app.record import STREAM_EVERY, STREAMS_AT_ONCE, record_tab
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
@@ -287,8 +287,8 @@ def build_ui(pool, record_dir: str | Path | None = None, read_from: list[str | P
                 text = gr.Textbox(label="Transcript", elem_id="webcam-transcript", interactive=False)
                 clear = gr.Button("Clear")
                 live = gr.State(None)
-                cam.stream(webcam, [cam, live, model], [drawn, text, live], stream_every=0.1, time_limit=600,
-                           concurrency_limit=2)  # fmt: skip
+                cam.stream(webcam, [cam, live, model], [drawn, text, live], stream_every=STREAM_EVERY,
+                           time_limit=600, concurrency_limit=STREAMS_AT_ONCE)  # fmt: skip
                 clear.click(lambda: ("", None), None, [text, live])
             with gr.Tab("Video", id="video"):
                 # a file field, not gr.Video: the browser cannot preview every codec people upload (mp4v, avi)
