@@ -221,3 +221,20 @@ def test_camera_streams_leave_room_beyond_a_few_abandoned_tabs(tmp_path: Path) -
     streams = [fn for fn in demo.fns.values() if "stream" in [t[1] for t in fn.targets]]
     assert len(streams) == 2 and STREAMS_AT_ONCE >= 8
     assert all(fn.concurrency_limit == STREAMS_AT_ONCE for fn in streams)
+
+
+def test_a_broken_run_chosen_in_the_model_tab_is_described_not_used(tmp_path: Path) -> None:
+    """Choosing a listed run whose model.json is broken made it the photos' model: every upload then failed."""
+    from aslkit.app.pool import ModelPool
+    from aslkit.app.web import choose_model
+
+    runs = tmp_path / "runs"
+    (runs / "broken").mkdir(parents=True)
+    (runs / "broken" / "model.json").write_text("{not json", encoding="utf-8")
+    (runs / "broken" / "model.safetensors").write_bytes(b"")
+    pool = ModelPool(None, runs)
+    model, card = choose_model(pool, "broken", "letters")
+    assert model == "letters" and card.startswith("Cannot load broken") and "still use **letters**" in card
+    assert str(tmp_path) not in card
+    model, card = choose_model(pool, "letters", "broken")
+    assert model == "letters" and card.startswith("### letters")

@@ -221,6 +221,19 @@ def model_choices(runs: str | Path | None = "runs", default: str | None = None) 
     return names
 
 
+def choose_model(pool, name: str | None, current: str | None) -> tuple[str | None, str]:
+    """The Model tab's choice and its card; the choice is kept only when it loads, so a broken run is
+    described but photos and the webcam go on with the model they had."""
+    from aslkit.models.io import load_model
+
+    try:
+        load_model(pool.source(name))
+    except Exception:  # noqa: BLE001 - a crafted run too: the card says why, the page goes on
+        card = model_card(name or "", pool.runs, pool.default)
+        return current, f"{card}\n\nPhotos and the webcam still use **{shown(current or pool.default)}**."
+    return name, model_card(name or "", pool.runs, pool.default)
+
+
 def model_card(name: str, runs: str | Path | None = "runs", default: str | None = None) -> str:
     """Markdown: the model's architecture, labels, how it was trained and its evaluation report. Only for the
     models of model_choices: any other name gets the same one line, whatever is on disk."""
@@ -261,12 +274,8 @@ def build_ui(pool, record_dir: str | Path | None = None, read_from: list[str | P
     def video(path, name):
         return video_results(path, pool.source(name))
 
-    def choose(name):
-        try:
-            pool.resolve(name)
-        except AslkitError:
-            name = pool.default
-        return name, model_card(name, pool.runs, pool.default)
+    def choose(name, current):
+        return choose_model(pool, name, current)
 
     # uploads and results in Gradio's cache (the server's temp folder) are deleted an hour after they were made
     with gr.Blocks(title="aslkit", theme=theme, css=CSS, analytics_enabled=False, delete_cache=CACHE_AGE) as demo:
@@ -304,6 +313,6 @@ def build_ui(pool, record_dir: str | Path | None = None, read_from: list[str | P
                 choices = model_choices(pool.runs, pool.default)
                 choice = gr.Dropdown(choices, value=pool.default, label="Model for photos and webcam")
                 card = gr.Markdown(model_card(pool.default, pool.runs, pool.default))
-                choice.change(choose, choice, [model, card])
+                choice.change(choose, [choice, model], [model, card])
         demo.queue(default_concurrency_limit=1, max_size=64)
     return demo
