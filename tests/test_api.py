@@ -214,6 +214,24 @@ def test_bad_requests_are_one_line_4xx_errors(client, clip: Path) -> None:
     assert client.get("/v1/predict").json() == {"error": "GET /v1/predict: use POST"}
 
 
+def test_a_form_that_breaks_its_limits_says_so(client) -> None:
+    """Ten files, a field sent twice and a body cut short were all "expected a multipart/form-data body"."""
+    photo = sorted((shared_dir("massey-letters") / "b").iterdir())[0].read_bytes()
+    many = [("image", (f"{i}.jpg", photo)) for i in range(10)]
+    r = client.post("/v1/predict", files=many)
+    assert r.status_code == 400 and r.json()["error"].startswith("multipart form refused: Too many files")
+    r = client.post("/v1/predict", files=[("image", ("a.jpg", photo)), ("image", ("t.jpg", b"x"))])
+    assert r.status_code == 400 and r.json() == {
+        "error": "multipart field 'image' sent more than once; send each field once"
+    }
+    b = "bnd"
+    cut = f'--{b}\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\n'.encode() + photo[:500]
+    r = client.post("/v1/predict", content=cut, headers={"Content-Type": f"multipart/form-data; boundary={b}"})
+    assert r.status_code == 400 and r.json()["error"].endswith("this one is cut short (no closing boundary)"), r.json()
+    r = client.post("/v1/predict", content=b"{}", headers={"Content-Type": "application/json"})
+    assert r.json() == {"error": "expected a multipart/form-data body with a file field ('image' or 'video')"}
+
+
 # ---------------------------------------------------------------------------------------------
 # bounded, queued, never spooled
 # ---------------------------------------------------------------------------------------------

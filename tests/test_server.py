@@ -69,6 +69,7 @@ def test_other_requests_under_v1_get_the_apis_error_shape_beside_the_web_app(cli
         ("PUT", "/v1/transcribe", 405, "use POST"),
         ("POST", "/v1/health", 405, "use GET"),
         ("GET", "/v1/nothing/here", 404, "no /v1/nothing/here in this API"),
+        ("GET", "/v1", 404, "no /v1 in this API (see /v1/openapi.json)"),  # the root without its slash too
     ):
         r = client.request(method, path)
         assert r.status_code == status and set(r.json()) == {"error"} and words in r.json()["error"], (path, r.text)

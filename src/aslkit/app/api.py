@@ -22,6 +22,7 @@ to the server's own temp folder, because OpenCV and FFmpeg read files, and remov
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -70,25 +71,37 @@ async def read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+NOT_A_FORM = "expected a multipart/form-data body with a file field ('image' or 'video')"
+
+
 async def parse_form(headers, body: bytes):
-    """The multipart form in ``body``, held in memory (the body is already bounded), or None if it is not one."""
+    """The multipart form in ``body``, held in memory (the body is already bounded); ValueError with the
+    client's one line when it is not one, or breaks the form's limits."""
     from starlette.formparsers import MultiPartException, MultiPartParser
 
     async def stream():
         yield body
 
     if not headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        return None
+        raise ValueError(NOT_A_FORM)
+    m = re.search(r'boundary="?([^";]+)"?', headers.get("content-type", ""))
+    if m and not body.rstrip(b"\r\n").endswith(b"--" + m.group(1).encode("latin-1") + b"--"):
+        raise ValueError(f"{NOT_A_FORM}; this one is cut short (no closing boundary)")
     parser = MultiPartParser(headers, stream(), max_files=4, max_fields=16)
     parser.spool_max_size = len(body) + 1  # never rolled over to a temp file on disk
     try:
-        return await parser.parse()
-    except MultiPartException:
-        return None
+        form = await parser.parse()
+    except MultiPartException as exc:  # too many parts, a part too large: said as such
+        raise ValueError(f"multipart form refused: {exc.message}") from None
     except Exception:  # noqa: BLE001 - python-multipart's own errors: a malformed body is the client's
         for f in parser._files_to_close_on_error:
             f.close()
-        return None
+        raise ValueError(f"{NOT_A_FORM}; this one is malformed") from None
+    twice = [k for k in form if len(form.getlist(k)) > 1]
+    if twice:  # the last one would be used without a word
+        await form.close()
+        raise ValueError(f"multipart field '{twice[0]}' sent more than once; send each field once")
+    return form
 
 
 class ParsedRequest(Request):
@@ -124,10 +137,12 @@ class BoundedUploadRoute(APIRoute):
                 return error("the client went away", 400, close=True)
             if body is None:
                 return error(f"upload too large (limit {MAX_UPLOAD_MB} MB)", 413, close=True)
-            form = await parse_form(request.headers, body)
-            del body
-            if form is None:
-                return error("expected a multipart/form-data body with a file field ('image' or 'video')", 400)
+            try:
+                form = await parse_form(request.headers, body)
+            except ValueError as exc:
+                return error(str(exc), 400)
+            finally:
+                del body
             return await handler(ParsedRequest(request, form))  # FastAPI closes the form's files after it
 
         return bounded
@@ -149,7 +164,7 @@ async def http_error(request: Request, exc: Any) -> Response:
     """Starlette's own 4xx (404, 405) under /v1 in this API's shape; elsewhere (the web app) FastAPI's."""
     from fastapi.exception_handlers import http_exception_handler
 
-    if request.url.path.startswith("/v1/") and 400 <= exc.status_code < 500:
+    if (request.url.path + "/").startswith("/v1/") and 400 <= exc.status_code < 500:
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
     return await http_exception_handler(request, exc)
 

@@ -162,6 +162,7 @@ def _answer_the_rest_of_v1(app: Any, routes: list[Any]) -> None:
         raise StarletteHTTPException(404, f"no {path} in this API (see /v1/openapi.json)")
 
     app.add_route("/v1/{rest:path}", elsewhere, methods=methods, include_in_schema=False)
+    app.add_route("/v1", elsewhere, methods=methods, include_in_schema=False)  # the API's root, without a slash
 
 
 def timed_protocol(header_timeout: float = HEADER_TIMEOUT, body_timeout: float = BODY_TIMEOUT):
