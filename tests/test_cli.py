@@ -344,7 +344,7 @@ def test_unrecognized_argument_for_predict(capsys: pytest.CaptureFixture[str], t
     with pytest.raises(SystemExit) as info:
         cli.main(["predict", str(write_grey(tmp_path / "g.png")), "--bogus"])
     assert info.value.code == 2
-    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+    assert "unrecognized arguments: --bogus (see `aslkit predict --help`)" in capsys.readouterr().err, "the task's help"
 
 
 def test_train_real_run_with_key_value(capsys: pytest.CaptureFixture[str], tmp_path: Path, real_cache: Path) -> None:

@@ -294,6 +294,11 @@ def test_compare_continues_only_with_resume(photo_set: Path, tmp_path: Path, cap
     missing = ["--test", f"x={tmp_path / 'no'}", "--models", "landmark-mlp", "--out", str(tmp_path / "new")]
     assert main(["compare", str(photo_set), *missing]) == 1
     assert "x " + str(tmp_path / "no") + ": no such file" in capsys.readouterr().err and not (tmp_path / "new").exists()
+    # no model, or one twice (one run folder, two rows): refused before a folder that would block the rerun
+    for models, why in (("", "name at least one model"), (" , ", "name at least one model"),
+                        ("landmark-mlp,landmark-mlp", "landmark-mlp is named twice")):  # fmt: skip
+        assert main(["compare", str(photo_set), "--models", models, "--out", str(tmp_path / "new")]) == 1
+        assert why in capsys.readouterr().err and not (tmp_path / "new").exists()
 
 
 def test_compare_resumes_only_with_its_own_data_and_names_checked_first(

@@ -693,7 +693,8 @@ def parse_command_line(ap: argparse.ArgumentParser, argv: list[str]) -> argparse
     from_file: dict[str, object] = {}
     if getattr(args, "cfg", None):
         args, extra, from_file = _file_settings(ap, argv, args)
-    if extra and not getattr(args, "overrides_ok", False):
-        ap.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra and not getattr(args, "overrides_ok", False):  # the task's own --help is the one to read
+        sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction)).choices[args.task]
+        sub.error(f"unrecognized arguments: {' '.join(extra)}")
     args.overrides = {**from_file, **live_overrides(args, extra)}
     return args

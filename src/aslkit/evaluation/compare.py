@@ -225,6 +225,12 @@ def compare(
     out_dir = Path(out)
     weights = dict(weights or {})
     specs = [(s, *parse_spec(s)) for s in models]  # an unknown name is an error before any folder is made
+    if not specs:
+        raise AslkitError("--models: name at least one model (e.g. landmark-mlp,image-cnn)")
+    slugs = [_slug(s) for s in models]
+    twice = [s for s, slug in zip(models, slugs, strict=True) if slugs.count(slug) > 1]
+    if twice:  # one run folder, two rows of the same run
+        raise AslkitError(f"--models: {twice[0]} is named twice; name each model once")
     _open_out(out_dir, train_data, test_sets, resume, split, _settings(train_data, split, seed, weights))
     budget = BUDGET if budget is None else budget
     timing_files = [s.path for s in load_dataset(train_data).samples][::7][:timing_images]
