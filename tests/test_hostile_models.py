@@ -720,3 +720,24 @@ def test_evaluate_bad_npz_is_one_error(tmp_path: Path, capsys, kind: str, match:
     err = capsys.readouterr().err
     assert rc == 1 and err.startswith("aslkit: error:") and "unexpected error" not in err, err
     assert match in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_model_path_that_is_there_but_not_a_model_says_what_it_is(tmp_path: Path) -> None:
+    """A model.json that is a FIFO or a folder read "no model.json in this folder"; an existing notes.txt read
+    "not found ... huggingface-cli download"."""
+    from aslkit.models.io import load_model
+
+    (tmp_path / "fifo").mkdir()
+    os.mkfifo(tmp_path / "fifo" / "model.json")
+    (tmp_path / "dir" / "model.json").mkdir(parents=True)
+    (tmp_path / "mk").mkdir()
+    (tmp_path / "mk" / "notes.txt").write_text("hello", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.json")
+    for target, why in ((tmp_path / "fifo", "model.json: is a FIFO (named pipe), not a regular file"),
+                        (tmp_path / "dir", "model.json: is a folder, not a file"),
+                        (tmp_path / "mk" / "notes.txt", "notes.txt: not a model: give a run folder"),
+                        (tmp_path / "pipe.json", "pipe.json: is a FIFO")):  # fmt: skip
+        with pytest.raises(ModelError, match=re.escape(why)):
+            load_model(target)
+    with pytest.raises(ModelError, match="huggingface-cli download acme/asl"):  # not there: the hint stays
+        load_model("acme/asl")

@@ -182,6 +182,9 @@ def resolve_model_path(name_or_path: str | Path | None) -> Path:
         return p
     if p.is_file() and p.suffix == ".safetensors" and p.with_suffix(".json").is_file():
         return p.with_suffix(".json")
+    if p.exists() or p.is_symlink():  # there, but not a model's file: say what it is, not "not found"
+        why = regular_file_problem(p) or "not a model: give a run folder, a model.json or a NAME.safetensors"
+        raise ModelError(f"model {shown(key)}: {why}")
     names = ", ".join(shipped) or "none"
     hint = ""
     if key.count("/") == 1 and not key.startswith((".", "/", "~")) and all(key.split("/")):
@@ -195,6 +198,8 @@ def _folder_model(folder: Path) -> Path:
     ``NAME.safetensors`` (a folder a model was copied or downloaded into, model card and all)."""
     if (folder / "model.json").is_file():
         return folder / "model.json"
+    if (folder / "model.json").exists() or (folder / "model.json").is_symlink():  # a FIFO, a device, a folder
+        raise ModelError(f"{shown(folder / 'model.json')}: {regular_file_problem(folder / 'model.json')}")
     pairs = sorted(j for j in folder.glob("*.json") if j.is_file() and j.with_suffix(".safetensors").is_file())
     if len(pairs) == 1:
         return pairs[0]
