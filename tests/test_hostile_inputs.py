@@ -137,11 +137,18 @@ def test_a_video_given_to_the_letter_model_says_which_command_reads_it(tmp_path:
     row = json.loads(capsys.readouterr().out)
     assert "a video: read a sign with --model words, fingerspelling with `aslkit transcribe`" in row["error"]
     assert main(["live", "--source", str(clip), "--no-window", "--transcript", ""]) == 1
-    assert capsys.readouterr().err.strip() == "aslkit: error: --transcript: give a file name"
+    assert (
+        capsys.readouterr().err.strip() == "aslkit: error: --transcript: empty; give a name, or leave --transcript out"
+    )
     assert main(["train", str(tmp_path), "--out", ""]) == 1  # not "--out . already exists"
-    assert capsys.readouterr().err.strip() == "aslkit: error: --out: give a folder name"
+    assert capsys.readouterr().err.strip() == "aslkit: error: --out: empty; give a name, or leave --out out"
     assert main(["evaluate", str(tmp_path), "--report", " "]) == 1
-    assert capsys.readouterr().err.strip() == "aslkit: error: --report: give a folder name"
+    assert capsys.readouterr().err.strip() == "aslkit: error: --report: empty; give a name, or leave --report out"
+    for flag, argv in (("--out", ["export", "letters", "--out", ""]),
+                       ("--cache-dir", ["predict", "x.jpg", "cache_dir="]),
+                       ("--model", ["predict", "x.jpg", "--model", " "])):  # fmt: skip
+        assert main(argv) == 1  # "" was the default: NAME.onnx written, the default cache read
+        assert capsys.readouterr().err.strip() == f"aslkit: error: {flag}: empty; give a name, or leave {flag} out"
 
 
 # ---- 12: FIFOs are never read --------------------------------------------------------------------------------

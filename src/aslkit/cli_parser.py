@@ -693,8 +693,13 @@ def parse_command_line(ap: argparse.ArgumentParser, argv: list[str]) -> argparse
     from_file: dict[str, object] = {}
     if getattr(args, "cfg", None):
         args, extra, from_file = _file_settings(ap, argv, args)
+    sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction)).choices[args.task]
     if extra and not getattr(args, "overrides_ok", False):  # the task's own --help is the one to read
-        sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction)).choices[args.task]
         sub.error(f"unrecognized arguments: {' '.join(extra)}")
+    for a in sub._actions:  # "" is no path: export --out "" wrote NAME.onnx, cache_dir= read the default cache
+        value = getattr(args, a.dest, None)
+        named = a.option_strings and a.dest in (*_PATH_OPTIONS, "model", "encoder")
+        if named and isinstance(value, str) and not value.strip():
+            raise AslkitError(f"{a.option_strings[0]}: empty; give a name, or leave {a.option_strings[0]} out")
     args.overrides = {**from_file, **live_overrides(args, extra)}
     return args
