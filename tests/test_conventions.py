@@ -150,6 +150,8 @@ def test_key_value_reaches_switches_and_finetune(capsys: pytest.CaptureFixture[s
     args = parse("train", "data", "finetune=letters", "epochs=2")
     assert (args.finetune, args.model, args.data, args.overrides) == (True, "letters", ["data"], {"epochs": "2"})
     assert parse("train", "data", "out=runs/x").out == "runs/x"
+    after = parse("predict", "--json", "--", "json=true.jpg", "json=false.jpg")  # paths as typed after --
+    assert after.json is True and after.paths == ["json=true.jpg", "json=false.jpg"]
     code, _, err = run_cli(capsys, "train", "epochs=2")  # DATA forgotten: said so, not "--epochs has no value"
     one_error_line(code, err, "no training data given")
     with pytest.raises(SystemExit) as usage:

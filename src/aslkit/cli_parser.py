@@ -51,9 +51,12 @@ def kv_to_flags(argv: list[str]) -> list[str]:
     """Accept Ultralytics-style ``key=value`` as ``--key=value``, unless it names an existing file or
     is the value of the option before it (``--test massey=DIR``). One token, so that a value is never
     read as DATA when the option is not the task's own (``train epochs=2`` with DATA forgotten). A switch
-    takes true or false (``json=true``); ``finetune=NAME`` is ``--finetune --model NAME``."""
+    takes true or false (``json=true``); ``finetune=NAME`` is ``--finetune --model NAME``. After ``--``, nothing
+    is rewritten."""
     out: list[str] = []
-    for tok in argv:
+    for i, tok in enumerate(argv):
+        if tok == "--":  # everything after it is a path as typed (json=false.jpg)
+            return out + argv[i:]
         m = KV_OPTION.match(tok)
         is_value = bool(out) and out[-1].startswith("-") and "=" not in out[-1] and out[-1] not in SWITCHES
         if m and not is_value and not Path(tok).exists():
