@@ -166,6 +166,10 @@ JSON_CASES: list[tuple[str, str, Callable[[dict], Any], str]] = [
         r"no_hand_label: the label is empty",
     ),
     ("idle-label-newline", "words", setter("preprocessing", "idle_label", value="-\n-"), r"idle_label: .*control"),
+    # a landmark model made for other features would be fed these and answer wrongly without a word
+    ("features-other", "letters", setter("preprocessing", "features", value="hand-v99"), r"features 'hand-v99' is not"),
+    ("handedness-up", "letters", setter("preprocessing", "canonical_handedness", value="Up"), r"canonical_handedness"),
+    ("hand-choice-7", "letters", setter("preprocessing", "hand_choice", value=7), r"hand_choice 7 is not this"),
     ("labels-not-a-list", "letters", setter("labels", value="ABC"), r"labels must be a list"),
     ("labels-none", "words", setter("labels", value=[]), r"labels must be a list of at least one"),
     ("dim-10^7", "words", setter("kwargs", "dim", value=10**7), r"option dim=10000000 .*between 1 and 65536"),

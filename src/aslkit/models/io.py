@@ -379,6 +379,13 @@ def check_preprocessing(pre: Any, architecture: str, in_features: int, kwargs: d
         if in_features != feature_width(layout):
             raise ModelError(f"in_features {in_features} does not fit layout {layout.name!r}, whose frames give "
                              f"{feature_width(layout)} features")  # fmt: skip
+    if reads is InputKind.LANDMARKS:  # features this aslkit computes, or a model that would read them wrong
+        from aslkit.landmarks.features import CANONICAL_HANDEDNESS, FEATURE_SET
+
+        for key, ours in (("features", FEATURE_SET), ("canonical_handedness", CANONICAL_HANDEDNESS),
+                          ("hand_choice", "largest")):  # fmt: skip
+            if key in pre and pre[key] != ours:
+                raise ModelError(f"preprocessing {key} {short(pre[key])} is not this aslkit's {ours!r}; retrain it")
     if reads is InputKind.IMAGE:
         size = _whole(pre.get("size"), "preprocessing size (image side in pixels)", 1, MAX_IMAGE_SIZE)
         if kwargs.get("image_size", size) != size:
