@@ -542,3 +542,22 @@ def test_output_paths_are_printed_escaped_and_default_names_readable(tmp_path: P
          "weighted_f1": 1.0, "macro_f1": 1.0, "unknown_labels": [], "errors": []}  # fmt: skip
     assert evaluate_text(m, odd).splitlines()[-1] == f"report: {tmp_path}/run\\xff\\nx/report.md"
     assert default_report_folder(tmp_path / "set\udcff\nx").name == "set%FF_x"
+
+
+def test_a_run_that_fails_before_its_first_epoch_leaves_no_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only AslkitError cleaned up: any other failure left config.json, which then blocked the rerun ("holds an
+    unfinished run; --resume") and could not be resumed ("no checkpoint")."""
+    from aslkit.training import trainer
+
+    for c in "AB":
+        (tmp_path / "data" / c).mkdir(parents=True)
+        write_grey(tmp_path / "data" / c / "x.png", 40)
+
+    def broken(*a, **k):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(trainer, "fit_model", broken)
+    code, _, err = run_cli(capsys, "train", tmp_path / "data", "--out", tmp_path / "run", "epochs=1")
+    assert code == 3 and "RuntimeError: out of memory" in err and not (tmp_path / "run").exists()

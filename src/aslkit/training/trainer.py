@@ -655,7 +655,7 @@ def train(
         )
         evaluate_split = task.score
         hand_rate = task.hand_rate(cfg, d.all_data, d.readable)
-    except AslkitError:
+    except BaseException:  # any failure (or Ctrl-C) before the first checkpoint leaves no folder to block a rerun
         if ckpt is None:
             _remove_unstarted_run(run_dir, created)
         raise
