@@ -108,6 +108,8 @@ def test_bash_accepts_and_runs_the_script(tmp_path: Path, bash_script: str) -> N
     assert complete("aslkit train --model pho") == ["photo.jpg"]
     assert complete("aslkit train --epo") == ["--epochs"]
     assert complete("aslkit live --lm-w") == ["--lm-weight"]
+    assert complete("aslkit transcribe --decoder ") == ["hold", "spelling"]
+    assert complete("aslkit live --backend ") == ["onnx", "torch"]
 
 
 def test_help_lists_the_settings_a_task_takes_beyond_its_options(capsys: pytest.CaptureFixture[str]) -> None:

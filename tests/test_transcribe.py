@@ -314,13 +314,21 @@ def test_cli_errors_before_any_video(tmp_path: Path, capsys) -> None:
     (tmp_path / "v").mkdir()
     (tmp_path / "v" / "cat.mp4").write_bytes(b"not read")
     for task in ("transcribe", "evaluate-spelling"):
-        for setting, needle in (("decoder=bogus", "--decoder 'bogus': use one of spelling, hold"),
-                                ("backend=tf", "--backend 'tf': use one of torch, onnx"),
-                                ("motion_model=nope", "--motion-model: model 'nope' not found"),
+        for setting, needle in (("motion_model=nope", "--motion-model: model 'nope' not found"),
                                 ("word_model=nope", "--word-model: model 'nope' not found")):  # fmt: skip
             assert main([task, str(tmp_path / "v"), setting]) == 1
             out, err = capsys.readouterr()
             assert out == "" and err.count("\n") == 1 and needle in err, (task, setting, err)
+        for setting, needle in (("decoder=bogus", "invalid choice: 'bogus' (choose from 'spelling', 'hold')"),
+                                ("backend=tf", "invalid choice: 'tf' (choose from 'torch', 'onnx')")):  # fmt: skip
+            with pytest.raises(SystemExit) as usage:
+                main([task, str(tmp_path / "v"), setting])
+            err = capsys.readouterr().err
+            assert usage.value.code == 2 and err.count("\n") == 1 and needle in err, (task, setting, err)
+    for setting, needle in (("decoder", "--decoder 'bogus': use one of spelling, hold"),
+                            ("backend", "--backend 'bogus': use one of torch, onnx")):  # fmt: skip
+        with pytest.raises(AslkitError, match=needle):  # from Python, as live's settings
+            transcribe_paths([tmp_path / "v"], **{setting: "bogus"})
 
 
 # ---------------------------------------------------------------------------------------------

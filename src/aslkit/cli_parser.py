@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from aslkit.config import FALSE_WORDS, TRUE_WORDS
+from aslkit.config import FALSE_WORDS, LIVE_CHOICES, TRUE_WORDS
 from aslkit.errors import AslkitError
 
 KV_OPTION = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
@@ -110,11 +110,13 @@ def _live_settings(p: argparse.ArgumentParser) -> None:
     never taken for one of the command's paths."""
     from dataclasses import fields
 
-    from aslkit.config import LiveConfig
+    from aslkit.config import LIVE_CHOICES, LiveConfig
 
     g = p.add_argument_group("live settings", "any key of defaults.toml [live]: --word-gap-s 1.5 or word_gap_s=1.5")
     for f in fields(LiveConfig):
-        g.add_argument("--" + f.name.replace("_", "-"), dest=f"live__{f.name}", default=None, metavar="V")
+        choices = LIVE_CHOICES.get(f.name)  # named in --help and completed by the shell
+        g.add_argument("--" + f.name.replace("_", "-"), dest=f"live__{f.name}", default=None, choices=choices,
+                       metavar="{" + ",".join(choices) + "}" if choices else "V")  # fmt: skip
 
 
 def _cfg(p: argparse.ArgumentParser, task: str) -> None:
@@ -600,7 +602,8 @@ def completion_script(shell: str) -> str:
     sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction))
     for task, p in sub.choices.items():
         for key, value in (_undeclared_settings(p, task) if task in CFG_SECTIONS else {}).items():
-            p.add_argument(f"--{key.replace('_', '-')}", dest=f"setting__{key}", help=f"defaults.toml: {value}")
+            p.add_argument(f"--{key.replace('_', '-')}", dest=f"setting__{key}", help=f"defaults.toml: {value}",
+                           choices=LIVE_CHOICES.get(key))  # fmt: skip
         for a in p._actions:
             key = a.dest.removeprefix("live__").removeprefix("setting__")
             positional_path = not a.option_strings and a.choices is None and a.dest != "word"
