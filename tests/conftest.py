@@ -12,7 +12,7 @@ import io
 import os
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 # Tiny models train fastest on one thread; with two OpenMP threads on a busy 2-core machine, spin-waiting makes
@@ -361,3 +361,25 @@ def bump_clips(n: int, seed: int, t: int, f: int, c: int):
         q = int(lengths[i]) // c
         x[i, y[i] * q : (y[i] + 1) * q, 0] += 2.0
     return x, mask, y
+
+
+def on_two_threads(call: Callable[[], object], times: int) -> list[BaseException]:
+    """Run ``call`` ``times`` times on each of two threads at once, as two stream events of one browser session
+    do; what the threads raised (a MediaPipe graph run twice at once crashed or broke the session)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def stream() -> None:
+        try:
+            for _ in range(times):
+                call()
+        except BaseException as exc:  # noqa: BLE001 - what the thread met is what the test reports
+            errors.append(exc)
+
+    threads = [threading.Thread(target=stream) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED, shared_dir, snapshot
+from conftest import SHARED, on_two_threads, shared_dir, snapshot
 
 from aslkit.app import record
 from aslkit.app.record import (
@@ -377,25 +377,10 @@ def test_summary_when_empty(tmp_path: Path) -> None:
 def test_one_sessions_frames_on_two_threads_share_the_tracker_safely(tmp_path: Path) -> None:
     """Two stream events of one session ran MediaPipe's graph at once: a segfault that took the server down, or
     "Packet timestamp mismatch" and a broken tracker for the rest of the session."""
-    import threading
-
     rgb = np.zeros((240, 320, 3), np.uint8)
     rec = TakeRecorder()
     record_frame(rgb, rec, tmp_path)
-    errors: list[BaseException] = []
-
-    def stream() -> None:
-        try:
-            for _ in range(15):
-                record_frame(rgb, rec, tmp_path)
-        except BaseException as exc:  # noqa: BLE001 - what the thread met is what the test reports
-            errors.append(exc)
-
-    threads = [threading.Thread(target=stream) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = on_two_threads(lambda: record_frame(rgb, rec, tmp_path), 15)
     rec.close()
     assert errors == []
     assert rec.track_lock.acquire(blocking=False), "the tracker lock is released after every frame"

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import shared_dir
+from conftest import on_two_threads, shared_dir
 
 from aslkit.cli import main
 
@@ -189,27 +189,12 @@ def test_video_tab_keeps_the_letters_of_a_clip_too_short_for_a_sign(tmp_path: Pa
 
 def test_webcam_frames_of_one_session_on_two_threads(monkeypatch) -> None:
     """Two stream events of one session at once broke its tracker (timestamps out of order, shapes mixed)."""
-    import threading
-
     from aslkit.app import web
 
     frame = np.zeros((120, 160, 3), np.uint8)
     _, _, state = web.webcam_frame(frame, None, None)
-    errors: list[BaseException] = []
-
-    def stream() -> None:
-        try:
-            for _ in range(10):
-                web.webcam_frame(frame, state, None)
-        except BaseException as exc:  # noqa: BLE001 - what the thread met is what the test reports
-            errors.append(exc)
-
-    threads = [threading.Thread(target=stream) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == [] and state.lock.acquire(blocking=False)
+    assert on_two_threads(lambda: web.webcam_frame(frame, state, None), 10) == []
+    assert state.lock.acquire(blocking=False)
 
 
 def test_camera_streams_leave_room_beyond_a_few_abandoned_tabs(tmp_path: Path) -> None:
