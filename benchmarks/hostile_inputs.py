@@ -965,6 +965,21 @@ def build_cases() -> list[Case]:
     add("train/cache-inside-data", "--cache-dir inside the data", ERR,
         lambda c: ["train", c.classes("ab", 2), "--cache-dir", c.d("set/cache"), "--out", c.o("run")])
     add("train/out-empty-name", "--out ''", ERR, lambda c: ["train", c.classes("ab", 2), "--out", ""])
+    # a third round (2026-12-02): settings files that never end, values that crashed or read a typo as false
+    add("predict/cfg-fifo", "cfg= a FIFO", ERR, lambda c: ["predict", c.photo(), f"cfg={c.fifo('s.toml')}"])
+    add("predict/cfg-dev-zero", "cfg= a link to /dev/zero", ERR,
+        lambda c: ["predict", c.photo(), f"cfg={c.link('z.toml', '/dev/zero')}"])
+    add("train/seed-negative", "seed=-1", ERR, lambda c: ["train", c.classes("ab", 2), "--out", c.o("run"), "seed=-1"])
+    add("train/bool-typo", "class_weights=maybe", ERR,
+        lambda c: ["train", c.classes("ab", 2), "--out", c.o("run"), "class_weights=maybe"])
+    add("train/model-kwargs-list", "model_kwargs=[1]", ERR,
+        lambda c: ["train", c.classes("ab", 2), "--out", c.o("run"), "model_kwargs=[1]"])
+    add("train/model-kwargs-huge", 'model_kwargs={"hidden": 10**9}', ERR,
+        lambda c: ["train", c.classes("ab", 2), "--out", c.o("run"), 'model_kwargs={"hidden": 1000000000}'])
+    add("export/out-empty-name", "--out ''", ERR, lambda c: ["export", "letters", "--out", ""])
+    add("compare/models-twice", "--models a,a", ERR,
+        lambda c: ["compare", c.classes("ab", 2), "--models", "landmark-mlp,landmark-mlp", "--out", c.o("cmp")])
+    add("transcribe/decoder-bogus", "decoder=bogus", ERR, lambda c: ["transcribe", c.video("v.mp4"), "decoder=bogus"])
     add("audit/folds-one", "--folds 1", ERR,
         lambda c: ["audit", c.classes("ab", 2), "--folds", "1", "--out", c.o("a")])
     add("evaluate-spelling/truth-without-letters", "a video named 123.mp4", ERR,
