@@ -43,6 +43,19 @@ def test_validation_loss_is_the_weighted_mean_whatever_the_batching(weighted: bo
         assert whole != pytest.approx(float(torch.nn.functional.cross_entropy(logits, y)), rel=1e-3)
 
 
+def test_a_valid_side_of_only_classes_the_training_side_lacks() -> None:
+    """Their class weight is 0, so the weighted mean was 0 / 0: a ZeroDivisionError (a box set whose one
+    F photo went to the valid side, the other F unreadable)."""
+    logits, _ = _logits_and_labels()
+    y_train = torch.tensor([0, 0, 1, 1])  # classes 2-4 never trained on: weight 0
+    loss = ClassificationLoss(y_train, 5, TrainConfig.from_defaults(class_weights=True))
+    assert float(loss.weight[4]) == 0.0
+    y = torch.tensor([4, 4])
+    v, acc = loss.validate(_Fixed(), [(logits[:2], y)])
+    assert v == pytest.approx(float(torch.nn.functional.cross_entropy(logits[:2], y)), rel=1e-5) and v > 0
+    assert acc == float((logits[:2].argmax(1) == y).float().mean())
+
+
 def test_validation_without_batches_is_none() -> None:
     _, y = _logits_and_labels()
     assert ClassificationLoss(y, 5, TrainConfig.from_defaults()).validate(_Fixed(), []) is None

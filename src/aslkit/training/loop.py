@@ -59,6 +59,7 @@ class ClassificationLoss:
         self.weight = class_weights(y_train.numpy(), n_classes) if cfg.class_weights else None
         self._train = nn.CrossEntropyLoss(weight=self.weight, label_smoothing=cfg.label_smoothing)
         self._sum = nn.CrossEntropyLoss(weight=self.weight, reduction="sum")
+        self._plain = nn.CrossEntropyLoss(reduction="sum")  # for a valid side of classes the training side lacks
 
     def __call__(self, logits, y):
         """The training loss of a batch (mean over its samples, and over an ensemble's members)."""
@@ -75,15 +76,19 @@ class ClassificationLoss:
         """(loss, accuracy) over validation batches, in eval mode; None without any. The loss is the
         class-weighted mean (sum of w[y] * loss / sum of w[y]), as cross-entropy's own mean reduction
         gives it, whatever the batching."""
-        total, weight, hits, n = 0.0, 0.0, 0, 0
+        total, weight, plain, hits, n = 0.0, 0.0, 0.0, 0, 0
         for x, y in batches:
             logits = forward(model, x)
             members = logits if logits.dim() == 3 else logits[None]
             total += sum(float(self._sum(m, y)) for m in members) / len(members)
+            plain += sum(float(self._plain(m, y)) for m in members) / len(members)
             weight += float(self.weight[y].sum()) if self.weight is not None else len(y)
             hits += self.hits(logits, y)
             n += len(y)
-        return (total / weight, hits / n) if n else None
+        if not n:
+            return None
+        # every valid example of a class the training side never had (weight 0): the plain mean, not 0 / 0
+        return (total / weight if weight > 0 else plain / n, hits / n)
 
 
 @dataclass(frozen=True)
