@@ -837,3 +837,25 @@ def test_a_missing_image_is_named_with_its_folders(tmp_path) -> None:
     csv_set(root, ["sub/good.png,64,48,B,5,5,40,40", "good.png,64,48,B,5,5,40,40"])
     bs = load_boxes(root)
     assert [why for _, why in bs.problems] == ["image images/sub/good.png not found"]
+
+
+def test_a_data_yaml_whose_path_leads_elsewhere_keeps_every_output_out_of_that_set(tmp_path: Path, capsys) -> None:
+    """`path: ../real` read the images of ../real, and train wrote its run there (beside images/ labels/):
+    the set given was only a data.yaml, so "outside the data" checked the wrong folder."""
+    real = tmp_path / "real"
+    png(real / "images" / "b.png")
+    png(real / "images" / "a.png")
+    (real / "labels").mkdir(parents=True)
+    (real / "labels" / "b.txt").write_text("1 0.5 0.5 0.4 0.4\n")
+    (real / "labels" / "a.txt").write_text("0 0.5 0.5 0.4 0.4\n")
+    pointer = tmp_path / "pointer"
+    pointer.mkdir()
+    (pointer / "data.yaml").write_text("path: ../real\ntrain: images\nval: images\nnames: [A, B]\n")
+    before = snapshot(real)
+    for argv in (["train", pointer, "--out", real / "run", "epochs=1"],
+                 ["evaluate", pointer, "--report", real / "rep"],
+                 ["audit", pointer, "--out", real / "aud", "--no-landmarks", "--folds", "0"],
+                 ["convert", pointer, "--to", "coco", "--out", real / "conv"]):  # fmt: skip
+        code, _, err = cli(capsys, *argv)
+        one_error_line(code, err, "is inside the", str(real))
+    assert snapshot(real) == before

@@ -186,6 +186,16 @@ def set_root(source: str | Path) -> Path:
     return p if p.is_dir() else p.parent
 
 
+def set_roots(source: str | Path) -> list[Path]:
+    """Every folder a box set reads from, which outputs stay out of: ``set_root``, and a YOLO data.yaml's
+    ``path`` when it leads elsewhere (``path: ../set``)."""
+    roots = [set_root(source)]
+    if data_yaml(source) is not None:
+        with contextlib.suppress(DatasetError):  # a broken data.yaml is said by whatever reads it next
+            roots.append(read_layout(source).root)
+    return roots
+
+
 def _real(path: Path) -> Path | None:
     try:
         return Path(os.path.realpath(path))
@@ -817,7 +827,7 @@ def convert_boxes(
     is read. Returns the set read and the main file or folder written."""
     if to not in FORMATS:
         raise DatasetError(f"unknown box format {to!r}; one of {', '.join(FORMATS)}")
-    guarded = [set_root(source), source]
+    guarded = [*set_roots(source), source]
     check_new_folder(out, guarded, flag="--out", what="the source set")
     bs = load_boxes(source, fmt, split)
     return bs, write_boxes(bs, out, to, link=link, read_from=guarded)

@@ -124,8 +124,9 @@ def _crop(xyxy: tuple[float, float, float, float], margin: float) -> tuple[int, 
     return int(crop_f[0]), int(crop_f[1]), int(crop_f[2]), int(crop_f[3])
 
 
-def _read_yolo_boxes(source: Path, splits: tuple[str, ...], margin: float = BOX_MARGIN) -> list[Sample]:
-    """One sample per box of the YOLO set at ``source`` (only the splits named, when any; each image once).
+def _read_yolo_boxes(source: Path, splits: tuple[str, ...], margin: float = BOX_MARGIN) -> tuple[list[Sample], Path]:
+    """One sample per box of the YOLO set at ``source`` (only the splits named, when any; each image once),
+    and the set's root (data.yaml's ``path``, which may lie beside data.yaml's folder: outputs stay out of it).
     Rows that cannot give a box, and images that cannot be read, are left out (``aslkit audit`` and
     ``aslkit convert`` report each)."""
     sets = [read_yolo(source, name) for name in splits] if splits else [read_yolo(source)]
@@ -140,7 +141,7 @@ def _read_yolo_boxes(source: Path, splits: tuple[str, ...], margin: float = BOX_
                 crop = _crop(b.xyxy, margin)
                 if crop is not None:
                     samples.append(Sample(im.path, b.label, b.label, crop))
-    return samples
+    return samples, sets[0].root
 
 
 def load_dataset(path: str | Path, split: str | tuple[str, ...] | None = None) -> ImageDataset:
@@ -158,8 +159,7 @@ def load_dataset(path: str | Path, split: str | tuple[str, ...] | None = None) -
             f"{shown(root)}: --split {','.join(names)} names splits of a YOLO set, and this is none (no data.yaml)"
         )
     if yaml_file is not None and (names or yaml_file == root or not (root / "annotations.csv").exists()):
-        samples = _read_yolo_boxes(root, names)
-        root = yaml_file.parent
+        samples, root = _read_yolo_boxes(root, names)
     elif not root.is_dir() and root.suffix.lower() == ".csv":  # a FIFO named x.csv: one line from read_corner_rows
         samples, skipped = _read_box_csv(root)
         root = root.parent

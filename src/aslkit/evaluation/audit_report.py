@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from aslkit.data.boxes import Box, set_root
+from aslkit.data.boxes import Box, set_roots
 from aslkit.data.images import encode_image, load_image
 from aslkit.errors import ImageError
 from aslkit.names import shown
@@ -220,12 +220,12 @@ def write_manifest(r: dict[str, Any], items: list, path: Path) -> Path:
 
 def check_report_folder(out: str | Path, data: str | Path) -> None:
     """The report goes to a new or empty folder outside the audited set."""
-    check_new_folder(out, [set_root(data)], what="the audited set")
+    check_new_folder(out, set_roots(data), what="the audited set")
 
 
 def write_audit(r: dict[str, Any], items: list, out: str | Path, manifest: bool = False) -> Path:
     """Write report.md, report.html, thumbs/, class_distribution.png, audit.json (and manifest.csv) to ``out``."""
-    with new_folder(out, [set_root(r["data"])], what="the audited set") as dest:
+    with new_folder(out, set_roots(r["data"]), what="the audited set") as dest:
         _write_audit_files(r, items, dest, manifest)
     return Path(out)
 

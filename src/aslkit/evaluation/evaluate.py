@@ -68,6 +68,8 @@ def evaluate(
         return evaluate_sequences(data, loaded, report_dir, cache_dir, progress)
     rec = photo_recognizer(loaded, cache_dir=cache_dir, views=views)
     ds, group_of = _load_grouped(data) if group_by == "folder" else (load_dataset(data), None)
+    if report_dir is not None:  # the set's own folder too (a data.yaml's `path:` may lead beside the one given)
+        check_new_folder(report_dir, [data, ds.root], flag="--report", what="the evaluated data")
     known = set(rec.labels) | {rec.no_hand_label}
     unknown = Counter(s.label for s in ds.samples if s.label not in known)
     all_groups = sorted(set(group_of.values())) if group_of else []

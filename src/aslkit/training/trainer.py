@@ -15,13 +15,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from aslkit.config import TrainConfig
+from aslkit.data.boxes import set_roots
 from aslkit.data.dataset import ImageDataset, load_dataset
 from aslkit.data.sequences import SequenceSet, at_camera_aspect, concat_sequences, is_sequence_source, relabelled
 from aslkit.data.split import group_split, groups_from_pattern, stratified_split
@@ -39,7 +40,7 @@ from aslkit.models.card import portable_meta
 from aslkit.models.io import TrainedModel
 from aslkit.models.registry import checked_kwargs, get_model_info, list_models
 from aslkit.names import brief, shown
-from aslkit.outputs import claim_numbered_folder, remove_if_empty
+from aslkit.outputs import check_outside, claim_numbered_folder, remove_if_empty
 from aslkit.report import plot_confusion, plot_curves, write_markdown
 from aslkit.training.checkpoint import check_run_folder, clear_checkpoint, load_checkpoint
 from aslkit.training.fit import PlanBuilder, fit_model
@@ -379,8 +380,8 @@ def _run_settings(
         raise AslkitError(f"--model-kwargs: {str(exc).removeprefix('kwargs ')}") from None
     paths = [] if data is None else [data] if isinstance(data, (str, Path)) else list(data)
     _check_distinct(paths)
-    if out is not None:
-        check_run_folder(out, paths)
+    if out is not None:  # a YOLO set's data.yaml may place it elsewhere (`path: ../set`): outside that too
+        check_run_folder(out, [*paths, *(r for p in paths if data_yaml(p) is not None for r in set_roots(p))])
         return cfg, Path(out), paths, command, None
     _task_for(cfg, paths)  # a run that cannot start claims no folder
     run_dir = claim_numbered_folder(TRAIN_RUNS)
@@ -461,6 +462,7 @@ class _RunData:
     valid_set: Any
     fit_set: Any
     copies: Any
+    roots: list[Path] = field(default_factory=list)  # the photo sets' own folders (a data.yaml `path:` elsewhere)
 
 
 def _note_single_examples(labels: list[str]) -> None:
@@ -504,9 +506,11 @@ def _load_and_split(task: TrainTask, paths: list, cfg: TrainConfig, cache_dir, p
         if copies is None:
             raise DatasetError("--video-like degrades photos, and the training data holds landmark files only")
         fit_set = concat([train_set, copies])
+    roots = sorted({o[0].root for o in origin or [] if o is not None})
     return _RunData(
-        all_data, readable, not_chosen, labels, tr_idx, va_idx, te_idx, unseen, train_set, valid_set, fit_set, copies
-    )
+        all_data, readable, not_chosen, labels, tr_idx, va_idx, te_idx, unseen, train_set, valid_set, fit_set, copies,
+        roots,
+    )  # fmt: skip
 
 
 def _readable_counts(d: _RunData) -> dict[str, int]:
@@ -641,6 +645,13 @@ def train(
             remove_if_empty(run_dir)
         raise
 
+    if d.roots:  # the folders the photos were found in, not only the paths given (a data.yaml's `path: ../set`)
+        try:
+            check_outside(run_dir, d.roots, flag="--out", what="the training data")
+        except AslkitError:
+            if claimed:
+                remove_if_empty(run_dir)
+            raise
     created = claimed or not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     config = _run_config(d, cfg, paths, command)
