@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import png_header_only, snapshot
 from PIL import Image
@@ -758,6 +759,7 @@ def test_evaluate_detection_with_nothing_readable_is_one_line(tmp_path, capsys) 
     code, _, err = cli(capsys, "evaluate-detection", root, "--cache-dir", tmp_path / "cache", "--quiet")
     one_error_line(code, err, "could be read")
     # --classes with no ground-truth box of them: no mAP of 0, but why there is none
+    png(root / "images" / "text.png")  # a real image now, 64x48 as declared
     code, _, err = cli(capsys, "evaluate-detection", root, "--classes", "Z", "--cache-dir", tmp_path / "cache")
     one_error_line(code, err, "no box of Z to score; its boxes are of B")
 
@@ -859,3 +861,36 @@ def test_a_data_yaml_whose_path_leads_elsewhere_keeps_every_output_out_of_that_s
         code, _, err = cli(capsys, *argv)
         one_error_line(code, err, "is inside the", str(real))
     assert snapshot(real) == before
+
+
+def test_a_declared_size_is_checked_against_the_image(tmp_path: Path) -> None:
+    """The CSV's (or VOC's, COCO's) width and height were trusted: a box of a 64x48 image declared 20x20 was
+    clipped to 20x20, and an image with a size but no pixels (a text file) kept its boxes."""
+    root = tmp_path / "set"
+    png(root / "images" / "good.png")  # 64x48
+    (root / "images" / "text.png").write_text("not an image\n")
+    (root / "annotations.csv").write_text(f"{HEADER}\ngood.png,20,20,A,5,5,40,40\ntext.png,64,48,B,5,5,40,40\n")
+    from aslkit.data.boxes import load_boxes
+
+    bs = load_boxes(root)
+    (im,) = bs.images
+    assert (im.width, im.height) == (64, 48) and im.boxes[0].xyxy == (5.0, 5.0, 40.0, 40.0), "not clipped to 20x20"
+    whys = [why for _, why in bs.problems]
+    assert "image images/good.png is declared 20x20 but is 64x48; its boxes are read against its real size" in whys
+    assert bs.unreadable == [root / "images" / "text.png"]
+
+
+def test_convert_leaves_out_images_that_do_not_decode(tmp_path: Path, capsys) -> None:
+    """A truncated JPEG has a good header: it was copied into the new set, unreported."""
+    root = tmp_path / "set"
+    png(root / "images" / "good.png")
+    noise = np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)
+    whole = tmp_path / "whole.jpg"
+    Image.fromarray(noise).save(whole, quality=95)
+    data = whole.read_bytes()
+    (root / "images" / "cut.jpg").write_bytes(data[: int(len(data) * 0.7)])  # the header whole, the pixels cut
+    (root / "annotations.csv").write_text(f"{HEADER}\n{GOOD_ROW}\ncut.jpg,200,200,B,5,5,40,40\n")
+    code, out, _ = cli(capsys, "convert", root, "--to", "yolo", "--out", tmp_path / "y")
+    assert code == 0 and sorted(p.name for p in (tmp_path / "y" / "images").iterdir()) == ["good.png"]
+    rows = json.loads((tmp_path / "y" / "problems.json").read_text())
+    assert {"where": "images/cut.jpg", "problem": rows[0]["problem"]} == rows[0] and "truncated" in rows[0]["problem"]

@@ -294,17 +294,23 @@ class _Builder:
             self.problem(where, f"image {name} declares {width}x{height} pixels, more than the "
                                 f"{MAX_PIXELS / 1e6:.0f} MP aslkit reads (image too large)")  # fmt: skip
             return None
-        if not width or not height:
-            try:
-                width, height = _image_size(path)
-            except ImageError as exc:
-                self.problem(where, f"image {name}: {exc}")
-                if path not in self.unreadable:
-                    self.unreadable.append(path)
-                    self.unreadable_why[path] = str(exc)
-                return None
+        try:  # the header always: a declared size is checked against it, and a file that is no image is said
+            real = _image_size(path)
+        except ImageError as exc:
+            self.problem(where, f"image {name}: {exc}")
+            self._unreadable(path, str(exc))
+            return None
+        if width and height and (int(width), int(height)) != real:
+            self.problem(where, f"image {name} is declared {int(width)}x{int(height)} but is {real[0]}x{real[1]}; "
+                                "its boxes are read against its real size")  # fmt: skip
+        width, height = real
         self.images[path] = BoxImage(path, int(width), int(height))
         return self.images[path]
+
+    def _unreadable(self, path: Path, why: str) -> None:
+        if path not in self.unreadable:
+            self.unreadable.append(path)
+            self.unreadable_why[path] = why
 
     def box(self, im: BoxImage, label: object, xyxy: tuple[float, float, float, float], where: str) -> None:
         name = shown(im.path.name)
@@ -829,8 +835,34 @@ def convert_boxes(
         raise DatasetError(f"unknown box format {to!r}; one of {', '.join(FORMATS)}")
     guarded = [*set_roots(source), source]
     check_new_folder(out, guarded, flag="--out", what="the source set")
-    bs = load_boxes(source, fmt, split)
+    bs = _decodable(load_boxes(source, fmt, split))
     return bs, write_boxes(bs, out, to, link=link, read_from=guarded)
+
+
+def _decodable(bs: BoxSet) -> BoxSet:
+    """The set without the images that do not decode (a truncated JPEG has a good header), each reported as
+    unreadable: a converted set holds only images a trainer can read."""
+    from aslkit.data.images import load_image
+
+    keep = []
+    for im in bs.images:
+        try:
+            load_image(im.path)
+        except (ImageError, AslkitError) as exc:
+            why = str(exc).split(": ", 1)[-1]
+            try:
+                name = shown(im.path.relative_to(bs.root).as_posix())
+            except ValueError:
+                name = shown(im.path.name)
+            bs.problems.append((name, f"image {name}: {why}; left out"))
+            bs.unreadable.append(im.path)
+            bs.unreadable_why[im.path] = why
+            continue
+        keep.append(im)
+    if not keep:
+        raise DatasetError(f"{shown(bs.root)}: none of its {len(bs.images)} annotated images could be decoded")
+    bs.images = keep
+    return bs
 
 
 def splits_note(splits: list[str] | None) -> str:
