@@ -363,6 +363,9 @@ def test_missing_split_source_is_a_problem_row_when_reading_every_split(tmp_path
     ("7 0.5 0.5 0.2 0.2", "class id 7 is not in data.yaml's 2 names"),
     ("A 0.5 0.5 0.2 0.2", "class id A is not a whole number"),
     ("0 0.5 0.5", "expected `class cx cy w h`"),
+    ("0 0.5 0.5 0.2 0.2 0.9", "got 6 fields"),  # neither a box nor a polygon of three points or more
+    ("0 0.5 0.5 0.2 0.2 0.1 0.1 0.3", "got 8 fields"),
+    ("0 1_0 0.5 0.2 0.2", "cx 1_0 is not a number"),  # Python's float() reads 1_0 as 10
 ])  # fmt: skip
 def test_bad_label_rows_are_problem_rows_and_a_set_of_only_bad_rows_is_one_line(
     tmp_path: Path, capsys, row: str, why: str
@@ -378,6 +381,17 @@ def test_bad_label_rows_are_problem_rows_and_a_set_of_only_bad_rows_is_one_line(
         label(root / "valid" / "labels" / f"{stem}.txt", row)
     code, _, err = cli(capsys, "convert", root, "--split", "valid", "--to", "csv", "--out", tmp_path / "out2")
     one_error_line(code, err, "no usable box", why)
+
+
+def test_a_segmentation_row_is_read_as_its_polygons_bounding_box(tmp_path: Path) -> None:
+    """Ultralytics' `class x1 y1 x2 y2 ...` rows (segment labels) became a box from their first four numbers."""
+    root = ultralytics_set(tmp_path / "ds")
+    label(root / "labels" / "val" / "v1.txt", "1 0.1 0.2 0.9 0.2 0.9 0.8 0.1 0.8")
+    bs = load_boxes(root, split="val")
+    (im,) = [im for im in bs.images if im.path.stem == "v1"]
+    x0, y0, x1, y1 = im.boxes[0].xyxy
+    assert (x0 / im.width, y0 / im.height, x1 / im.width, y1 / im.height) == pytest.approx((0.1, 0.2, 0.9, 0.8))
+    assert not [p for p in bs.problems if "v1" in p[0]]
 
 
 def test_a_label_file_without_its_image_is_a_problem_row(tmp_path: Path) -> None:

@@ -128,6 +128,8 @@ def _number(value: object, what: str, text: bool = True) -> float:
         raise ValueError(f"{what} {brief(value)} is not a number")
     if isinstance(value, str) and not value.strip():
         raise ValueError(f"{what} is empty, not a number")
+    if isinstance(value, str) and "_" in value:  # Python reads 1_0 as 10; no annotation tool writes that
+        raise ValueError(f"{what} {brief(value)} is not a number")
     try:
         f = float(value)
     except OverflowError:  # an integer too large for a float
@@ -432,10 +434,14 @@ def _yaml_names(path: Path, doc: dict) -> dict[int, str]:
 
 
 def _yolo_row(b: _Builder, im: BoxImage, line: str, where: str, names: dict[int, str]) -> None:
-    """One ``class cx cy w h`` row (fractions of the image) as a box of ``im``, or a problem row saying why not."""
+    """One ``class cx cy w h`` row (fractions of the image) as a box of ``im``, or a segmentation row
+    ``class x1 y1 x2 y2 x3 y3 ...`` as its polygon's bounding box (as Ultralytics reads one for detection), or a
+    problem row saying why not."""
     parts = line.split()
-    if len(parts) < 5:
-        b.problem(where, "expected `class cx cy w h`")
+    polygon = len(parts) > 6 and len(parts) % 2 == 1  # three points or more
+    if len(parts) != 5 and not polygon:
+        b.problem(where, f"expected `class cx cy w h` or a polygon `class x1 y1 x2 y2 x3 y3 ...`, got {len(parts)} "
+                         "fields")  # fmt: skip
         return
     try:
         cid = int(parts[0])
@@ -443,7 +449,12 @@ def _yolo_row(b: _Builder, im: BoxImage, line: str, where: str, names: dict[int,
         b.problem(where, f"expected `class cx cy w h`: class id {brief(parts[0])} is not a whole number")
         return
     try:
-        cx, cy, w, h = (_number(v, k) for v, k in zip(parts[1:5], ("cx", "cy", "w", "h"), strict=True))
+        if polygon:
+            xs = [_number(v, "x") for v in parts[1::2]]
+            ys = [_number(v, "y") for v in parts[2::2]]
+            cx, cy, w, h = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, max(xs) - min(xs), max(ys) - min(ys)
+        else:
+            cx, cy, w, h = (_number(v, k) for v, k in zip(parts[1:5], ("cx", "cy", "w", "h"), strict=True))
     except ValueError as exc:
         b.problem(where, f"expected `class cx cy w h`: {exc}")
         return
