@@ -386,3 +386,32 @@ def test_with_the_prior_off_natural_speed_words_still_read() -> None:
     """lm_weight 0: the blank split by the letter before it still reads words, doubled letters included."""
     for word, rate in (("BAIL", 4), ("OBOE", 3), ("BEEL", 3), ("ALL", 5)):
         assert _spell(word, rate, lm_weight=0.0) == word
+
+
+def test_an_interrupted_spelling_video_leaves_nothing_at_out(tmp_path, monkeypatch) -> None:
+    """Ctrl-C left a cut video at OUT (without its .json), which then blocked the rerun; a 5,000-letter word
+    was taken as a two-hour video."""
+    from conftest import shared_dir
+
+    from aslkit.data import spelling_video as sv
+    from aslkit.errors import AslkitError
+
+    data = shared_dir("massey-letters")
+    real = sv._frame_of
+    calls = []
+
+    def interrupted(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(sv, "_frame_of", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sv.make_spelling_video("AB", data, tmp_path / "ab.mp4", fps=5, hold_s=0.2, gap_s=0.2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "no cut video, no hidden part left behind"
+    monkeypatch.undo()
+    video = sv.make_spelling_video("AB", data, tmp_path / "ab.mp4", fps=5, hold_s=0.2, gap_s=0.2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ab.mp4", "ab.mp4.json"] and video.frames == 4
+    with pytest.raises(AslkitError, match="a word of 1001 characters: a spelling video takes 1000 at most"):
+        sv.make_spelling_video("A" * 1001, data, tmp_path / "long.mp4")

@@ -9,6 +9,8 @@ random (seeded) from the set's class folders; a doubled letter gets two differen
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from aslkit.data.images import load_image
 from aslkit.errors import AslkitError, DatasetError, ImageError
 from aslkit.labels import LETTERS, SPACE
 from aslkit.names import shown, utf8_alias
-from aslkit.outputs import check_new_file
+from aslkit.outputs import atomic_write, check_new_file
 
 
 @dataclass
@@ -42,7 +44,25 @@ class SpellingVideo:
         return f"{self.path}: {self.text!r}, {self.frames} frames at {self.fps:g} FPS (photos listed in {listed})"
 
 
+MAX_WORD = 1000  # characters: about 25 minutes of video at the default pace; more is a slip, not a test video
+
+
+def _publish_new(stage: Path, out: Path) -> None:
+    """Move the finished video to ``out``, never over a file that appeared there meanwhile."""
+    appeared = f"--out {shown(out)} appeared while the video was written; nothing was replaced"
+    try:
+        os.link(stage, out)  # fails if out exists (os.replace would overwrite it)
+    except FileExistsError:
+        raise AslkitError(appeared) from None
+    except OSError:  # a file system without hard links
+        if out.exists() or out.is_symlink():
+            raise AslkitError(appeared) from None
+        os.replace(stage, out)
+
+
 def _classes_of(word: str) -> list[str]:
+    if len(word) > MAX_WORD:
+        raise AslkitError(f"a word of {len(word)} characters: a spelling video takes {MAX_WORD} at most")
     out = []
     for ch in word.upper():
         if ch in LETTERS:
@@ -107,9 +127,14 @@ def make_spelling_video(
     out.parent.mkdir(parents=True, exist_ok=True)
     width, height = size
     fourcc = cv2.VideoWriter_fourcc(*("mp4v" if out.suffix.lower() == ".mp4" else "MJPG"))
-    with utf8_alias(out) as name:  # a non-UTF-8 name would crash OpenCV
+    # written under a hidden name and moved into place when complete: Ctrl-C leaves no cut video at OUT
+    fd, partial = tempfile.mkstemp(dir=out.parent, prefix=".partial-", suffix=out.suffix.lower())
+    os.close(fd)
+    stage = Path(partial)
+    with utf8_alias(stage) as name:  # a non-UTF-8 name would crash OpenCV
         writer = cv2.VideoWriter(name, fourcc, fps, (width, height))
     if not writer.isOpened():
+        stage.unlink(missing_ok=True)
         raise AslkitError(f"{shown(out)}: OpenCV cannot write this video")
     hold, gap = max(1, round(hold_s * fps)), max(1, round(gap_s * fps))
     used: list[dict] = []
@@ -136,9 +161,12 @@ def make_spelling_video(
             for _ in range(gap):
                 writer.write(empty)
             n += hold + gap
+        writer.release()
+        _publish_new(stage, out)
     finally:
         writer.release()
+        stage.unlink(missing_ok=True)
     text = "".join(" " if c == SPACE else c for c in classes)
     video = SpellingVideo(out, text, fps, n, used)
-    out.with_name(out.name + ".json").write_text(json.dumps(video.to_json(), indent=1), encoding="utf-8")
+    atomic_write(out.with_name(out.name + ".json"), json.dumps(video.to_json(), indent=1).encode("utf-8"))
     return video
