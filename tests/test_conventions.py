@@ -563,3 +563,19 @@ def test_a_run_that_fails_before_its_first_epoch_leaves_no_folder(
     monkeypatch.setattr(trainer, "fit_model", broken)
     code, _, err = run_cli(capsys, "train", tmp_path / "data", "--out", tmp_path / "run", "epochs=1")
     assert code == 3 and "RuntimeError: out of memory" in err and not (tmp_path / "run").exists()
+
+
+def test_a_settings_files_mediapipe_api_applies_to_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[landmarks] mediapipe_api passed the file's check and then nothing read it; evaluate took no cfg= at all."""
+    cfg = write(tmp_path / "s.toml", '[landmarks]\nmediapipe_api = "tasks"\n')
+    monkeypatch.delenv("ASLKIT_MEDIAPIPE_API", raising=False)
+    parse("evaluate", "d", f"cfg={cfg}")
+    assert os.environ["ASLKIT_MEDIAPIPE_API"] == "tasks"
+    monkeypatch.setenv("ASLKIT_MEDIAPIPE_API", "legacy")  # the environment, set for this run, wins
+    parse("predict", "x.jpg", f"cfg={cfg}")
+    assert os.environ["ASLKIT_MEDIAPIPE_API"] == "legacy"
+    monkeypatch.delenv("ASLKIT_MEDIAPIPE_API")
+    bad = write(tmp_path / "bad.toml", '[landmarks]\nmediapipe_api = "new"\n')
+    with pytest.raises(AslkitError, match="unknown MediaPipe API 'new'"):
+        parse("predict", "x.jpg", f"cfg={bad}")
+    assert "ASLKIT_MEDIAPIPE_API" not in os.environ

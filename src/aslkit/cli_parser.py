@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -21,9 +22,11 @@ KV_OPTION = re.compile(r"^([a-z][a-z0-9_-]*)=(.*)$")
 FORMATS = ("csv", "yolo", "coco", "voc")  # box annotation formats (aslkit.data.boxes), for --to and --from
 SHELLS = ("bash", "zsh")  # `aslkit completion SHELL` (shtab writes the script)
 
-# task -> the sections of defaults.toml it reads from a settings file (cfg=FILE.toml); only these tasks take one
+# task -> the sections of defaults.toml it reads from a settings file (cfg=FILE.toml); only these tasks take one.
+# Each also reads [landmarks] (which MediaPipe API runs), applied as $ASLKIT_MEDIAPIPE_API unless that is set.
 CFG_SECTIONS: dict[str, tuple[str, ...]] = {
     "predict": ("predict",),
+    "evaluate": (),
     "train": ("train", "augment", "image_augment"),
     "augment": ("image_augment",),
     "benchmark": ("live",),
@@ -121,7 +124,7 @@ def _live_settings(p: argparse.ArgumentParser) -> None:
 
 def _cfg(p: argparse.ArgumentParser, task: str) -> None:
     """``--cfg FILE.toml`` (or ``cfg=FILE.toml``) on a task that reads settings: which sections, in the help."""
-    sections = ", ".join(f"[{s}]" for s in CFG_SECTIONS[task])
+    sections = ", ".join(f"[{s}]" for s in (*CFG_SECTIONS[task], "landmarks"))
     p.add_argument("--cfg", default=None, metavar="FILE.toml",
                    help=f"settings file laid out like defaults.toml; this task reads its {sections}; options given "
                         "on the command line win over the file")  # fmt: skip
@@ -643,6 +646,11 @@ def _file_settings(
     from aslkit.config import load_settings_file
 
     settings = load_settings_file(args.cfg, CFG_SECTIONS[args.task])
+    api = load_settings_file(args.cfg, ("landmarks",)).get("mediapipe_api")
+    if api and not os.environ.get("ASLKIT_MEDIAPIPE_API"):  # an environment variable, so workers follow it too
+        from aslkit.landmarks.extractor import mediapipe_api
+
+        os.environ["ASLKIT_MEDIAPIPE_API"] = mediapipe_api(str(api))  # checked: "legacy" or "tasks"
     known = vars(args)
     sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction)).choices[args.task]
     tokens, rest = [], {}
