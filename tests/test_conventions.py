@@ -224,7 +224,7 @@ def test_settings_file_for_other_tasks(tmp_path: Path) -> None:
 def test_the_shipped_defaults_are_a_valid_settings_file(task: str) -> None:
     defaults = ROOT / "src" / "aslkit" / "defaults.toml"
     paths = {"predict": ["x.jpg"], "train": ["d"], "augment": ["d", "--preview", "p.png"], "transcribe": ["v.mp4"]}
-    args = parse(task, *paths.get(task, ["d"] if task == "evaluate-spelling" else []), f"cfg={defaults}")
+    args = parse(task, *paths.get(task, ["d"] if task in ("evaluate", "evaluate-spelling") else []), f"cfg={defaults}")
     assert args.task == task
 
 
@@ -291,7 +291,7 @@ def test_settings_file_that_never_ends_is_refused_unread(capsys: pytest.CaptureF
 def test_cfg_on_a_task_without_settings_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     cfg = write(tmp_path / "s.toml", "[train]\nepochs = 3\n")
     with pytest.raises(SystemExit) as info:
-        cli.main(["evaluate", str(tmp_path), f"cfg={cfg}"])
+        cli.main(["detect", str(tmp_path), f"cfg={cfg}"])
     assert info.value.code == 2
     one_error_line(2, capsys.readouterr().err, "unrecognized arguments: --cfg")
 
