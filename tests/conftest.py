@@ -41,6 +41,12 @@ SYNTH_LABELS = ["B", "L", "V"]  # class names of the synthetic model (real lette
 def _isolated_default_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Safety net: anything that falls back to the default cache writes under tmp, never ~/.cache/aslkit."""
     monkeypatch.setenv("ASLKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "default-cache"))
+    # a cfg= file's [landmarks] sets $ASLKIT_MEDIAPIPE_API for the run: restored after each test, as it was
+    api = os.environ.get("ASLKIT_MEDIAPIPE_API")
+    if api is None:
+        monkeypatch.delenv("ASLKIT_MEDIAPIPE_API", raising=False)
+    else:
+        monkeypatch.setenv("ASLKIT_MEDIAPIPE_API", api)
 
 
 def load_repo_module(relpath: str):
