@@ -137,14 +137,25 @@ def test_missing_camera(tmp_path: Path, capsys) -> None:
     assert len(err) == 1 and "camera 7" in err[0]
 
 
-@pytest.mark.parametrize("where", ["folder", "video", "inside", "beside"])
+@pytest.mark.parametrize("where", ["folder", "video", "beside"])
 def test_out_near_the_source_is_refused(clip: Path, where: str) -> None:
-    out = {"folder": clip.parent, "video": clip, "inside": clip.parent / "x",
-           "beside": clip.parent.parent}[where]  # fmt: skip
+    out = {"folder": clip.parent, "video": clip, "beside": clip.parent.parent}[where]
     label = "src" if where == "beside" else "hello"  # beside: out/src is the video's own folder
     with pytest.raises(AslkitError, match="--out"):
         capture(label, out, takes=1, source=str(clip), window=False)
     assert sorted(p.name for p in clip.parent.iterdir()) == ["clip.mp4"]
+
+
+def test_a_folder_of_takes_next_to_the_source_video(clip: Path, monkeypatch) -> None:
+    """The README's own `capture --source clip.mp4 --out my_signs/`, run where clip.mp4 is, was refused as
+    "beside the input": the takes go into a folder of their own, never among the user's files."""
+    monkeypatch.chdir(clip.parent)
+    assert cli.main(["capture", "--label", "hello", "--out", "my_signs/", "--takes", "1", "--seconds", "1",
+                     "--source", "clip.mp4", "--countdown", "0", "--gap", "0", "--no-window"]) == 0  # fmt: skip
+    assert sorted(p.relative_to(clip.parent).as_posix() for p in clip.parent.rglob("*") if p.is_file()) == [
+        "clip.mp4",
+        "my_signs/hello/take-001.mp4",
+    ]
 
 
 def test_out_is_a_file(clip: Path, tmp_path: Path) -> None:

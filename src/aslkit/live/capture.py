@@ -104,9 +104,13 @@ def check_capture_out(out: str | Path, label: str, source: str) -> Path:
     out_p = Path(out)
     folder = out_p / label
     is_file = is_file_source(source)
-    if is_file:
-        check_outside(out_p, [source], flag="--out", beside_files=True)
-        check_outside(folder, [source], flag="--out", beside_files=True)
+    if is_file:  # a new folder beside the video is fine (my_signs/ next to clip.mp4); its own folder is not
+        home = Path(source).resolve().parent
+        for p in (out_p, folder):
+            check_outside(p, [source], flag="--out")
+            if p.resolve() == home:
+                raise AslkitError(f"--out {shown(str(out))}: the takes would go into the folder of the video "
+                                  f"{shown(source)}; give a folder of their own (for example my_signs/)")  # fmt: skip
     check_takes_folder(out_p, flag="--out")
     for p in (out_p, folder):
         if (p.exists() or p.is_symlink()) and not p.is_dir():
