@@ -126,6 +126,11 @@ def test_help_lists_the_settings_a_task_takes_beyond_its_options(capsys: pytest.
                 if f"--{key.replace('_', '-')} " not in out.split("settings of defaults.toml")[0]:
                     shown = str(value).lower() if isinstance(value, bool) else str(value) or "''"
                     assert f"{key}={shown}" in epilog.replace("\n", " "), key
+    with pytest.raises(SystemExit):  # transcribe declares the [live] keys: each says its default
+        cli.main(["transcribe", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--lm-weight V default 1.0" in out and "--decoder {spelling,hold} default spelling" in out
+    assert "--word-model V default ''" in out
 
 
 def test_zsh_completion(capsys: pytest.CaptureFixture[str]) -> None:

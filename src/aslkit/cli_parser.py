@@ -113,13 +113,17 @@ def _live_settings(p: argparse.ArgumentParser) -> None:
     never taken for one of the command's paths."""
     from dataclasses import fields
 
-    from aslkit.config import LIVE_CHOICES, LiveConfig
+    from aslkit.config import LIVE_CHOICES, LiveConfig, defaults_section
 
     g = p.add_argument_group("live settings", "any key of defaults.toml [live]: --word-gap-s 1.5 or word_gap_s=1.5")
+    defaults = defaults_section("live")
     for f in fields(LiveConfig):
         choices = LIVE_CHOICES.get(f.name)  # named in --help and completed by the shell
+        value = defaults.get(f.name, f.default)
+        shown_default = str(value).lower() if isinstance(value, bool) else str(value) or "''"
         g.add_argument("--" + f.name.replace("_", "-"), dest=f"live__{f.name}", default=None, choices=choices,
-                       metavar="{" + ",".join(choices) + "}" if choices else "V")  # fmt: skip
+                       metavar="{" + ",".join(choices) + "}" if choices else "V",
+                       help=f"default {shown_default}")  # fmt: skip
 
 
 def _cfg(p: argparse.ArgumentParser, task: str) -> None:
