@@ -182,7 +182,7 @@ def cmd_evaluate_spelling(args: argparse.Namespace) -> int:
     m = evaluate_spelling(args.data, model=args.model, lexicon=args.lexicon, report_dir=args.report,
                           progress=_progress_wanted(args), **args.overrides)  # fmt: skip
     print(json.dumps(m) if args.json else spelling_text(m, args.report))
-    return _fail(f"{m['errors']} file(s) could not be read as a video") if m["errors"] else 0
+    return _fail(f"{m['errors']} video(s) could not be scored (each row says why)") if m["errors"] else 0
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
