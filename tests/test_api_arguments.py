@@ -82,3 +82,14 @@ def test_cross_validation_from_python_is_its_own_function(tmp_path: Path) -> Non
 
     assert aslkit.cross_validate is cross_validate and "cross_validate" in aslkit.__all__
     assert not (tmp_path / "run").exists()
+
+
+def test_a_model_and_a_training_result_print_as_one_line(tmp_path: Path) -> None:
+    """print(aslkit.train(...)) dumped the test set's arrays and every weight: about 100 KB."""
+    from aslkit.training.trainer import TrainResult
+
+    model = aslkit.load_model("letters")
+    assert repr(model).startswith("TrainedModel('landmark-mlp', 29 labels, ") and len(repr(model)) < 200
+    res = TrainResult(tmp_path / "run", model, {"test": {"accuracy": 0.9}}, test_set=np.zeros((1000, 63)))
+    text = repr(res)
+    assert "\n" not in text and len(text) < 300 and text.endswith(", test accuracy 0.9000)")

@@ -68,6 +68,12 @@ class TrainedModel:
     onnx_threads: int = 0  # onnxruntime's threads (0: its default, one per core)
     _onnx: Any = None
 
+    def __repr__(self) -> str:
+        """One line (the dataclass's own printed every weight: 90 KB for `letters`)."""
+        n = sum(int(np.asarray(t).size) for t in self.tensors.values())
+        where = f", source={self.source!r}" if self.source else ""
+        return f"TrainedModel({self.architecture!r}, {len(self.labels)} labels, {n:,} weights{where})"
+
     @property
     def kind(self) -> InputKind:
         """What the model reads: its preprocessing's ``input``, else its architecture's (the one thing every

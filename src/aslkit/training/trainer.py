@@ -57,6 +57,13 @@ class TrainResult:
     metrics: dict[str, Any]
     test_set: Any = None  # the held-out items (for per-item reports such as cross-validation), if any
 
+    def __repr__(self) -> str:
+        """One line: the run, its model and its headline score (the test set's arrays printed 100 KB)."""
+        split = "test" if "test" in self.metrics else "valid"
+        acc = (self.metrics.get(split) or {}).get("accuracy")
+        score = f", {split} accuracy {acc:.4f}" if isinstance(acc, float) else ""
+        return f"TrainResult({str(self.run_dir)!r}, {self.model!r}{score})"
+
 
 def _split(
     data: LandmarkSet, cfg: TrainConfig, sources: list | tuple = ()
