@@ -524,6 +524,12 @@ def test_a_file_value_the_command_line_replaces_is_never_refused(
     assert parse("predict", "x.jpg", f"cfg={ok}").top_k == 7, "a file's good value is still used"
 
 
+def test_evaluate_detection_takes_the_views_detect_takes() -> None:
+    """README's one-view detection figure could not be reproduced: evaluate-detection had no --views."""
+    assert parse("evaluate-detection", "d", "--views", "1").views == 1
+    assert parse("evaluate-detection", "d", "views=2").views == 2 and parse("evaluate-detection", "d").views is None
+
+
 def test_a_setting_before_the_data_keeps_its_value(tmp_path: Path) -> None:
     """``train --epochs 1 DATA`` read 1 as a data folder and then said --epochs had no value."""
     args = parse("train", "--epochs", "1", "--unfreeze-blocks", "-1", tmp_path, "--out", tmp_path / "run")

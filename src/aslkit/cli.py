@@ -199,7 +199,8 @@ def cmd_evaluate_detection(args: argparse.Namespace) -> int:
 
     m = evaluate_detection(args.data, model=args.model, conf=args.conf, iou=args.iou, classes=label_list(args.classes),
                            fmt=args.source_format, cache_dir=_cache(args), workers=args.workers or None,
-                           progress=_progress_wanted(args), report_dir=args.report, split=args.split)  # fmt: skip
+                           progress=_progress_wanted(args), report_dir=args.report, split=args.split,
+                           views=args.views)  # fmt: skip
     print(json.dumps(m) if args.json else detection_text(m))
     return 0
 

@@ -391,6 +391,7 @@ def _add_boxes(sub) -> None:
     p.add_argument("--model", default=None, help="letter model (default: letters)")
     p.add_argument("--conf", type=_real(0, 1), default=0.25, help="confidence for precision, recall and the table")
     p.add_argument("--iou", type=_real(0, 1), default=0.5, help="IoU for a detection to count as found")
+    p.add_argument("--views", type=int, choices=(1, 2), default=None, help="2: also the mirror image ([detect] views)")
     p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
     p.add_argument("--from", dest="source_format", default=None, choices=FORMATS)
     p.add_argument("--json", action="store_true", help="one JSON object: map50, map50_95, precision, recall, ...")
