@@ -10,6 +10,7 @@ commands that would run MediaPipe get its result stubbed (no hands), since only 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -399,3 +400,16 @@ def test_a_label_file_without_its_image_is_a_problem_row(tmp_path: Path) -> None
     label(root / "labels" / "val" / "gone.txt", "0 0.5 0.5 0.5 0.5")
     bs = load_boxes(root, split="val")
     assert [w for w, _ in bs.problems] == ["labels/val/gone.txt"] and "no image" in bs.problems[0][1]
+
+
+@pytest.mark.parametrize(("names", "why"), [
+    ("nc: 3\nnames: [A, B]\n", "`nc: 3` but 2 names; make them agree"),
+    ("names: [A, A, C]\n", "`names` gives A to class ids 0, 1"),
+    ("names: [a, A]\n", "`names` gives A to class ids 0, 1"),  # one label as aslkit spells it
+])  # fmt: skip
+def test_a_data_yaml_that_contradicts_itself_is_one_line(tmp_path: Path, names: str, why: str) -> None:
+    """nc: 3 beside two names passed, and two ids of one name merged their boxes into one class silently."""
+    root = ultralytics_set(tmp_path / "ds")
+    (root / "data.yaml").write_text("path: .\ntrain: images/train\nval: images/val\n" + names)
+    with pytest.raises(DatasetError, match=re.escape(why)):
+        load_boxes(root)

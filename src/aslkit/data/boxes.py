@@ -426,10 +426,18 @@ def _yaml_names(path: Path, doc: dict) -> dict[int, str]:
         pairs = list(enumerate(names))
     else:
         raise DatasetError(f"{shown(path)}: no `names` list of classes")
+    nc = doc.get("nc")
+    if nc is not None and nc != len(pairs):  # as Ultralytics refuses it: which of the two is wrong is not ours to say
+        raise DatasetError(f"{shown(path)}: `nc: {brief(nc)}` but {len(pairs)} names; make them agree")
     out = {}
     for cid, v in pairs:  # a name that is not text or a number, or not a usable class name: "" (left out)
         name = str(v).strip() if isinstance(v, (str, int, float)) and not isinstance(v, bool) else ""
         out[cid] = "" if label_problem(name) else name
+    spelled = Counter(canonical_label(n) for n in out.values() if n)
+    twice = sorted(n for n, k in spelled.items() if k > 1)
+    if twice:  # two ids, one class: their boxes would merge without a word
+        ids = [cid for cid, n in sorted(out.items()) if n and canonical_label(n) == twice[0]]
+        raise DatasetError(f"{shown(path)}: `names` gives {twice[0]} to class ids {', '.join(map(str, ids))}")
     return out
 
 
