@@ -409,8 +409,8 @@ def _add_boxes(sub) -> None:
     )
     p.add_argument("--classes", default=None, help="only these letters, e.g. A,B,C")
     p.add_argument("--out", default=None, metavar="NEW_DIR",
-                   help="write annotated photos/videos, detections.jsonl and summary.json/.md here; videos keep "
-                        "their container: " + MP4_NOTE)  # fmt: skip
+                   help="write annotated photos/videos, detections.jsonl and summary.json/.md here; videos are "
+                        "written as .mp4: " + MP4_NOTE)  # fmt: skip
     p.add_argument("--every", type=_whole(1, 10**6), default=1, help="videos: read every N-th frame")
     p.add_argument("--views", choices=("1", "2"), default=None, help="2: also the mirror image ([detect] views)")
     p.add_argument("--json", action="store_true", help="one JSON row per photo or video frame")
