@@ -7,6 +7,7 @@ names escaped by ``shown`` included: the CLI's output must not change when its t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -226,8 +227,23 @@ def test_benchmark_text_follows_the_result() -> None:
 def test_benchmark_refuses_live_settings_for_a_sign_model() -> None:
     from aslkit.evaluation.benchmark import benchmark
 
-    with pytest.raises(AslkitError, match=r"live options \(word_gap_s\) do not apply to a sign model's benchmark"):
+    with pytest.raises(AslkitError, match=r"word_gap_s: time the live pipeline of a letter model, not a sign model"):
         benchmark("words", word_gap_s="1.5")
+
+
+@pytest.mark.parametrize(("model", "given", "why"), [
+    ("words", {"word": "HI"}, "--word: time the live pipeline"),
+    ("words", {"max_frames": 10}, "--max-frames: time the live pipeline"),
+    ("letters", {"clips": 5}, "--clips: not used by a letter model's live benchmark"),
+    ("letters", {"frames": 20}, "--frames: not used"),
+    ("letters", {"source": "v.mp4", "word": "HI"}, "--word (a video is built only without --source)"),
+])  # fmt: skip
+def test_benchmark_refuses_what_the_models_kind_would_ignore(model: str, given: dict, why: str) -> None:
+    """benchmark --clips 5 with the letter model, or --word HI with a sign model, were ignored without a word."""
+    from aslkit.evaluation.benchmark import benchmark
+
+    with pytest.raises(AslkitError, match=re.escape(why)):
+        benchmark(model, **given)
 
 
 def test_label_list() -> None:

@@ -297,10 +297,10 @@ def _add_live(sub) -> None:
     p.add_argument("--data", default=None,
                    help="photos to build the video from (default: $ASLKIT_BENCH_PHOTOS); with a sign model, clips "
                         "to time")  # fmt: skip
-    p.add_argument("--word", default="QUICKBROWNFOX", help="what the built video spells")
+    p.add_argument("--word", default=None, help="what the built video spells (default QUICKBROWNFOX)")
     p.add_argument("--max-frames", type=_whole(1, 10**9), default=None, help="stop after this many frames")
-    p.add_argument("--clips", type=_whole(1, 10**6), default=200, help="sign models: how many clips to time")
-    p.add_argument("--frames", type=_whole(1, 4096), default=30, help="sign models: frames per random clip")
+    p.add_argument("--clips", type=_whole(1, 10**6), default=None, help="sign models: how many clips (default 200)")
+    p.add_argument("--frames", type=_whole(1, 4096), default=None, help="sign models: frames per random clip (30)")
     p.add_argument("--json", action="store_true", help="one JSON object (fps and stages, or per_clip_ms)")
     _backend(p)
     p.set_defaults(overrides_ok=True)

@@ -99,33 +99,40 @@ def benchmark(
     backend: str | None = None,
     source: str | Path | None = None,
     data: str | Path | None = None,
-    word: str = "QUICKBROWNFOX",
+    word: str | None = None,
     max_frames: int | None = None,
-    clips: int = 200,
-    frames: int = 30,
+    clips: int | None = None,
+    frames: int | None = None,
     **live: Any,
 ) -> dict[str, Any]:
     """`aslkit benchmark`: a sign model's ms per clip (``benchmark_sequences`` on ``data``, ``clips`` and
     ``frames``), or a hand-landmark letter model's live pipeline per stage (``benchmark_live`` on ``source``, or
     on a video spelling ``word`` built from the photos in ``data``, default $ASLKIT_BENCH_PHOTOS; ``live``:
-    [live] settings). A live setting given for a sign model, or any other kind of model, is an AslkitError."""
+    [live] settings). An option or setting the model's kind does not use (--clips for the live pipeline, a live
+    setting or --word for a sign model), or any other kind of model, is an AslkitError, never silently ignored."""
     loaded = load_model(model).use_backend(backend)
     if backend:
         live["backend"] = backend
     if loaded.kind is InputKind.SEQUENCE:
         live.pop("backend", None)
-        if live:
-            raise AslkitError(f"live options ({', '.join(live)}) do not apply to a sign model's benchmark")
+        unused = [*live, *(["--word"] if word is not None else []), *(["--max-frames"] if max_frames else [])]
+        if unused:
+            raise AslkitError(f"{', '.join(unused)}: time the live pipeline of a letter model, not a sign model")
         if source is not None and data is not None:
             raise AslkitError("a sign model's benchmark reads its clips from --data or --source, not both")
         # a video given as --source is timed as a sign model reads it (it was ignored for random clips)
-        return benchmark_sequences(loaded, data if source is None else source, clips=clips, frames=frames)
+        return benchmark_sequences(loaded, data if source is None else source, clips=clips or 200, frames=frames or 30)
     if loaded.kind is not InputKind.LANDMARKS:
         raise AslkitError("benchmark times the live pipeline (hand-landmark letter models) or sign models")
+    unused = [flag for flag, v in (("--clips", clips), ("--frames", frames)) if v is not None]
+    if source is not None and word is not None:
+        unused.append("--word (a video is built only without --source)")
+    if unused:
+        raise AslkitError(f"{', '.join(unused)}: not used by a letter model's live benchmark")
     from aslkit.live.benchmark import benchmark_live
 
     photos = data or os.environ.get("ASLKIT_BENCH_PHOTOS") or None
-    b = benchmark_live(source, photos, word, model, max_frames, **live)
+    b = benchmark_live(source, photos, word or "QUICKBROWNFOX", model, max_frames, **live)
     return {"source": b["source"], "model": loaded.source or loaded.architecture, **b}
 
 
