@@ -313,3 +313,23 @@ def test_streaming_recognizer_refuses_a_frame_it_cannot_read_in_one_error(frame:
 
     with pytest.raises(ImageError, match="RGB uint8 image array|empty image"):
         StreamingRecognizer().process(frame, 0.0)
+
+
+def test_a_video_cut_short_is_read_with_a_note(tmp_path: Path, capsys) -> None:
+    """A video cut off halfway was read to its end with exit 0 and no word that half of it was missing."""
+    import cv2
+
+    from aslkit.cli import main
+
+    whole = tmp_path / "whole.avi"
+    w = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (96, 96))
+    for i in range(40):
+        w.write(np.full((96, 96, 3), (6 * i) % 255, np.uint8))
+    w.release()
+    data = whole.read_bytes()
+    (tmp_path / "cut.avi").write_bytes(data[: len(data) // 2])
+    assert main(["live", "--source", str(tmp_path / "cut.avi"), "--no-window"]) == 0
+    err = capsys.readouterr().err
+    assert "cut.avi ended after" in err and "of the 40 frames its header gives (cut short or damaged)" in err, err
+    assert main(["live", "--source", str(whole), "--no-window"]) == 0
+    assert "cut short" not in capsys.readouterr().err, "a whole video gets no note"

@@ -67,6 +67,18 @@ def open_video(source: str | int | Path):
     return cap
 
 
+def cut_short(cap, frames_read: int, source: str | Path) -> str | None:
+    """A note when a video file ended well before the frame count its header gives (cut off, or damaged), so
+    that a reading of half a video is not taken for the whole; None when it did not, or the count is unknown."""
+    import cv2
+
+    declared = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    if declared <= 0 or frames_read >= 0.9 * declared or declared - frames_read <= 2:  # headers are approximate
+        return None
+    where = shown(str(source))
+    return f"{where} ended after {frames_read} of the {declared} frames its header gives (cut short or damaged)"
+
+
 def video_fps(path: str | Path) -> float:
     """A video file's frame rate as its container states it, or 30 where it states none (or nonsense)."""
     import cv2

@@ -20,7 +20,7 @@ import numpy as np
 
 from aslkit.errors import AslkitError
 from aslkit.inference.stream import Event, StreamingRecognizer
-from aslkit.landmarks.video import frame_time, open_video
+from aslkit.landmarks.video import cut_short, frame_time, open_video
 from aslkit.live.draw import draw_frame
 from aslkit.live.video import video_writer
 from aslkit.names import shown
@@ -224,7 +224,11 @@ def run_live(
         events += rec.finish()  # the letters the decoder still held back when the stream ended
         seconds = time.perf_counter() - start
         stats = getattr(rec.landmarker, "retry_stats", None)
+        whole = is_file and not show and (max_frames is None or n < max_frames)  # not stopped by q or --max-frames
+        short = cut_short(cap, n, source) if whole else None
         _close(cap, rec, writer, show, transcript)
+    if short and n:
+        print(f"aslkit: note: {short}", file=sys.stderr)
     if n == 0:
         raise AslkitError(f"{shown(str(source))}: no frames could be read")
     runs = int(getattr(stats, "runs", 0))
