@@ -430,3 +430,13 @@ def test_two_videos_of_one_name_are_told_apart_in_the_rows() -> None:
     assert "| a/horse.mp4 | HORSE | HORS |" in md and "| b/horse.mp4 | HORSE | ORSE |" in md
     assert "| cat.mp4 | CAT | CA |" in md, "a name that no other video shares stays short"
     assert "a/horse.mp4: HORSE -> HORS" in text and "b/horse.mp4: HORSE -> ORSE" in text and "  cat.mp4: CAT" in text
+
+
+def test_rows_come_in_the_order_the_videos_were_given(tmp_path: Path) -> None:
+    """A missing path's row came first, before the videos given ahead of it (predict keeps argument order)."""
+    for name in ("a.mp4", "b.mp4"):
+        (tmp_path / name).write_bytes(b"not a video")
+    rows = transcribe_paths([tmp_path / "a.mp4", tmp_path / "gone.mp4", tmp_path / "b.mp4"])
+    assert [Path(r.path).name for r in rows] == ["a.mp4", "gone.mp4", "b.mp4"]
+    assert all(r.error for r in rows) and "no such file" in rows[1].error
+    assert [Path(r.path).name for r in transcribe_paths(tmp_path / "a.mp4")] == ["a.mp4"], "one path is one video"

@@ -190,7 +190,7 @@ def iter_transcribe(
     progress: bool = False,
     **overrides: Any,
 ) -> Iterator[SpellingResult]:
-    """``transcribe_paths`` one result at a time, in input order (problems with the inputs first)."""
+    """``transcribe_paths`` one result at a time, in the order of the inputs (a folder's videos in its place)."""
     from aslkit.config import LiveConfig
     from aslkit.models.io import TrainedModel, load_model, resolve_model_path
 
@@ -205,22 +205,23 @@ def iter_transcribe(
     loaded = model if isinstance(model, TrainedModel) else load_model(model)
     if loaded.kind is not InputKind.LANDMARKS:
         raise AslkitError(f"transcribe reads letters: {loaded.architecture!r} is not a hand-landmark letter model")
-    files, problems = collect_videos(paths)
-    for p, why in problems:
-        yield SpellingResult(p, error=why)
+    per_input = [collect_videos([p]) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    total = sum(len(files) for files, _ in per_input)
     bar = None
-    if progress and len(files) > 1:
+    if progress and total > 1:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(files), desc="videos", unit="video")
+        bar = tqdm(total=total, desc="videos", unit="video")
     try:
-        for f in files:
-            try:
-                yield transcribe(f, loaded, lex, **overrides)
-            except AslkitError as exc:
-                yield SpellingResult(str(f), error=str(exc))
-            if bar is not None:
-                bar.update()
+        for files, problems in per_input:  # in the order given: an input that cannot be read, in its place
+            yield from (SpellingResult(p, error=why) for p, why in problems)
+            for f in files:
+                try:
+                    yield transcribe(f, loaded, lex, **overrides)
+                except AslkitError as exc:
+                    yield SpellingResult(str(f), error=str(exc))
+                if bar is not None:
+                    bar.update()
     finally:
         if bar is not None:
             bar.close()
