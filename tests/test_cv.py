@@ -153,7 +153,7 @@ def test_cv_refusals(tmp_path: Path) -> None:
         cross_validate(npz, tmp_path / "b", model="seq-tcn", folds=4, progress=False, cache_dir=None)
     with pytest.raises(AslkitError, match="for sign models"):
         cross_validate(npz, tmp_path / "c", model="landmark-mlp", progress=False)
-    np.savez(tmp_path / "nosigner.npz", sequences=np.zeros((4, 5, 126), np.float32), label=np.array(["a", "b"] * 2))
+    np.savez(tmp_path / "nosigner.npz", sequences=np.ones((4, 5, 126), np.float32), label=np.array(["a", "b"] * 2))
     with pytest.raises(DatasetError, match="names each clip's signer"):
         cross_validate(tmp_path / "nosigner.npz", tmp_path / "d", model="seq-tcn", progress=False, cache_dir=None)
     assert not any((tmp_path / x).exists() for x in "abcd"), "a refused run leaves no folder"

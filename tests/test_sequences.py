@@ -68,6 +68,19 @@ def test_npz_holistic_drops_the_face_and_keeps_the_rest(tmp_path: Path) -> None:
         ({"sequences": np.zeros((2, 5, 126)), "label": np.array(["a"])}, "2 sequences but 1 labels"),
         ({"sequences": np.zeros((2, 5, 100)), "label": np.array(["a", "b"])}, "no known layout"),
         ({"sequences": np.zeros((2, 5, 126)), "label": np.array(["a", "b"], dtype=object)}, "not a readable"),
+        # found by a fresh user's session (2026-12-02): each was trained on, or scored, without a word
+        (
+            {"sequences": np.ones((2, 5, 126)), "label": np.array(["", "b"])},
+            "1 clip(s) have an empty label (first: clip 0)",
+        ),
+        ({"sequences": np.ones((2, 5, 126)), "label": np.array(["  ", "b"])}, "have an empty label"),
+        (
+            {"sequences": np.ones((2, 4, 126)), "label": np.array(["a", "b"])},
+            "its clips have 4 frame(s); a sign needs at",
+        ),
+        ({"sequences": np.ones((2, 5, 126)), "label": np.array([["a"], ["b"]])}, "label must be (N,), one per clip"),
+        ({"sequences": np.zeros((2, 5, 126)), "label": np.array(["a", "b"])}, "no clip has a landmark in any frame"),
+        ({"sequences": np.full((2, 5, 126), np.nan), "label": np.array(["a", "b"])}, "no clip has a landmark"),
     ],
 )
 def test_npz_errors_are_one_line(tmp_path: Path, arrays: dict, message: str) -> None:

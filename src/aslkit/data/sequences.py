@@ -163,15 +163,26 @@ def read_sequence_npz(path: str | Path) -> SequenceSet:
         raise DatasetError(f"{shown(p)}: sequences must be numbers, not {why}")
     if seq.ndim != 3 or seq.shape[1] < 1:
         raise DatasetError(f"{p}: sequences must be (N, T, F), got {seq.shape}")
+    if seq.shape[1] < MIN_FRAMES:  # every clip of the set has this length: none is a sign
+        raise DatasetError(f"{shown(p)}: its clips have {seq.shape[1]} frame(s); a sign needs at least {MIN_FRAMES}")
     if len(labels) != len(seq):
         raise DatasetError(f"{p}: {len(seq)} sequences but {len(labels)} labels")
     signer = arrays.get("signer")
     if signer is not None and len(signer) != len(seq):
         raise DatasetError(f"{p}: {len(seq)} sequences but {len(signer)} signer entries")
+    for name, arr in (("label", labels), ("signer", signer)):
+        if arr is not None and arr.ndim != 1:  # (N, 1) labels read as "['hello']"
+            raise DatasetError(f"{shown(p)}: {name} must be (N,), one per clip, got shape {arr.shape}")
+    names = [canonical_label(str(v)) for v in labels]
+    blank = [i for i, lab in enumerate(names) if not lab.strip()]
+    if blank:  # a model trained on them holds an empty label, which nothing then loads
+        raise DatasetError(f"{shown(p)}: {len(blank)} clip(s) have an empty label (first: clip {blank[0]})")
     frames, layout = drop_face(finite_frames(seq), layout_for(seq.shape[2]))
+    if not frames.any():  # all zeros, NaN or inf: "not found" everywhere, so nothing to learn or to score
+        raise DatasetError(f"{shown(p)}: no clip has a landmark in any frame (every value is 0, NaN or inf)")
     return SequenceSet(
         list(frames),
-        [canonical_label(str(v)) for v in labels],
+        names,
         layout,
         [str(v) for v in signer] if signer is not None else None,
         [f"{p}#{i}" for i in range(len(seq))],
