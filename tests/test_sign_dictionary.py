@@ -10,7 +10,7 @@ import pytest
 from conftest import snapshot, template_landmarks
 
 from aslkit.cli import main
-from aslkit.errors import AslkitError
+from aslkit.errors import AslkitError, DatasetError
 from aslkit.inference.sequence_recognizer import SequenceRecognizer
 from aslkit.models.io import load_model
 from aslkit.training.dictionary import build_dictionary, embed_clips
@@ -186,3 +186,18 @@ def test_evaluate_scores_a_dictionary_top1_and_top5(encoder: Path, tmp_path: Pat
             (wrong / names[(i + 1) % 6] / f.name).write_bytes(f.read_bytes())
     m2 = evaluate_sequences(wrong, model=tmp_path / "dict", progress=False)
     assert m2["accuracy"] <= 0.1 and m2["top5_accuracy"] < 1.0
+
+
+def test_two_spellings_of_one_word_are_one_word_or_refused(tmp_path: Path) -> None:
+    """Hello and hello became two words (and two classes when trained); evaluation matches them as one."""
+    from aslkit.training.trainer import train
+
+    src = tmp_path / "src.npz"
+    rng = np.random.default_rng(0)
+    seqs = rng.uniform(0.3, 0.7, (6, 20, 258)).astype(np.float32)
+    np.savez(src, sequences=seqs, label=np.array(["Hello", "hello", "water", "water", "Hello", "tea"]))
+    with pytest.raises(DatasetError, match="'Hello' and 'hello' name one sign"):
+        train(src, tmp_path / "run", model="seq-tcn", epochs=1, progress=False, cache_dir=None)
+    with pytest.raises(DatasetError, match="'Hello' and 'hello' name one sign"):
+        build_dictionary(src, tmp_path / "dict", progress=False, cache_dir=None)
+    assert not (tmp_path / "run").exists() and not (tmp_path / "dict").exists()

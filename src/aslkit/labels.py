@@ -6,6 +6,8 @@ Public ASL sets spell the same class differently (``Del``/``del``/``delete``, ``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aslkit.names import shown
 
 LETTERS: tuple[str, ...] = tuple(chr(c) for c in range(ord("A"), ord("Z") + 1))
@@ -64,6 +66,17 @@ def label_key(name: str) -> str:
     ``idle`` = ``-``): used where labels meet a trained model, never to rename anything."""
     key = canonical_label(name).lower().replace("_", "-").replace(" ", "-")
     return IDLE if key in _IDLE_KEYS else key
+
+
+def same_label_twice(names: Iterable[str]) -> tuple[str, str] | None:
+    """Two spellings of one label (``Hello`` and ``hello``, ``thank_you`` and ``thank-you``), or None: trained as
+    two classes they split one sign's examples, while evaluation, which matches by ``label_key``, merges them."""
+    seen: dict[str, str] = {}
+    for n in sorted(set(names)):
+        other = seen.setdefault(label_key(n), n)
+        if other != n:
+            return other, n
+    return None
 
 
 def match_labels(names: list[str], known: list[str]) -> list[str]:

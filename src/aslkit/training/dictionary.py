@@ -23,7 +23,7 @@ import numpy as np
 
 from aslkit.data.sequences import MIN_FRAMES, SequenceSet, concat_sequences, is_video_path
 from aslkit.errors import AslkitError, DatasetError, ModelError
-from aslkit.labels import sort_labels
+from aslkit.labels import match_labels, same_label_twice, sort_labels
 from aslkit.models.card import CARD_NAME, data_name, portable_meta
 from aslkit.models.io import TrainedModel, load_model
 from aslkit.models.registry import get_model_info
@@ -212,6 +212,12 @@ def build_dictionary(
     if len(clips) == 0:
         why = f" ({len(clips.errors)} left out; first: {clips.errors[0][1]})" if clips.errors else ""
         raise DatasetError(f"no usable example clips{why}")
+    labels = match_labels(clips.labels, list(sums))  # --add: "Hello" joins the dictionary's own "hello"
+    twice = same_label_twice([*labels, *sums])
+    if twice is not None:
+        raise DatasetError(f"the words {twice[0]!r} and {twice[1]!r} name one sign (they differ only in case or "
+                           "spelling): rename one folder")  # fmt: skip
+    clips.labels = labels
     clips, spans = _signing_part(clips, cache_dir)
     z = embed_clips(enc, clips)
     before = set(sums)

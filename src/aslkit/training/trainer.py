@@ -30,7 +30,7 @@ from aslkit.data.yolo import data_yaml, distinct_splits, image_splits, read_layo
 from aslkit.errors import AslkitError, DatasetError, ModelError
 from aslkit.inference.recognizer import parse_views, view_probabilities
 from aslkit.kinds import InputKind
-from aslkit.labels import NOTHING, canonical_label, sort_labels
+from aslkit.labels import NOTHING, canonical_label, same_label_twice, sort_labels
 from aslkit.landmarks.holistic import load_sequences
 from aslkit.landmarks.image_set import ImageSet, check_crop_mode, concat_images, images_for
 from aslkit.landmarks.landmark_npz import is_landmark_file, load_landmark_npz
@@ -490,6 +490,10 @@ def _load_and_split(task: TrainTask, paths: list, cfg: TrainConfig, cache_dir, p
     labels = sort_labels(set(all_data.labels))
     if len(labels) < 2:
         raise DatasetError(f"need at least 2 classes to train, found {labels}")
+    twice = same_label_twice(labels)
+    if twice is not None:
+        raise DatasetError(f"the labels {twice[0]!r} and {twice[1]!r} name one sign (they differ only in case or "
+                           "spelling): rename one folder, or --relabel")  # fmt: skip
     readable = all_data.readable
     if len(readable) and not readable.any():  # not "no hand found": nothing could be read at all
         first = next((e for e in all_data.errors if isinstance(e, str)), "")
