@@ -80,6 +80,10 @@ def test_npz_holistic_drops_the_face_and_keeps_the_rest(tmp_path: Path) -> None:
         ),
         ({"sequences": np.ones((2, 5, 126)), "label": np.array([["a"], ["b"]])}, "label must be (N,), one per clip"),
         ({"sequences": np.zeros((2, 5, 126)), "label": np.array(["a", "b"])}, "no clip has a landmark in any frame"),
+        (
+            {"sequences": np.ones((2, 5, 126)), "label": np.array(["a", "b"]), "signer": np.array(["x", " "])},
+            "1 clip(s) have an empty signer (first: clip 1)",
+        ),
         ({"sequences": np.full((2, 5, 126), np.nan), "label": np.array(["a", "b"])}, "no clip has a landmark"),
     ],
 )

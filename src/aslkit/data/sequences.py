@@ -177,6 +177,9 @@ def read_sequence_npz(path: str | Path) -> SequenceSet:
     blank = [i for i, lab in enumerate(names) if not lab.strip()]
     if blank:  # a model trained on them holds an empty label, which nothing then loads
         raise DatasetError(f"{shown(p)}: {len(blank)} clip(s) have an empty label (first: clip {blank[0]})")
+    nobody = [i for i, v in enumerate(signer if signer is not None else []) if not str(v).strip()]
+    if nobody:  # no fold of --cv signer or --holdout can place them: they would drop out of every figure
+        raise DatasetError(f"{shown(p)}: {len(nobody)} clip(s) have an empty signer (first: clip {nobody[0]})")
     frames, layout = drop_face(finite_frames(seq), layout_for(seq.shape[2]))
     if not frames.any():  # all zeros, NaN or inf: "not found" everywhere, so nothing to learn or to score
         raise DatasetError(f"{shown(p)}: no clip has a landmark in any frame (every value is 0, NaN or inf)")
