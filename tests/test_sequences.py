@@ -208,3 +208,15 @@ def test_hands_only_sets_join_pose_and_hands_ones_with_an_empty_pose() -> None:
     holistic = SequenceSet([np.zeros((5, 1662), np.float32)], ["x"], HOLISTIC)
     with pytest.raises(DatasetError, match="different layouts"):
         concat_sequences([hands, holistic])
+
+
+def test_videos_in_a_sub_folder_of_a_sign_are_said_not_skipped(tmp_path: Path) -> None:
+    """hello/sub/*.mp4 were skipped without a word: the whole sign vanished from evaluate and train."""
+    from aslkit.data.sequences import nested_videos
+
+    for rel in ("hello/sub/a.mp4", "hello/sub/deeper/b.MP4", "water/c.mp4", "hello/.hidden/d.mp4", "hello/sub/x.txt"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x")
+    rows = nested_videos(tmp_path)
+    assert [Path(p).relative_to(tmp_path).as_posix() for p, _ in rows] == ["hello/sub/a.mp4", "hello/sub/deeper/b.MP4"]
+    assert all("in a sub-folder of a sign's folder, not read" in why for _, why in rows)

@@ -293,6 +293,15 @@ def video_files(root: Path) -> list[Path]:
     return sorted(f for f in root.glob("*/*") if f.is_file() and is_video_path(f) and not f.parent.name.startswith("."))
 
 
+def nested_videos(root: Path) -> list[tuple[str, str]]:
+    """Videos in a sub-folder of a sign's folder (``<sign>/<sub>/<take>.mp4``), which are not read, each as a
+    (path, why) row for the clips left out: a whole sign could otherwise vanish from a set without a word."""
+    found = sorted(f for f in root.glob("*/*/**/*") if f.is_file() and is_video_path(f))
+    visible = [f for f in found if not any(part.startswith(".") for part in f.relative_to(root).parts)]
+    return [(str(f), f"{shown(f)}: in a sub-folder of a sign's folder, not read (put videos in <sign>/<take>.mp4)")
+            for f in visible]  # fmt: skip
+
+
 def with_empty_pose(data: SequenceSet) -> SequenceSet:
     """A hands-only set in the pose + hands layout, its pose block empty (zeros: "not found"), as a pose + hands
     clip whose pose was missed looks. What lets a hands-only set be trained beside pose + hands ones."""

@@ -26,6 +26,7 @@ from aslkit.data.sequences import (
     POSE_POINTS,
     SequenceSet,
     has_landmark_takes,
+    nested_videos,
     read_sequence_folder,
     read_sequence_npz,
     video_files,
@@ -236,6 +237,7 @@ def read_video_folder(
     if not files:
         raise DatasetError(f"{root}: no videos found (expected <sign>/<take>.mp4)")
     seqs, labels, sources, errors, times, aspects = [], [], [], [], [], []
+    errors += nested_videos(root)  # said, not skipped without a word
     for f in tqdm(files, desc=f"videos {root.name}", unit="video", disable=not progress):
         try:
             frames, clock = video_clip(f, cache_dir)
