@@ -121,6 +121,14 @@ def test_add_grows_a_copy_and_leaves_the_old_words_and_folder_alone(encoder: Pat
     want += [("thank-you", "1", "more")]
     got = sorted((r[0], r[1], Path(r[2]).parent.parent.name) for r in rows)
     assert got == want, "every example of the grown dictionary, with its word's count now"
+    # its own examples given again count once, not twice (each found itself in the self-check: 100%)
+    assert main(["train", str(first), str(tmp_path / "more"), "--add", str(tmp_path / "d2"), "--out",
+                 str(tmp_path / "d3"), "-q"]) == 1  # fmt: skip
+    assert "every example given (6) is already in the dictionary" in capsys.readouterr().err
+    extra = _folder(tmp_path / "extra", ["no"], signer=2, takes=1, seed=5)
+    res = build_dictionary([first, extra], tmp_path / "d4", add=tmp_path / "d2", progress=False)
+    assert load_model(tmp_path / "d4").tensors["counts"].tolist() == [3.0, 3.0, 1.0], "only the new example counts"
+    assert sum("already an example of this dictionary" in w for w in res.metrics["left_out_files"]) == 4
 
 
 def test_examples_with_no_hand_or_too_few_frames_are_left_out(encoder: Path, tmp_path: Path, capsys) -> None:

@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,6 +219,8 @@ def build_dictionary(
         raise DatasetError(f"the words {twice[0]!r} and {twice[1]!r} name one sign (they differ only in case or "
                            "spelling): rename one folder")  # fmt: skip
     clips.labels = labels
+    if add:  # the dictionary's own examples given again would count twice (and find themselves in the self-check)
+        clips = _not_yet_in(clips, _earlier_rows((Path(add) if Path(add).is_dir() else Path(add).parent) / "words.csv"))
     clips, spans = _signing_part(clips, cache_dir)
     z = embed_clips(enc, clips)
     before = set(sums)
@@ -257,6 +260,20 @@ def _usable(clips: SequenceSet) -> SequenceSet:
     out = clips.subset(keep)
     out.errors = [*clips.errors, *left]
     return out
+
+
+def _not_yet_in(clips: SequenceSet, earlier: list[list[str]]) -> SequenceSet:
+    """The clips that are not already examples of the dictionary (by file, its links followed); the others join
+    the clips left out, named."""
+    known = {os.path.realpath(r[2]) for r in earlier if r[2]}
+    again = [i for i, src in enumerate(clips.paths) if os.path.realpath(src) in known]
+    if not again:
+        return clips
+    keep = clips.subset([i for i in range(len(clips)) if i not in set(again)])
+    keep.errors += [(clips.paths[i], f"{shown(clips.paths[i])}: already an example of this dictionary") for i in again]
+    if len(keep) == 0:
+        raise DatasetError(f"every example given ({len(again)}) is already in the dictionary: nothing to add")
+    return keep
 
 
 def _earlier_rows(path: Path) -> list[list[str]]:
