@@ -125,6 +125,7 @@ def test_relabel_refusals(tmp_path: Path, capsys) -> None:
             "signer,label,new_label\nsigner0,hello,no\nsigner0,hello,thank-you\n",
             "line 3: 'hello' of signer 'signer0' is relabelled on line 2 already",
         ),
+        ("signer,label,new_label\nsigner0,hello,no,extra\n", "line 2: more fields than the header's"),  # was dropped
     ):
         bad = tmp_path / "bad.csv"
         bad.write_text(text)

@@ -13,10 +13,12 @@ from aslkit.errors import DatasetError
 from aslkit.names import regular_file_problem, shown
 
 
-def read_csv_rows(path: str | Path, columns: tuple[str, ...], expected: str) -> list[dict[str, str]]:
+def read_csv_rows(
+    path: str | Path, columns: tuple[str, ...], expected: str, strict: bool = False
+) -> list[dict[str, str]]:
     """The rows of a CSV, keys lower-cased and values stripped; DatasetError (one line) for a file that is
     not a regular file or cannot be read, no rows, or missing one of ``columns`` (``expected`` says what
-    a right header looks like)."""
+    a right header looks like); with ``strict``, also for a row with more fields than the header."""
     p = Path(path)
     why = regular_file_problem(p)
     if why:
@@ -32,6 +34,9 @@ def read_csv_rows(path: str | Path, columns: tuple[str, ...], expected: str) -> 
     missing = sorted(set(columns) - have)
     if missing:
         raise DatasetError(f"{shown(p)}: missing columns {missing}; expected {expected}")
+    extra = next((n for n, row in enumerate(raw, 2) if None in row), None) if strict else None
+    if extra is not None:  # csv.DictReader keeps surplus fields under None: they would be dropped unread
+        raise DatasetError(f"{shown(p)}, line {extra}: more fields than the header's; expected {expected}")
     return [
         {(k or "").strip().lower(): (v if isinstance(v, str) else "").strip() for k, v in row.items() if k}
         for row in raw

@@ -438,7 +438,7 @@ def relabelled(data: SequenceSet, path: str | Path) -> tuple[SequenceSet, dict[s
     swapped labels that ``--cv signer`` names; the files are not changed); returns it and how many clips
     each row changed. A row that matches no clip is an error: a typo would silently change nothing."""
     p = Path(path)
-    rows = read_csv_rows(p, RELABEL_COLUMNS, ",".join(RELABEL_COLUMNS))
+    rows = read_csv_rows(p, RELABEL_COLUMNS, ",".join(RELABEL_COLUMNS), strict=True)
     if data.signers is None:
         raise DatasetError(f"{shown(p)}: the data names no signers, so there is nothing to relabel by signer")
     labels, changed, first = list(data.labels), {}, {}
