@@ -92,6 +92,38 @@ def test_resume_errors(npz: Path, reference: Path, tmp_path: Path, monkeypatch) 
     assert cli.main(["train", "--resume", str(run), "-q"]) == 1
 
 
+def test_resume_of_a_hand_edited_config_is_one_line(npz: Path, tmp_path: Path, monkeypatch) -> None:
+    """data_resolved as a string was read letter by letter: "/" became a photo set, 29,233 images, 18 minutes;
+    other model options gave torch's many-line size mismatch (exit 3)."""
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        _interrupt_at_epoch(m, 3)
+        with pytest.raises(KeyboardInterrupt):
+            train(npz, run, progress=False, **OPTS)
+    config = json.loads((run / "config.json").read_text())
+    for key, value, why in (("data_resolved", str(npz), "data must be a list of paths"),
+                            ("data_resolved", [""], "data must be a list of paths")):  # fmt: skip
+        (run / "config.json").write_text(json.dumps({**config, key: value}))
+        with pytest.raises(AslkitError, match=why):
+            train(None, resume=run)
+    (run / "config.json").write_text(
+        json.dumps({**config, "train": {**config["train"], "model_kwargs": {"hidden": 40}}})
+    )
+    with pytest.raises(AslkitError, match="the checkpoint does not fit the model config.json describes"):
+        train(None, resume=run)
+
+
+def test_the_default_run_folder_is_never_made_in_a_read_only_folder(npz: Path, tmp_path: Path, monkeypatch) -> None:
+    """runs/train/exp was created in a read-only current folder (as root), where --out is refused."""
+    home = tmp_path / "ro"
+    home.mkdir()
+    home.chmod(0o555)
+    monkeypatch.chdir(home)
+    with pytest.raises(AslkitError, match="the default run folder runs/train/exp is inside the read-only folder"):
+        train(npz, progress=False, **OPTS)
+    assert list(home.iterdir()) == []
+
+
 def test_resume_refuses_data_that_changed(tmp_path: Path, monkeypatch, capsys) -> None:
     """A file added or removed since the run began would give another split (or other classes) without a word."""
     data = write_shapes_npz(tmp_path / "hands.npz", per_class=30, seed=3)

@@ -174,7 +174,11 @@ def _start_state(
         return st
     state, tensors = resume
     phases = [Phase(**p) for p in state.get("phases", [])] or phases  # the run's own, as it began
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    try:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    except RuntimeError:  # torch's many-line size mismatch: config.json's model is not the checkpoint's
+        raise AslkitError("the checkpoint does not fit the model config.json describes (its options were "
+                          "changed?); start a new run") from None  # fmt: skip
     best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
     st = _LoopState(
         phases, list(state["history"]), float(state["best_loss"]), int(state["best_epoch"]), best or None, 0

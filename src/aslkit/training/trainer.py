@@ -252,7 +252,9 @@ def _resume_settings(run_dir: Path) -> tuple[list[str], dict[str, Any], str | No
     try:
         config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
         opts = dict(config["train"])
-        data = list(config.get("data_resolved") or config["data"])
+        data = config.get("data_resolved") or config["data"]
+        if not isinstance(data, list) or not all(isinstance(d, str) and d.strip() for d in data):
+            raise TypeError(f"data must be a list of paths, got {brief(data)}")  # a string was read as "/", "t", ...
     except FileNotFoundError:
         raise AslkitError(f"{run_dir}: not a run folder (no config.json); nothing to resume") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -391,6 +393,7 @@ def _run_settings(
         check_run_folder(out, [*paths, *(r for p in paths if data_yaml(p) is not None for r in set_roots(p))])
         return cfg, Path(out), paths, command, None
     _task_for(cfg, paths)  # a run that cannot start claims no folder
+    check_outside(Path(TRAIN_RUNS) / "exp", paths, flag="the default run folder")  # a read-only cwd, before mkdir
     run_dir = claim_numbered_folder(TRAIN_RUNS)
     try:
         check_run_folder(run_dir, paths)
