@@ -393,7 +393,8 @@ def _run_settings(
         check_run_folder(out, [*paths, *(r for p in paths if data_yaml(p) is not None for r in set_roots(p))])
         return cfg, Path(out), paths, command, None
     _task_for(cfg, paths)  # a run that cannot start claims no folder
-    check_outside(Path(TRAIN_RUNS) / "exp", paths, flag="the default run folder")  # a read-only cwd, before mkdir
+    # checked before mkdir: inside the data, or in a read-only current folder, no folder is made at all
+    check_outside(Path(TRAIN_RUNS) / "exp", paths, flag="the default run folder", what="the training data")
     run_dir = claim_numbered_folder(TRAIN_RUNS)
     try:
         check_run_folder(run_dir, paths)
