@@ -47,9 +47,6 @@ SWITCHES = {
 }  # fmt: skip
 
 
-TRUE, FALSE = TRUE_WORDS, FALSE_WORDS
-
-
 def kv_to_flags(argv: list[str]) -> list[str]:
     """Accept Ultralytics-style ``key=value`` as ``--key=value``, unless it names an existing file or
     is the value of the option before it (``--test massey=DIR``). One token, so that a value is never
@@ -72,9 +69,9 @@ def kv_to_flags(argv: list[str]) -> list[str]:
 def _kv_tokens(flag: str, value: str) -> list[str]:
     if flag not in SWITCHES:
         return [f"{flag}={value}"]
-    if value.strip().lower() in TRUE:
+    if value.strip().lower() in TRUE_WORDS:
         return [flag]
-    if value.strip().lower() in FALSE:
+    if value.strip().lower() in FALSE_WORDS:
         return []
     if flag == "--finetune":
         return [flag, "--model", value]
